@@ -1,0 +1,163 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { drizzle, type MySql2Database } from "drizzle-orm/mysql2";
+import mysql from "mysql2/promise";
+import { intEnv, requiredEnv } from "../util/config";
+import { DependencyUnavailableError } from "../util/error";
+import * as schema from "./schema";
+
+export type Database = MySql2Database<typeof schema>;
+export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+/** Anything that can run a query: the pool-backed client or an open transaction. */
+export type Executor = Database | Transaction;
+
+interface Client {
+  url: string;
+  pool: mysql.Pool;
+  db: Database;
+}
+
+let client: Client | undefined;
+
+/** Open a pool for a MySQL URL. Exported for tools and tests; functions use `useDatabase()`. */
+export function createClient(url: string, poolSize = intEnv("DATABASE_POOL_SIZE", 10, { min: 1, max: 1000 })) {
+  const pool = mysql.createPool({
+    uri: url,
+    connectionLimit: poolSize,
+    // Fail fast: a client waiting 10 s for a dead database is worse than a quick 503 + retry.
+    connectTimeout: intEnv("DATABASE_CONNECT_TIMEOUT_MS", 3000, { min: 100 }),
+    enableKeepAlive: true,
+    // Dates are UTC on both sides of the wire.
+    timezone: "Z",
+    dateStrings: false,
+    supportBigNumbers: true,
+  });
+  // CURRENT_TIMESTAMP(3) defaults must be UTC as well.
+  pool.on("connection", (connection) => {
+    connection.query("SET time_zone = '+00:00'");
+  });
+  const db = drizzle(pool, { schema, mode: "default" });
+  return { url, pool, db };
+}
+
+/** The process-wide client for DATABASE_URL (one pool per Lambda container). */
+export function useDatabase(): Database {
+  const url = requiredEnv("DATABASE_URL");
+  if (!client || client.url !== url) {
+    const previous = client;
+    client = createClient(url);
+    void previous?.pool.end().catch(() => {});
+  }
+  return client.db;
+}
+
+/** Close the process-wide pool (tests, graceful shutdown of the offline stack). */
+export async function closeDatabase(): Promise<void> {
+  const current = client;
+  client = undefined;
+  await current?.pool.end();
+}
+
+// MySQL error numbers for which re-running the whole transaction is the documented fix.
+const RETRYABLE_ERRNOS = new Set([1213 /* ER_LOCK_DEADLOCK */, 1205 /* ER_LOCK_WAIT_TIMEOUT */]);
+
+// Errors that mean "the database cannot be reached or went away", not "your query is wrong".
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "PROTOCOL_CONNECTION_LOST",
+  "PROTOCOL_SEQUENCE_TIMEOUT",
+  "ER_CON_COUNT_ERROR",
+  "ER_SERVER_SHUTDOWN",
+  "ER_TOO_MANY_USER_CONNECTIONS",
+  "ER_SERVER_IS_IN_SECURE_AUTH_MODE",
+  "ER_ACCESS_DENIED_ERROR",
+  "ER_BAD_DB_ERROR",
+  "ER_CONNECTION_KILLED",
+  "ER_QUERY_INTERRUPTED",
+  "ER_LOCK_WAIT_TIMEOUT",
+]);
+
+/** Walk `cause` chains: drizzle wraps driver errors in DrizzleQueryError. */
+export function driverError(error: unknown): (Error & { code?: string; errno?: number; fatal?: boolean }) | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const candidate = current as { code?: unknown; errno?: unknown; cause?: unknown };
+    if (typeof candidate.code === "string" || typeof candidate.errno === "number") return current as Error & { code?: string };
+    current = candidate.cause;
+  }
+  return undefined;
+}
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof DependencyUnavailableError) return true;
+  const driver = driverError(error);
+  if (!driver) return false;
+  return (driver.code !== undefined && UNAVAILABLE_CODES.has(driver.code)) || driver.fatal === true;
+}
+
+export function isDuplicateKey(error: unknown, indexName?: string): boolean {
+  const driver = driverError(error);
+  if (driver?.code !== "ER_DUP_ENTRY") return false;
+  return indexName === undefined || String(driver.message).includes(indexName);
+}
+
+type Effect = () => Promise<unknown> | unknown;
+const transactionContext = new AsyncLocalStorage<{ tx: Transaction; effects: Effect[] }>();
+
+/**
+ * Run `fn` in one transaction. Deadlocks and lock-wait timeouts re-run it (they are the
+ * database telling us to); effects registered with `afterCommit` run only once it committed,
+ * so a side effect (publishing an event) never announces a change that was rolled back.
+ * A nested call joins the outer transaction.
+ */
+export async function transaction<T>(
+  fn: (tx: Transaction) => Promise<T>,
+  { db = useDatabase(), attempts = 5 }: { db?: Database; attempts?: number } = {},
+): Promise<T> {
+  const outer = transactionContext.getStore();
+  if (outer) return fn(outer.tx);
+
+  for (let attempt = 1; ; attempt++) {
+    const effects: Effect[] = [];
+    try {
+      const result = await db.transaction((tx) => transactionContext.run({ tx, effects }, () => fn(tx)), {
+        isolationLevel: "read committed",
+      });
+      for (const effect of effects) await effect();
+      return result;
+    } catch (error) {
+      const errno = driverError(error)?.errno;
+      if (errno !== undefined && RETRYABLE_ERRNOS.has(errno) && attempt < attempts) {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+        continue;
+      }
+      if (isDatabaseUnavailable(error)) throw new DependencyUnavailableError("database", error);
+      throw error;
+    }
+  }
+}
+
+/** Register work to run after the current transaction commits (immediately if there is none). */
+export async function afterCommit(effect: Effect): Promise<void> {
+  const context = transactionContext.getStore();
+  if (context) context.effects.push(effect);
+  else await effect();
+}
+
+/** Run a read outside a transaction, translating "database down" into a 503-able error. */
+export async function query<T>(fn: (db: Database) => Promise<T>, db: Database = useDatabase()): Promise<T> {
+  try {
+    return await fn(db);
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) throw new DependencyUnavailableError("database", error);
+    throw error;
+  }
+}
+
+export { schema };

@@ -1,0 +1,3 @@
+export * as Factory from "./index";
+
+export { factoryTable } from "./factory.sql";

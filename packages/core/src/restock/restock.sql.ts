@@ -1,0 +1,64 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  check,
+  index,
+  int,
+  mysqlEnum,
+  mysqlTable,
+  uniqueIndex,
+  varchar,
+} from "drizzle-orm/mysql-core";
+import { factoryTable } from "../factory/factory.sql";
+import { productTable } from "../product/product.sql";
+import { createdAt, nullableTime, ulidColumn, updatedAt } from "../util/sql";
+
+/**
+ * pending   -> opened by a stock-out; its OutOfStock event is on its way to the factory queue
+ * requested -> the legacy Factory API accepted it; waiting for the callback
+ * fulfilled -> the factory called back; stock was added
+ * failed    -> could not be delivered (its message is in the DLQ); operations were alerted
+ * cancelled -> closed by an operator without restocking
+ */
+export const RESTOCK_STATUSES = ["pending", "requested", "fulfilled", "failed", "cancelled"] as const;
+export type RestockStatus = (typeof RESTOCK_STATUSES)[number];
+/** Statuses that still count as "the" open request of a product. */
+export const OPEN_RESTOCK_STATUSES = ["pending", "requested", "failed"] as const satisfies readonly RestockStatus[];
+
+export const restockRequestTable = mysqlTable(
+  "restock_request",
+  {
+    id: ulidColumn("id").primaryKey(),
+    productId: bigint("product_id", { mode: "number", unsigned: true })
+      .notNull()
+      .references(() => productTable.id),
+    sku: varchar("sku", { length: 64 }).notNull(),
+    factoryId: varchar("factory_id", { length: 32 })
+      .notNull()
+      .references(() => factoryTable.id),
+    quantity: int("quantity", { unsigned: true }).notNull(),
+    status: mysqlEnum("status", RESTOCK_STATUSES).notNull().default("pending"),
+    /** Calls made to the Factory API for this request (each SQS delivery that got that far). */
+    attempts: int("attempts", { unsigned: true }).notNull().default(0),
+    lastError: varchar("last_error", { length: 1000 }),
+    /**
+     * product_id while the request is open, NULL once it is closed. The UNIQUE index on it is
+     * what makes "at most one open request per product" a property of the schema: a second
+     * INSERT for the same product fails however many transactions race. (NULLs never collide.)
+     */
+    openProductId: bigint("open_product_id", { mode: "number", unsigned: true }).generatedAlwaysAs(
+      sql`(CASE WHEN \`status\` IN ('pending', 'requested', 'failed') THEN \`product_id\` ELSE NULL END)`,
+      { mode: "stored" },
+    ),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    requestedAt: nullableTime("requested_at"),
+    fulfilledAt: nullableTime("fulfilled_at"),
+    failedAt: nullableTime("failed_at"),
+  },
+  (table) => [
+    uniqueIndex("restock_request_one_open_per_product").on(table.openProductId),
+    index("restock_request_status_updated_idx").on(table.status, table.updatedAt),
+    check("restock_request_quantity_positive", sql`quantity > 0`),
+  ],
+);

@@ -1,0 +1,25 @@
+/**
+ * Configuration comes from the environment: the SST stacks set these variables on each
+ * function (secrets are resolved at cold start, see `secret()`), the offline stack sets them
+ * for its in-process runtime. This is the only place that reads process.env in core.
+ */
+export function optionalEnv(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+export function requiredEnv(name: string): string {
+  const value = optionalEnv(name);
+  if (value === undefined) throw new Error(`Missing required configuration: environment variable ${name} is not set`);
+  return value;
+}
+
+export function intEnv(name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
+  const raw = optionalEnv(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`Invalid configuration: ${name}=${JSON.stringify(raw)} must be an integer between ${min} and ${max}`);
+  }
+  return value;
+}

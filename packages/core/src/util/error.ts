@@ -1,0 +1,45 @@
+/**
+ * Errors the domain raises on purpose. Each one knows its HTTP status and a stable code, so
+ * handlers can turn it into `{ error: { code, message, ...details } }` without guessing.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(400, "VALIDATION_FAILED", message, details);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+    super(404, code, message, details);
+  }
+}
+
+/**
+ * A dependency (the database, usually) is unreachable. Nothing was changed; the client should
+ * retry later. Mapped to 503 with Retry-After.
+ */
+export class DependencyUnavailableError extends AppError {
+  constructor(
+    readonly dependency: string,
+    cause?: unknown,
+    readonly retryAfterSeconds = 2,
+  ) {
+    super(503, "SERVICE_UNAVAILABLE", `The ${dependency} is temporarily unavailable; nothing was changed. Retry shortly.`, {}, {
+      "retry-after": String(retryAfterSeconds),
+    });
+    if (cause !== undefined) this.cause = cause;
+  }
+}

@@ -1,0 +1,27 @@
+import { Restock } from "@donut-states/core/restock";
+import { AppError } from "@donut-states/core/util/error";
+import { secret } from "@donut-states/core/util/secret";
+import { apiHandler, json, parseJsonBody } from "../api/http";
+
+/**
+ * POST /factory/callbacks/{restockId}?token=...  (the legacy factory, when production is done)
+ *
+ * The token is checked before anything else, so without it nobody learns whether a restock id
+ * exists. A valid, matching callback adds the stock once; repeats answer 200 and change nothing.
+ */
+export const handler = apiHandler(async (event) => {
+  const restockId = event.pathParameters?.restockId ?? "";
+  const token = event.queryStringParameters?.token;
+  if (!token) throw new AppError(401, "TOKEN_REQUIRED", "This callback URL needs its token query parameter");
+  const key = await secret("FACTORY_CALLBACK_SECRET");
+  if (!Restock.verifyCallbackToken(restockId, token, key)) {
+    throw new AppError(403, "TOKEN_INVALID", "The callback token is not valid for this restock request");
+  }
+  // A valid token for a non-ULID id can only come from our own signing, but validate anyway.
+  if (!Restock.RestockId.safeParse(restockId).success) {
+    throw new AppError(404, "RESTOCK_NOT_FOUND", `No restock request ${restockId}`);
+  }
+  const callback = parseJsonBody(event, Restock.FactoryCallback);
+  const result = await Restock.fulfil(restockId, callback);
+  return json(200, result);
+});

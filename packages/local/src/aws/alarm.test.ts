@@ -1,0 +1,164 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  GetQueueAttributesCommand,
+  PurgeQueueCommand,
+  SendMessageCommand,
+  type Message,
+} from "@aws-sdk/client-sqs";
+import { SubscribeCommand } from "@aws-sdk/client-sns";
+import { dlqAlarm } from "../../../core/src/topology";
+import { startDlqAlarm, type DlqAlarm } from "./alarm";
+import { createLocalClients, startSqsSns, type SqsSnsEmulator } from "./emulator";
+import { ensureQueue, provisionTopology, type ProvisionedTopology } from "./topology";
+import { drain, uniqueName, waitFor } from "./test-utils";
+
+const REGION = "eu-west-1";
+let emu: SqsSnsEmulator;
+const alarms: DlqAlarm[] = [];
+
+beforeAll(async () => {
+  emu = await startSqsSns({ region: REGION });
+});
+afterEach(async () => {
+  await Promise.all(alarms.splice(0).map((a) => a.stop()));
+});
+afterAll(async () => {
+  await emu?.close();
+});
+
+/** A fresh topology plus an SQS queue on the alerts topic that records every notification. */
+async function setup(): Promise<{ t: ProvisionedTopology; watchUrl: string }> {
+  const t = await provisionTopology({
+    sqs: emu.sqs,
+    sns: emu.sns,
+    settings: { factoryQueueName: uniqueName("f"), dlqName: uniqueName("dlq"), alertsTopicName: uniqueName("alerts") },
+  });
+  const watchUrl = await ensureQueue(emu.sqs, uniqueName("watch"), {});
+  const { Attributes } = await emu.sqs.send(new GetQueueAttributesCommand({ QueueUrl: watchUrl, AttributeNames: ["QueueArn"] }));
+  await emu.sns.send(new SubscribeCommand({ TopicArn: t.alertsTopicArn, Protocol: "sqs", Endpoint: Attributes?.QueueArn }));
+  return { t, watchUrl };
+}
+
+function start(t: ProvisionedTopology, extra: { intervalMs?: number } = {}): DlqAlarm {
+  const alarm = startDlqAlarm({
+    sqs: emu.sqs,
+    sns: emu.sns,
+    queueUrl: t.dlqUrl,
+    queueName: t.dlqName,
+    topicArn: t.alertsTopicArn,
+    alarm: dlqAlarm,
+    intervalMs: extra.intervalMs ?? 100,
+    region: REGION,
+  });
+  alarms.push(alarm);
+  return alarm;
+}
+
+function envelope(m: Message): { Subject: string; Message: string } {
+  return JSON.parse(m.Body ?? "");
+}
+
+describe("startDlqAlarm", () => {
+  it("goes OK -> ALARM once when the DLQ gets a message, and ALARM -> OK when it is purged", async () => {
+    const { t, watchUrl } = await setup();
+    const alarm = start(t);
+    expect(alarm.state).toBe("INSUFFICIENT_DATA");
+    await waitFor("initial OK", () => alarm.state === "OK");
+    await sleep(300); // several intervals
+    expect(await drain(emu.sqs, watchUrl)).toHaveLength(0); // INSUFFICIENT_DATA -> OK is silent
+
+    await emu.sqs.send(new SendMessageCommand({ QueueUrl: t.dlqUrl, MessageBody: "dead" }));
+    await waitFor("ALARM", () => alarm.state === "ALARM");
+    await sleep(500); // ~5 more evaluations still in ALARM
+    const alarmed = await drain(emu.sqs, watchUrl);
+    expect(alarmed).toHaveLength(1);
+    const n = envelope(alarmed[0]);
+    expect(n.Subject).toBe(`ALARM: "${dlqAlarm.name}" in ${REGION}`);
+    const body = JSON.parse(n.Message);
+    expect(body).toMatchObject({
+      AlarmName: dlqAlarm.name,
+      AWSAccountId: "000000000000",
+      NewStateValue: "ALARM",
+      OldStateValue: "OK",
+      Region: REGION,
+      Trigger: {
+        MetricName: "ApproximateNumberOfMessagesVisible",
+        Namespace: "AWS/SQS",
+        Statistic: "Maximum",
+        Dimensions: [{ name: "QueueName", value: t.dlqName }],
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        Period: 60,
+        EvaluationPeriods: 1,
+      },
+    });
+    expect(body.AlarmDescription).toContain(t.dlqName);
+    expect(body.NewStateReason).toMatch(
+      /^Threshold Crossed: 1 datapoint \[1\.0 \(\d\d\/\d\d\/\d\d \d\d:\d\d:\d\d\)\] was greater than or equal to the threshold \(1\.0\)\.$/,
+    );
+    expect(body.StateChangeTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/);
+
+    await emu.sqs.send(new PurgeQueueCommand({ QueueUrl: t.dlqUrl }));
+    await waitFor("OK again", () => alarm.state === "OK");
+    await sleep(500);
+    const cleared = await drain(emu.sqs, watchUrl);
+    expect(cleared).toHaveLength(1);
+    expect(envelope(cleared[0]).Subject).toBe(`OK: "${dlqAlarm.name}" in ${REGION}`);
+    const ok = JSON.parse(envelope(cleared[0]).Message);
+    expect(ok).toMatchObject({ NewStateValue: "OK", OldStateValue: "ALARM" });
+    expect(ok.NewStateReason).toMatch(/\[0\.0 .*\] was not greater than or equal to the threshold \(1\.0\)\.$/);
+  });
+
+  it("notifies INSUFFICIENT_DATA -> ALARM when the DLQ is already non-empty at start", async () => {
+    const { t, watchUrl } = await setup();
+    await emu.sqs.send(new SendMessageCommand({ QueueUrl: t.dlqUrl, MessageBody: "dead" }));
+    const alarm = start(t, { intervalMs: 60_000 });
+    expect(await alarm.evaluateNow()).toBe("ALARM");
+    expect(await alarm.evaluateNow()).toBe("ALARM");
+    const msgs = await waitFor("notification", async () => {
+      const m = await drain(emu.sqs, watchUrl);
+      return m.length ? m : undefined;
+    });
+    expect(msgs).toHaveLength(1);
+    expect(JSON.parse(envelope(msgs[0]).Message)).toMatchObject({ OldStateValue: "INSUFFICIENT_DATA", NewStateValue: "ALARM" });
+  });
+
+  it("never runs two evaluations at once", async () => {
+    const { t } = await setup();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    // A separate real client, so the probe middleware does not leak into other tests.
+    const probe = createLocalClients(emu.endpoint, REGION);
+    const alarm = startDlqAlarm({
+      sqs: probe.sqs,
+      sns: emu.sns,
+      queueUrl: t.dlqUrl,
+      queueName: t.dlqName,
+      topicArn: t.alertsTopicArn,
+      alarm: dlqAlarm,
+      intervalMs: 5,
+      region: REGION,
+    });
+    alarms.push(alarm);
+    probe.sqs.middlewareStack.add(
+      (next) => async (args) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        try {
+          await sleep(20); // widen the window in which an overlap would show
+          return await next(args);
+        } finally {
+          inFlight--;
+        }
+      },
+      { step: "finalizeRequest", name: "overlapProbe" },
+    );
+    const results = await Promise.all(Array.from({ length: 8 }, () => alarm.evaluateNow()));
+    await sleep(100); // timer-driven evaluations interleave with the explicit ones
+    expect(results.every((r) => r === "OK")).toBe(true);
+    expect(maxInFlight).toBe(1);
+    probe.sqs.destroy();
+    probe.sns.destroy();
+  });
+});

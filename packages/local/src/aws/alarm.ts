@@ -1,0 +1,228 @@
+/**
+ * Offline stand-in for the CloudWatch alarm on DLQ depth. fauxqs has no
+ * CloudWatch, so we poll the metric's SQS source and, on a state change,
+ * publish to SNS the same JSON CloudWatch would - so everything downstream of
+ * the topic (e-mail bridge, dashboard, tests) sees AWS-shaped alarms.
+ *
+ * Simplification: every poll is one datapoint (CloudWatch would aggregate
+ * `Maximum` over `periodSeconds`); ALARM needs the last `evaluationPeriods`
+ * datapoints to breach (DatapointsToAlarm = EvaluationPeriods).
+ */
+import { GetQueueAttributesCommand, type QueueAttributeName, type SQSClient } from "@aws-sdk/client-sqs";
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { FAUXQS_ACCOUNT_ID } from "./emulator";
+
+export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA";
+
+export type ComparisonOperator =
+  | "GreaterThanOrEqualToThreshold"
+  | "GreaterThanThreshold"
+  | "LessThanThreshold"
+  | "LessThanOrEqualToThreshold";
+
+/** Structurally matches `dlqAlarm` in packages/core/src/topology.ts. */
+export interface AlarmDefinition {
+  readonly name: string;
+  readonly metricName: string;
+  readonly threshold: number;
+  readonly comparison: ComparisonOperator;
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+}
+
+export interface DlqAlarmOptions {
+  sqs: SQSClient;
+  sns: SNSClient;
+  queueUrl: string;
+  queueName: string;
+  topicArn: string;
+  alarm: AlarmDefinition;
+  /** Poll interval (default 1000 ms). Not periodSeconds: offline we want fast feedback. */
+  intervalMs?: number;
+  region: string;
+  accountId?: string;
+  /** Defaults to a sentence naming the queue. */
+  description?: string;
+  log?: (line: string) => void;
+}
+
+export interface DlqAlarm {
+  readonly state: AlarmState;
+  /** Runs one evaluation now (queued behind a running one, never concurrent). */
+  evaluateNow(): Promise<"OK" | "ALARM">;
+  /** Stops polling and waits for a running evaluation to finish. */
+  stop(): Promise<void>;
+}
+
+interface Datapoint {
+  value: number;
+  at: Date;
+}
+
+const PHRASE: Record<ComparisonOperator, string> = {
+  GreaterThanOrEqualToThreshold: "greater than or equal to",
+  GreaterThanThreshold: "greater than",
+  LessThanThreshold: "less than",
+  LessThanOrEqualToThreshold: "less than or equal to",
+};
+
+/**
+ * SQS exposes the CloudWatch metric ApproximateNumberOfMessagesVisible as the
+ * queue attribute ApproximateNumberOfMessages (same for NotVisible/Delayed).
+ */
+const METRIC_TO_ATTRIBUTE: Record<string, QueueAttributeName> = {
+  ApproximateNumberOfMessagesVisible: "ApproximateNumberOfMessages",
+  ApproximateNumberOfMessagesNotVisible: "ApproximateNumberOfMessagesNotVisible",
+  ApproximateNumberOfMessagesDelayed: "ApproximateNumberOfMessagesDelayed",
+};
+
+export function startDlqAlarm(options: DlqAlarmOptions): DlqAlarm {
+  const { sqs, sns, queueUrl, queueName, topicArn, alarm, intervalMs = 1_000, region, log = () => {} } = options;
+  const accountId = options.accountId ?? FAUXQS_ACCOUNT_ID;
+  const attribute = METRIC_TO_ATTRIBUTE[alarm.metricName];
+  if (!attribute) throw new Error(`Unsupported SQS metric ${alarm.metricName}`);
+  const description =
+    options.description ??
+    `Messages in dead-letter queue ${queueName}: restock requests failed repeatedly and need an operator.`;
+  const configuredAt = new Date();
+
+  let state: AlarmState = "INSUFFICIENT_DATA";
+  let datapoints: Datapoint[] = []; // newest first, as CloudWatch lists them
+  let queue: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  async function evaluateOnce(): Promise<"OK" | "ALARM"> {
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [attribute] }),
+    );
+    const value = Number(Attributes?.[attribute] ?? NaN);
+    if (!Number.isFinite(value)) throw new Error(`No ${attribute} for ${queueUrl}`);
+    datapoints = [{ value, at: new Date() }, ...datapoints].slice(0, alarm.evaluationPeriods);
+    const breaching = datapoints.every((d) => breaches(alarm, d.value));
+    const next = breaching ? "ALARM" : "OK";
+    if (next !== state) {
+      const old = state;
+      state = next;
+      log(`alarm ${alarm.name}: ${old} -> ${next} (${alarm.metricName}=${value})`);
+      // CloudWatch only runs actions for the configured transitions: the first
+      // evaluation INSUFFICIENT_DATA -> OK is silent, INSUFFICIENT_DATA -> ALARM is not.
+      if (!(old === "INSUFFICIENT_DATA" && next === "OK")) {
+        await notify(old, next).catch((err: Error) =>
+          // Like a failed CloudWatch action: logged, state kept, not retried.
+          log(`alarm ${alarm.name}: publish to ${topicArn} failed: ${err.message}`),
+        );
+      }
+    }
+    return next;
+  }
+
+  async function notify(old: AlarmState, next: AlarmState): Promise<void> {
+    const now = new Date();
+    const message = {
+      AlarmName: alarm.name,
+      AlarmDescription: description,
+      AWSAccountId: accountId,
+      AlarmConfigurationUpdatedTimestamp: cloudWatchTime(configuredAt),
+      NewStateValue: next,
+      NewStateReason: stateReason(alarm, datapoints, next === "ALARM"),
+      StateChangeTime: cloudWatchTime(now),
+      Region: region,
+      AlarmArn: `arn:aws:cloudwatch:${region}:${accountId}:alarm:${alarm.name}`,
+      OldStateValue: old,
+      OKActions: [topicArn],
+      AlarmActions: [topicArn],
+      InsufficientDataActions: [],
+      Trigger: {
+        MetricName: alarm.metricName,
+        Namespace: "AWS/SQS",
+        StatisticType: "Statistic",
+        Statistic: "Maximum",
+        Unit: null,
+        Dimensions: [{ name: "QueueName", value: queueName }],
+        Period: alarm.periodSeconds,
+        EvaluationPeriods: alarm.evaluationPeriods,
+        ComparisonOperator: alarm.comparison,
+        Threshold: alarm.threshold,
+        TreatMissingData: "missing",
+        EvaluateLowSampleCountPercentile: "",
+      },
+    };
+    await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Subject: `${next}: "${alarm.name}" in ${region}`,
+        Message: JSON.stringify(message),
+      }),
+    );
+  }
+
+  function evaluateNow(): Promise<"OK" | "ALARM"> {
+    const run = queue.then(evaluateOnce);
+    queue = run.catch(() => {});
+    return run;
+  }
+
+  // setTimeout after each evaluation (not setInterval) so a slow evaluation
+  // delays the next one instead of piling up behind it.
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      evaluateNow()
+        .catch((err: Error) => log(`alarm ${alarm.name}: evaluation failed: ${err.message}`))
+        .finally(schedule);
+    }, intervalMs);
+    timer.unref();
+  }
+  schedule();
+
+  return {
+    get state() {
+      return state;
+    },
+    evaluateNow,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await queue;
+    },
+  };
+}
+
+function breaches(alarm: AlarmDefinition, value: number): boolean {
+  switch (alarm.comparison) {
+    case "GreaterThanOrEqualToThreshold":
+      return value >= alarm.threshold;
+    case "GreaterThanThreshold":
+      return value > alarm.threshold;
+    case "LessThanThreshold":
+      return value < alarm.threshold;
+    case "LessThanOrEqualToThreshold":
+      return value <= alarm.threshold;
+  }
+}
+
+/** CloudWatch prints doubles Java-style: 3 -> "3.0". */
+function num(v: number): string {
+  return Number.isInteger(v) ? v.toFixed(1) : String(v);
+}
+
+/** "27/11/26 05:30:00" (dd/MM/yy HH:mm:ss, UTC), as in CloudWatch state reasons. */
+function reasonTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCFullYear() % 100)} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+}
+
+/** "2026-11-27T05:30:00.123+0000", CloudWatch's StateChangeTime format. */
+function cloudWatchTime(d: Date): string {
+  return d.toISOString().replace("Z", "+0000");
+}
+
+/** e.g. "Threshold Crossed: 1 datapoint [3.0 (27/11/26 05:30:00)] was greater than or equal to the threshold (1.0)." */
+export function stateReason(alarm: AlarmDefinition, points: Array<{ value: number; at: Date }>, breaching: boolean): string {
+  const n = points.length;
+  const list = points.map((d) => `${num(d.value)} (${reasonTime(d.at)})`).join(", ");
+  const verb = n === 1 ? "was" : "were";
+  const not = breaching ? "" : "not ";
+  return `Threshold Crossed: ${n} datapoint${n === 1 ? "" : "s"} [${list}] ${verb} ${not}${PHRASE[alarm.comparison]} the threshold (${num(alarm.threshold)}).`;
+}

@@ -1,0 +1,141 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { PublishCommand } from "@aws-sdk/client-sns";
+import { dlqAlarm } from "../../../core/src/topology";
+import { createMailer } from "../mail/mailer";
+import { readMailbox, startSmtpSink } from "../mail/smtp-sink";
+import { startDlqAlarm } from "./alarm";
+import { startSqsSns, type SqsSnsEmulator } from "./emulator";
+import { startEmailSubscriptions, DEFAULT_SUBJECT } from "./sns-email-bridge";
+import { provisionTopology } from "./topology";
+import { uniqueName, waitFor } from "./test-utils";
+
+const REGION = "eu-west-1";
+const OPS = ["ops@donut.test", "night-shift@donut.test"];
+let emu: SqsSnsEmulator;
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+
+beforeAll(async () => {
+  emu = await startSqsSns({ region: REGION });
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(async () => {
+  await emu?.close();
+});
+
+async function mailbox(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), "bridge-mail-"));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function topology() {
+  return provisionTopology({
+    sqs: emu.sqs,
+    sns: emu.sns,
+    settings: { factoryQueueName: uniqueName("f"), dlqName: uniqueName("dlq"), alertsTopicName: uniqueName("alerts") },
+  });
+}
+
+async function depth(queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await emu.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+}
+
+describe("end to end: DLQ -> alarm -> SNS -> e-mail bridge -> SMTP sink", () => {
+  it("e-mails each address exactly once, naming the DLQ", async () => {
+    const t = await topology();
+    const dir = await mailbox();
+    const logLines: string[] = [];
+    const sink = await startSmtpSink({ dir, log: (l) => logLines.push(l) });
+    cleanups.push(() => sink.close());
+    const mailer = createMailer({ smtpUrl: sink.url });
+    cleanups.push(() => mailer.close());
+    const bridge = await startEmailSubscriptions({ sns: emu.sns, sqs: emu.sqs, topicArn: t.alertsTopicArn, emails: OPS, mailer });
+    const alarm = startDlqAlarm({
+      sqs: emu.sqs,
+      sns: emu.sns,
+      queueUrl: t.dlqUrl,
+      queueName: t.dlqName,
+      topicArn: t.alertsTopicArn,
+      alarm: dlqAlarm,
+      intervalMs: 100,
+      region: REGION,
+    });
+    cleanups.push(() => alarm.stop());
+
+    await emu.sqs.send(new SendMessageCommand({ QueueUrl: t.dlqUrl, MessageBody: '{"sku":"boston-cream"}' }));
+    await waitFor("two mails", async () => (await readMailbox(dir)).length >= 2);
+    await sleep(600); // the alarm keeps evaluating (still ALARM): no further mail may appear
+
+    const mails = await readMailbox(dir);
+    expect(mails).toHaveLength(2);
+    expect(mails.map((m) => m.to).sort()).toEqual(OPS.map((a) => [a]).sort());
+    for (const mail of mails) {
+      expect(mail.subject).toBe(`ALARM: "${dlqAlarm.name}" in ${REGION}`);
+      expect(mail.text).toContain(t.dlqName);
+      expect(mail.text).toContain('"NewStateValue": "ALARM"'); // pretty-printed JSON
+      expect(mail.from).toContain("no-reply@sns.amazonaws.com");
+    }
+    expect(logLines).toHaveLength(2);
+
+    // Delivered notifications are deleted from the internal queues.
+    for (const q of bridge.queues) expect(await depth(q.queueUrl)).toBe(0);
+
+    // stop() must cut the 20 s long poll short.
+    const began = Date.now();
+    await bridge.stop();
+    expect(Date.now() - began).toBeLessThan(1_000);
+  });
+});
+
+describe("startEmailSubscriptions", () => {
+  it("leaves the notification queued while SMTP is down and delivers it once SMTP is back", async () => {
+    const t = await topology();
+    const dir = await mailbox();
+    // Reserve a port, then take the server down: connections are refused.
+    const first = await startSmtpSink({ dir });
+    const port = first.port;
+    await first.close();
+
+    const failures: string[] = [];
+    const mailer = createMailer({ smtpUrl: `smtp://127.0.0.1:${port}` });
+    cleanups.push(() => mailer.close());
+    const bridge = await startEmailSubscriptions({
+      sns: emu.sns,
+      sqs: emu.sqs,
+      topicArn: t.alertsTopicArn,
+      emails: ["ops@donut.test"],
+      mailer,
+      pollWaitSeconds: 1,
+      retryAfterSeconds: 1,
+      log: (l) => failures.push(l),
+    });
+    cleanups.push(() => bridge.stop());
+    const [{ queueUrl }] = bridge.queues;
+
+    await emu.sns.send(new PublishCommand({ TopicArn: t.alertsTopicArn, Message: "plain text body" }));
+    await waitFor("a failed delivery", () => failures.some((l) => l.includes("failed, will retry")));
+    expect(await depth(queueUrl)).toBe(1); // not deleted
+    expect(await readMailbox(dir)).toHaveLength(0);
+
+    const sink = await startSmtpSink({ dir, port });
+    cleanups.push(() => sink.close());
+    const [mail] = await waitFor("redelivered mail", async () => {
+      const box = await readMailbox(dir);
+      return box.length ? box : undefined;
+    });
+    expect(mail.subject).toBe(DEFAULT_SUBJECT);
+    expect(mail.text).toContain("plain text body");
+    await waitFor("queue drained", async () => (await depth(queueUrl)) === 0);
+    expect(await readMailbox(dir)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Creates the offline equivalent of the AWS queue topology (DLQ, factory
+ * queue with redrive, alerts topic) from packages/core/src/topology.ts, so
+ * the local stack cannot drift from what `stacks/` deploys.
+ */
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import { CreateTopicCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { alertsTopic, factoryDeadLetterQueue, factoryQueue } from "../../../core/src/topology";
+
+/** Overrides exist for tests (short timeouts, unique names); production uses the defaults. */
+export interface TopologySettings {
+  visibilityTimeoutSeconds?: number;
+  maxReceiveCount?: number;
+  factoryQueueName?: string;
+  dlqName?: string;
+  alertsTopicName?: string;
+}
+
+export interface ProvisionedTopology {
+  factoryQueueUrl: string;
+  factoryQueueArn: string;
+  factoryQueueName: string;
+  dlqUrl: string;
+  dlqArn: string;
+  dlqName: string;
+  alertsTopicArn: string;
+}
+
+export async function provisionTopology(params: {
+  sqs: SQSClient;
+  sns: SNSClient;
+  settings?: TopologySettings;
+}): Promise<ProvisionedTopology> {
+  const { sqs, sns, settings = {} } = params;
+  const dlqName = settings.dlqName ?? factoryDeadLetterQueue.name;
+  const factoryQueueName = settings.factoryQueueName ?? factoryQueue.name;
+
+  // The DLQ first: the factory queue's RedrivePolicy needs its ARN.
+  const dlqUrl = await ensureQueue(sqs, dlqName, {
+    MessageRetentionPeriod: String(factoryDeadLetterQueue.retentionSeconds),
+  });
+  const dlqArn = await queueArn(sqs, dlqUrl);
+
+  const factoryQueueUrl = await ensureQueue(sqs, factoryQueueName, {
+    VisibilityTimeout: String(settings.visibilityTimeoutSeconds ?? factoryQueue.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(factoryQueue.retentionSeconds),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: dlqArn,
+      maxReceiveCount: settings.maxReceiveCount ?? factoryQueue.maxReceiveCount,
+    }),
+  });
+  const factoryQueueArn = await queueArn(sqs, factoryQueueUrl);
+
+  // CreateTopic without attributes is idempotent in AWS and fauxqs alike.
+  const topic = await sns.send(new CreateTopicCommand({ Name: settings.alertsTopicName ?? alertsTopic.name }));
+  if (!topic.TopicArn) throw new Error("CreateTopic returned no TopicArn");
+
+  return { factoryQueueUrl, factoryQueueArn, factoryQueueName, dlqUrl, dlqArn, dlqName, alertsTopicArn: topic.TopicArn };
+}
+
+/**
+ * CreateQueue is only idempotent with identical attributes (AWS and fauxqs
+ * both throw QueueNameExists otherwise). Re-provisioning with changed
+ * settings should converge rather than fail, so fall back to SetQueueAttributes.
+ */
+export async function ensureQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+  try {
+    const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    if (!created.QueueUrl) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
+    return created.QueueUrl;
+  } catch (err) {
+    // The SDK surfaces the query-compatible code, e.g. name
+    // "AWS.SimpleQueueService.QueueNameExists", so match loosely.
+    const e = err as { name?: string; Code?: string };
+    if (!/QueueNameExists|QueueAlreadyExists/.test(`${e.name} ${e.Code}`)) throw err;
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    if (!QueueUrl) throw err;
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
+    return QueueUrl;
+  }
+}
+
+async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  const arn = Attributes?.QueueArn;
+  if (!arn) throw new Error(`No QueueArn for ${queueUrl}`);
+  return arn;
+}

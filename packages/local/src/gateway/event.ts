@@ -1,0 +1,64 @@
+import type { IncomingMessage } from "node:http";
+import { randomUUID } from "node:crypto";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+
+// API Gateway passes these bodies as text; anything else arrives base64-encoded.
+const TEXT_TYPES = /^(text\/|application\/(json|[\w.+-]+\+json|xml|x-www-form-urlencoded|javascript))/i;
+
+export interface MatchedRoute {
+  routeKey: string;
+  pathParameters?: Record<string, string>;
+}
+
+/** Build the API Gateway HTTP API (payload v2.0) event for one request, as AWS documents it. */
+export function toApiGatewayEvent(
+  request: IncomingMessage,
+  body: Buffer,
+  route: MatchedRoute,
+  { stage = "$default", apiId = "local" } = {},
+): APIGatewayProxyEventV2 {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    if (name === "cookie") cookies.push(...String(value).split(/;\s*/));
+    else headers[name.toLowerCase()] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+
+  const contentType = headers["content-type"] ?? "";
+  const isText = body.length === 0 || TEXT_TYPES.test(contentType) || contentType === "";
+  const now = new Date();
+  return {
+    version: "2.0",
+    routeKey: route.routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ""),
+    cookies: cookies.length ? cookies : undefined,
+    headers,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    pathParameters: route.pathParameters,
+    requestContext: {
+      accountId: "000000000000",
+      apiId,
+      domainName: headers.host ?? "localhost",
+      domainPrefix: (headers.host ?? "localhost").split(".")[0],
+      http: {
+        method: request.method ?? "GET",
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId: randomUUID(),
+      routeKey: route.routeKey,
+      stage,
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body: body.length === 0 ? undefined : isText ? body.toString("utf8") : body.toString("base64"),
+    isBase64Encoded: body.length > 0 && !isText,
+  };
+}

@@ -1,0 +1,3 @@
+export { startGateway, type Gateway } from "./server";
+export { toApiGatewayEvent } from "./event";
+export { createRouter } from "./router";

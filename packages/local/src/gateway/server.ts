@@ -1,0 +1,97 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { toApiGatewayEvent } from "./event";
+import { createRouter } from "./router";
+import { type AnyHandler, functionNameOf, lambdaContext, loadHandler } from "../runtime/handlers";
+
+/** API Gateway's own payload limit; the handlers enforce their much smaller ones. */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+const HANDLER_TIMEOUT_MS = 30_000;
+
+export interface Gateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A local API Gateway (HTTP API, payload v2.0): turns HTTP requests into the same events AWS
+ * sends and runs the real handlers from the shared route table in this process.
+ */
+export async function startGateway({
+  routes,
+  port = 3000,
+  host = "127.0.0.1",
+  log = () => {},
+}: {
+  routes: Record<string, string>;
+  port?: number;
+  host?: string;
+  log?: (line: string) => void;
+}): Promise<Gateway> {
+  const handlers = new Map<string, AnyHandler>();
+  for (const [routeKey, reference] of Object.entries(routes)) handlers.set(routeKey, await loadHandler(reference));
+  const match = createRouter(Object.keys(routes));
+
+  const server = http.createServer(async (request, response) => {
+    const started = Date.now();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    for await (const chunk of request) {
+      size += chunk.length;
+      if (size > GATEWAY_MAX_BODY) tooLarge = true;
+      else chunks.push(chunk as Buffer);
+    }
+    const send = (status: number, headers: Record<string, string>, body: string | Buffer) => {
+      response.writeHead(status, headers);
+      response.end(body);
+      log(`${request.method} ${request.url} -> ${status} (${Date.now() - started} ms)`);
+    };
+    if (tooLarge) return send(413, { "content-type": "application/json" }, JSON.stringify({ message: "Request Entity Too Large" }));
+
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const route = match(request.method ?? "GET", url.pathname);
+    if (!route) return send(404, { "content-type": "application/json" }, JSON.stringify({ message: "Not Found" }));
+
+    const reference = routes[route.routeKey];
+    const event = toApiGatewayEvent(request, Buffer.concat(chunks), route);
+    try {
+      const result = (await handlers.get(route.routeKey)!(
+        event,
+        lambdaContext(functionNameOf(reference), HANDLER_TIMEOUT_MS),
+      )) as APIGatewayProxyStructuredResultV2 | string | undefined;
+      const structured: APIGatewayProxyStructuredResultV2 =
+        typeof result === "object" && result !== null && "statusCode" in result
+          ? result
+          : { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(result ?? null) };
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(structured.headers ?? {})) headers[name] = String(value);
+      const cookies = structured.cookies ?? [];
+      if (cookies.length) response.setHeader("set-cookie", cookies);
+      const body = structured.isBase64Encoded ? Buffer.from(structured.body ?? "", "base64") : (structured.body ?? "");
+      send(structured.statusCode ?? 200, headers, body);
+    } catch (error) {
+      // What API Gateway answers when the integration itself fails.
+      console.error(`[gateway] ${route.routeKey} threw:`, error);
+      send(500, { "content-type": "application/json" }, JSON.stringify({ message: "Internal Server Error" }));
+    }
+  });
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${actualPort}`,
+    port: actualPort,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
