@@ -47,6 +47,8 @@ CREATE TABLE `restock_request` (
 	`status` enum('pending','requested','fulfilled','failed','cancelled') NOT NULL DEFAULT 'pending',
 	`attempts` int unsigned NOT NULL DEFAULT 0,
 	`last_error` varchar(1000),
+	`lease_until` datetime(3),
+	`overdue_alerted_at` datetime(3),
 	`open_product_id` bigint unsigned GENERATED ALWAYS AS ((CASE WHEN `status` IN ('pending', 'requested', 'failed') THEN `product_id` ELSE NULL END)) STORED,
 	`created_at` datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
 	`updated_at` datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),

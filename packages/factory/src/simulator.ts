@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { deliverCallback } from "./callbacks";
 import {
@@ -53,7 +53,6 @@ export async function startFactorySimulator(
   const callbacks: SimCallback[] = [];
   const lifetime = new AbortController();
   const pending = new Set<Promise<void>>();
-  const hung = new Set<Socket>();
 
   function emit(event: SimEvent): void {
     try {
@@ -86,16 +85,16 @@ export async function startFactorySimulator(
     });
   }
 
-  /** Legacy failure mode: the request is never answered; the socket is dropped after hangMs. */
+  /**
+   * Legacy failure mode: the request is never answered; the socket is dropped
+   * after hangMs. close() needs no bookkeeping for these: closeAllConnections()
+   * destroys them, and the socket's "close" clears the timer.
+   */
   function hang(req: IncomingMessage): void {
     const socket = req.socket;
     if (socket.destroyed) return; // caller already gave up
-    hung.add(socket);
     const timer = setTimeout(() => socket.destroy(), opts.hangMs);
-    socket.once("close", () => {
-      clearTimeout(timer);
-      hung.delete(socket);
-    });
+    socket.once("close", () => clearTimeout(timer));
   }
 
   async function handleManufacture(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
@@ -229,9 +228,10 @@ export async function startFactorySimulator(
   function close(): Promise<void> {
     closing ??= (async () => {
       lifetime.abort();
-      for (const socket of hung) socket.destroy();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections(); // keep-alive sockets would otherwise hold close() open
+      // Destroys idle keep-alive sockets and hung (never-answered) requests alike;
+      // either would otherwise hold server.close() open.
+      server.closeAllConnections();
       await stopped;
       await Promise.allSettled([...pending]);
     })();

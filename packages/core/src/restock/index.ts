@@ -71,6 +71,7 @@ export async function ensureOpen(tx: Transaction, product: ProductForRestock): P
 }
 
 export { callbackToken, callbackUrl, verifyCallbackToken } from "./token";
+export { requestFromFactory, takeOverdue, type DeliveryOutcome } from "./delivery";
 
 /** What the legacy factory POSTs to CallbackUrl: the fields we sent, echoed, all strings. */
 export const FactoryCallback = z.looseObject({
@@ -160,4 +161,38 @@ export async function fulfil(restockId: string, callback: FactoryCallback): Prom
 
 function pick(request: typeof restockRequestTable.$inferSelect) {
   return { id: request.id, sku: request.sku, status: request.status, quantity: request.quantity };
+}
+
+export class RestockStateError extends AppError {
+  constructor(restockId: string, status: RestockStatus, wanted: string) {
+    super(409, "RESTOCK_STATE", `Restock request ${restockId} is ${status}; ${wanted}`, { restockId, status });
+  }
+}
+
+/**
+ * Ask the factory again for a request that is stuck (`requested` but never called back) or
+ * `failed`: back to `pending` with a fresh OutOfStock event through the outbox, same id, so a
+ * late callback for the first attempt and one for the second are still applied only once.
+ */
+export async function reRequest(restockId: string): Promise<{ id: string; sku: string; previousStatus: RestockStatus }> {
+  return transaction(async (tx) => {
+    const [request] = await tx.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)).for("update");
+    if (!request) throw new NotFoundError("RESTOCK_NOT_FOUND", `No restock request ${restockId}`, { restockId });
+    if (request.status !== "requested" && request.status !== "failed") {
+      throw new RestockStateError(restockId, request.status, "only requested or failed requests can be re-requested");
+    }
+    await tx
+      .update(restockRequestTable)
+      .set({ status: "pending", leaseUntil: null, overdueAlertedAt: null, failedAt: null })
+      .where(eq(restockRequestTable.id, restockId));
+    await Outbox.enqueue(tx, Events.OutOfStock, {
+      restockId,
+      sku: request.sku,
+      quantity: request.quantity,
+      factoryId: request.factoryId,
+      occurredAt: new Date().toISOString(),
+    });
+    logger.info("restock re-requested", { restockId, sku: request.sku, previousStatus: request.status });
+    return { id: restockId, sku: request.sku, previousStatus: request.status };
+  });
 }

@@ -42,6 +42,14 @@ export const restockRequestTable = mysqlTable(
     attempts: int("attempts", { unsigned: true }).notNull().default(0),
     lastError: varchar("last_error", { length: 1000 }),
     /**
+     * While set and in the future, one factory-caller holds this request: a second delivery of
+     * the same SQS message (at-least-once) backs off instead of calling the factory twice.
+     * Shorter than the queue's visibility timeout, so a crashed caller's claim expires first.
+     */
+    leaseUntil: nullableTime("lease_until"),
+    /** When the watchdog alerted that the factory never called back (alert once per request). */
+    overdueAlertedAt: nullableTime("overdue_alerted_at"),
+    /**
      * product_id while the request is open, NULL once it is closed. The UNIQUE index on it is
      * what makes "at most one open request per product" a property of the schema: a second
      * INSERT for the same product fails however many transactions race. (NULLs never collide.)

@@ -83,23 +83,23 @@ export function pathParam<Schema extends z.ZodType>(event: APIGatewayProxyEventV
  */
 export function apiHandler(fn: (event: APIGatewayProxyEventV2) => Promise<ApiResult>): APIGatewayProxyHandlerV2 {
   return async (event) => {
+    // Correlation fields go on each log call, not appendKeys: the offline stack runs many
+    // invocations in one process, where appended keys would bleed between them.
     const requestId = event.requestContext?.requestId;
-    logger.appendKeys({ requestId, route: event.routeKey });
+    const where = { requestId, route: event.routeKey };
     try {
       return await fn(event);
     } catch (error) {
       if (error instanceof AppError) {
-        if (error.status >= 500) logger.warn("request failed", { code: error.code, error: error.cause ?? error });
+        if (error.status >= 500) logger.warn("request failed", { ...where, code: error.code, error: error.cause ?? error });
         return errorResponse(error);
       }
       if (isDatabaseUnavailable(error)) {
-        logger.warn("database unavailable", { error });
+        logger.warn("database unavailable", { ...where, error });
         return errorResponse(new DependencyUnavailableError("database", error));
       }
-      logger.error("unhandled error", { error });
+      logger.error("unhandled error", { ...where, error });
       return json(500, { error: { code: "INTERNAL_ERROR", message: "Something went wrong on our side", requestId } });
-    } finally {
-      logger.removeKeys(["requestId", "route"]);
     }
   };
 }

@@ -28,7 +28,11 @@
  *   Delayed). There is no `ApproximateNumberOfMessagesVisible` attribute: that
  *   is the CloudWatch metric name for the SQS attribute ApproximateNumberOfMessages.
  * - Long polling (WaitTimeSeconds 1..20) is honoured and returns early when a
- *   message arrives. PurgeQueue is immediate (no 60 s AWS cooldown).
+ *   message arrives. Aborting the SDK call (abortSignal) ends it client-side
+ *   at once, but fauxqs keeps the server-side waiter until WaitTimeSeconds
+ *   elapse: a message sent meanwhile is dequeued into that dead request and
+ *   stays in flight for VisibilityTimeout before reappearing (not lost).
+ * - PurgeQueue is immediate (no 60 s AWS cooldown).
  * - MessageRetentionPeriod is validated and stored, but NOT enforced.
  * - CreateQueue/CreateTopic/Subscribe are idempotent only with identical
  *   attributes; different attributes throw (QueueNameExists for queues).

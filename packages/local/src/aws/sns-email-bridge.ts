@@ -38,6 +38,11 @@ export interface EmailSubscriptionsOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * Note: after stop(), a notification arriving within pollWaitSeconds is
+ * swallowed by fauxqs' still-pending server-side long poll and only shows
+ * up again after retryAfterSeconds (see emulator.ts). Delayed, never lost.
+ */
 export interface EmailSubscriptions {
   /** Internal queue per address, for inspection. */
   queues: Array<{ email: string; queueUrl: string; subscriptionArn: string }>;

@@ -354,7 +354,7 @@ function compileCidr(arg: unknown, path: string): ValueMatcher {
  * {"prefix"}, {"suffix"}, {"equals-ignore-case"}, {"wildcard"} (each taking a
  * string or - as event-ruler accepts - a list of strings).
  *
- * Judgement call:
+ * Judgement calls:
  * - Against an array-valued field, any element that is "anything else" is
  *   enough, consistent with the Arrays doc's any-element rule.
  * - The field must be present with a leaf value: a missing field does not
@@ -374,6 +374,9 @@ function compileAnythingBut(arg: unknown, path: string): ValueMatcher {
     if (keys.length !== 1) throw new EventPatternError(path, `anything-but takes exactly one nested operator, got ${describe(arg)}`);
     const op = keys[0];
     const here = join(path, op);
+    if (!["prefix", "suffix", "equals-ignore-case", "wildcard"].includes(op)) {
+      throw new EventPatternError(here, `unsupported anything-but pattern "${op}"`);
+    }
     const raw = arg[op];
     const values = Array.isArray(raw) ? raw : [raw];
     if (values.length === 0) throw new EventPatternError(here, "empty arrays are not allowed");
@@ -386,15 +389,13 @@ function compileAnythingBut(arg: unknown, path: string): ValueMatcher {
         return notAny(strings.map((s) => (v) => typeof v === "string" && (op === "prefix" ? v.startsWith(s) : v.endsWith(s))));
       case "equals-ignore-case":
         return notAny(strings.map((s) => (v) => typeof v === "string" && v.toLowerCase() === s.toLowerCase()));
-      case "wildcard":
+      default: // "wildcard"
         return notAny(
           strings.map((s) => {
             const wildcard = compileWildcard(s, here);
             return (v) => typeof v === "string" && wildcard(v);
           }),
         );
-      default:
-        throw new EventPatternError(here, `unsupported anything-but pattern "${op}"`);
     }
   }
 

@@ -1,0 +1,22 @@
+export * as Alert from "./index";
+
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { requiredEnv } from "../util/config";
+
+let sns: SNSClient | undefined;
+
+/**
+ * Tell operations something needs a human: publish to the alerts topic, whose e-mail
+ * subscriptions reach the on-call inbox (offline: the SMTP sink under MAIL_DIR).
+ */
+export async function notify(subject: string, message: string): Promise<void> {
+  sns ??= new SNSClient({});
+  await sns.send(
+    new PublishCommand({
+      TopicArn: requiredEnv("ALERTS_TOPIC_ARN"),
+      // SNS limits e-mail subjects to 100 printable ASCII characters.
+      Subject: subject.replace(/[^\x20-\x7e]/g, "?").slice(0, 100),
+      Message: message,
+    }),
+  );
+}

@@ -1,0 +1,138 @@
+import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { query, transaction, useDatabase } from "../drizzle";
+import { Factory } from "../factory";
+import { intEnv, optionalEnv } from "../util/config";
+import { logger } from "../util/log";
+import { secret } from "../util/secret";
+import { factoryCaller } from "../topology";
+import { callbackUrl } from "./token";
+import { restockRequestTable } from "./restock.sql";
+
+/** Statuses from which the factory may (still) be asked: new, or failed and redriven by operations. */
+const CALLABLE = ["pending", "failed"] as const;
+
+/**
+ * Hold the request for one factory call. At-least-once delivery means two consumers may see
+ * the same request; only the one whose conditional UPDATE wins calls the factory. The lease
+ * outlives the factory timeout but not the queue's visibility timeout, so a crashed holder's
+ * message comes back after its lease expired.
+ */
+async function claim(restockId: string, leaseSeconds: number) {
+  const db = useDatabase();
+  const [result] = await query(() =>
+    db
+      .update(restockRequestTable)
+      .set({
+        leaseUntil: sql`DATE_ADD(NOW(3), INTERVAL ${leaseSeconds} SECOND)`,
+        attempts: sql`${restockRequestTable.attempts} + 1`,
+      })
+      .where(
+        and(
+          eq(restockRequestTable.id, restockId),
+          inArray(restockRequestTable.status, CALLABLE),
+          or(isNull(restockRequestTable.leaseUntil), lt(restockRequestTable.leaseUntil, sql`NOW(3)`)),
+        ),
+      ),
+  );
+  const [request] = await query(() => db.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)));
+  return { claimed: result.affectedRows === 1, request };
+}
+
+export type DeliveryOutcome =
+  | { outcome: "requested"; attempts: number; ms: number }
+  | { outcome: "skipped"; reason: string };
+
+/**
+ * Ask the legacy factory to produce a restock request's units (the factory-caller's work for
+ * one SQS record). Idempotent: a request already requested, fulfilled or cancelled, or held
+ * by a concurrent delivery, is skipped. On failure the error is recorded and rethrown so the
+ * record is retried; on the queue's last delivery the request is marked `failed` as its
+ * message moves to the DLQ (where the alarm e-mails operations).
+ */
+export async function requestFromFactory(
+  restockId: string,
+  { receiveCount, maxReceiveCount }: { receiveCount: number; maxReceiveCount: number },
+): Promise<DeliveryOutcome> {
+  const timeoutMs = intEnv("FACTORY_TIMEOUT_MS", factoryCaller.factoryRequestTimeoutMs, { min: 100 });
+  const leaseSeconds = Math.ceil(timeoutMs / 1000) * 2;
+  const { claimed, request } = await claim(restockId, leaseSeconds);
+  const log = { restockId, sku: request?.sku, receiveCount };
+  if (!request) {
+    logger.warn("restock request does not exist; dropping its message", log);
+    return { outcome: "skipped", reason: "unknown restock request" };
+  }
+  if (!claimed) {
+    const reason = CALLABLE.includes(request.status as (typeof CALLABLE)[number]) ? "held by another delivery" : `already ${request.status}`;
+    logger.info("factory call skipped", { ...log, reason });
+    return { outcome: "skipped", reason };
+  }
+
+  try {
+    const db = useDatabase();
+    const apiUrl = await query(() => Factory.apiUrlOf(db, request.factoryId));
+    const publicApiUrl = optionalEnv("PUBLIC_API_URL");
+    if (!publicApiUrl) throw new Error("PUBLIC_API_URL is not set: the factory would have nowhere to call back");
+    const body: Factory.ManufactureRequest = {
+      MessageGroupId: Factory.MESSAGE_GROUP_ID,
+      MessageAttributeProductId: request.sku,
+      MessageAttributeProductCnt: String(request.quantity),
+      MessageAttributeFactoryId: request.factoryId,
+      MessageAttributeRequester: optionalEnv("FACTORY_REQUESTER") ?? "donut-states",
+      CallbackUrl: callbackUrl(publicApiUrl, request.id, await secret("FACTORY_CALLBACK_SECRET")),
+    };
+    const { ms } = await Factory.requestProduction(apiUrl, body, timeoutMs);
+    await query(() =>
+      db
+        .update(restockRequestTable)
+        .set({ status: "requested", requestedAt: sql`NOW(3)`, leaseUntil: null, lastError: null, failedAt: null })
+        .where(and(eq(restockRequestTable.id, restockId), inArray(restockRequestTable.status, CALLABLE))),
+    );
+    logger.info("factory accepted restock request", { ...log, quantity: request.quantity, factoryMs: ms });
+    return { outcome: "requested", attempts: request.attempts, ms };
+  } catch (error) {
+    const final = receiveCount >= maxReceiveCount;
+    const message = (error as Error).message.slice(0, 1000);
+    await query((db) =>
+      db
+        .update(restockRequestTable)
+        .set({
+          leaseUntil: null,
+          lastError: message,
+          ...(final ? { status: "failed" as const, failedAt: sql`NOW(3)` } : {}),
+        })
+        .where(and(eq(restockRequestTable.id, restockId), inArray(restockRequestTable.status, CALLABLE))),
+    ).catch((recordError) => logger.error("could not record the factory failure", { ...log, error: recordError }));
+    logger.warn(final ? "factory call failed for the last time; message goes to the DLQ" : "factory call failed; will retry", {
+      ...log,
+      error: message,
+    });
+    throw error;
+  }
+}
+
+/**
+ * Requests the factory accepted but never called back for within `slaSeconds` and not yet
+ * alerted; marks them alerted in the same transaction so each is reported once.
+ */
+export async function takeOverdue(slaSeconds: number) {
+  return transaction(async (tx) => {
+    const overdue = await tx
+      .select()
+      .from(restockRequestTable)
+      .where(
+        and(
+          eq(restockRequestTable.status, "requested"),
+          lt(restockRequestTable.requestedAt, sql`DATE_SUB(NOW(3), INTERVAL ${slaSeconds} SECOND)`),
+          isNull(restockRequestTable.overdueAlertedAt),
+        ),
+      )
+      .for("update", { skipLocked: true });
+    if (overdue.length) {
+      await tx
+        .update(restockRequestTable)
+        .set({ overdueAlertedAt: sql`NOW(3)` })
+        .where(inArray(restockRequestTable.id, overdue.map((request) => request.id)));
+    }
+    return overdue;
+  });
+}

@@ -1,0 +1,26 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { SQSHandler, SQSRecord } from "aws-lambda";
+import { EventEnvelope, Events } from "@donut-states/core/event";
+import { Restock } from "@donut-states/core/restock";
+import { factoryQueue } from "@donut-states/core/topology";
+import { logger } from "@donut-states/core/util/log";
+
+const processor = new BatchProcessor(EventType.SQS);
+
+/**
+ * One SQS record = one OutOfStock event (in its EventBridge envelope) = one factory call.
+ * Throwing marks just this record failed; the rest of the batch is deleted.
+ */
+async function callFactory(record: SQSRecord): Promise<void> {
+  const envelope = EventEnvelope.parse(JSON.parse(record.body));
+  const detail = Events.OutOfStock.schema.parse(envelope.detail);
+  logger.debug("factory queue record", { restockId: detail.restockId, sku: detail.sku, messageId: record.messageId, eventId: envelope.id });
+  await Restock.requestFromFactory(detail.restockId, {
+    receiveCount: Number(record.attributes.ApproximateReceiveCount ?? "1"),
+    maxReceiveCount: factoryQueue.maxReceiveCount,
+  });
+}
+
+/** SQS consumer of the factory queue, with ReportBatchItemFailures. */
+export const handler: SQSHandler = async (event, context) =>
+  processPartialResponse(event, callFactory, processor, { context, throwOnFullBatchFailure: false });

@@ -1,0 +1,68 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { factoryQueue, offlineClock, schedules } from "@donut-states/core/topology";
+import { REPO_ROOT } from "./runtime/handlers";
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const emails = z
+  .string()
+  .transform((value) => value.split(",").map((email) => email.trim()).filter(Boolean))
+  .pipe(z.array(z.email("ALERT_EMAILS must be comma-separated e-mail addresses")).min(1, "ALERT_EMAILS needs at least one address"));
+
+/**
+ * Every knob of the offline stack, from the environment (documented in the README's
+ * configuration table). Unset means the default; a bad value stops start-up with a message
+ * naming the variable.
+ */
+export const OfflineConfigSchema = z.object({
+  PORT: port(3000),
+  HOST: z.string().default("127.0.0.1"),
+  AWS_REGION: z.string().default("ap-northeast-2"),
+  LOCAL_DIR: z.string().default(path.join(REPO_ROOT, ".local")),
+  DATABASE_URL: z.string().regex(/^mysql:\/\//, "DATABASE_URL must start with mysql://").optional(),
+  SEED_DEMO_DATA: z.enum(["true", "false"]).default("true"),
+  SQS_PORT: port(9324),
+  EVENTBRIDGE_PORT: port(9325),
+  SMTP_PORT: port(2525),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, "SMTP_URL must start with smtp:// or smtps://").optional(),
+  MAIL_DIR: z.string().optional(),
+  ALERT_EMAILS: emails.default(["ops@donut-states.local"]),
+  FACTORY_API_URL: z.url().optional(),
+  FACTORY_CALLBACK_SECRET: z.string().min(16, "FACTORY_CALLBACK_SECRET must be at least 16 characters").optional(),
+  QUEUE_VISIBILITY_TIMEOUT_SECONDS: positiveInt(offlineClock.visibilityTimeoutSeconds),
+  QUEUE_MAX_RECEIVE_COUNT: positiveInt(factoryQueue.maxReceiveCount),
+  FACTORY_TIMEOUT_MS: positiveInt(offlineClock.factoryRequestTimeoutMs),
+  RESTOCK_SLA_SECONDS: positiveInt(offlineClock.restockSlaSeconds),
+  OUTBOX_RELAY_INTERVAL_MS: positiveInt(schedules.outboxRelay.localIntervalMs),
+  WATCHDOG_INTERVAL_MS: positiveInt(schedules.restockWatchdog.localIntervalMs),
+  ALARM_INTERVAL_MS: positiveInt(1000),
+  POLLER_CONCURRENCY: positiveInt(2),
+});
+export type OfflineConfig = z.infer<typeof OfflineConfigSchema>;
+
+export function loadOfflineConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<OfflineConfig> = {}): OfflineConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const result = OfflineConfigSchema.safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+    throw new Error(`Invalid configuration:\n${problems}`);
+  }
+  return { ...result.data, ...overrides };
+}
+
+/**
+ * The callback HMAC secret: FACTORY_CALLBACK_SECRET, else one generated on first start and
+ * kept in .local/ so callback URLs handed out before a restart stay valid after it.
+ */
+export function callbackSecret(config: OfflineConfig): string {
+  if (config.FACTORY_CALLBACK_SECRET) return config.FACTORY_CALLBACK_SECRET;
+  const file = path.join(config.LOCAL_DIR, "callback-secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(config.LOCAL_DIR, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

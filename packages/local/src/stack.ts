@@ -1,0 +1,264 @@
+import { writeFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import mysql from "mysql2/promise";
+import { closeDatabase, createClient } from "@donut-states/core/drizzle";
+import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
+import { seedDemoData } from "@donut-states/core/drizzle/seed";
+import {
+  dlqAlarm,
+  factoryCaller,
+  factoryDeadLetterQueue,
+  factoryQueue,
+  outOfStockRule,
+  routes,
+} from "@donut-states/core/topology";
+import { type FactorySimulator, loadFactoryConfig, startFactorySimulator } from "@donut-states/factory";
+import { startDlqAlarm } from "./aws/alarm";
+import { startSqsSns } from "./aws/emulator";
+import { startEmailSubscriptions } from "./aws/sns-email-bridge";
+import { provisionTopology } from "./aws/topology";
+import { callbackSecret, loadOfflineConfig, type OfflineConfig } from "./config";
+import { startEventBridge } from "./eventbridge/emulator";
+import { sqsTarget } from "./eventbridge/sqs-target";
+import { startGateway } from "./gateway/server";
+import { createMailer } from "./mail/mailer";
+import { startSmtpSink } from "./mail/smtp-sink";
+import { ensureMysqlServer, splitDatabaseUrl, withDatabase } from "./mysql/server";
+import { functionNameOf, loadHandler } from "./runtime/handlers";
+import { startScheduler } from "./runtime/scheduler";
+import { startSqsPoller } from "./runtime/sqs-poller";
+
+/** Handlers the offline stack runs besides the HTTP routes (same references as the stacks). */
+export const FUNCTIONS = {
+  factoryCaller: "packages/functions/src/factory/caller.handler",
+  outboxRelay: "packages/functions/src/outbox/relay.handler",
+  restockWatchdog: "packages/functions/src/restock/watchdog.handler",
+} as const;
+
+const DEFAULT_DATABASE = "donut_states";
+
+export type OfflineStack = Awaited<ReturnType<typeof startOfflineStack>>;
+
+/**
+ * Start the whole AWS topology on this machine: MySQL, SQS + DLQ and SNS (fauxqs), the event
+ * bus with its rule, the Lambda runtimes (HTTP gateway, SQS poller, cron), the DLQ alarm, the
+ * e-mail path and the legacy factory simulator. The handlers are the production ones; they
+ * find the emulators through the standard AWS_ENDPOINT_URL_* variables set here.
+ */
+export async function startOfflineStack(
+  overrides: Partial<OfflineConfig> & { databaseUrl?: string; factoryOptions?: Parameters<typeof startFactorySimulator>[0] } = {},
+  log: (line: string) => void = () => {},
+) {
+  const { databaseUrl: forcedDatabaseUrl, factoryOptions, ...configOverrides } = overrides;
+  const config = loadOfflineConfig(process.env, configOverrides);
+  const region = config.AWS_REGION;
+  const stoppers: Array<() => Promise<unknown> | unknown> = [];
+  const stop = async () => {
+    for (const stopper of stoppers.reverse()) await Promise.resolve(stopper()).catch((error) => log(`stop: ${(error as Error).message}`));
+    stoppers.length = 0;
+  };
+
+  try {
+    // 1. MySQL
+    let databaseUrl = forcedDatabaseUrl;
+    let databaseSource = "given";
+    if (!databaseUrl) {
+      const server = await ensureMysqlServer({ privateDataDir: path.join(config.LOCAL_DIR, "mysql"), log });
+      stoppers.push(() => server.stop());
+      const database = server.database ?? DEFAULT_DATABASE;
+      const admin = await mysql.createConnection({ uri: server.serverUrl });
+      await admin.query(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      await admin.end();
+      databaseUrl = config.DATABASE_URL ?? withDatabase(server.serverUrl, database);
+      databaseSource = server.source;
+    }
+    await migrateDatabase(databaseUrl);
+    if (config.SEED_DEMO_DATA === "true") {
+      const seeding = createClient(databaseUrl, 1);
+      await seedDemoData(seeding.db);
+      await seeding.pool.end();
+    }
+
+    // 2. SQS + SNS, and the queues and topic from the shared topology
+    const aws = await startSqsSns({ port: config.SQS_PORT, region });
+    stoppers.push(() => aws.close());
+    const topology = await provisionTopology({
+      sqs: aws.sqs,
+      sns: aws.sns,
+      settings: {
+        visibilityTimeoutSeconds: config.QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+        maxReceiveCount: config.QUEUE_MAX_RECEIVE_COUNT,
+      },
+    });
+
+    // 3. EventBridge with the OutOfStock rule -> factory queue
+    const eventBridge = await startEventBridge({
+      port: config.EVENTBRIDGE_PORT,
+      region,
+      accountId: aws.accountId,
+      rules: [
+        {
+          name: outOfStockRule.name,
+          pattern: outOfStockRule.pattern,
+          targets: [{ id: factoryQueue.name, deliver: sqsTarget(aws.sqs, topology.factoryQueueUrl) }],
+        },
+      ],
+      log: (message, error) => log(`[eventbridge] ${message}${error ? `: ${(error as Error).message}` : ""}`),
+    });
+    stoppers.push(() => eventBridge.close());
+
+    // 4. E-mail: the SMTP sink (or a real server), SNS e-mail subscriptions, the DLQ alarm
+    const mailDir = config.MAIL_DIR ?? path.join(config.LOCAL_DIR, "mail");
+    let smtpUrl = config.SMTP_URL;
+    if (!smtpUrl) {
+      const sink = await startSmtpSink({ port: config.SMTP_PORT, dir: mailDir, log: (line) => log(`[mail] ${line}`) });
+      stoppers.push(() => sink.close());
+      smtpUrl = sink.url;
+    }
+    const mailer = createMailer({ smtpUrl });
+    stoppers.push(() => mailer.close());
+    const subscriptions = await startEmailSubscriptions({
+      sns: aws.sns,
+      sqs: aws.sqs,
+      topicArn: topology.alertsTopicArn,
+      emails: config.ALERT_EMAILS,
+      mailer,
+      retryAfterSeconds: 5,
+      log: (line) => log(`[sns] ${line}`),
+    });
+    stoppers.push(() => subscriptions.stop());
+    const alarm = startDlqAlarm({
+      sqs: aws.sqs,
+      sns: aws.sns,
+      queueUrl: topology.dlqUrl,
+      queueName: topology.dlqName,
+      topicArn: topology.alertsTopicArn,
+      alarm: dlqAlarm,
+      intervalMs: config.ALARM_INTERVAL_MS,
+      region,
+      log: (line) => log(`[alarm] ${line}`),
+    });
+    stoppers.push(() => alarm.stop());
+
+    // 5. The legacy factory (simulated unless FACTORY_API_URL points at a real one)
+    let factory: FactorySimulator | undefined;
+    let factoryUrl = config.FACTORY_API_URL;
+    if (!factoryUrl) {
+      factory = await startFactorySimulator({
+        ...loadFactoryConfig(process.env),
+        ...factoryOptions,
+        onEvent: (event) =>
+          log(
+            event.type === "request"
+              ? `[factory] ${event.request.method} ${event.request.path} -> ${event.request.outcome}${event.request.status ? ` ${event.request.status}` : ""}`
+              : `[factory] callback #${event.callback.delivery ?? 1} -> ${event.callback.status ?? event.callback.error}`,
+          ),
+      });
+      stoppers.push(() => factory!.close());
+      factoryUrl = factory.url;
+    }
+
+    // 6. The functions' configuration, as the stacks would set it (AWS SDK endpoints included).
+    const apiBaseUrl = `http://${config.HOST}:${config.PORT}`;
+    Object.assign(process.env, {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "local",
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
+      AWS_ENDPOINT_URL_SQS: aws.endpoint,
+      AWS_ENDPOINT_URL_SNS: aws.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? "32",
+      EVENT_BUS_NAME: "default",
+      ALERTS_TOPIC_ARN: topology.alertsTopicArn,
+      FACTORY_API_URL: factoryUrl,
+      FACTORY_CALLBACK_SECRET: callbackSecret(config),
+      FACTORY_TIMEOUT_MS: String(config.FACTORY_TIMEOUT_MS),
+      RESTOCK_SLA_SECONDS: String(config.RESTOCK_SLA_SECONDS),
+    });
+    stoppers.push(() => closeDatabase());
+
+    // 7. Lambda runtimes: HTTP API, SQS event source mapping, cron
+    const gateway = await startGateway({ routes, port: config.PORT, host: config.HOST });
+    stoppers.push(() => gateway.close());
+    // The real port is known only now (PORT=0 in tests): the factory calls back here.
+    process.env.PUBLIC_API_URL = config.PORT === 0 ? gateway.url : apiBaseUrl;
+
+    const callerHandler = await loadHandler(FUNCTIONS.factoryCaller);
+    const startPoller = () =>
+      startSqsPoller({
+        sqs: aws.sqs,
+        queueUrl: topology.factoryQueueUrl,
+        queueArn: topology.factoryQueueArn,
+        region,
+        handler: callerHandler,
+        functionName: functionNameOf(FUNCTIONS.factoryCaller),
+        batchSize: factoryCaller.batchSize,
+        timeoutMs: Math.min(factoryCaller.timeoutSeconds * 1000, config.QUEUE_VISIBILITY_TIMEOUT_SECONDS * 1000),
+        concurrency: config.POLLER_CONCURRENCY,
+        waitTimeSeconds: 1,
+        log: (line) => log(`[poller] ${line}`),
+      });
+    let poller = startPoller();
+    stoppers.push(() => poller.stop());
+
+    const scheduler = startScheduler(
+      [
+        { name: "outbox-relay", intervalMs: config.OUTBOX_RELAY_INTERVAL_MS, handler: await loadHandler(FUNCTIONS.outboxRelay) },
+        { name: "restock-watchdog", intervalMs: config.WATCHDOG_INTERVAL_MS, handler: await loadHandler(FUNCTIONS.restockWatchdog) },
+      ],
+      (line) => log(`[cron] ${line}`),
+    );
+    stoppers.push(() => scheduler.stop());
+
+    // Where everything is, for the ops CLI and the dashboard.
+    const endpoints = {
+      apiUrl: gateway.url,
+      factoryUrl,
+      sqsEndpoint: aws.endpoint,
+      eventBridgeEndpoint: eventBridge.url,
+      region,
+      factoryQueueUrl: topology.factoryQueueUrl,
+      dlqUrl: topology.dlqUrl,
+      alertsTopicArn: topology.alertsTopicArn,
+      mailDir: smtpUrl === config.SMTP_URL ? undefined : mailDir,
+      smtpUrl,
+      databaseUrl: redact(databaseUrl),
+      databaseSource,
+    };
+    mkdirSync(config.LOCAL_DIR, { recursive: true });
+    writeFileSync(path.join(config.LOCAL_DIR, "stack.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
+
+    return {
+      config,
+      ...endpoints,
+      databaseUrl,
+      topology,
+      aws,
+      eventBridge,
+      factory,
+      alarm,
+      scheduler,
+      get poller() {
+        return poller;
+      },
+      /** Kill the SQS poller (as if its Lambda died) and start a fresh one. */
+      async restartPoller() {
+        await poller.stop();
+        poller = startPoller();
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "****";
+  return parsed.toString();
+}
+
+export { splitDatabaseUrl };
