@@ -1,8 +1,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { drizzle, type MySql2Database } from "drizzle-orm/mysql2";
 import mysql from "mysql2/promise";
-import { intEnv, requiredEnv } from "../util/config";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { intEnv, optionalEnv } from "../util/config";
 import { DependencyUnavailableError } from "../util/error";
+import { secret } from "../util/secret";
 import * as schema from "./schema";
 
 export type Database = MySql2Database<typeof schema>;
@@ -17,18 +19,21 @@ interface Client {
 }
 
 let client: Client | undefined;
+let resolvingUrl: Promise<string> | undefined;
 
-/** Open a pool for a MySQL URL. Exported for tools and tests; functions use `useDatabase()`. */
+/** Open a pool for a MySQL URL. Exported for tools and tests; functions use `database()`. */
 export function createClient(url: string, poolSize = intEnv("DATABASE_POOL_SIZE", 10, { min: 1, max: 1000 })) {
+  const tls = optionalEnv("DATABASE_TLS") === "true";
   const pool = mysql.createPool({
     uri: url,
     connectionLimit: poolSize,
     // Fail fast: a client waiting 10 s for a dead database is worse than a quick 503 + retry.
     connectTimeout: intEnv("DATABASE_CONNECT_TIMEOUT_MS", 3000, { min: 100 }),
     enableKeepAlive: true,
+    // RDS Proxy requires TLS; its certificate chains to Amazon's public roots, which Node trusts.
+    ssl: tls ? { minVersion: "TLSv1.2", rejectUnauthorized: true } : undefined,
     // Dates are UTC on both sides of the wire.
     timezone: "Z",
-    dateStrings: false,
     supportBigNumbers: true,
   });
   // CURRENT_TIMESTAMP(3) defaults must be UTC as well.
@@ -39,9 +44,42 @@ export function createClient(url: string, poolSize = intEnv("DATABASE_POOL_SIZE"
   return { url, pool, db };
 }
 
-/** The process-wide client for DATABASE_URL (one pool per Lambda container). */
-export function useDatabase(): Database {
-  const url = requiredEnv("DATABASE_URL");
+/**
+ * Where the database is, in order:
+ * 1. DATABASE_URL (offline stack, tests, and anything that sets it);
+ * 2. DATABASE_SECRET_ARN: the RDS-generated credentials in Secrets Manager, with DATABASE_HOST
+ *    (the RDS Proxy endpoint) and DATABASE_NAME (deployed stages);
+ * 3. the SST Secret DATABASE_URL (`sst dev` stages, which reach a developer's database).
+ */
+export async function resolveDatabaseUrl(): Promise<string> {
+  const direct = optionalEnv("DATABASE_URL");
+  if (direct) return direct;
+  const secretArn = optionalEnv("DATABASE_SECRET_ARN");
+  if (secretArn) {
+    const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const credentials = JSON.parse(SecretString ?? "{}") as { username: string; password: string; host?: string; port?: number; dbname?: string };
+    const url = new URL("mysql://placeholder");
+    url.username = encodeURIComponent(credentials.username);
+    url.password = encodeURIComponent(credentials.password);
+    url.host = `${optionalEnv("DATABASE_HOST") ?? credentials.host}:${credentials.port ?? 3306}`;
+    url.pathname = `/${optionalEnv("DATABASE_NAME") ?? credentials.dbname ?? "donut_states"}`;
+    return url.toString();
+  }
+  if (optionalEnv("SST_Secret_value_DATABASE_URL")) return secret("DATABASE_URL");
+  throw new Error("No database configured: set DATABASE_URL, DATABASE_SECRET_ARN (+ DATABASE_HOST) or bind the SST Secret DATABASE_URL");
+}
+
+/** The process-wide client (one pool per Lambda container), created on first use. */
+export async function database(): Promise<Database> {
+  const direct = optionalEnv("DATABASE_URL");
+  // Tests and the offline stack may point DATABASE_URL elsewhere at run time: follow it.
+  if (client && (direct === undefined || client.url === direct)) return client.db;
+  let url: string;
+  try {
+    url = direct ?? (await (resolvingUrl ??= resolveDatabaseUrl().finally(() => (resolvingUrl = undefined))));
+  } catch (error) {
+    throw new DependencyUnavailableError("database", error);
+  }
   if (!client || client.url !== url) {
     const previous = client;
     client = createClient(url);
@@ -118,7 +156,7 @@ const transactionContext = new AsyncLocalStorage<{ tx: Transaction; effects: Eff
  */
 export async function transaction<T>(
   fn: (tx: Transaction) => Promise<T>,
-  { db = useDatabase(), attempts = 5 }: { db?: Database; attempts?: number } = {},
+  { db, attempts = 5 }: { db?: Database; attempts?: number } = {},
 ): Promise<T> {
   const outer = transactionContext.getStore();
   if (outer) return fn(outer.tx);
@@ -126,7 +164,8 @@ export async function transaction<T>(
   for (let attempt = 1; ; attempt++) {
     const effects: Effect[] = [];
     try {
-      const result = await db.transaction((tx) => transactionContext.run({ tx, effects }, () => fn(tx)), {
+      const target = db ?? (await database());
+      const result = await target.transaction((tx) => transactionContext.run({ tx, effects }, () => fn(tx)), {
         isolationLevel: "read committed",
       });
       for (const effect of effects) await effect();
@@ -151,9 +190,9 @@ export async function afterCommit(effect: Effect): Promise<void> {
 }
 
 /** Run a read outside a transaction, translating "database down" into a 503-able error. */
-export async function query<T>(fn: (db: Database) => Promise<T>, db: Database = useDatabase()): Promise<T> {
+export async function query<T>(fn: (db: Database) => Promise<T>, db?: Database): Promise<T> {
   try {
-    return await fn(db);
+    return await fn(db ?? (await database()));
   } catch (error) {
     if (isDatabaseUnavailable(error)) throw new DependencyUnavailableError("database", error);
     throw error;

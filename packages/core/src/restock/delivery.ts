@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
-import { query, transaction, useDatabase } from "../drizzle";
+import { query, transaction } from "../drizzle";
 import { Factory } from "../factory";
 import { intEnv, optionalEnv } from "../util/config";
 import { logger } from "../util/log";
@@ -18,8 +18,7 @@ const CALLABLE = ["pending", "failed"] as const;
  * message comes back after its lease expired.
  */
 async function claim(restockId: string, leaseSeconds: number) {
-  const db = useDatabase();
-  const [result] = await query(() =>
+  const [result] = await query((db) =>
     db
       .update(restockRequestTable)
       .set({
@@ -34,7 +33,7 @@ async function claim(restockId: string, leaseSeconds: number) {
         ),
       ),
   );
-  const [request] = await query(() => db.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)));
+  const [request] = await query((db) => db.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)));
   return { claimed: result.affectedRows === 1, request };
 }
 
@@ -68,8 +67,7 @@ export async function requestFromFactory(
   }
 
   try {
-    const db = useDatabase();
-    const apiUrl = await query(() => Factory.apiUrlOf(db, request.factoryId));
+    const apiUrl = await query((db) => Factory.apiUrlOf(db, request.factoryId));
     const publicApiUrl = optionalEnv("PUBLIC_API_URL");
     if (!publicApiUrl) throw new Error("PUBLIC_API_URL is not set: the factory would have nowhere to call back");
     const body: Factory.ManufactureRequest = {
@@ -81,7 +79,7 @@ export async function requestFromFactory(
       CallbackUrl: callbackUrl(publicApiUrl, request.id, await secret("FACTORY_CALLBACK_SECRET")),
     };
     const { ms } = await Factory.requestProduction(apiUrl, body, timeoutMs);
-    await query(() =>
+    await query((db) =>
       db
         .update(restockRequestTable)
         .set({ status: "requested", requestedAt: sql`NOW(3)`, leaseUntil: null, lastError: null, failedAt: null })
