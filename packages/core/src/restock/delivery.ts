@@ -17,12 +17,12 @@ const CALLABLE = ["pending", "failed"] as const;
  * outlives the factory timeout but not the queue's visibility timeout, so a crashed holder's
  * message comes back after its lease expired.
  */
-async function claim(restockId: string, leaseSeconds: number) {
+async function claim(restockId: string, leaseMs: number) {
   const [result] = await query((db) =>
     db
       .update(restockRequestTable)
       .set({
-        leaseUntil: sql`DATE_ADD(NOW(3), INTERVAL ${leaseSeconds} SECOND)`,
+        leaseUntil: sql`DATE_ADD(NOW(3), INTERVAL ${leaseMs * 1000} MICROSECOND)`,
         attempts: sql`${restockRequestTable.attempts} + 1`,
       })
       .where(
@@ -35,6 +35,13 @@ async function claim(restockId: string, leaseSeconds: number) {
   );
   const [request] = await query((db) => db.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)));
   return { claimed: result.affectedRows === 1, request };
+}
+
+export class RestockBusyError extends Error {
+  constructor(restockId: string) {
+    super(`Restock request ${restockId} is being sent to the factory by another delivery; retry later`);
+    this.name = "RestockBusyError";
+  }
 }
 
 export type DeliveryOutcome =
@@ -53,17 +60,21 @@ export async function requestFromFactory(
   { receiveCount, maxReceiveCount }: { receiveCount: number; maxReceiveCount: number },
 ): Promise<DeliveryOutcome> {
   const timeoutMs = intEnv("FACTORY_TIMEOUT_MS", factoryCaller.factoryRequestTimeoutMs, { min: 100 });
-  const leaseSeconds = Math.ceil(timeoutMs / 1000) * 2;
-  const { claimed, request } = await claim(restockId, leaseSeconds);
+  // Long enough to cover one factory call and its bookkeeping; see claim() for the upper bound.
+  const { claimed, request } = await claim(restockId, timeoutMs * 2);
   const log = { restockId, sku: request?.sku, receiveCount };
   if (!request) {
     logger.warn("restock request does not exist; dropping its message", log);
     return { outcome: "skipped", reason: "unknown restock request" };
   }
   if (!claimed) {
-    const reason = CALLABLE.includes(request.status as (typeof CALLABLE)[number]) ? "held by another delivery" : `already ${request.status}`;
-    logger.info("factory call skipped", { ...log, reason });
-    return { outcome: "skipped", reason };
+    if (CALLABLE.includes(request.status as (typeof CALLABLE)[number])) {
+      // Another delivery holds the lease (or crashed holding it). Do not drop this message:
+      // retry after the visibility timeout, by which time the holder finished or its lease expired.
+      throw new RestockBusyError(restockId);
+    }
+    logger.info("factory call skipped", { ...log, reason: `already ${request.status}` });
+    return { outcome: "skipped", reason: `already ${request.status}` };
   }
 
   try {

@@ -1,0 +1,125 @@
+import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
+import { waitFor, uniqueName } from "../aws/test-utils";
+import { provisionTopology } from "../aws/topology";
+import { startSqsPoller } from "./sqs-poller";
+
+const REGION = "ap-northeast-2";
+let emulator: SqsSnsEmulator;
+
+beforeAll(async () => {
+  emulator = await startSqsSns({ port: 0, region: REGION });
+});
+afterAll(async () => {
+  await emulator?.close();
+});
+
+async function depth(queueUrl: string): Promise<number> {
+  const { Attributes } = await emulator.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+async function setup(maxReceiveCount: number) {
+  const topology = await provisionTopology({
+    sqs: emulator.sqs,
+    sns: emulator.sns,
+    settings: {
+      visibilityTimeoutSeconds: 1,
+      maxReceiveCount,
+      factoryQueueName: uniqueName("poller"),
+      dlqName: uniqueName("poller-dlq"),
+      alertsTopicName: uniqueName("poller-alerts"),
+    },
+  });
+  await emulator.sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: topology.factoryQueueUrl,
+      Entries: ["good-1", "bad", "good-2"].map((body, index) => ({ Id: String(index), MessageBody: body })),
+    }),
+  );
+  return topology;
+}
+
+describe("SQS event source poller", () => {
+  it("deletes the records that succeeded and redelivers only the failed one until it reaches the DLQ", async () => {
+    const topology = await setup(3);
+    const seen: Array<{ body: string; receiveCount: string }> = [];
+    const poller = startSqsPoller({
+      sqs: emulator.sqs,
+      queueUrl: topology.factoryQueueUrl,
+      queueArn: topology.factoryQueueArn,
+      region: REGION,
+      functionName: "test-consumer",
+      batchSize: 10,
+      timeoutMs: 5000,
+      concurrency: 1,
+      waitTimeSeconds: 1,
+      handler: async (event: SQSEvent): Promise<SQSBatchResponse> => {
+        for (const record of event.Records) seen.push({ body: record.body, receiveCount: record.attributes.ApproximateReceiveCount });
+        expect(event.Records[0].eventSource).toBe("aws:sqs");
+        expect(event.Records[0].eventSourceARN).toBe(topology.factoryQueueArn);
+        return { batchItemFailures: event.Records.filter((r) => r.body === "bad").map((r) => ({ itemIdentifier: r.messageId })) };
+      },
+    });
+    try {
+      await waitFor("the failed record in the DLQ", async () => (await depth(topology.dlqUrl)) === 1, 15_000);
+      expect(await depth(topology.factoryQueueUrl)).toBe(0);
+      expect(seen.filter((s) => s.body === "good-1")).toHaveLength(1);
+      expect(seen.filter((s) => s.body === "good-2")).toHaveLength(1);
+      expect(seen.filter((s) => s.body === "bad").map((s) => s.receiveCount)).toEqual(["1", "2", "3"]);
+      expect(poller.stats).toMatchObject({ succeeded: 2, failed: 3 });
+    } finally {
+      await poller.stop();
+    }
+  });
+
+  it("treats a thrown error as a failure of the whole batch", async () => {
+    const topology = await setup(2);
+    let calls = 0;
+    const poller = startSqsPoller({
+      sqs: emulator.sqs,
+      queueUrl: topology.factoryQueueUrl,
+      queueArn: topology.factoryQueueArn,
+      region: REGION,
+      functionName: "test-consumer",
+      batchSize: 10,
+      timeoutMs: 5000,
+      concurrency: 1,
+      waitTimeSeconds: 1,
+      handler: async () => {
+        calls++;
+        throw new Error("consumer crashed");
+      },
+    });
+    try {
+      await waitFor("all three messages in the DLQ", async () => (await depth(topology.dlqUrl)) === 3, 15_000);
+      expect(await depth(topology.factoryQueueUrl)).toBe(0);
+      expect(calls).toBeGreaterThanOrEqual(2);
+    } finally {
+      await poller.stop();
+    }
+  });
+
+  it("stops promptly even while long-polling", async () => {
+    const topology = await setup(5);
+    const poller = startSqsPoller({
+      sqs: emulator.sqs,
+      queueUrl: topology.dlqUrl,
+      queueArn: topology.dlqArn,
+      region: REGION,
+      functionName: "idle",
+      batchSize: 10,
+      timeoutMs: 1000,
+      waitTimeSeconds: 20,
+      handler: async () => ({ batchItemFailures: [] }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    await poller.stop();
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});

@@ -1,0 +1,257 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { outboxTable } from "@donut-states/core/outbox";
+import { productTable } from "@donut-states/core/product";
+import { Restock, restockRequestTable } from "@donut-states/core/restock";
+import { readMailbox } from "../../packages/local/src/mail/smtp-sink";
+import { type OfflineStack, startOfflineStack } from "../../packages/local/src/stack";
+import { createTestDatabase, seedProducts, type TestDatabase } from "../../packages/local/src/testing/database";
+
+/**
+ * The restock pipeline end to end, through the offline stack: real MariaDB, the EventBridge
+ * emulator, fauxqs (SQS + DLQ + SNS), the SQS poller running the real consumer, the cron
+ * relay and watchdog, the DLQ alarm, the SMTP sink and the legacy factory simulator.
+ * Clocks are compressed (2 s visibility timeout, 500 ms factory timeout, 2 s SLA).
+ */
+
+let database: TestDatabase;
+let stack: OfflineStack;
+let localDir: string;
+const ALERT_EMAILS = ["ops@test.local", "oncall@test.local"];
+
+beforeAll(async () => {
+  database = await createTestDatabase("e2e");
+  localDir = await mkdtemp(path.join(os.tmpdir(), "donut-e2e-"));
+  stack = await startOfflineStack({
+    databaseUrl: database.url,
+    PORT: 0,
+    SQS_PORT: 0,
+    EVENTBRIDGE_PORT: 0,
+    SMTP_PORT: 0,
+    LOCAL_DIR: localDir,
+    SEED_DEMO_DATA: "false",
+    ALERT_EMAILS,
+    QUEUE_VISIBILITY_TIMEOUT_SECONDS: 2,
+    FACTORY_TIMEOUT_MS: 500,
+    RESTOCK_SLA_SECONDS: 2,
+    WATCHDOG_INTERVAL_MS: 500,
+    OUTBOX_RELAY_INTERVAL_MS: 500,
+    ALARM_INTERVAL_MS: 300,
+    factoryOptions: { port: 0, delayMs: 100, failureRate: 0, timeoutRate: 0, callback: "once", hangMs: 2000 },
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await database?.drop();
+  if (localDir) await rm(localDir, { recursive: true, force: true });
+});
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const order = (sku: string, quantity = 1) =>
+  fetch(`${stack.apiUrl}/orders`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ sku, quantity }),
+  }).then(async (response) => ({ status: response.status, json: (await response.json()) as any }));
+
+const stockOf = async (sku: string) =>
+  (await database.db.select({ stock: productTable.stock }).from(productTable).where(eq(productTable.sku, sku)))[0].stock;
+const requestsFor = (sku: string) => database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku));
+const factoryCallsFor = (sku: string) =>
+  stack.factory!.requests.filter((request) => (request.body as Record<string, string> | undefined)?.MessageAttributeProductId === sku);
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("restock pipeline", () => {
+  it("turns a stock-out under 500 concurrent failed orders into exactly one factory request, then restocks", async () => {
+    await seedProducts(database.db, [{ sku: "E2E-RUSH", stock: 5, restockQuantity: 40 }]);
+    // A slow factory, so the restock cannot land in the middle of the burst.
+    stack.factory!.setOptions({ delayMs: 4000 });
+    const results = await Promise.all(Array.from({ length: 505 }, () => order("E2E-RUSH")));
+    stack.factory!.setOptions({ delayMs: 100 });
+    expect(results.filter((r) => r.status === 201)).toHaveLength(5);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(500);
+
+    const [request] = await requestsFor("E2E-RUSH");
+    await waitFor("the restock to be fulfilled", async () => (await requestsFor("E2E-RUSH"))[0].status === "fulfilled");
+    expect(await stockOf("E2E-RUSH")).toBe(40);
+    await settle(1000); // any duplicate delivery would have arrived by now
+    expect(await requestsFor("E2E-RUSH")).toHaveLength(1);
+    const calls = factoryCallsFor("E2E-RUSH");
+    expect(calls).toHaveLength(1);
+    expect(calls[0].body).toMatchObject({
+      MessageGroupId: "stock-arrival-group",
+      MessageAttributeProductId: "E2E-RUSH",
+      MessageAttributeProductCnt: "40",
+      MessageAttributeFactoryId: "FF-500293",
+    });
+    expect((calls[0].body as Record<string, string>).CallbackUrl).toContain(`/factory/callbacks/${request.id}?token=`);
+    const events = stack.eventBridge.published.filter((event) => (event.detail as { sku?: string }).sku === "E2E-RUSH");
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ source: "donut-states.sales", "detail-type": "OutOfStock", detail: { restockId: request.id } });
+
+    const again = await order("E2E-RUSH", 3);
+    expect(again.status).toBe(201);
+    expect(again.json.stock).toBe(37);
+  });
+
+  it("opens a new request for the next stock-out once the previous one is fulfilled", async () => {
+    const [first] = await requestsFor("E2E-RUSH");
+    expect(first.status).toBe("fulfilled");
+    expect((await order("E2E-RUSH", 37)).status).toBe(201);
+    const refused = await order("E2E-RUSH");
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.restock.id).not.toBe(first.id);
+    await waitFor("the second restock", async () => (await requestsFor("E2E-RUSH")).every((r) => r.status === "fulfilled") && (await requestsFor("E2E-RUSH")).length === 2);
+    expect(await stockOf("E2E-RUSH")).toBe(40);
+  });
+
+  it("applies a duplicate factory callback once", async () => {
+    stack.factory!.setOptions({ callback: "twice" });
+    try {
+      await seedProducts(database.db, [{ sku: "E2E-TWICE", stock: 0, restockQuantity: 10 }]);
+      expect((await order("E2E-TWICE")).status).toBe(409);
+      await waitFor("two callbacks answered 200", () => {
+        const id = factoryCallsFor("E2E-TWICE")[0]?.id;
+        return stack.factory!.callbacks.filter((callback) => callback.requestId === id && callback.status === 200).length === 2;
+      });
+      expect(await stockOf("E2E-TWICE")).toBe(10);
+      expect((await requestsFor("E2E-TWICE"))[0].status).toBe("fulfilled");
+    } finally {
+      stack.factory!.setOptions({ callback: "once" });
+    }
+  });
+
+  it("refuses forged, missing and mismatched callbacks and changes nothing", async () => {
+    const [request] = await requestsFor("E2E-TWICE");
+    const before = await stockOf("E2E-TWICE");
+    const body = JSON.stringify({ MessageAttributeProductId: "E2E-TWICE", MessageAttributeProductCnt: "10" });
+    const post = (query: string, payload = body) =>
+      fetch(`${stack.apiUrl}/factory/callbacks/${request.id}${query}`, { method: "POST", headers: { "content-type": "application/json" }, body: payload });
+
+    expect((await post("")).status).toBe(401);
+    expect((await post("?token=forged-token-value")).status).toBe(403);
+    const otherIdToken = Restock.callbackToken("01ARZ3NDEKTSV4RRFFQ69G5FAV", process.env.FACTORY_CALLBACK_SECRET!);
+    expect((await post(`?token=${otherIdToken}`)).status).toBe(403);
+    const valid = Restock.callbackToken(request.id, process.env.FACTORY_CALLBACK_SECRET!);
+    const mismatch = await post(`?token=${valid}`, JSON.stringify({ MessageAttributeProductId: "E2E-TWICE", MessageAttributeProductCnt: "9999" }));
+    expect(mismatch.status).toBe(409);
+    expect(((await mismatch.json()) as any).error.code).toBe("CALLBACK_MISMATCH");
+    expect(await stockOf("E2E-TWICE")).toBe(before);
+
+    // A request not yet fulfilled must not be fulfilled by a forged callback either.
+    await seedProducts(database.db, [{ sku: "E2E-FORGE", stock: 0, restockQuantity: 10 }]);
+    stack.factory!.setOptions({ callback: "never" });
+    try {
+      expect((await order("E2E-FORGE")).status).toBe(409);
+      const [open] = await requestsFor("E2E-FORGE");
+      const forged = await fetch(`${stack.apiUrl}/factory/callbacks/${open.id}?token=${valid}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ MessageAttributeProductId: "E2E-FORGE", MessageAttributeProductCnt: "10" }),
+      });
+      expect(forged.status).toBe(403);
+      expect(await stockOf("E2E-FORGE")).toBe(0);
+    } finally {
+      stack.factory!.setOptions({ callback: "once" });
+    }
+  });
+
+  it("loses nothing while the event bus is down: the relay publishes once it is back", async () => {
+    await seedProducts(database.db, [{ sku: "E2E-BUS", stock: 0, restockQuantity: 12 }]);
+    stack.eventBridge.setAvailable(false);
+    let outboxId: string;
+    try {
+      const refused = await order("E2E-BUS");
+      expect(refused.status).toBe(409);
+      const rows = await database.db.select().from(outboxTable);
+      const row = rows.find((candidate) => JSON.parse(candidate.detail).sku === "E2E-BUS")!;
+      outboxId = row.id;
+      await waitFor("a failed publish attempt to be recorded", async () => {
+        const [current] = await database.db.select().from(outboxTable).where(eq(outboxTable.id, outboxId));
+        return current.attempts >= 1 && current.publishedAt === null && current.lastError !== null;
+      });
+      await settle(1000);
+      expect(factoryCallsFor("E2E-BUS")).toHaveLength(0);
+    } finally {
+      stack.eventBridge.setAvailable(true);
+    }
+    await waitFor("the relay to publish", async () => {
+      const [current] = await database.db.select().from(outboxTable).where(eq(outboxTable.id, outboxId));
+      return current.publishedAt !== null;
+    });
+    await waitFor("the restock to be fulfilled", async () => (await requestsFor("E2E-BUS"))[0].status === "fulfilled");
+    await settle(1000);
+    expect(factoryCallsFor("E2E-BUS")).toHaveLength(1);
+    expect(await stockOf("E2E-BUS")).toBe(12);
+  });
+
+  it("alerts operations when the factory never calls back, and a re-request recovers", async () => {
+    stack.factory!.setOptions({ callback: "never" });
+    await seedProducts(database.db, [{ sku: "E2E-SILENT", stock: 0, restockQuantity: 7 }]);
+    expect((await order("E2E-SILENT")).status).toBe(409);
+    const [request] = await requestsFor("E2E-SILENT");
+    const mail = await waitFor("an overdue e-mail naming the request, to every operator", async () => {
+      const mails = (await readMailbox(stack.mailDir!)).filter(
+        (entry) => entry.subject.startsWith("Restock overdue") && entry.text.includes(request.id),
+      );
+      return mails.length >= ALERT_EMAILS.length ? mails : undefined;
+    });
+    expect(mail.flatMap((entry) => entry.to).sort()).toEqual([...ALERT_EMAILS].sort());
+
+    stack.factory!.setOptions({ callback: "once" });
+    await Restock.reRequest(request.id);
+    await waitFor("the re-requested restock to be fulfilled", async () => (await requestsFor("E2E-SILENT"))[0].status === "fulfilled");
+    expect(await stockOf("E2E-SILENT")).toBe(7);
+    expect(factoryCallsFor("E2E-SILENT")).toHaveLength(2);
+  });
+
+  it("moves an undeliverable request to the DLQ after maxReceiveCount and e-mails every operator", async () => {
+    const maxReceiveCount = stack.config.QUEUE_MAX_RECEIVE_COUNT;
+    stack.factory!.setOptions({ failureRate: 1 });
+    try {
+      await seedProducts(database.db, [{ sku: "E2E-BROKEN", stock: 0, restockQuantity: 5 }]);
+      expect((await order("E2E-BROKEN")).status).toBe(409);
+      await waitFor(
+        "the message in the DLQ",
+        async () => {
+          const { Attributes } = await stack.aws.sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: stack.topology.dlqUrl, AttributeNames: ["ApproximateNumberOfMessages"] }),
+          );
+          return Number(Attributes?.ApproximateNumberOfMessages) >= 1;
+        },
+        60_000,
+      );
+      expect(factoryCallsFor("E2E-BROKEN")).toHaveLength(maxReceiveCount);
+      expect(factoryCallsFor("E2E-BROKEN").every((call) => call.status === 500)).toBe(true);
+      const [request] = await requestsFor("E2E-BROKEN");
+      expect(request).toMatchObject({ status: "failed", attempts: maxReceiveCount });
+      expect(request.lastError).toMatch(/500/);
+
+      const alarms = await waitFor("one alarm e-mail per operator", async () => {
+        const mails = (await readMailbox(stack.mailDir!)).filter((entry) => entry.subject.startsWith("ALARM:"));
+        return mails.length >= ALERT_EMAILS.length ? mails : undefined;
+      });
+      expect(alarms.flatMap((entry) => entry.to).sort()).toEqual([...ALERT_EMAILS].sort());
+      for (const mail of alarms) expect(mail.text).toContain(stack.topology.dlqName);
+      await settle(1000);
+      expect((await readMailbox(stack.mailDir!)).filter((entry) => entry.subject.startsWith("ALARM:"))).toHaveLength(ALERT_EMAILS.length);
+      expect(await stockOf("E2E-BROKEN")).toBe(0);
+    } finally {
+      stack.factory!.setOptions({ failureRate: 0 });
+    }
+  });
+});
