@@ -242,9 +242,10 @@ export async function startOfflineStack(
       get poller() {
         return poller;
       },
-      /** Kill the SQS poller (as if its Lambda died) and start a fresh one. */
-      async restartPoller() {
-        await poller.stop();
+      /** Restart the SQS poller: gracefully, or killed mid-batch as if its Lambda died. */
+      async restartPoller({ kill = false }: { kill?: boolean } = {}) {
+        if (kill) poller.kill();
+        else await poller.stop();
         poller = startPoller();
       },
       stop,

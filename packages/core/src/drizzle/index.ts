@@ -121,12 +121,14 @@ const UNAVAILABLE_CODES = new Set([
   "ER_LOCK_WAIT_TIMEOUT",
 ]);
 
+type DriverError = Error & { code?: string; errno?: number; fatal?: boolean };
+
 /** Walk `cause` chains: drizzle wraps driver errors in DrizzleQueryError. */
-export function driverError(error: unknown): (Error & { code?: string; errno?: number; fatal?: boolean }) | undefined {
+export function driverError(error: unknown): DriverError | undefined {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
-    const candidate = current as { code?: unknown; errno?: unknown; cause?: unknown };
-    if (typeof candidate.code === "string" || typeof candidate.errno === "number") return current as Error & { code?: string };
+    const candidate = current as { code?: unknown; errno?: unknown; fatal?: unknown; cause?: unknown };
+    if (typeof candidate.code === "string" || typeof candidate.errno === "number" || candidate.fatal === true) return current as DriverError;
     current = candidate.cause;
   }
   return undefined;
@@ -163,11 +165,20 @@ export async function transaction<T>(
 
   for (let attempt = 1; ; attempt++) {
     const effects: Effect[] = [];
+    // Set once the body finished: a connection lost after that may have lost the COMMIT's
+    // answer rather than the COMMIT, so the outcome is unknown (not "nothing changed").
+    let committing = false;
     try {
       const target = db ?? (await database());
-      const result = await target.transaction((tx) => transactionContext.run({ tx, effects }, () => fn(tx)), {
-        isolationLevel: "read committed",
-      });
+      const result = await target.transaction(
+        (tx) =>
+          transactionContext.run({ tx, effects }, async () => {
+            const value = await fn(tx);
+            committing = true;
+            return value;
+          }),
+        { isolationLevel: "read committed" },
+      );
       for (const effect of effects) await effect();
       return result;
     } catch (error) {
@@ -176,7 +187,7 @@ export async function transaction<T>(
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
         continue;
       }
-      if (isDatabaseUnavailable(error)) throw new DependencyUnavailableError("database", error);
+      if (isDatabaseUnavailable(error)) throw new DependencyUnavailableError("database", error, 2, committing);
       throw error;
     }
   }

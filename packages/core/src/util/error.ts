@@ -36,10 +36,18 @@ export class DependencyUnavailableError extends AppError {
     readonly dependency: string,
     cause?: unknown,
     readonly retryAfterSeconds = 2,
+    /** The connection dropped while committing: the change may or may not have been saved. */
+    readonly outcomeUnknown = false,
   ) {
-    super(503, "SERVICE_UNAVAILABLE", `The ${dependency} is temporarily unavailable; nothing was changed. Retry shortly.`, {}, {
-      "retry-after": String(retryAfterSeconds),
-    });
+    super(
+      503,
+      "SERVICE_UNAVAILABLE",
+      outcomeUnknown
+        ? `The ${dependency} became unavailable while saving; the request may or may not have been applied. Retry shortly with the same Idempotency-Key: a retry with it is never applied twice.`
+        : `The ${dependency} is temporarily unavailable; nothing was changed. Retry shortly.`,
+      outcomeUnknown ? { outcomeUnknown: true } : {},
+      { "retry-after": String(retryAfterSeconds) },
+    );
     if (cause !== undefined) this.cause = cause;
   }
 }

@@ -25,7 +25,13 @@ export interface SqsPollerOptions {
 }
 
 export interface SqsPoller {
+  /** Graceful: stop receiving, finish and acknowledge the batches in flight. */
   stop(): Promise<void>;
+  /**
+   * Crash: stop at once and acknowledge nothing still in flight, as when a Lambda dies
+   * mid-batch. Those messages come back after the visibility timeout (duplicates included).
+   */
+  kill(): void;
   /** Batches handled so far (for tests and the dashboard). */
   readonly stats: { batches: number; succeeded: number; failed: number };
 }
@@ -65,6 +71,7 @@ export function toSqsRecord(message: Message, queueArn: string, region: string):
 export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   const { sqs, queueUrl, handler, batchSize, log = () => {} } = options;
   const abort = new AbortController();
+  let killed = false;
   const stats = { batches: 0, succeeded: 0, failed: 0 };
 
   async function handleBatch(messages: Message[]) {
@@ -80,6 +87,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
       log(`${options.functionName} failed the whole batch of ${messages.length}: ${(error as Error).message}`);
       failedIds = new Set(messages.map((message) => message.MessageId!));
     }
+    if (killed) return;
     const succeeded = messages.filter((message) => !failedIds.has(message.MessageId!));
     stats.batches++;
     stats.succeeded += succeeded.length;
@@ -135,6 +143,10 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     async stop() {
       abort.abort();
       await Promise.allSettled(loops);
+    },
+    kill() {
+      killed = true;
+      abort.abort();
     },
   };
 }

@@ -1,0 +1,364 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import autocannon from "autocannon";
+import { eq, isNull, sql } from "drizzle-orm";
+import mysql from "mysql2/promise";
+import { createClient } from "@donut-states/core/drizzle";
+import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
+import { factoryTable } from "@donut-states/core/factory";
+import { orderTable } from "@donut-states/core/order";
+import { outboxTable } from "@donut-states/core/outbox";
+import { productTable } from "@donut-states/core/product";
+import { restockRequestTable } from "@donut-states/core/restock";
+import { readMailbox } from "../mail/smtp-sink";
+import { startPrivateMariadb, withDatabase } from "../mysql/server";
+import { type OfflineStack, startOfflineStack } from "../stack";
+
+export interface ChaosOptions {
+  /** How long orders keep coming. */
+  durationMs: number;
+  ordersPerSecond: number;
+  products: number;
+  initialStock: number;
+  restockQuantity: number;
+  /** How long to wait after the load for every restock request to settle. */
+  drainTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+export const DEFAULT_CHAOS: ChaosOptions = {
+  durationMs: 60_000,
+  ordersPerSecond: 150,
+  products: 6,
+  initialStock: 40,
+  restockQuantity: 40,
+  drainTimeoutMs: 120_000,
+  log: () => {},
+};
+
+export interface InvariantResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface ChaosReport {
+  options: Omit<ChaosOptions, "log">;
+  timeline: Array<{ atMs: number; event: string }>;
+  responses: Record<string, number>;
+  unexpected5xx: Array<{ atMs: number; status: number }>;
+  restock: Record<string, number>;
+  factory: { requests: Record<string, number>; callbacks: number; duplicateAcceptances: number };
+  invariants: InvariantResult[];
+  ok: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sustained orders over several products while everything that can go wrong does: the factory
+ * fails 30 % and hangs 10 % of calls and calls back twice; the SQS poller is killed mid-batch;
+ * the event bus is down for a few seconds; the database restarts. Then the invariants of
+ * DESIGN.md §4 are checked against the database, the queues and the mailbox.
+ */
+export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<ChaosReport> {
+  const options = { ...DEFAULT_CHAOS, ...partial };
+  const { log } = options;
+  const started = Date.now();
+  const timeline: ChaosReport["timeline"] = [];
+  const mark = (event: string) => {
+    timeline.push({ atMs: Date.now() - started, event });
+    log(`[chaos +${((Date.now() - started) / 1000).toFixed(1)}s] ${event}`);
+  };
+
+  // A private MariaDB, because this run restarts it.
+  const workDir = await mkdtemp(path.join(os.tmpdir(), "donut-chaos-"));
+  const dataDir = path.join(workDir, "mysql");
+  let server = await startPrivateMariadb({ dataDir, log });
+  const port = Number(new URL(server.serverUrl).port);
+  const admin = await mysql.createConnection({ uri: server.serverUrl });
+  await admin.query("CREATE DATABASE chaos CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+  await admin.end();
+  const databaseUrl = withDatabase(server.serverUrl, "chaos");
+  await migrateDatabase(databaseUrl);
+  const inspector = createClient(databaseUrl, 2);
+  const db = inspector.db;
+
+  const skus = Array.from({ length: options.products }, (_, index) => `CHAOS-${String(index + 1).padStart(2, "0")}`);
+  await db.insert(factoryTable).values({ id: "FF-500293", name: "부산도너츠 공장", managerEmail: "factory@chaos.local" });
+  await db.insert(productTable).values(
+    skus.map((sku) => ({ sku, name: sku, price: 1000, stock: options.initialStock, factoryId: "FF-500293", restockQuantity: options.restockQuantity })),
+  );
+
+  let stack: OfflineStack | undefined;
+  try {
+    stack = await startOfflineStack(
+      {
+        databaseUrl,
+        PORT: 0,
+        SQS_PORT: 0,
+        EVENTBRIDGE_PORT: 0,
+        SMTP_PORT: 0,
+        LOCAL_DIR: workDir,
+        SEED_DEMO_DATA: "false",
+        ALERT_EMAILS: ["ops@chaos.local"],
+        QUEUE_VISIBILITY_TIMEOUT_SECONDS: 2,
+        FACTORY_TIMEOUT_MS: 600,
+        OUTBOX_RELAY_INTERVAL_MS: 1000,
+        RESTOCK_SLA_SECONDS: 3600,
+        ALARM_INTERVAL_MS: 500,
+        factoryOptions: {
+          port: 0,
+          delayMs: 300,
+          failureRate: 0.3,
+          timeoutRate: 0.1,
+          hangMs: 1500,
+          callback: "twice",
+          // Callbacks that meet the database restart get 503: the factory retries (up to ~50 s).
+          callbackRetries: 9,
+        },
+      },
+      (line) => {
+        if (line.includes("[mail]") || line.includes("[alarm]")) log(line);
+      },
+    );
+    const running = stack;
+    mark(`offline stack up: ${skus.length} products x ${options.initialStock} units, ${options.ordersPerSecond} orders/s for ${options.durationMs / 1000}s`);
+
+    // Load: a well-kept generator at a fixed rate; every response's status and time is kept.
+    const responses: Record<string, number> = {};
+    const fiveHundreds: Array<{ atMs: number; status: number }> = [];
+    let counter = 0;
+    const load = new Promise<autocannon.Result>((resolve, reject) => {
+      const instance = autocannon(
+        {
+          url: running.apiUrl,
+          connections: 16,
+          overallRate: options.ordersPerSecond,
+          // A fixed amount, not a duration: autocannon then waits for every response, so each
+          // committed order can be matched to a 201 (a duration cuts off in-flight requests).
+          amount: Math.round((options.ordersPerSecond * options.durationMs) / 1000),
+          timeout: 15,
+          requests: [
+            {
+              method: "POST",
+              path: "/orders",
+              headers: { "content-type": "application/json" },
+              setupRequest: (request) => ({ ...request, body: JSON.stringify({ sku: skus[counter++ % skus.length], quantity: 1 + (counter % 3) }) }),
+            },
+          ],
+        },
+        (error, result) => (error ? reject(error) : resolve(result)),
+      );
+      instance.on("response", (_client, statusCode) => {
+        responses[statusCode] = (responses[statusCode] ?? 0) + 1;
+        if (statusCode >= 500) fiveHundreds.push({ atMs: Date.now() - started, status: statusCode });
+      });
+    });
+
+    // The faults, spread over the run.
+    const at = (fraction: number) => sleep(options.durationMs * fraction);
+    let dbDownFrom = Number.POSITIVE_INFINITY;
+    let dbDownUntil = Number.NEGATIVE_INFINITY;
+    const faults = (async () => {
+      await at(0.2);
+      await running.restartPoller({ kill: true });
+      mark("SQS poller killed mid-batch and restarted");
+      await at(0.15);
+      running.eventBridge.setAvailable(false);
+      mark("event bus DOWN");
+      await sleep(3000);
+      running.eventBridge.setAvailable(true);
+      mark("event bus back");
+      await at(0.15);
+      dbDownFrom = Date.now() - started;
+      mark("database restarting");
+      await server.stop();
+      server = await startPrivateMariadb({ dataDir, port, log });
+      dbDownUntil = Date.now() - started;
+      mark(`database back after ${((dbDownUntil - dbDownFrom) / 1000).toFixed(1)}s`);
+    })();
+
+    const loadResult = await load;
+    await faults;
+    mark(`load done: ${loadResult.requests.total} requests, ${loadResult.errors} connection errors, ${loadResult.timeouts} timeouts`);
+
+    // Drain: let retries, callbacks and the relay finish.
+    const deadline = Date.now() + options.drainTimeoutMs;
+    for (;;) {
+      const [open] = await db
+        .select({ n: sql<number>`count(*)` })
+        .from(restockRequestTable)
+        .where(sql`${restockRequestTable.status} IN ('pending', 'requested')`);
+      const [unpublished] = await db.select({ n: sql<number>`count(*)` }).from(outboxTable).where(isNull(outboxTable.publishedAt));
+      if (Number(open.n) === 0 && Number(unpublished.n) === 0) break;
+      if (Date.now() > deadline) {
+        mark(`drain timed out with ${open.n} open request(s) and ${unpublished.n} unpublished event(s)`);
+        break;
+      }
+      await sleep(500);
+    }
+    await running.alarm.evaluateNow();
+    await sleep(1500); // let an ALARM e-mail get through SNS and SMTP
+    mark("drained");
+
+    const report = await checkInvariants({
+      db,
+      stack: running,
+      skus,
+      options,
+      responses,
+      fiveHundreds,
+      dbWindow: { from: dbDownFrom, until: dbDownUntil + 5000 },
+    });
+    report.timeline = timeline;
+    return report;
+  } finally {
+    await stack?.stop();
+    await inspector.pool.end();
+    await server.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function checkInvariants({
+  db,
+  stack,
+  skus,
+  options,
+  responses,
+  fiveHundreds,
+  dbWindow,
+}: {
+  db: ReturnType<typeof createClient>["db"];
+  stack: OfflineStack;
+  skus: string[];
+  options: ChaosOptions;
+  responses: Record<string, number>;
+  fiveHundreds: Array<{ atMs: number; status: number }>;
+  dbWindow: { from: number; until: number };
+}): Promise<ChaosReport> {
+  const invariants: InvariantResult[] = [];
+  const check = (name: string, ok: boolean, detail: string) => invariants.push({ name, ok, detail });
+
+  const requests = await db.select().from(restockRequestTable);
+  const products = await db.select().from(productTable);
+  const sold = await db
+    .select({ sku: orderTable.sku, units: sql<string>`sum(${orderTable.quantity})` })
+    .from(orderTable)
+    .groupBy(orderTable.sku);
+
+  // 1. No oversell, and each request's stock added at most once.
+  const lines = skus.map((sku) => {
+    const product = products.find((candidate) => candidate.sku === sku)!;
+    const units = Number(sold.find((row) => row.sku === sku)?.units ?? 0);
+    const restocked = requests.filter((r) => r.sku === sku && r.status === "fulfilled").reduce((sum, r) => sum + r.quantity, 0);
+    return { sku, ok: units + product.stock === options.initialStock + restocked, units, stock: product.stock, restocked };
+  });
+  check(
+    "no oversell: confirmed + stock = initial + restocked (each restock applied once)",
+    lines.every((line) => line.ok),
+    lines.map((l) => `${l.sku}: ${l.units} sold + ${l.stock} left = ${options.initialStock} + ${l.restocked}${l.ok ? "" : "  <-- MISMATCH"}`).join("; "),
+  );
+  // A 201 is always a committed order. The converse has one honest exception: a connection lost
+  // while committing (database restart) leaves the outcome unknown; the client got a 503 that
+  // says so and retries with its Idempotency-Key. So: 201s <= orders <= 201s + 503s.
+  const confirmed = Number(responses["201"] ?? 0);
+  const unavailable = Number(responses["503"] ?? 0);
+  const orderRows = Number((await db.select({ n: sql<number>`count(*)` }).from(orderTable))[0].n);
+  check(
+    "every 201 is a committed order; any other order met a 503 'outcome unknown'",
+    confirmed <= orderRows && orderRows <= confirmed + unavailable,
+    `${confirmed} x 201, ${orderRows} order rows, ${unavailable} x 503`,
+  );
+
+  // 2. At most one open request per product.
+  const openPerProduct = new Map<string, number>();
+  for (const r of requests) if (["pending", "requested", "failed"].includes(r.status)) openPerProduct.set(r.sku, (openPerProduct.get(r.sku) ?? 0) + 1);
+  check("at most one open restock request per product", [...openPerProduct.values()].every((n) => n <= 1), JSON.stringify(Object.fromEntries(openPerProduct)));
+
+  // 3. Nothing lost: fulfilled, or failed with its message in the DLQ and an alert e-mail.
+  const unsettled = requests.filter((r) => r.status === "pending" || r.status === "requested");
+  const failed = requests.filter((r) => r.status === "failed");
+  const dlqRestockIds = await peekDlqRestockIds(stack);
+  const alarmMails = (await readMailbox(stack.mailDir!)).filter((mail) => mail.subject.startsWith("ALARM:"));
+  check("every restock request settled (fulfilled or failed)", unsettled.length === 0, `${unsettled.length} still open: ${unsettled.map((r) => `${r.id}:${r.status}`).join(", ") || "none"}`);
+  check(
+    "every failed request is in the DLQ",
+    failed.every((r) => dlqRestockIds.has(r.id)),
+    `${failed.length} failed, DLQ holds ${dlqRestockIds.size} message(s) for ${[...dlqRestockIds].join(", ") || "none"}`,
+  );
+  check("an alert e-mail was sent if anything reached the DLQ", dlqRestockIds.size === 0 || alarmMails.length >= 1, `${alarmMails.length} ALARM e-mail(s)`);
+
+  // 4. No unpublished outbox rows.
+  const unpublished = await db.select().from(outboxTable).where(isNull(outboxTable.publishedAt));
+  check("no unpublished outbox rows", unpublished.length === 0, `${unpublished.length} unpublished`);
+
+  // 5. No 5xx except 503 while the database restarted.
+  const unexpected = fiveHundreds.filter((r) => r.status !== 503 || r.atMs < dbWindow.from || r.atMs > dbWindow.until);
+  check(
+    "no 5xx except 503 during the database restart",
+    unexpected.length === 0,
+    `${fiveHundreds.length} x 5xx (${fiveHundreds.filter((r) => r.status === 503).length} x 503), ${unexpected.length} outside the restart window`,
+  );
+
+  // The factory's view: how often it was asked, and whether any restock was accepted twice.
+  const factory = stack.factory!;
+  const accepted = new Map<string, number>();
+  for (const request of factory.requests) {
+    if (request.outcome !== "accepted") continue;
+    const url = (request.body as Record<string, string>).CallbackUrl ?? "";
+    const id = /callbacks\/([^?]+)/.exec(url)?.[1] ?? "?";
+    accepted.set(id, (accepted.get(id) ?? 0) + 1);
+  }
+  const outcomes: Record<string, number> = {};
+  for (const request of factory.requests) outcomes[request.outcome] = (outcomes[request.outcome] ?? 0) + 1;
+  const restock: Record<string, number> = {};
+  for (const r of requests) restock[r.status] = (restock[r.status] ?? 0) + 1;
+
+  return {
+    options: { ...options, log: undefined } as unknown as ChaosReport["options"],
+    timeline: [],
+    responses,
+    unexpected5xx: unexpected,
+    restock,
+    factory: {
+      requests: outcomes,
+      callbacks: factory.callbacks.length,
+      duplicateAcceptances: [...accepted.values()].filter((n) => n > 1).length,
+    },
+    invariants,
+    ok: invariants.every((invariant) => invariant.ok),
+  };
+}
+
+/** Restock ids of the messages in the DLQ, read without consuming them (all are made visible again). */
+async function peekDlqRestockIds(stack: OfflineStack): Promise<Set<string>> {
+  const ids = new Set<string>();
+  const held: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await stack.aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.topology.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }),
+    );
+    if (Messages.length === 0) break;
+    for (const message of Messages) {
+      held.push(message.ReceiptHandle!);
+      try {
+        ids.add(JSON.parse(message.Body ?? "{}").detail.restockId);
+      } catch {
+        ids.add("unparseable");
+      }
+    }
+  }
+  for (let start = 0; start < held.length; start += 10) {
+    await stack.aws.sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: stack.topology.dlqUrl,
+        Entries: held.slice(start, start + 10).map((handle, index) => ({ Id: String(index), ReceiptHandle: handle, VisibilityTimeout: 0 })),
+      }),
+    );
+  }
+  return ids;
+}
