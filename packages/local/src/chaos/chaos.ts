@@ -25,6 +25,8 @@ export interface ChaosOptions {
   restockQuantity: number;
   /** How long to wait after the load for every restock request to settle. */
   drainTimeoutMs: number;
+  /** Seed of the factory's chaos dice, so a run's sequence of failures can be replayed. */
+  seed: number;
   log: (line: string) => void;
 }
 
@@ -35,8 +37,21 @@ export const DEFAULT_CHAOS: ChaosOptions = {
   initialStock: 40,
   restockQuantity: 40,
   drainTimeoutMs: 120_000,
+  seed: 20261127,
   log: () => {},
 };
+
+/** mulberry32: a tiny, well-known seeded PRNG (uniform in [0, 1)). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 export interface InvariantResult {
   name: string;
@@ -118,6 +133,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
           callback: "twice",
           // Callbacks that meet the database restart get 503: the factory retries (up to ~50 s).
           callbackRetries: 9,
+          random: seededRandom(options.seed),
         },
       },
       (line) => {
@@ -125,7 +141,9 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       },
     );
     const running = stack;
-    mark(`offline stack up: ${skus.length} products x ${options.initialStock} units, ${options.ordersPerSecond} orders/s for ${options.durationMs / 1000}s`);
+    mark(
+      `offline stack up: ${skus.length} products x ${options.initialStock} units, ${options.ordersPerSecond} orders/s for ${options.durationMs / 1000}s, seed ${options.seed}`,
+    );
 
     // Load: a well-kept generator at a fixed rate; every response's status and time is kept.
     const responses: Record<string, number> = {};

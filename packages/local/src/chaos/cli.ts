@@ -4,7 +4,10 @@ import { logger } from "@donut-states/core/util/log";
 import { REPO_ROOT } from "../runtime/handlers";
 import { DEFAULT_CHAOS, runChaos } from "./chaos";
 
-/** `npm run chaos [-- seconds]`: a bounded chaos run; exits non-zero if an invariant fails. */
+/**
+ * `npm run chaos [-- seconds]`: a bounded chaos run; exits non-zero if an invariant fails.
+ * CHAOS_SEED replays the factory's sequence of failures.
+ */
 // The handlers' own logs would drown the report; keep only errors (they matter here).
 logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL as "ERROR" | undefined) ?? "ERROR");
 const seconds = Number(process.argv[2] ?? DEFAULT_CHAOS.durationMs / 1000);
@@ -13,7 +16,8 @@ if (!Number.isFinite(seconds) || seconds < 10 || seconds > 600) {
   process.exit(2);
 }
 
-const report = await runChaos({ durationMs: seconds * 1000, log: (line) => console.log(line) });
+const seed = Number(process.env.CHAOS_SEED ?? DEFAULT_CHAOS.seed);
+const report = await runChaos({ durationMs: seconds * 1000, seed, log: (line) => console.log(line) });
 console.log("\nResponses:", JSON.stringify(report.responses));
 console.log("Restock requests:", JSON.stringify(report.restock));
 console.log("Factory saw:", JSON.stringify(report.factory));

@@ -1,0 +1,213 @@
+/**
+ * Where the ops CLI points: the offline stack (default) or a deployed stage (`--stage`).
+ *
+ * Offline: `.local/stack.json`, written by `npm start`, says where SQS, the event bus and the
+ * queues are; the database is DATABASE_URL, else the stack file's URL when it carries no
+ * password, else mysql://root@127.0.0.1:3306/donut_states.
+ *
+ * A deployed stage: nothing is discovered. DATABASE_URL (or DATABASE_SECRET_ARN + DATABASE_HOST,
+ * as the functions use), AWS_REGION and the queue URLs (--queue-url/--dlq-url or
+ * FACTORY_QUEUE_URL/FACTORY_DLQ_URL, from the stack outputs) come from the operator.
+ *
+ * The core domain code (Restock.reRequest, Outbox.publishPending) reads its configuration from
+ * process.env, exactly as a Lambda does; this module sets those variables for this process.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { closeDatabase, database, type Database } from "@donut-states/core/drizzle";
+import { OpsError, usageError } from "./output";
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const DEFAULT_LOCAL_DATABASE_URL = "mysql://root@127.0.0.1:3306/donut_states";
+const DEFAULT_REGION = "ap-northeast-2";
+
+/** Options every command accepts (see program.ts). */
+export interface GlobalOptions {
+  json?: boolean;
+  stage?: string;
+  stackFile?: string;
+  region?: string;
+  queueUrl?: string;
+  dlqUrl?: string;
+}
+
+/** What `npm start` writes to .local/stack.json (see packages/local/src/stack.ts). */
+export interface StackFile {
+  apiUrl?: string;
+  factoryUrl?: string;
+  sqsEndpoint?: string;
+  eventBridgeEndpoint?: string;
+  region?: string;
+  factoryQueueUrl?: string;
+  dlqUrl?: string;
+  alertsTopicArn?: string;
+  mailDir?: string;
+  databaseUrl?: string;
+  databaseSource?: string;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export interface OpsContext {
+  readonly mode: "offline" | "aws";
+  /** For messages: "offline stack (.local/stack.json)" or "stage prod". */
+  readonly label: string;
+  readonly json: boolean;
+  readonly region: string;
+  /** The offline stack file's content, when there is one. */
+  readonly stack?: StackFile;
+  /** The database URL with its password hidden, for messages (undefined: resolved by core on AWS). */
+  readonly databaseLabel: string;
+  /** Where the SQS client sends requests, for messages. */
+  readonly sqsLabel: string;
+  db(): Promise<Database>;
+  sqs(): SQSClient;
+  factoryQueueUrl(): string;
+  dlqUrl(): string;
+  /** True when the process can publish events itself after a commit (else the relay will). */
+  canPublishEvents(): boolean;
+  close(): Promise<void>;
+}
+
+const value = (raw: string | undefined) => (raw === undefined || raw === "" ? undefined : raw);
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "****";
+    return parsed.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}
+
+export function readStackFile(file: string): StackFile | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as StackFile;
+  } catch (error) {
+    throw new OpsError(`Cannot read the offline stack file ${file}: ${(error as Error).message}`);
+  }
+}
+
+export function createContext(options: GlobalOptions, env: Env = process.env): OpsContext {
+  const json = options.json === true;
+  if (options.stage !== undefined) return awsContext(options, env, json);
+  return offlineContext(options, env, json);
+}
+
+function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsContext {
+  const stackFile = path.resolve(
+    options.stackFile ?? value(env.OPS_STACK_FILE) ?? path.join(value(env.LOCAL_DIR) ?? path.join(REPO_ROOT, ".local"), "stack.json"),
+  );
+  const stack = readStackFile(stackFile);
+  if (options.stackFile && !stack) throw usageError(`No offline stack file at ${stackFile}`);
+  const region = options.region ?? stack?.region ?? value(env.AWS_REGION) ?? DEFAULT_REGION;
+  const stackDatabaseUrl = stack?.databaseUrl && !stack.databaseUrl.includes("****") ? stack.databaseUrl : undefined;
+  // stack.json stores the URL with its password redacted: such a database needs DATABASE_URL.
+  const passwordMissing = !value(env.DATABASE_URL) && !stackDatabaseUrl && Boolean(stack?.databaseUrl);
+  const databaseUrl = value(env.DATABASE_URL) ?? stackDatabaseUrl ?? (passwordMissing ? undefined : DEFAULT_LOCAL_DATABASE_URL);
+  const where = path.relative(process.cwd(), stackFile) || stackFile;
+  const notRunning = `no offline stack file at ${where}: start the stack with \`npm start\`, or pass --stage with the deployed stage's settings`;
+
+  // Configuration for the core code running in this process (Outbox.enqueue's after-commit publish).
+  if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  env.AWS_REGION = region;
+  env.AWS_ACCESS_KEY_ID ??= "local";
+  env.AWS_SECRET_ACCESS_KEY ??= "local";
+  env.EVENT_BUS_NAME ??= "default";
+  if (stack?.eventBridgeEndpoint) env.AWS_ENDPOINT_URL_EVENTBRIDGE = stack.eventBridgeEndpoint;
+
+  let sqs: SQSClient | undefined;
+  return {
+    mode: "offline",
+    label: stack ? `offline stack (${where})` : "offline stack",
+    json,
+    region,
+    stack,
+    databaseLabel: databaseUrl ? redactUrl(databaseUrl) : (stack?.databaseUrl ?? "(not configured)"),
+    sqsLabel: stack?.sqsEndpoint ?? "(no SQS endpoint)",
+    async db() {
+      if (!databaseUrl) throw usageError(`The offline stack's database (${stack?.databaseUrl}) has a password that ${where} does not store: set DATABASE_URL`);
+      return database();
+    },
+    sqs() {
+      if (!stack?.sqsEndpoint) throw new OpsError(`Cannot reach SQS: ${notRunning}`);
+      // fauxqs: an explicit endpoint, and queue URLs used exactly as the emulator returned them.
+      sqs ??= new SQSClient({
+        endpoint: stack.sqsEndpoint,
+        region,
+        credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? "local", secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "local" },
+        useQueueUrlAsEndpoint: false,
+        maxAttempts: 2,
+      });
+      return sqs;
+    },
+    factoryQueueUrl() {
+      const url = options.queueUrl ?? value(env.FACTORY_QUEUE_URL) ?? stack?.factoryQueueUrl;
+      if (!url) throw new OpsError(`No factory queue URL: ${notRunning}`);
+      return url;
+    },
+    dlqUrl() {
+      const url = options.dlqUrl ?? value(env.FACTORY_DLQ_URL) ?? stack?.dlqUrl;
+      if (!url) throw new OpsError(`No DLQ URL: ${notRunning}`);
+      return url;
+    },
+    canPublishEvents: () => Boolean(env.AWS_ENDPOINT_URL_EVENTBRIDGE),
+    async close() {
+      sqs?.destroy();
+      await closeDatabase();
+    },
+  };
+}
+
+function awsContext(options: GlobalOptions, env: Env, json: boolean): OpsContext {
+  const stage = options.stage!;
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(stage)) throw usageError(`--stage must be a stage name such as "prod" (got ${JSON.stringify(stage)})`);
+  const region = options.region ?? value(env.AWS_REGION) ?? value(env.AWS_DEFAULT_REGION);
+  if (!region) throw usageError(`Set AWS_REGION (or --region) for stage ${stage}`);
+  env.AWS_REGION = region;
+  const hasDatabase = value(env.DATABASE_URL) ?? value(env.DATABASE_SECRET_ARN) ?? value(env.SST_Secret_value_DATABASE_URL);
+  const fromOutputs = (flag: string, variable: string) =>
+    `No ${variable} for stage ${stage}: pass ${flag} or set ${variable} (the stack outputs list it: \`npx sst deploy --stage ${stage}\` prints them, or \`aws cloudformation describe-stacks\`)`;
+
+  let sqs: SQSClient | undefined;
+  return {
+    mode: "aws",
+    label: `stage ${stage} (${region})`,
+    json,
+    region,
+    databaseLabel: value(env.DATABASE_URL) ? redactUrl(env.DATABASE_URL!) : value(env.DATABASE_SECRET_ARN) ? "(from DATABASE_SECRET_ARN)" : "(not configured)",
+    sqsLabel: `SQS ${region}`,
+    async db() {
+      if (!hasDatabase) {
+        throw new OpsError(
+          `No database for stage ${stage}: set DATABASE_URL (through a tunnel to the RDS Proxy) or DATABASE_SECRET_ARN + DATABASE_HOST`,
+        );
+      }
+      return database();
+    },
+    sqs() {
+      // Credentials and endpoint from the SDK's standard chain (AWS_PROFILE, SSO, env...).
+      sqs ??= new SQSClient({ region });
+      return sqs;
+    },
+    factoryQueueUrl() {
+      const url = options.queueUrl ?? value(env.FACTORY_QUEUE_URL);
+      if (!url) throw new OpsError(fromOutputs("--queue-url", "FACTORY_QUEUE_URL"));
+      return url;
+    },
+    dlqUrl() {
+      const url = options.dlqUrl ?? value(env.FACTORY_DLQ_URL);
+      if (!url) throw new OpsError(fromOutputs("--dlq-url", "FACTORY_DLQ_URL"));
+      return url;
+    },
+    canPublishEvents: () => Boolean(value(env.EVENT_BUS_NAME)),
+    async close() {
+      sqs?.destroy();
+      await closeDatabase();
+    },
+  };
+}
