@@ -12,6 +12,7 @@ export default defineConfig({
     env: {
       // Handlers log JSON through Powertools; keep test output to real problems.
       POWERTOOLS_LOG_LEVEL: "ERROR",
+      POWERTOOLS_METRICS_DISABLED: "true",
     },
   },
 });

@@ -1,4 +1,7 @@
-import { startOfflineStack } from "./stack";
+// Offline, CloudWatch metrics (EMF lines on stdout) would only be noise: off unless asked for.
+// Set before the handlers are loaded, because Powertools reads it when they are.
+process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
+const { startOfflineStack } = await import("./stack");
 
 /**
  * `npm start`: the whole system on this machine. Prints where everything is and a few curl

@@ -8,6 +8,7 @@ import { isDuplicateKey, query, transaction } from "../drizzle";
 import { Sku, productTable } from "../product";
 import { Restock } from "../restock";
 import { AppError, NotFoundError } from "../util/error";
+import { MetricName, count } from "../util/metrics";
 import { orderTable } from "./order.sql";
 
 export { orderTable };
@@ -156,7 +157,10 @@ export async function place(input: PlaceOrderInput, idempotencyKey?: string): Pr
   }
 
   if (outcome.kind === "out-of-stock") {
+    count(MetricName.OrdersRejectedOutOfStock);
     throw new OutOfStockError(input.sku, input.quantity, outcome.available, outcome.restock);
   }
+  count(MetricName.OrdersConfirmed);
+  count(MetricName.UnitsSold, outcome.row.quantity);
   return confirmed(outcome.row, false);
 }

@@ -8,6 +8,7 @@ import type { EventDefinition } from "../event";
 import { type Transaction, afterCommit, transaction } from "../drizzle";
 import { requiredEnv } from "../util/config";
 import { logger } from "../util/log";
+import { MetricName, count, milliseconds } from "../util/metrics";
 import { outboxTable } from "./outbox.sql";
 
 export { outboxTable };
@@ -115,6 +116,9 @@ export async function publishPending({ ids, limit = 100 }: { ids?: string[]; lim
           .where(inArray(outboxTable.id, [row.id]));
         report.errors.push(`${row.id}: ${result.error}`);
       }
+      for (const row of chunk.filter((_, index) => results[index].ok)) milliseconds(MetricName.OutboxLag, now.getTime() - row.createdAt.getTime());
+      count(MetricName.OutboxPublished, publishedIds.length);
+      count(MetricName.OutboxPublishFailures, chunk.length - publishedIds.length);
       report.published += publishedIds.length;
       report.failed += chunk.length - publishedIds.length;
     }

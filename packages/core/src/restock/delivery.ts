@@ -3,6 +3,7 @@ import { query, transaction } from "../drizzle";
 import { Factory } from "../factory";
 import { intEnv, optionalEnv } from "../util/config";
 import { logger } from "../util/log";
+import { MetricName, count, milliseconds } from "../util/metrics";
 import { secret } from "../util/secret";
 import { factoryCaller } from "../topology";
 import { callbackUrl } from "./token";
@@ -96,11 +97,15 @@ export async function requestFromFactory(
         .set({ status: "requested", requestedAt: sql`NOW(3)`, leaseUntil: null, lastError: null, failedAt: null })
         .where(and(eq(restockRequestTable.id, restockId), inArray(restockRequestTable.status, CALLABLE))),
     );
+    count(MetricName.RestockRequested);
+    milliseconds(MetricName.FactoryCallLatency, ms);
     logger.info("factory accepted restock request", { ...log, quantity: request.quantity, factoryMs: ms });
     return { outcome: "requested", attempts: request.attempts, ms };
   } catch (error) {
     const final = receiveCount >= maxReceiveCount;
     const message = (error as Error).message.slice(0, 1000);
+    count(MetricName.FactoryCallErrors);
+    if (final) count(MetricName.RestockFailed);
     await query((db) =>
       db
         .update(restockRequestTable)
@@ -137,6 +142,7 @@ export async function takeOverdue(slaSeconds: number) {
       )
       .for("update", { skipLocked: true });
     if (overdue.length) {
+      count(MetricName.RestockOverdue, overdue.length);
       await tx
         .update(restockRequestTable)
         .set({ overdueAlertedAt: sql`NOW(3)` })

@@ -3,12 +3,13 @@ export * as Restock from "./index";
 import { eq, sql } from "drizzle-orm";
 import { ulid } from "ulid";
 import { z } from "zod";
-import { type Transaction, isDuplicateKey, transaction } from "../drizzle";
+import { type Transaction, afterCommit, isDuplicateKey, transaction } from "../drizzle";
 import { Events } from "../event";
 import { Outbox } from "../outbox";
 import { productTable } from "../product/product.sql";
 import { AppError, NotFoundError } from "../util/error";
 import { logger } from "../util/log";
+import { MetricName, count } from "../util/metrics";
 import { restockRequestTable, type RestockStatus } from "./restock.sql";
 
 export { restockRequestTable, RESTOCK_STATUSES, OPEN_RESTOCK_STATUSES, type RestockStatus } from "./restock.sql";
@@ -67,6 +68,7 @@ export async function ensureOpen(tx: Transaction, product: ProductForRestock): P
     factoryId: product.factoryId,
     occurredAt: new Date().toISOString(),
   });
+  await afterCommit(() => count(MetricName.RestockOpened));
   return { id, status: "pending", quantity: product.restockQuantity, opened: true };
 }
 
@@ -150,6 +152,7 @@ export async function fulfil(restockId: string, callback: FactoryCallback): Prom
       .update(restockRequestTable)
       .set({ status: "fulfilled", fulfilledAt: now, lastError: null })
       .where(eq(restockRequestTable.id, restockId));
+    await afterCommit(() => count(MetricName.RestockFulfilled));
     logger.info("restock fulfilled", { restockId, sku: request.sku, quantity: request.quantity, previousStatus: request.status });
     return {
       restock: { ...pick(request), status: "fulfilled" as const },

@@ -1,0 +1,143 @@
+/** `ops restock list [--status s]` and `ops restock re-request <id>`. */
+import type { Command } from "commander";
+import { desc, eq, like } from "drizzle-orm";
+import type { Database } from "@donut-states/core/drizzle";
+import { outboxTable } from "@donut-states/core/outbox";
+import { Restock, RESTOCK_STATUSES, restockRequestTable, type RestockStatus } from "@donut-states/core/restock";
+import { schedules } from "@donut-states/core/topology";
+import type { OpsContext } from "./context";
+import type { Kit } from "./kit";
+import { age, emit, table, usageError } from "./output";
+
+export function parseStatus(raw: string | undefined): RestockStatus | undefined {
+  if (raw === undefined) return undefined;
+  if (!(RESTOCK_STATUSES as readonly string[]).includes(raw)) {
+    throw usageError(`Unknown status ${JSON.stringify(raw)}; use one of ${RESTOCK_STATUSES.join(", ")}`);
+  }
+  return raw as RestockStatus;
+}
+
+export function parseLimit(raw: string | undefined, fallback: number, max = 1000): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw usageError(`--limit must be a whole number from 1 to ${max} (got ${raw})`);
+  return Number(raw);
+}
+
+export function parseRestockId(raw: string): string {
+  const parsed = Restock.RestockId.safeParse(raw.trim().toUpperCase());
+  if (!parsed.success) throw usageError(`Invalid restock request id ${JSON.stringify(raw)}: a restock id is a 26-character ULID`);
+  return parsed.data;
+}
+
+export type RestockRow = Pick<
+  typeof restockRequestTable.$inferSelect,
+  "id" | "sku" | "factoryId" | "quantity" | "status" | "attempts" | "lastError" | "createdAt" | "updatedAt" | "requestedAt"
+>;
+
+/** Newest first. */
+export async function listRestock(db: Database, { status, limit = 50 }: { status?: RestockStatus; limit?: number } = {}): Promise<RestockRow[]> {
+  return db
+    .select({
+      id: restockRequestTable.id,
+      sku: restockRequestTable.sku,
+      factoryId: restockRequestTable.factoryId,
+      quantity: restockRequestTable.quantity,
+      status: restockRequestTable.status,
+      attempts: restockRequestTable.attempts,
+      lastError: restockRequestTable.lastError,
+      createdAt: restockRequestTable.createdAt,
+      updatedAt: restockRequestTable.updatedAt,
+      requestedAt: restockRequestTable.requestedAt,
+    })
+    .from(restockRequestTable)
+    .where(status ? eq(restockRequestTable.status, status) : undefined)
+    .orderBy(desc(restockRequestTable.createdAt), desc(restockRequestTable.id))
+    .limit(limit);
+}
+
+export interface ReRequestResult {
+  id: string;
+  sku: string;
+  previousStatus: RestockStatus;
+  status: "pending";
+  /** The OutOfStock event written to the outbox in the same transaction. */
+  outboxId: string | null;
+  /** Whether this process already published it to the bus; if not, the outbox relay will. */
+  published: boolean;
+}
+
+/**
+ * Ask the factory again: Restock.reRequest moves the request back to `pending` and writes a new
+ * OutOfStock event to the outbox in one transaction; after commit this process tries to publish
+ * it (it needs EVENT_BUS_NAME and the bus endpoint). Whether or not that worked, the outbox row
+ * guarantees delivery: the relay publishes anything left unpublished.
+ */
+export async function reRequestRestock(db: Database, id: string): Promise<ReRequestResult> {
+  const restockId = parseRestockId(id);
+  const result = await Restock.reRequest(restockId);
+  // The newest OutOfStock row of this request is the one reRequest just wrote.
+  const [row] = await db
+    .select({ id: outboxTable.id, publishedAt: outboxTable.publishedAt })
+    .from(outboxTable)
+    .where(like(outboxTable.detail, `%"restockId":"${restockId}"%`))
+    .orderBy(desc(outboxTable.createdAt), desc(outboxTable.id))
+    .limit(1);
+  return { ...result, status: "pending", outboxId: row?.id ?? null, published: Boolean(row?.publishedAt) };
+}
+
+/** How long until the relay publishes what this process could not. */
+export function relayDelay(ctx: OpsContext): string {
+  return ctx.mode === "offline"
+    ? `within ${Math.round(schedules.outboxRelay.localIntervalMs / 1000)} s (offline relay interval)`
+    : `on its next run (${schedules.outboxRelay.aws})`;
+}
+
+export function registerRestock(program: Command, kit: Kit): void {
+  const restock = program.command("restock").description("restock requests (default: list)");
+
+  restock
+    .command("list", { isDefault: true })
+    .description("restock requests, newest first")
+    .option("-s, --status <status>", `only this status: ${RESTOCK_STATUSES.join(" | ")}`)
+    .option("-n, --limit <n>", "at most n rows (default 50)")
+    .action(
+      kit.action(async (ctx, io, options: { status?: string; limit?: string }) => {
+        const status = parseStatus(options.status);
+        const rows = await listRestock(await ctx.db(), { status, limit: parseLimit(options.limit, 50) });
+        emit(io, ctx.json, { restockRequests: rows }, () =>
+          rows.length === 0
+            ? `No restock requests${status ? ` with status ${status}` : ""}.`
+            : table(rows, [
+                { header: "ID", value: (row) => row.id },
+                { header: "SKU", value: (row) => row.sku },
+                { header: "STATUS", value: (row) => row.status },
+                { header: "QTY", value: (row) => row.quantity, align: "right" },
+                { header: "CALLS", value: (row) => row.attempts, align: "right" },
+                { header: "AGE", value: (row) => age(row.createdAt), align: "right" },
+                { header: "UPDATED", value: (row) => age(row.updatedAt), align: "right" },
+                { header: "LAST ERROR", value: (row) => row.lastError, maxWidth: 48 },
+              ]),
+        );
+      }),
+    );
+
+  restock
+    .command("re-request")
+    .description("ask the factory again for a requested (no callback) or failed request")
+    .argument("<id>", "restock request id (ULID)")
+    .action(
+      kit.action(async (ctx, io, id: string) => {
+        const db = await ctx.db();
+        const result = await reRequestRestock(db, id);
+        emit(io, ctx.json, result, () =>
+          [
+            `Restock request ${result.id} (${result.sku}): ${result.previousStatus} -> pending; OutOfStock event ${result.outboxId ?? "?"} written to the outbox.`,
+            result.published
+              ? "Published to the event bus: the factory-caller will call the factory shortly."
+              : `Not published from here${ctx.canPublishEvents() ? " (the event bus did not answer)" : " (no EVENT_BUS_NAME in this shell)"}; the outbox relay will publish it ${relayDelay(ctx)}.`,
+            "Follow it with: npm run ops -- restock list",
+          ].join("\n"),
+        );
+      }),
+    );
+}
