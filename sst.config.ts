@@ -1,6 +1,6 @@
 import type { SSTConfig } from "sst";
 import type { FunctionProps } from "sst/constructs";
-import { Proto } from "./stacks/_Proto";
+
 
 export const defaultFunctionProps = {
   runtime: "nodejs22.x",
@@ -14,6 +14,6 @@ export default {
   },
   stacks(app) {
     app.setDefaultFunctionProps(defaultFunctionProps);
-    app.stack(Proto);
+    
   },
 } satisfies SSTConfig;

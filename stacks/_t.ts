@@ -1,4 +1,4 @@
-import type * as A from "sst/node_modules/aws-cdk-lib/index.js";
+import type * as A from "../node_modules/sst/node_modules/aws-cdk-lib/index.js";
 import type { FunctionProps } from "sst/constructs";
 declare const vpc: A.aws_ec2.IVpc;
 declare const d: A.Duration;

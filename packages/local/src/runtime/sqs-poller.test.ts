@@ -44,26 +44,30 @@ async function setup(maxReceiveCount: number) {
   return topology;
 }
 
+type Topology = Awaited<ReturnType<typeof setup>>;
+const pollerFor = (topology: Topology, handler: (event: SQSEvent) => Promise<SQSBatchResponse | void>) =>
+  startSqsPoller({
+    sqs: emulator.sqs,
+    queueUrl: topology.factoryQueueUrl,
+    queueArn: topology.factoryQueueArn,
+    region: REGION,
+    functionName: "test-consumer",
+    batchSize: 10,
+    timeoutMs: 5000,
+    concurrency: 1,
+    waitTimeSeconds: 1,
+    handler,
+  });
+
 describe("SQS event source poller", () => {
   it("deletes the records that succeeded and redelivers only the failed one until it reaches the DLQ", async () => {
     const topology = await setup(3);
     const seen: Array<{ body: string; receiveCount: string }> = [];
-    const poller = startSqsPoller({
-      sqs: emulator.sqs,
-      queueUrl: topology.factoryQueueUrl,
-      queueArn: topology.factoryQueueArn,
-      region: REGION,
-      functionName: "test-consumer",
-      batchSize: 10,
-      timeoutMs: 5000,
-      concurrency: 1,
-      waitTimeSeconds: 1,
-      handler: async (event: SQSEvent): Promise<SQSBatchResponse> => {
-        for (const record of event.Records) seen.push({ body: record.body, receiveCount: record.attributes.ApproximateReceiveCount });
-        expect(event.Records[0].eventSource).toBe("aws:sqs");
-        expect(event.Records[0].eventSourceARN).toBe(topology.factoryQueueArn);
-        return { batchItemFailures: event.Records.filter((r) => r.body === "bad").map((r) => ({ itemIdentifier: r.messageId })) };
-      },
+    const poller = pollerFor(topology, async (event) => {
+      for (const record of event.Records) seen.push({ body: record.body, receiveCount: record.attributes.ApproximateReceiveCount });
+      expect(event.Records[0].eventSource).toBe("aws:sqs");
+      expect(event.Records[0].eventSourceARN).toBe(topology.factoryQueueArn);
+      return { batchItemFailures: event.Records.filter((r) => r.body === "bad").map((r) => ({ itemIdentifier: r.messageId })) };
     });
     try {
       await waitFor("the failed record in the DLQ", async () => (await depth(topology.dlqUrl)) === 1, 15_000);
@@ -80,20 +84,9 @@ describe("SQS event source poller", () => {
   it("treats a thrown error as a failure of the whole batch", async () => {
     const topology = await setup(2);
     let calls = 0;
-    const poller = startSqsPoller({
-      sqs: emulator.sqs,
-      queueUrl: topology.factoryQueueUrl,
-      queueArn: topology.factoryQueueArn,
-      region: REGION,
-      functionName: "test-consumer",
-      batchSize: 10,
-      timeoutMs: 5000,
-      concurrency: 1,
-      waitTimeSeconds: 1,
-      handler: async () => {
-        calls++;
-        throw new Error("consumer crashed");
-      },
+    const poller = pollerFor(topology, async () => {
+      calls++;
+      throw new Error("consumer crashed");
     });
     try {
       await waitFor("all three messages in the DLQ", async () => (await depth(topology.dlqUrl)) === 3, 15_000);

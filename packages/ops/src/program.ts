@@ -1,0 +1,76 @@
+/**
+ * The ops CLI's command tree. `runOps(argv)` parses and runs one command and resolves to its
+ * exit code without touching process.exit, so tests run it in-process.
+ */
+import { Command, CommanderError } from "commander";
+import type { Env } from "./context";
+import { registerDlq } from "./dlq";
+import { createKit } from "./kit";
+import { registerOutbox } from "./outbox";
+import { EXIT, OpsError, processIo, type Io } from "./output";
+import { registerRestock } from "./restock";
+import { registerStock } from "./stock";
+
+const EPILOG = `
+Target:
+  Default: the offline stack. .local/stack.json (written by \`npm start\`) gives the SQS and
+  event-bus endpoints and queue URLs; the database is DATABASE_URL, else the stack's
+  (password-less) URL, else mysql://root@127.0.0.1:3306/donut_states.
+  --stage <name>: a deployed stage. Needs DATABASE_URL (or DATABASE_SECRET_ARN + DATABASE_HOST),
+  AWS_REGION and AWS credentials; queue URLs from --queue-url/--dlq-url or FACTORY_QUEUE_URL/
+  FACTORY_DLQ_URL (stack outputs); EVENT_BUS_NAME lets re-request publish at once.
+
+Exit codes: 0 ok, 1 the operation failed, 2 invalid input.
+
+Examples:
+  npm run ops -- stock
+  npm run ops -- stock set CP-502101 100
+  npm run ops -- restock list --status failed
+  npm run ops -- restock re-request 01J9Z3X8Q6W5V4T3S2R1P0N9M8
+  npm run ops -- dlq peek --max 20
+  npm run ops -- dlq redrive --rate 5/s
+  npm run ops -- --stage prod --json dlq peek
+Runbook: docs/runbook.md`;
+
+export function buildProgram(io: Io, env: Env) {
+  const kit = createKit(io, env);
+  const program = new Command()
+    .name("npm run ops --")
+    .description("Donut-States operations: stock, restock requests, outbox, factory DLQ")
+    .option("--json", "machine-readable JSON output")
+    .option("--stage <stage>", "a deployed stage instead of the offline stack")
+    .option("--stack-file <path>", "the offline stack's stack.json (default .local/stack.json)")
+    .option("--region <region>", "AWS region (default: AWS_REGION, or the offline stack's)")
+    .option("--queue-url <url>", "factory queue URL (default: FACTORY_QUEUE_URL or stack.json)")
+    .option("--dlq-url <url>", "factory DLQ URL (default: FACTORY_DLQ_URL or stack.json)")
+    .addHelpText("after", EPILOG)
+    .showHelpAfterError("(add --help for usage)")
+    .configureOutput({ writeOut: (text) => io.out(text.replace(/\n$/, "")), writeErr: (text) => io.err(text.replace(/\n$/, "")) })
+    .exitOverride();
+  registerStock(program, kit);
+  registerRestock(program, kit);
+  registerOutbox(program, kit);
+  registerDlq(program, kit);
+  return { program, kit };
+}
+
+export async function runOps(argv: string[], { io = processIo, env = process.env }: { io?: Io; env?: Env } = {}): Promise<number> {
+  const { program, kit } = buildProgram(io, env);
+  const json = argv.includes("--json");
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT.usage;
+    }
+    await program.parseAsync(argv, { from: "user" });
+    return kit.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are "errors" that exit 0; anything else is a usage error, already printed.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const failure = error instanceof OpsError ? error : new OpsError(`${(error as Error)?.name}: ${(error as Error)?.message ?? String(error)}`);
+    io.err(json ? JSON.stringify({ error: { code: failure.code, message: failure.message } }) : `error: ${failure.message}`);
+    return failure.exitCode;
+  }
+}
