@@ -1,19 +1,60 @@
 import type { SSTConfig } from "sst";
-import type { FunctionProps } from "sst/constructs";
+import type { App, FunctionProps } from "sst/constructs";
+import { Alerts } from "./stacks/Alerts";
+import { Api } from "./stacks/Api";
+import { Config } from "./stacks/Config";
+import { Database } from "./stacks/Database";
+import { Events } from "./stacks/Events";
+import { Monitoring } from "./stacks/Monitoring";
+import { Restock } from "./stacks/Restock";
+import { SERVICE_NAME } from "./stacks/settings";
 
+export const APP_NAME = "donut-states";
+export const DEFAULT_REGION = "ap-northeast-2";
 
+/**
+ * Defaults of every function (the tests in stacks/ synthesize with this same object).
+ * A function overrides what it needs (timeout of the factory caller, the crons, migrations).
+ */
 export const defaultFunctionProps = {
   runtime: "nodejs22.x",
   architecture: "arm_64",
-  nodejs: { format: "esm" },
+  memorySize: "512 MB",
+  timeout: "10 seconds",
+  tracing: "active",
+  nodejs: {
+    format: "esm",
+    // Bundle everything, the AWS SDK included: the versions we tested are the ones that run.
+  },
+  environment: {
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+  },
 } satisfies FunctionProps;
+
+/** Register the stacks in dependency order (each `use()`s only stacks registered before it). */
+export function registerStacks(app: App): void {
+  app.setDefaultFunctionProps(defaultFunctionProps);
+  // prod keeps everything on `sst remove` (CloudFormation retains the resources); other stages
+  // delete everything, the database included.
+  app.setDefaultRemovalPolicy(app.stage === "prod" ? "retain" : "destroy");
+  app
+    .stack(Config) //     stage settings, SST Secrets
+    .stack(Alerts) //     SNS topic + e-mail subscriptions (the watchdog publishes to it)
+    .stack(Database) //   VPC + RDS MySQL + RDS Proxy + migrations, or the DATABASE_URL secret under `sst dev`
+    .stack(Events) //     EventBus, OutOfStock rule, factory queue + DLQ
+    .stack(Api) //        HTTP API, one function per route of the topology
+    .stack(Restock) //    factory caller (queue consumer), outbox relay cron, restock watchdog cron
+    .stack(Monitoring); // alarms -> Alerts topic, dashboard
+}
 
 export default {
   config() {
-    return { name: "donut-states", region: process.env.AWS_REGION ?? "ap-northeast-2" };
+    return {
+      name: APP_NAME,
+      region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || DEFAULT_REGION,
+    };
   },
   stacks(app) {
-    app.setDefaultFunctionProps(defaultFunctionProps);
-    
+    registerStacks(app);
   },
 } satisfies SSTConfig;

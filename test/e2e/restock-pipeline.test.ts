@@ -31,6 +31,7 @@ beforeAll(async () => {
     PORT: 0,
     SQS_PORT: 0,
     EVENTBRIDGE_PORT: 0,
+    DASHBOARD_PORT: 0,
     SMTP_PORT: 0,
     LOCAL_DIR: localDir,
     SEED_DEMO_DATA: "false",

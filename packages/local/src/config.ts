@@ -19,6 +19,7 @@ const emails = z
  */
 export const OfflineConfigSchema = z.object({
   PORT: port(3000),
+  DASHBOARD_PORT: port(3002),
   HOST: z.string().default("127.0.0.1"),
   AWS_REGION: z.string().default("ap-northeast-2"),
   LOCAL_DIR: z.string().default(path.join(REPO_ROOT, ".local")),

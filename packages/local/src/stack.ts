@@ -14,6 +14,7 @@ import {
 } from "@donut-states/core/topology";
 import { type FactorySimulator, loadFactoryConfig, startFactorySimulator } from "@donut-states/factory";
 import { startDlqAlarm } from "./aws/alarm";
+import { startDashboard } from "./dashboard";
 import { startSqsSns } from "./aws/emulator";
 import { startEmailSubscriptions } from "./aws/sns-email-bridge";
 import { provisionTopology } from "./aws/topology";
@@ -211,9 +212,24 @@ export async function startOfflineStack(
     );
     stoppers.push(() => scheduler.stop());
 
+    const mailbox = smtpUrl === config.SMTP_URL ? undefined : mailDir;
+    const dashboard = await startDashboard({
+      port: config.DASHBOARD_PORT,
+      host: config.HOST,
+      databaseUrl,
+      sqs: aws.sqs,
+      factoryQueueUrl: topology.factoryQueueUrl,
+      dlqUrl: topology.dlqUrl,
+      mailDir: mailbox,
+      alarmState: () => alarm.state,
+      log: (line) => log(`[dashboard] ${line}`),
+    });
+    stoppers.push(() => dashboard.close());
+
     // Where everything is, for the ops CLI and the dashboard.
     const endpoints = {
       apiUrl: gateway.url,
+      dashboardUrl: dashboard.url,
       factoryUrl,
       sqsEndpoint: aws.endpoint,
       eventBridgeEndpoint: eventBridge.url,
@@ -221,7 +237,7 @@ export async function startOfflineStack(
       factoryQueueUrl: topology.factoryQueueUrl,
       dlqUrl: topology.dlqUrl,
       alertsTopicArn: topology.alertsTopicArn,
-      mailDir: smtpUrl === config.SMTP_URL ? undefined : mailDir,
+      mailDir: mailbox,
       smtpUrl,
       databaseUrl: redact(databaseUrl),
       databaseSource,

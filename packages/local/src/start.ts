@@ -2,6 +2,7 @@
 // Set before the handlers are loaded, because Powertools reads it when they are.
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 const { startOfflineStack } = await import("./stack");
+export {};
 
 /**
  * `npm start`: the whole system on this machine. Prints where everything is and a few curl
@@ -18,6 +19,7 @@ async function main() {
       "",
       "Donut-States is running offline.",
       `  Sales API      ${api}`,
+      `  Dashboard      ${stack.dashboardUrl}`,
       `  Factory API    ${stack.factoryUrl}${stack.factory ? "  (simulator; requests at /_sim/requests)" : ""}`,
       `  Database       ${stack.databaseSource}  ${new URL(stack.databaseUrl).host}${new URL(stack.databaseUrl).pathname}`,
       `  SQS/SNS        ${stack.sqsEndpoint}   EventBridge ${stack.eventBridgeEndpoint}`,

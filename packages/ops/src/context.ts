@@ -136,13 +136,15 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
     sqs() {
       if (!stack?.sqsEndpoint) throw new OpsError(`Cannot reach SQS: ${notRunning}`);
       // fauxqs: an explicit endpoint, and queue URLs used exactly as the emulator returned them.
-      sqs ??= new SQSClient({
-        endpoint: stack.sqsEndpoint,
-        region,
-        credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? "local", secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "local" },
-        useQueueUrlAsEndpoint: false,
-        maxAttempts: 2,
-      });
+      sqs ??= tagErrors(
+        new SQSClient({
+          endpoint: stack.sqsEndpoint,
+          region,
+          credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? "local", secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "local" },
+          useQueueUrlAsEndpoint: false,
+          maxAttempts: 2,
+        }),
+      );
       return sqs;
     },
     factoryQueueUrl() {
@@ -191,7 +193,7 @@ function awsContext(options: GlobalOptions, env: Env, json: boolean): OpsContext
     },
     sqs() {
       // Credentials and endpoint from the SDK's standard chain (AWS_PROFILE, SSO, env...).
-      sqs ??= new SQSClient({ region });
+      sqs ??= tagErrors(new SQSClient({ region }));
       return sqs;
     },
     factoryQueueUrl() {
@@ -210,4 +212,24 @@ function awsContext(options: GlobalOptions, env: Env, json: boolean): OpsContext
       await closeDatabase();
     },
   };
+}
+
+/** Marks every error an SQS call throws, so a refused connection is not mistaken for the database's. */
+export function isSqsError(error: unknown): boolean {
+  return Boolean(error && typeof error === "object" && (error as { $opsSource?: string }).$opsSource === "sqs");
+}
+
+function tagErrors(client: SQSClient): SQSClient {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (error && typeof error === "object") Object.assign(error, { $opsSource: "sqs" });
+        throw error;
+      }
+    },
+    { step: "initialize", name: "opsTagSqsErrors" },
+  );
+  return client;
 }

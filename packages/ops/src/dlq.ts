@@ -108,6 +108,10 @@ export function registerDlq(program: Command, kit: Kit): void {
                   { header: "QTY", value: (row) => row.quantity, align: "right" },
                   { header: "RECEIVES", value: (row) => row.receiveCount, align: "right" },
                   { header: "SENT", value: (row) => (row.sentAt ? `${age(new Date(row.sentAt))} ago` : ""), align: "right" },
+                  // Only when EventBridge dead-lettered some: the factory never saw those.
+                  ...(messages.some((row) => row.eventBridgeError)
+                    ? [{ header: "EVENTBRIDGE ERROR", value: (row: (typeof messages)[number]) => row.eventBridgeError }]
+                    : []),
                 ]),
                 "",
                 `${messages.length} shown; the DLQ holds about ${depth.visible} (+${depth.inFlight} in flight). Nothing was consumed.`,

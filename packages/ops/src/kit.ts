@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { driverError, isDatabaseUnavailable } from "@donut-states/core/drizzle";
 import { AppError } from "@donut-states/core/util/error";
-import { createContext, type Env, type GlobalOptions, type OpsContext } from "./context";
+import { createContext, isSqsError, type Env, type GlobalOptions, type OpsContext } from "./context";
 import { EXIT, OpsError, type Io } from "./output";
 
 // Commander calls an action with (...arguments, options, command); the command function gets
@@ -55,7 +55,7 @@ export function explain(error: unknown, ctx: OpsContext): OpsError {
   if (error instanceof OpsError) return error;
   if (error instanceof AppError && error.status < 500) return new OpsError(error.message, EXIT.failed, error.code);
   const offline = ctx.mode === "offline";
-  if (isDatabaseUnavailable(error)) {
+  if (!isSqsError(error) && isDatabaseUnavailable(error)) {
     const cause = driverError(error);
     const reason = cause ? `${cause.code ?? cause.name}: ${cause.message}` : (error as Error).message;
     return new OpsError(

@@ -64,6 +64,11 @@ export interface PeekedMessage {
   eventId?: string;
   /** AWS sets DeadLetterQueueSourceArn on messages moved by a redrive policy. */
   sourceArn?: string;
+  /**
+   * Set when EventBridge itself could not deliver the event to the factory queue (the rule's
+   * target DLQ is this same DLQ): its ERROR_CODE message attribute. The request is still pending.
+   */
+  eventBridgeError?: string;
   body: string;
 }
 
@@ -96,6 +101,7 @@ function toPeeked(message: Message): PeekedMessage {
     receiveCount: Number(attributes.ApproximateReceiveCount ?? 0),
     sentAt: Number.isFinite(sent) && sent > 0 ? new Date(sent).toISOString() : undefined,
     sourceArn: attributes.DeadLetterQueueSourceArn,
+    eventBridgeError: message.MessageAttributes?.ERROR_CODE?.StringValue,
     ...describeBody(message.Body ?? ""),
     body: message.Body ?? "",
   };
@@ -133,21 +139,24 @@ export interface PeekOptions {
   max?: number;
   /** Seconds the peeked messages stay hidden if this process dies before releasing them. */
   holdSeconds?: number;
-  /** Long-poll wait per receive; 1 s makes AWS ask every server (short polls sample a few). */
+  /** Long-poll wait of the first receive; 1 s makes AWS ask every server (short polls sample a few). */
   waitSeconds?: number;
 }
 
 /**
  * Look at up to `max` messages without consuming them: receive them (hidden for `holdSeconds`
  * so the same one is not counted twice), then make every one visible again immediately. Nothing
- * is deleted; the only trace is ApproximateReceiveCount going up by one.
+ * is deleted; the traces are ApproximateReceiveCount going up by one and the messages being
+ * invisible for the few milliseconds between receive and release.
  */
 export async function peekMessages(sqs: SQSClient, queueUrl: string, options: PeekOptions = {}): Promise<PeekedMessage[]> {
   const { max = 10, holdSeconds = 30, waitSeconds = 1 } = options;
   const held: Message[] = [];
   try {
     while (held.length < max) {
-      const batch = await receive(sqs, queueUrl, max - held.length, holdSeconds, waitSeconds);
+      // Long-poll only while nothing is held: every millisecond a message is hidden, the queue
+      // looks emptier (the offline DLQ alarm samples every second and would flap to OK).
+      const batch = await receive(sqs, queueUrl, max - held.length, holdSeconds, held.length ? 0 : waitSeconds);
       if (batch.length === 0) break;
       held.push(...batch);
     }
@@ -185,7 +194,7 @@ export interface RedriveResult {
  * Move messages from `from` to `to` ourselves: receive a batch (hidden while we work), send
  * the same bodies and attributes to the target, and delete from the source only what the
  * target accepted; anything not sent is made visible again at once. Paced so that message n
- * is sent no earlier than n / rate seconds after the start. If a message we already moved comes
+ * (counting from 0) is sent no earlier than n / rate seconds after the start. If a message we already moved comes
  * back to the source during the run (the consumer is still failing: SQS keeps a message's id
  * when it moves it to the DLQ), the loop stops instead of chasing it. Sending first and deleting second means a crash in between leaves a duplicate,
  * never a loss; the factory-caller ignores duplicates.
@@ -197,16 +206,17 @@ export async function redriveLoop(sqs: SQSClient, { from, to }: { from: string; 
   const result: RedriveResult = { mode: "loop", moved: 0, failed: 0, errors: [], durationMs: 0 };
   const seen = new Set<string>();
   const batchLimit = Math.max(1, Math.min(SQS_BATCH, Math.floor(ratePerSecond)));
+  // Received messages must stay hidden for the pacing wait that follows, whatever the rate.
+  const hold = Math.max(holdSeconds, Math.ceil(batchLimit / ratePerSecond) + 30);
 
   while (result.moved + result.failed < max) {
     const attempted = result.moved + result.failed;
-    const want = Math.min(batchLimit, max - attempted);
-    // Pace: the last message of this batch may leave no earlier than (its index) / rate.
-    const due = started + ((attempted + want - 1) * 1000) / ratePerSecond;
-    if (due > Date.now()) await sleep(due - Date.now());
-
-    const messages = await receive(sqs, from, want, holdSeconds, waitSeconds);
+    const messages = await receive(sqs, from, Math.min(batchLimit, max - attempted), hold, waitSeconds);
     if (messages.length === 0) break;
+    // Pace: the last message of this batch may leave no earlier than (its index) / rate. The
+    // wait is at most one batch's worth, shorter than the hold.
+    const due = started + ((attempted + messages.length - 1) * 1000) / ratePerSecond;
+    if (due > Date.now()) await sleep(due - Date.now());
     // A message keeps its MessageId when SQS moves it to a DLQ: one we sent in this run is back.
     const returned = messages.filter((message) => seen.has(message.MessageId ?? ""));
     if (returned.length) {

@@ -115,6 +115,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
         PORT: 0,
         SQS_PORT: 0,
         EVENTBRIDGE_PORT: 0,
+        DASHBOARD_PORT: 0,
         SMTP_PORT: 0,
         LOCAL_DIR: workDir,
         SEED_DEMO_DATA: "false",

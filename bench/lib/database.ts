@@ -1,0 +1,214 @@
+/**
+ * The bench's own database plumbing: a fresh database, seeding and resetting between
+ * measurements, the invariant check, and the two SQL baselines (no HTTP):
+ *   raw   - what we do, minimum form: conditional UPDATE ... WHERE stock >= ? + order INSERT, commit
+ *   naive - what old implementations did: SELECT stock, compute in JS, UPDATE stock = ?, INSERT, commit
+ */
+import { randomBytes } from "node:crypto";
+import mysql from "mysql2/promise";
+import { ulid } from "ulid";
+import { summarize, type LatencySummary } from "./stats";
+
+export const FACTORY = { id: "FF-500293", name: "부산도너츠 공장", managerEmail: "factory@bench.local" };
+
+export interface ProductSeed {
+  sku: string;
+  stock: number;
+  restockQuantity?: number;
+}
+
+export interface ProductRow {
+  id: number;
+  sku: string;
+  price: number;
+  stock: number;
+}
+
+export async function createDatabase(serverUrl: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `ds_bench_${new Date().toISOString().slice(0, 10).replace(/-/g, "")}_${randomBytes(3).toString("hex")}`;
+  const admin = await mysql.createConnection({ uri: serverUrl });
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => {
+      const connection = await mysql.createConnection({ uri: serverUrl });
+      await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await connection.end();
+    },
+  };
+}
+
+/** Empty every table the API writes and seed `products` (the factory row is kept). */
+export async function resetProducts(admin: mysql.Connection, products: ProductSeed[]): Promise<Map<string, ProductRow>> {
+  await admin.query("TRUNCATE TABLE orders");
+  await admin.query("TRUNCATE TABLE outbox");
+  await admin.query("TRUNCATE TABLE restock_request");
+  await admin.query("DELETE FROM product");
+  await admin.query("INSERT IGNORE INTO factory (id, name, manager_email) VALUES (?, ?, ?)", [FACTORY.id, FACTORY.name, FACTORY.managerEmail]);
+  for (let start = 0; start < products.length; start += 500) {
+    const chunk = products.slice(start, start + 500);
+    await admin.query(
+      "INSERT INTO product (sku, name, price, stock, factory_id, restock_quantity, reorder_point) VALUES ?",
+      [chunk.map((product) => [product.sku, `Donut ${product.sku}`, 2500, product.stock, FACTORY.id, product.restockQuantity ?? 50, 0])],
+    );
+  }
+  const [rows] = await admin.query<mysql.RowDataPacket[]>("SELECT id, sku, price, stock FROM product");
+  return new Map(rows.map((row) => [row.sku as string, { id: Number(row.id), sku: row.sku as string, price: Number(row.price), stock: Number(row.stock) }]));
+}
+
+export interface InvariantReport {
+  /** Sum over products of confirmed units beyond the initial stock (restocks are off during measurements). */
+  oversold: number;
+  /** Sum of |confirmed + stock - initial|: units that appeared or vanished (lost updates). */
+  drift: number;
+  confirmedUnits: number;
+  orders: number;
+  finalStock: number;
+  negativeStock: number;
+  restockRequests: number;
+  ok: boolean;
+}
+
+/** Invariant 1 (no oversell): confirmed units + stock = initial stock, stock >= 0, per product. */
+export async function checkInvariants(admin: mysql.Connection, initial: Map<string, number>): Promise<InvariantReport> {
+  const [rows] = await admin.query<mysql.RowDataPacket[]>(
+    `SELECT p.sku, p.stock, COALESCE(o.units, 0) AS units, COALESCE(o.n, 0) AS n
+       FROM product p LEFT JOIN (SELECT product_id, SUM(quantity) AS units, COUNT(*) AS n FROM orders GROUP BY product_id) o ON o.product_id = p.id`,
+  );
+  const [[restocks]] = await admin.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM restock_request");
+  const report: InvariantReport = { oversold: 0, drift: 0, confirmedUnits: 0, orders: 0, finalStock: 0, negativeStock: 0, restockRequests: Number(restocks.n), ok: true };
+  for (const row of rows) {
+    const start = initial.get(row.sku) ?? 0;
+    const units = Number(row.units);
+    const stock = Number(row.stock);
+    report.confirmedUnits += units;
+    report.orders += Number(row.n);
+    report.finalStock += stock;
+    report.oversold += Math.max(0, units - start);
+    report.drift += Math.abs(units + stock - start);
+    if (stock < 0) report.negativeStock++;
+  }
+  report.ok = report.oversold === 0 && report.drift === 0 && report.negativeStock === 0;
+  return report;
+}
+
+export type SqlDesign = "raw" | "naive";
+
+export interface SqlRun {
+  design: SqlDesign;
+  workers: number;
+  poolSize: number;
+  seconds: number;
+  attempts: number;
+  confirmed: number;
+  outOfStock: number;
+  errors: number;
+  errorSamples: string[];
+  latency: LatencySummary;
+}
+
+/**
+ * `workers` concurrent loops, each running one order transaction after another on a pool of
+ * `poolSize` connections, for `durationMs` or until `amount` attempts were made.
+ */
+export async function runSqlWorkers(options: {
+  url: string;
+  design: SqlDesign;
+  workers: number;
+  poolSize: number;
+  durationMs: number;
+  amount?: number;
+  skus: string[];
+  products: Map<string, ProductRow>;
+  quantity: number;
+}): Promise<SqlRun> {
+  const { design, workers, poolSize, durationMs, amount, skus, products, quantity } = options;
+  const pool = mysql.createPool({ uri: options.url, connectionLimit: poolSize, timezone: "Z", supportBigNumbers: true });
+  pool.on("connection", (connection) => {
+    // Same isolation as the API's transactions.
+    connection.query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+  });
+  // Open every connection before the clock starts.
+  const warm = await Promise.all(Array.from({ length: poolSize }, () => pool.getConnection()));
+  await Promise.all(warm.map((connection) => connection.query("SELECT 1")));
+  warm.forEach((connection) => connection.release());
+
+  const latencies: number[] = [];
+  const run: SqlRun = { design, workers, poolSize, seconds: 0, attempts: 0, confirmed: 0, outOfStock: 0, errors: 0, errorSamples: [], latency: summarize([]) };
+  let issued = 0;
+  let next = 0;
+  const started = performance.now();
+  const deadline = started + durationMs;
+  const more = () => (amount !== undefined ? issued < amount : performance.now() < deadline);
+
+  async function once(sku: string): Promise<"confirmed" | "out-of-stock"> {
+    const product = products.get(sku)!;
+    const connection = await pool.getConnection();
+    try {
+      await connection.beginTransaction();
+      if (design === "raw") {
+        const [update] = await connection.query<mysql.ResultSetHeader>("UPDATE product SET stock = stock - ? WHERE sku = ? AND stock >= ?", [quantity, sku, quantity]);
+        if (update.affectedRows !== 1) {
+          await connection.rollback();
+          return "out-of-stock";
+        }
+        await connection.query(
+          "INSERT INTO orders (id, product_id, sku, quantity, unit_price, stock_after) VALUES (?, ?, ?, ?, ?, (SELECT stock FROM product WHERE id = ?))",
+          [ulid(), product.id, sku, quantity, product.price, product.id],
+        );
+      } else {
+        const [[row]] = await connection.query<mysql.RowDataPacket[]>("SELECT id, price, stock FROM product WHERE sku = ?", [sku]);
+        const stock = Number(row.stock);
+        if (stock < quantity) {
+          await connection.rollback();
+          return "out-of-stock";
+        }
+        const left = stock - quantity; // computed in JS from a read that nothing locks: the bug
+        await connection.query("UPDATE product SET stock = ? WHERE id = ?", [left, row.id]);
+        await connection.query("INSERT INTO orders (id, product_id, sku, quantity, unit_price, stock_after) VALUES (?, ?, ?, ?, ?, ?)", [
+          ulid(),
+          row.id,
+          sku,
+          quantity,
+          row.price,
+          left,
+        ]);
+      }
+      await connection.commit();
+      return "confirmed";
+    } catch (error) {
+      await connection.rollback().catch(() => {});
+      throw error;
+    } finally {
+      connection.release();
+    }
+  }
+
+  async function worker() {
+    while (more()) {
+      issued++;
+      const sku = skus[next++ % skus.length];
+      const t0 = performance.now();
+      try {
+        const outcome = await once(sku);
+        if (outcome === "confirmed") run.confirmed++;
+        else run.outOfStock++;
+      } catch (error) {
+        run.errors++;
+        if (run.errorSamples.length < 3) run.errorSamples.push((error as Error).message);
+      }
+      latencies.push(performance.now() - t0);
+      run.attempts++;
+    }
+  }
+
+  await Promise.all(Array.from({ length: workers }, worker));
+  run.seconds = (performance.now() - started) / 1000;
+  run.latency = summarize(latencies);
+  await pool.end();
+  return run;
+}

@@ -1,0 +1,222 @@
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { eq } from "drizzle-orm";
+import { chromium, type BrowserContext } from "playwright-core";
+import { ulid } from "ulid";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { productTable } from "@donut-states/core/product";
+import { restockRequestTable } from "@donut-states/core/restock";
+import { startSqsSns, type SqsSnsEmulator } from "../aws/emulator";
+import { uniqueName } from "../aws/test-utils";
+import { provisionTopology, type ProvisionedTopology } from "../aws/topology";
+import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "../testing/database";
+import { startDashboard, type Dashboard, type DashboardState } from "./index";
+
+/**
+ * The dashboard against a real database and real fauxqs queues, looked at by a real headless
+ * Chromium (Debian's /usr/bin/chromium through playwright-core; no browser download).
+ */
+const REGION = "ap-northeast-2";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const HOSTILE_SUBJECT = `Restock overdue: 1 request(s) <img src=x onerror="document.title='pwned'">`;
+
+let database: TestDatabase;
+let emulator: SqsSnsEmulator;
+let topology: ProvisionedTopology;
+let dashboard: Dashboard;
+let tmp: string;
+let alarmState = "OK";
+
+function eml(subject: string, date: Date): string {
+  return [
+    "From: Donut-States alerts <alerts@donut-states.local>",
+    "To: ops@donut-states.local",
+    `Subject: ${subject}`,
+    `Date: ${date.toUTCString()}`,
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    "See docs/runbook.md",
+    "",
+  ].join("\r\n");
+}
+
+async function sendTo(queueUrl: string, count: number) {
+  await emulator.sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: Array.from({ length: count }, (_, index) => ({ Id: String(index), MessageBody: JSON.stringify({ detail: { restockId: ulid(), sku: "CP-2" } }) })),
+    }),
+  );
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase("dashboard");
+  await seedProducts(database.db, [
+    { sku: "CP-502101", name: "부산도너츠", stock: 7, restockQuantity: 100 },
+    { sku: "CP-502102", name: "Honey Glazed", stock: 0, restockQuantity: 60 },
+  ]);
+  const [honey] = await database.db.select({ id: productTable.id }).from(productTable).where(eq(productTable.sku, "CP-502102"));
+  await database.db.insert(restockRequestTable).values({
+    id: ulid(),
+    productId: honey.id,
+    sku: "CP-502102",
+    factoryId: TEST_FACTORY.id,
+    quantity: 60,
+    status: "failed",
+    attempts: 5,
+    lastError: "Factory API answered 500 (simulated)",
+  });
+
+  emulator = await startSqsSns({ port: 0, region: REGION });
+  topology = await provisionTopology({
+    sqs: emulator.sqs,
+    sns: emulator.sns,
+    settings: { factoryQueueName: uniqueName("dash-q"), dlqName: uniqueName("dash-dlq"), alertsTopicName: uniqueName("dash-alerts") },
+  });
+  await sendTo(topology.dlqUrl, 2);
+  await sendTo(topology.factoryQueueUrl, 1);
+
+  tmp = await mkdtemp(path.join(os.tmpdir(), "dashboard-test-"));
+  const mailDir = path.join(tmp, "mail");
+  await mkdir(mailDir);
+  await writeFile(path.join(mailDir, "2026-01-01T00-00-00-000Z-0000aaaa.eml"), eml(`ALARM: "factory-dlq-not-empty" in ${REGION}`, new Date(Date.now() - 60_000)));
+  await writeFile(path.join(mailDir, "2026-01-01T00-00-01-000Z-0001bbbb.eml"), eml(HOSTILE_SUBJECT, new Date()));
+
+  dashboard = await startDashboard({
+    port: 0,
+    databaseUrl: database.url,
+    sqs: emulator.sqs,
+    factoryQueueUrl: topology.factoryQueueUrl,
+    dlqUrl: topology.dlqUrl,
+    mailDir,
+    alarmState: () => alarmState,
+    pollMs: 250,
+  });
+});
+
+afterAll(async () => {
+  await dashboard?.close();
+  await emulator?.close();
+  await database?.drop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+describe("dashboard HTTP", () => {
+  it("serves a JSON snapshot of stock, restock requests, queues, alarm and alert e-mails", async () => {
+    const response = await fetch(`${dashboard.url}/api/state`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    const state = (await response.json()) as DashboardState;
+    expect(state.products.map(({ sku, stock }) => ({ sku, stock }))).toEqual([
+      { sku: "CP-502101", stock: 7 },
+      { sku: "CP-502102", stock: 0 },
+    ]);
+    expect(state.products[1].restock).toMatchObject({ status: "failed" });
+    expect(state.restock.counts).toEqual({ pending: 0, requested: 0, fulfilled: 0, failed: 1, cancelled: 0 });
+    expect(state.restock.recent).toHaveLength(1);
+    expect(state.queues).toEqual({ factory: { visible: 1, inFlight: 0 }, dlq: { visible: 2, inFlight: 0 } });
+    expect(state.alarm).toEqual({ state: "OK", source: "alarm" });
+    expect(state.alerts.map((mail) => mail.subject)).toEqual([HOSTILE_SUBJECT, `ALARM: "factory-dlq-not-empty" in ${REGION}`]);
+    expect(state.alerts[0].to).toEqual(["ops@donut-states.local"]);
+    expect(state.errors).toEqual({});
+  });
+
+  it("serves the page with a nonce-based CSP, and is read-only", async () => {
+    const page = await fetch(`${dashboard.url}/`);
+    expect(page.status).toBe(200);
+    const csp = page.headers.get("content-security-policy") ?? "";
+    const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+    expect(nonce).toBeTruthy();
+    const html = await page.text();
+    expect(html).toContain(`<script nonce="${nonce}">`);
+    expect((await fetch(`${dashboard.url}/api/state`, { method: "POST" })).status).toBe(405);
+    expect((await fetch(`${dashboard.url}/nope`)).status).toBe(404);
+  });
+});
+
+describe("dashboard in Chromium", () => {
+  let browser: BrowserContext;
+  let profile: string;
+  beforeAll(async () => {
+    profile = await mkdtemp(path.join(os.tmpdir(), "dashboard-chromium-"));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 900 },
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it("shows stock and DLQ depth, follows database and queue changes live, and renders a screenshot", async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(message.text());
+    });
+    page.on("pageerror", (error) => problems.push(error.message));
+
+    await page.goto(dashboard.url);
+    const stock = page.getByTestId("stock-CP-502101");
+    await stock.filter({ hasText: /^7$/ }).waitFor({ timeout: 5000 });
+    expect(await page.getByTestId("stock-CP-502102").textContent()).toBe("0");
+    expect(await page.getByTestId("dlq-depth").textContent()).toBe("2");
+    expect(await page.getByTestId("factory-depth").textContent()).toBe("1");
+    expect(await page.getByTestId("restock-count-failed").textContent()).toBe("1");
+    expect(await page.getByTestId("alarm-state").textContent()).toContain("OK");
+
+    // E-mail subjects are data: shown literally, never parsed as HTML.
+    const alerts = page.getByTestId("alert-list");
+    expect(await alerts.textContent()).toContain(HOSTILE_SUBJECT);
+    expect(await alerts.locator("img").count()).toBe(0);
+    expect(await page.title()).toBe("Donut-States · operations");
+
+    // Live: the database, the DLQ and the alarm change; the page follows without a reload.
+    await database.db.update(productTable).set({ stock: 42 }).where(eq(productTable.sku, "CP-502101"));
+    await sendTo(topology.dlqUrl, 1);
+    alarmState = "ALARM";
+    await stock.filter({ hasText: /^42$/ }).waitFor({ timeout: 5000 });
+    await page.getByTestId("dlq-depth").filter({ hasText: /^3$/ }).waitFor({ timeout: 5000 });
+    await page.getByTestId("alarm-state").filter({ hasText: "ALARM" }).waitFor({ timeout: 5000 });
+
+    // DASHBOARD_SCREENSHOT=/some/file.png keeps a copy to look at; by default it goes with the temp dir.
+    const file = process.env.DASHBOARD_SCREENSHOT ?? path.join(tmp, "dashboard.png");
+    await page.screenshot({ path: file, fullPage: true });
+    const png = await readFile(file);
+    expect(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+    expect(png.readUInt32BE(16)).toBe(1280); // IHDR width
+    expect(png.readUInt32BE(20)).toBeGreaterThanOrEqual(600); // IHDR height
+    expect((await stat(file)).size).toBeGreaterThan(30_000); // a real page, not a blank one
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("keeps showing the database when SQS is gone, with the error in place of the depths", async () => {
+    await emulator.close();
+    const state = (await (await fetch(`${dashboard.url}/api/state`)).json()) as DashboardState;
+    expect(state.queues).toEqual({ factory: null, dlq: null });
+    expect(state.errors.queues).toBeTruthy();
+    expect(state.products).toHaveLength(2);
+
+    const page = await browser.newPage();
+    await page.goto(dashboard.url);
+    await page.getByTestId("dlq-depth").filter({ hasText: "–" }).waitFor({ timeout: 5000 });
+    await page.getByTestId("stock-CP-502101").filter({ hasText: /^42$/ }).waitFor({ timeout: 5000 });
+    expect(await page.locator("#queue-error").isVisible()).toBe(true);
+    await page.close();
+  });
+});

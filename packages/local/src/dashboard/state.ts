@@ -1,0 +1,182 @@
+/**
+ * The dashboard's snapshot: everything the page shows, read fresh from the same sources the
+ * ops CLI uses (the database, SQS queue attributes, the SMTP sink's mailbox). Each section is
+ * read independently, so a stopped queue emulator still leaves stock and restock visible, with
+ * the error shown where its numbers would be.
+ */
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { asc, count, desc, eq, isNull, min } from "drizzle-orm";
+import { simpleParser, type AddressObject } from "mailparser";
+import type { Database } from "@donut-states/core/drizzle";
+import { outboxTable } from "@donut-states/core/outbox";
+import { productTable } from "@donut-states/core/product";
+import { RESTOCK_STATUSES, restockRequestTable, type RestockStatus } from "@donut-states/core/restock";
+import { dlqAlarm } from "@donut-states/core/topology";
+
+export interface QueueDepth {
+  /** ApproximateNumberOfMessages: waiting (the DLQ alarm's metric). */
+  visible: number;
+  /** ApproximateNumberOfMessagesNotVisible: being processed. */
+  inFlight: number;
+}
+
+export interface DashboardState {
+  generatedAt: string;
+  products: Array<{ sku: string; name: string; stock: number; reorderPoint: number; restockQuantity: number; restock: { id: string; status: RestockStatus } | null }>;
+  restock: {
+    counts: Record<RestockStatus, number>;
+    recent: Array<{ id: string; sku: string; status: RestockStatus; quantity: number; attempts: number; lastError: string | null; createdAt: string; updatedAt: string }>;
+  };
+  outbox: { pending: number; oldestPendingAt: string | null };
+  queues: { factory: QueueDepth | null; dlq: QueueDepth | null };
+  alarm: { state: string; source: "alarm" | "derived" };
+  alerts: Array<{ subject: string; to: string[]; date: string }>;
+  /** Sections that could not be read, with why (the rest of the snapshot is still good). */
+  errors: Partial<Record<"database" | "queues" | "mail" | "alarm", string>>;
+}
+
+export interface StateSources {
+  db: Database;
+  sqs: SQSClient;
+  factoryQueueUrl: string;
+  dlqUrl: string;
+  mailDir?: string;
+  alarmState?: () => string;
+  /** How many recent restock requests and alert e-mails to list. */
+  recent?: number;
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+async function readDatabase(db: Database, recent: number) {
+  const [products, counts, requests, outbox] = await Promise.all([
+    db
+      .select({
+        sku: productTable.sku,
+        name: productTable.name,
+        stock: productTable.stock,
+        reorderPoint: productTable.reorderPoint,
+        restockQuantity: productTable.restockQuantity,
+        restockId: restockRequestTable.id,
+        restockStatus: restockRequestTable.status,
+      })
+      .from(productTable)
+      .leftJoin(restockRequestTable, eq(restockRequestTable.openProductId, productTable.id))
+      .orderBy(asc(productTable.sku)),
+    db.select({ status: restockRequestTable.status, n: count() }).from(restockRequestTable).groupBy(restockRequestTable.status),
+    db
+      .select({
+        id: restockRequestTable.id,
+        sku: restockRequestTable.sku,
+        status: restockRequestTable.status,
+        quantity: restockRequestTable.quantity,
+        attempts: restockRequestTable.attempts,
+        lastError: restockRequestTable.lastError,
+        createdAt: restockRequestTable.createdAt,
+        updatedAt: restockRequestTable.updatedAt,
+      })
+      .from(restockRequestTable)
+      .orderBy(desc(restockRequestTable.updatedAt), desc(restockRequestTable.id))
+      .limit(recent),
+    db.select({ n: count(), oldest: min(outboxTable.createdAt) }).from(outboxTable).where(isNull(outboxTable.publishedAt)),
+  ]);
+  const statusCounts = Object.fromEntries(RESTOCK_STATUSES.map((status) => [status, 0])) as Record<RestockStatus, number>;
+  for (const row of counts) statusCounts[row.status] = Number(row.n);
+  return {
+    products: products.map(({ restockId, restockStatus, ...product }) => ({
+      ...product,
+      restock: restockId && restockStatus ? { id: restockId, status: restockStatus } : null,
+    })),
+    restock: {
+      counts: statusCounts,
+      recent: requests.map((request) => ({ ...request, createdAt: request.createdAt.toISOString(), updatedAt: request.updatedAt.toISOString() })),
+    },
+    outbox: { pending: Number(outbox[0]?.n ?? 0), oldestPendingAt: outbox[0]?.oldest ? new Date(outbox[0].oldest).toISOString() : null },
+  };
+}
+
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return { visible: Number(Attributes.ApproximateNumberOfMessages ?? 0), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) };
+}
+
+type Mail = DashboardState["alerts"][number];
+
+function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
+  const list = field === undefined ? [] : Array.isArray(field) ? field : [field];
+  return list.flatMap((entry) => entry.value.map((address) => address.address ?? "").filter(Boolean));
+}
+
+/**
+ * The newest `limit` mails of the SMTP sink's directory (same files as readMailbox in
+ * ../mail/smtp-sink.ts, whose names sort by arrival). Only the newest few are parsed, and each
+ * file once: `.local/mail` keeps growing across runs and the page asks every second.
+ */
+export function createMailReader(dir: string, limit: number) {
+  const cache = new Map<string, Mail>();
+  return async function recentMail(): Promise<Mail[]> {
+    let names: string[];
+    try {
+      names = (await readdir(dir)).filter((name) => name.endsWith(".eml")).sort().slice(-limit).reverse();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
+    }
+    const mails = await Promise.all(
+      names.map(async (name) => {
+        const cached = cache.get(name);
+        if (cached) return cached;
+        const file = path.join(dir, name);
+        const parsed = await simpleParser(await readFile(file));
+        const mail = { subject: parsed.subject ?? "(no subject)", to: addresses(parsed.to), date: (parsed.date ?? (await stat(file)).mtime).toISOString() };
+        cache.set(name, mail);
+        return mail;
+      }),
+    );
+    for (const name of cache.keys()) if (!names.includes(name)) cache.delete(name);
+    return mails;
+  };
+}
+
+/** Build a reader of the whole snapshot; concurrent callers share one read in progress. */
+export function createStateReader(sources: StateSources): () => Promise<DashboardState> {
+  const recent = sources.recent ?? 10;
+  const recentMail = sources.mailDir ? createMailReader(path.resolve(sources.mailDir), recent) : async () => [];
+  let inProgress: Promise<DashboardState> | undefined;
+
+  async function read(): Promise<DashboardState> {
+    const errors: DashboardState["errors"] = {};
+    const [database, factory, dlq, alerts] = await Promise.all([
+      readDatabase(sources.db, recent).catch((error) => void (errors.database = message(error))),
+      queueDepth(sources.sqs, sources.factoryQueueUrl).catch((error) => void (errors.queues = message(error))),
+      queueDepth(sources.sqs, sources.dlqUrl).catch((error) => void (errors.queues = message(error))),
+      recentMail().catch((error) => void (errors.mail = message(error))),
+    ]);
+    let alarm: DashboardState["alarm"];
+    try {
+      alarm = sources.alarmState
+        ? { state: sources.alarmState(), source: "alarm" }
+        : // Without the alarm itself, show what it would say (DLQ depth >= threshold).
+          { state: dlq ? (dlq.visible >= dlqAlarm.threshold ? "ALARM" : "OK") : "INSUFFICIENT_DATA", source: "derived" };
+    } catch (error) {
+      errors.alarm = message(error);
+      alarm = { state: "INSUFFICIENT_DATA", source: "alarm" };
+    }
+    return {
+      generatedAt: new Date().toISOString(),
+      products: database?.products ?? [],
+      restock: database?.restock ?? { counts: Object.fromEntries(RESTOCK_STATUSES.map((status) => [status, 0])) as Record<RestockStatus, number>, recent: [] },
+      outbox: database?.outbox ?? { pending: 0, oldestPendingAt: null },
+      queues: { factory: factory ?? null, dlq: dlq ?? null },
+      alarm,
+      alerts: alerts ?? [],
+      errors,
+    };
+  }
+
+  return () => (inProgress ??= read().finally(() => (inProgress = undefined)));
+}

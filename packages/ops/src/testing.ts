@@ -1,0 +1,181 @@
+/**
+ * Test fixture for the ops CLI: a fresh database on the test MySQL server, real fauxqs queues
+ * and (optionally) the EventBridge emulator routing OutOfStock to the factory queue, described
+ * by a stack.json like the one `npm start` writes; plus an in-process runner for the CLI.
+ * Used by the *.test.ts files next to it (not a test itself).
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { outOfStockRule } from "@donut-states/core/topology";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/local/testing/database";
+import { startSqsSns, type SqsSnsEmulator } from "../../local/src/aws/emulator";
+import { uniqueName } from "../../local/src/aws/test-utils";
+import { provisionTopology, type ProvisionedTopology } from "../../local/src/aws/topology";
+import { startEventBridge, type EventBridgeEmulator } from "../../local/src/eventbridge/emulator";
+import { sqsTarget } from "../../local/src/eventbridge/sqs-target";
+import type { StackFile } from "./context";
+import { runOps } from "./program";
+import { queueDepth } from "./queue";
+
+export const REGION = "ap-northeast-2";
+
+export interface OpsRun {
+  code: number;
+  out: string;
+  err: string;
+  /** stdout parsed as JSON (fails the test with the output if it is not JSON). */
+  json<T = Record<string, unknown>>(): T;
+}
+
+export interface OpsFixture {
+  database: TestDatabase;
+  emulator?: SqsSnsEmulator;
+  topology?: ProvisionedTopology;
+  eventBridge?: EventBridgeEmulator;
+  /** An SQS client of the ops package's SDK, pointed at the emulator. */
+  sqs?: SQSClient;
+  stackFile: string;
+  /** `npm run ops -- <args>`, in-process, against this fixture's stack file. */
+  ops(...args: string[]): Promise<OpsRun>;
+  close(): Promise<void>;
+}
+
+export async function opsFixture({
+  label,
+  products = [],
+  queues = false,
+  eventBridge: withEventBridge = false,
+  visibilityTimeoutSeconds = 30,
+  maxReceiveCount = 5,
+}: {
+  label: string;
+  products?: Parameters<typeof seedProducts>[1];
+  queues?: boolean;
+  eventBridge?: boolean;
+  visibilityTimeoutSeconds?: number;
+  maxReceiveCount?: number;
+}): Promise<OpsFixture> {
+  const database = await createTestDatabase(label);
+  if (products.length) await seedProducts(database.db, products);
+  const dir = await mkdtemp(path.join(os.tmpdir(), "ops-test-"));
+  const stack: StackFile = { region: REGION, databaseUrl: database.url };
+
+  let emulator: SqsSnsEmulator | undefined;
+  let topology: ProvisionedTopology | undefined;
+  let eventBridge: EventBridgeEmulator | undefined;
+  let sqs: SQSClient | undefined;
+  if (queues || withEventBridge) {
+    emulator = await startSqsSns({ port: 0, region: REGION });
+    topology = await provisionTopology({
+      sqs: emulator.sqs,
+      sns: emulator.sns,
+      settings: {
+        visibilityTimeoutSeconds,
+        maxReceiveCount,
+        factoryQueueName: uniqueName(`${label}-q`),
+        dlqName: uniqueName(`${label}-dlq`),
+        alertsTopicName: uniqueName(`${label}-alerts`),
+      },
+    });
+    sqs = new SQSClient({
+      endpoint: emulator.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      useQueueUrlAsEndpoint: false,
+    });
+    Object.assign(stack, { sqsEndpoint: emulator.endpoint, factoryQueueUrl: topology.factoryQueueUrl, dlqUrl: topology.dlqUrl });
+  }
+  if (withEventBridge && emulator && topology) {
+    eventBridge = await startEventBridge({
+      port: 0,
+      region: REGION,
+      accountId: emulator.accountId,
+      rules: [{ name: outOfStockRule.name, pattern: outOfStockRule.pattern, targets: [{ id: "factory", deliver: sqsTarget(emulator.sqs, topology.factoryQueueUrl) }] }],
+      log: () => {},
+    });
+    stack.eventBridgeEndpoint = eventBridge.url;
+  }
+  const stackFile = path.join(dir, "stack.json");
+  await writeFile(stackFile, JSON.stringify(stack, null, 2));
+
+  return {
+    database,
+    emulator,
+    topology,
+    eventBridge,
+    sqs,
+    stackFile,
+    async ops(...args) {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runOps(["--stack-file", stackFile, ...args], { io: { out: (text) => out.push(text), err: (text) => err.push(text) } });
+      const result: OpsRun = {
+        code,
+        out: out.join("\n"),
+        err: err.join("\n"),
+        json<T>() {
+          try {
+            return JSON.parse(result.out) as T;
+          } catch {
+            throw new Error(`ops ${args.join(" ")} did not print JSON (exit ${code}):\n${result.out}\n${result.err}`);
+          }
+        },
+      };
+      return result;
+    },
+    async close() {
+      sqs?.destroy();
+      await eventBridge?.close();
+      await emulator?.close();
+      await database.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An EventBridge envelope as the OutOfStock rule delivers it to the factory queue. */
+export function outOfStockEnvelope(restockId: string, sku: string, quantity = 30) {
+  return {
+    version: "0",
+    id: `evt-${restockId}`,
+    "detail-type": "OutOfStock",
+    source: "donut-states.sales",
+    account: "000000000000",
+    time: new Date().toISOString(),
+    region: REGION,
+    resources: [],
+    detail: { restockId, sku, quantity, factoryId: "FF-500293", occurredAt: new Date().toISOString() },
+  };
+}
+
+/** Put n OutOfStock envelopes straight into a queue; returns their bodies in order. */
+export async function fillQueue(sqs: SQSClient, queueUrl: string, count: number, prefix = "R"): Promise<string[]> {
+  const bodies = Array.from({ length: count }, (_, index) =>
+    JSON.stringify(outOfStockEnvelope(`${prefix}${String(index).padStart(25, "0")}`.slice(0, 26), `CP-${500000 + index}`)),
+  );
+  for (let start = 0; start < bodies.length; start += 10) {
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: bodies.slice(start, start + 10).map((body, index) => ({ Id: String(index), MessageBody: body })),
+      }),
+    );
+  }
+  return bodies;
+}
+
+/** Receive (and leave in flight for 60 s) everything visible: the bodies really in the queue. */
+export async function drainBodies(sqs: SQSClient, queueUrl: string): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
+    );
+    if (Messages.length === 0) return bodies;
+    bodies.push(...Messages.map((message) => message.Body ?? ""));
+  }
+}
+
+export const visible = async (sqs: SQSClient, queueUrl: string) => (await queueDepth(sqs, queueUrl)).visible;

@@ -1,0 +1,71 @@
+import { Api as SstApi, type Function as SstFunction, type StackContext, use } from "sst/constructs";
+import { type RouteKey, routes } from "@donut-states/core/topology";
+import { iam } from "./cdk";
+import { Config } from "./Config";
+import { Database } from "./Database";
+import { Events } from "./Events";
+import { lambda } from "./lambda";
+
+/** What each route's function may touch. A route added to the topology must be listed here (type error otherwise). */
+interface RouteAccess {
+  database: boolean;
+  /** events:PutEvents on the bus (the sale publishes OutOfStock after commit). */
+  publishEvents?: boolean;
+  /** Reads the HMAC key of callback URLs. */
+  callbackSecret?: boolean;
+}
+
+export const routeAccess = {
+  "GET /products": { database: true },
+  "GET /products/{sku}": { database: true },
+  "POST /orders": { database: true, publishEvents: true },
+  "POST /factory/callbacks/{restockId}": { database: true, callbackSecret: true },
+  // JSON 404/405 from the route table alone: no database, no secrets.
+  $default: { database: false },
+} as const satisfies Record<RouteKey, RouteAccess>;
+
+/** "POST /factory/callbacks/{restockId}" -> "RoutePostFactoryCallbacksRestockId", "$default" -> "RouteDefault". */
+export function routeFunctionId(routeKey: string): string {
+  const words = routeKey.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  return `Route${words.map((word) => word[0].toUpperCase() + word.slice(1)).join("")}`;
+}
+
+/**
+ * The Sales API: an HTTP API whose routes are exactly `routes` from the topology (the offline
+ * gateway serves the same table), one function per route, throttled on the default stage,
+ * access logs in CloudWatch Logs.
+ */
+export function Api({ stack }: StackContext) {
+  const { settings, secrets } = use(Config);
+  const { access } = use(Database);
+  const { bus } = use(Events);
+
+  const putEvents = new iam.PolicyStatement({
+    sid: "PublishToEventBus",
+    actions: ["events:PutEvents"],
+    resources: [bus.eventBusArn],
+  });
+
+  const functions: Partial<Record<RouteKey, SstFunction>> = {};
+  for (const [routeKey, handler] of Object.entries(routes) as [RouteKey, string][]) {
+    const needs: RouteAccess = routeAccess[routeKey];
+    functions[routeKey] = lambda(stack, routeFunctionId(routeKey), settings, {
+      handler,
+      database: needs.database ? access : undefined,
+      secrets: needs.callbackSecret ? [secrets.FACTORY_CALLBACK_SECRET] : [],
+      statements: needs.publishEvents ? [putEvents] : [],
+      environment: needs.publishEvents ? { EVENT_BUS_NAME: bus.eventBusName } : {},
+    });
+  }
+
+  const api = new SstApi(stack, "Api", {
+    // Server-to-server API (curl, k6, the factory's callbacks): no browser origins to allow.
+    cors: false,
+    accessLog: { retention: settings.logRetention },
+    defaults: { throttle: settings.apiThrottle },
+    routes: Object.fromEntries(Object.entries(functions).map(([routeKey, fn]) => [routeKey, { function: fn }])),
+  });
+
+  stack.addOutputs({ ApiUrl: api.url });
+  return { api, functions: functions as Record<RouteKey, SstFunction> };
+}

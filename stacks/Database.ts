@@ -1,0 +1,192 @@
+import { type Config as SstConfig, type Function as SstFunction, Script, type StackContext, use } from "sst/constructs";
+import { type Cdk, Duration, RemovalPolicy, ec2, iam, logs, rds } from "./cdk";
+import { Config } from "./Config";
+import { lambda } from "./lambda";
+import type { DatabaseMode } from "./settings";
+
+/** What a function needs to reach the stage's database (see `lambda({ database })`). */
+export interface DatabaseAccess {
+  mode: DatabaseMode;
+  /** DATABASE_* variables the core reads (packages/core/src/drizzle/index.ts). */
+  environment: Record<string, string>;
+  /** SST Secrets to bind (the DATABASE_URL secret in "url" mode). */
+  secrets: SstConfig.Secret[];
+  /** VPC placement ("rds" mode): private subnets with NAT egress, a security group the proxy admits. */
+  vpc?: {
+    vpc: Cdk.aws_ec2.IVpc;
+    subnets: Cdk.aws_ec2.SubnetSelection;
+    securityGroups: Cdk.aws_ec2.ISecurityGroup[];
+  };
+  /** Grant what connecting needs (read the credentials secret; nothing in "url" mode beyond the binding). */
+  grantConnect(fn: SstFunction): void;
+}
+
+/**
+ * The database of the stage.
+ *
+ * Deployed stages ("rds", see settings.ts): a VPC over 2 AZs (public subnets for the NAT
+ * gateways, private subnets with egress for the functions, isolated subnets for the data),
+ * RDS for MySQL 8.0 (encrypted, not publicly accessible, credentials generated into Secrets
+ * Manager) and an RDS Proxy in front of it with TLS required. Lambda scales to hundreds of
+ * containers in a flash crowd; the proxy multiplexes their connections onto a bounded pool, so
+ * the database sees a steady number of connections. Security groups chain
+ * functions -> proxy -> database on 3306 only. The functions need the NAT for the Factory API,
+ * EventBridge, SNS, SSM and Secrets Manager.
+ * Why an RDS instance and not Aurora Serverless v2: the proxy bills per vCPU of a provisioned
+ * instance (2 vCPU minimum) but per ACU with an 8-ACU minimum on Serverless v2, and a
+ * db.t4g instance is the cheapest always-on MySQL; the schema runs on both.
+ *
+ * `sst dev` stages ("url"): no VPC, no RDS (they take minutes and cost money per developer).
+ * The functions run on the developer's machine and read the SST Secret DATABASE_URL.
+ *
+ * Migrations: an SST Script runs packages/functions/src/database/migrate.handler on every
+ * deploy (onCreate and onUpdate; drizzle's migrator skips applied migrations). Not under
+ * `sst dev`, whose DATABASE_URL usually points at a database only the developer's machine
+ * reaches: run `npm run db:migrate` there.
+ */
+export function Database({ stack, app }: StackContext) {
+  const { settings, secrets } = use(Config);
+  const poolSize = String(settings.lambdaDatabasePoolSize);
+
+  if (settings.database === "url") {
+    const databaseUrl = secrets.DATABASE_URL;
+    if (!databaseUrl) throw new Error("DATABASE_URL secret missing for a url-mode stage");
+    const access: DatabaseAccess = {
+      mode: "url",
+      environment: { DATABASE_POOL_SIZE: poolSize },
+      secrets: [databaseUrl],
+      grantConnect() {},
+    };
+    addMigrations(access);
+    return { access, vpc: undefined };
+  }
+
+  const retention = settings.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+  const flowLogs = new logs.LogGroup(stack, "VpcFlowLogs", {
+    retention: logs.RetentionDays[settings.logRetention.toUpperCase() as keyof typeof logs.RetentionDays],
+  });
+  const vpc = new ec2.Vpc(stack, "Vpc", {
+    maxAzs: 2,
+    natGateways: settings.vpc.natGateways,
+    subnetConfiguration: [
+      { name: "public", subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+      { name: "functions", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+      { name: "data", subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+    ],
+    // Rejected connections only: cheap, and the first place to look when a function times out.
+    flowLogs: {
+      rejected: { trafficType: ec2.FlowLogTrafficType.REJECT, destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs) },
+    },
+  });
+  const functionSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  const dataSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+
+  const functionsSg = new ec2.SecurityGroup(stack, "FunctionsSecurityGroup", {
+    vpc,
+    description: "Lambda functions that use the database (egress: proxy, NAT)",
+    // The Factory API's URL (and so its port) is configuration; AWS APIs are on 443.
+    allowAllOutbound: true,
+  });
+  const proxySg = new ec2.SecurityGroup(stack, "ProxySecurityGroup", {
+    vpc,
+    description: "RDS Proxy: MySQL from the functions only",
+    allowAllOutbound: false,
+  });
+  const databaseSg = new ec2.SecurityGroup(stack, "DatabaseSecurityGroup", {
+    vpc,
+    description: "RDS for MySQL: from the proxy only",
+    allowAllOutbound: false,
+  });
+  proxySg.addIngressRule(functionsSg, ec2.Port.tcp(3306), "functions to proxy");
+  // proxy -> database (egress on proxySg, ingress on databaseSg) is added by DatabaseProxy itself.
+  // The proxy reads the credentials secret through the RDS service, not through its ENIs.
+
+  const engine = rds.DatabaseInstanceEngine.mysql({
+    // The major version only: RDS applies minor upgrades without drifting from the template.
+    // RDS for MySQL 8.0 leaves standard support on 2026-07-31: plan the move to 8.4 (check
+    // RDS Proxy support for it in the region first).
+    version: rds.MysqlEngineVersion.VER_8_0,
+  });
+  const instance = new rds.DatabaseInstance(stack, "Mysql", {
+    engine,
+    instanceType: ec2.InstanceType.of(
+      ec2.InstanceClass.BURSTABLE4_GRAVITON,
+      ec2.InstanceSize[settings.rds.instanceSize.toUpperCase() as "MICRO" | "SMALL" | "MEDIUM" | "LARGE"],
+    ),
+    vpc,
+    vpcSubnets: dataSubnets,
+    securityGroups: [databaseSg],
+    publiclyAccessible: false,
+    credentials: rds.Credentials.fromGeneratedSecret("donut_admin"),
+    databaseName: settings.rds.databaseName,
+    storageEncrypted: true,
+    storageType: rds.StorageType.GP3,
+    allocatedStorage: settings.rds.allocatedStorageGiB,
+    maxAllocatedStorage: settings.rds.maxAllocatedStorageGiB,
+    multiAz: settings.rds.multiAz,
+    backupRetention: Duration.days(settings.rds.backupRetentionDays),
+    copyTagsToSnapshot: true,
+    autoMinorVersionUpgrade: true,
+    deletionProtection: settings.rds.deletionProtection,
+    removalPolicy: retention,
+  });
+  const credentials = instance.secret;
+  if (!credentials) throw new Error("the generated database secret is missing");
+
+  const proxy = new rds.DatabaseProxy(stack, "Proxy", {
+    dbProxyName: app.logicalPrefixedName("mysql-proxy"),
+    proxyTarget: rds.ProxyTarget.fromInstance(instance),
+    secrets: [credentials],
+    vpc,
+    vpcSubnets: dataSubnets,
+    securityGroups: [proxySg],
+    requireTLS: true,
+    // Give up on a busy pool quickly: a client waiting long is worse than a 503 and a retry.
+    borrowTimeout: Duration.seconds(10),
+  });
+
+  const access: DatabaseAccess = {
+    mode: "rds",
+    environment: {
+      DATABASE_SECRET_ARN: credentials.secretArn,
+      DATABASE_HOST: proxy.endpoint,
+      DATABASE_NAME: settings.rds.databaseName,
+      DATABASE_TLS: "true",
+      DATABASE_POOL_SIZE: poolSize,
+    },
+    secrets: [],
+    vpc: { vpc, subnets: functionSubnets, securityGroups: [functionsSg] },
+    grantConnect(fn) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: "ReadDatabaseCredentials",
+          actions: ["secretsmanager:GetSecretValue"],
+          resources: [credentials.secretArn],
+        }),
+      );
+    },
+  };
+  const migrations = addMigrations(access);
+  // Migrate only once the proxy and its target exist.
+  migrations?.node.addDependency(proxy);
+
+  stack.addOutputs({
+    DatabaseSecretArn: credentials.secretArn,
+    DatabaseProxyEndpoint: proxy.endpoint,
+  });
+  return { access, vpc };
+
+  function addMigrations(access: DatabaseAccess) {
+    if (app.mode === "dev") return undefined;
+    const migrate = lambda(stack, "Migrate", settings, {
+      handler: "packages/functions/src/database/migrate.handler",
+      enableLiveDev: false,
+      timeout: "5 minutes",
+      copyFiles: [{ from: "packages/core/migrations", to: "migrations" }],
+      environment: { MIGRATIONS_FOLDER: "migrations" },
+      database: access,
+    });
+    return new Script(stack, "Migrations", { onCreate: migrate, onUpdate: migrate });
+  }
+}

@@ -1,0 +1,80 @@
+import { EventBus, Queue, type StackContext } from "sst/constructs";
+import { factoryCaller, factoryDeadLetterQueue, factoryQueue, outOfStockRule } from "@donut-states/core/topology";
+import { type Cdk, Duration, sqs } from "./cdk";
+
+/**
+ * The event bus, the OutOfStock rule and the factory queue with its dead-letter queue.
+ * Every value (pattern, names, timeouts, maxReceiveCount, retention) comes from
+ * packages/core/src/topology.ts, which the offline stack reads too.
+ *
+ * Least privilege: nothing here binds the bus to a function (SST's bind would grant events:*).
+ * Api and Restock grant events:PutEvents on this bus's ARN to the two publishers only; the
+ * queue's consumer gets its receive/delete/visibility permissions from its event source.
+ */
+export function Events({ stack, app }: StackContext) {
+  // AWS: the visibility timeout must cover a consumer run, with room for retries inside it.
+  if (factoryQueue.visibilityTimeoutSeconds < 6 * factoryCaller.timeoutSeconds) {
+    throw new Error(
+      `topology: factoryQueue.visibilityTimeoutSeconds (${factoryQueue.visibilityTimeoutSeconds}) must be >= 6 x factoryCaller.timeoutSeconds (${factoryCaller.timeoutSeconds})`,
+    );
+  }
+
+  const deadLetterQueue = new Queue(stack, "FactoryDeadLetterQueue", {
+    cdk: {
+      queue: {
+        queueName: app.logicalPrefixedName(factoryDeadLetterQueue.name),
+        retentionPeriod: Duration.seconds(factoryDeadLetterQueue.retentionSeconds),
+        // SSE-SQS: EventBridge can deliver to it (SSE-KMS with aws/sqs cannot be used by EventBridge).
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      },
+    },
+  });
+
+  const queue = new Queue(stack, "FactoryQueue", {
+    cdk: {
+      queue: {
+        queueName: app.logicalPrefixedName(factoryQueue.name),
+        visibilityTimeout: Duration.seconds(factoryQueue.visibilityTimeoutSeconds),
+        retentionPeriod: Duration.seconds(factoryQueue.retentionSeconds),
+        deadLetterQueue: { queue: deadLetterQueue.cdk.queue, maxReceiveCount: factoryQueue.maxReceiveCount },
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      },
+    },
+  });
+
+  const bus = new EventBus(stack, "Bus", {
+    rules: {
+      [outOfStockRule.name]: {
+        cdk: { rule: { eventPattern: toCdkEventPattern(outOfStockRule.pattern), description: "OutOfStock events to the factory queue" } },
+        targets: {
+          factoryQueue: {
+            type: "queue",
+            queue,
+            // An event EventBridge cannot deliver (after its retries) lands in the same DLQ as a
+            // request the factory keeps refusing: one place to look, one alarm.
+            cdk: { target: { deadLetterQueue: deadLetterQueue.cdk.queue } },
+          },
+        },
+      },
+    },
+  });
+
+  stack.addOutputs({
+    EventBusName: bus.eventBusName,
+    FactoryQueueUrl: queue.queueUrl,
+    FactoryDlqUrl: deadLetterQueue.queueUrl,
+  });
+  return { bus, queue, deadLetterQueue };
+}
+
+/**
+ * The topology writes patterns as EventBridge JSON ("detail-type"); CDK's EventPattern spells
+ * that key detailType and renders it back to "detail-type". Every other key passes through as
+ * is, so the rendered pattern equals the topology's (asserted in stacks.test.ts).
+ */
+export function toCdkEventPattern(pattern: Readonly<Record<string, unknown>>): Cdk.aws_events.EventPattern {
+  const { "detail-type": detailType, ...rest } = pattern;
+  return { ...rest, ...(detailType === undefined ? {} : { detailType }) } as Cdk.aws_events.EventPattern;
+}

@@ -1,0 +1,80 @@
+import { Cron, type StackContext, use } from "sst/constructs";
+import { factoryCaller, schedules } from "@donut-states/core/topology";
+import { Duration, iam } from "./cdk";
+import { Alerts } from "./Alerts";
+import { Api } from "./Api";
+import { Config } from "./Config";
+import { Database } from "./Database";
+import { Events } from "./Events";
+import { lambda } from "./lambda";
+
+/**
+ * The restock pipeline's functions:
+ * - the factory caller, consumer of the factory queue (batches with partial failures), which
+ *   calls the legacy Factory API and hands it a callback URL on this stage's Api;
+ * - the outbox relay (cron), which republishes OutOfStock events whose after-commit publish
+ *   did not happen;
+ * - the restock watchdog (cron), which e-mails operations about requests the factory accepted
+ *   but never called back for.
+ * It comes after Api because the caller needs the API's URL; the queue and bus it uses are in
+ * Events, so no reference points back and the stacks deploy in order.
+ */
+export function Restock({ stack }: StackContext) {
+  const { settings, secrets } = use(Config);
+  const { access } = use(Database);
+  const { bus, queue } = use(Events);
+  const { api } = use(Api);
+  const { topic } = use(Alerts);
+
+  const caller = lambda(stack, "FactoryCaller", settings, {
+    handler: "packages/functions/src/factory/caller.handler",
+    timeout: factoryCaller.timeoutSeconds,
+    database: access,
+    secrets: [secrets.FACTORY_CALLBACK_SECRET],
+    environment: {
+      FACTORY_API_URL: settings.factoryApiUrl,
+      PUBLIC_API_URL: api.url,
+      FACTORY_REQUESTER: settings.factoryRequester,
+    },
+  });
+  // The event source grants the role exactly what polling needs on this queue
+  // (ReceiveMessage, DeleteMessage, ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl).
+  queue.addConsumer(stack, {
+    function: caller,
+    cdk: {
+      eventSource: {
+        batchSize: factoryCaller.batchSize,
+        maxBatchingWindow: Duration.seconds(factoryCaller.maxBatchingWindowSeconds),
+        reportBatchItemFailures: true,
+      },
+    },
+  });
+
+  const relay = lambda(stack, "OutboxRelay", settings, {
+    handler: "packages/functions/src/outbox/relay.handler",
+    timeout: 60,
+    // The next run is a minute away: an async retry would only overlap it.
+    retryAttempts: 0,
+    database: access,
+    environment: { EVENT_BUS_NAME: bus.eventBusName },
+    statements: [
+      new iam.PolicyStatement({ sid: "PublishToEventBus", actions: ["events:PutEvents"], resources: [bus.eventBusArn] }),
+    ],
+  });
+  new Cron(stack, "OutboxRelaySchedule", { schedule: schedules.outboxRelay.aws, job: relay });
+
+  const watchdog = lambda(stack, "RestockWatchdog", settings, {
+    handler: "packages/functions/src/restock/watchdog.handler",
+    timeout: 60,
+    retryAttempts: 0,
+    database: access,
+    environment: {
+      ALERTS_TOPIC_ARN: topic.topicArn,
+      RESTOCK_SLA_SECONDS: String(settings.restockSlaSeconds),
+    },
+    statements: [new iam.PolicyStatement({ sid: "PublishAlerts", actions: ["sns:Publish"], resources: [topic.topicArn] })],
+  });
+  new Cron(stack, "RestockWatchdogSchedule", { schedule: schedules.restockWatchdog.aws, job: watchdog });
+
+  return { caller, relay, watchdog };
+}

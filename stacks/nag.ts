@@ -1,0 +1,120 @@
+/**
+ * cdk-nag (AwsSolutions pack) over the app, with the suppressions we accept and why.
+ * Run by stacks/stacks.test.ts on the prod app; not part of `sst deploy`.
+ *
+ * cdk-nag decides what a resource is with `instanceof` (CfnBucket, CfnFunction, ...), so it
+ * must load the same aws-cdk-lib as SST's constructs; the root package.json pins SST's version
+ * so there is one copy (see cdk.ts).
+ */
+import * as cdkNag from "cdk-nag";
+import type { App } from "sst/constructs";
+import { Aspects, type Cdk, CdkStack } from "./cdk";
+
+export interface NagFinding {
+  ruleId: string;
+  level: string;
+  path: string;
+  /** What exactly matched, e.g. "Resource::*" or the managed policy (the key `appliesTo` matches). */
+  findingId?: string;
+  info: string;
+  suppressed: boolean;
+  reason?: string;
+}
+
+interface NagLoggerData {
+  ruleId: string;
+  ruleLevel: string;
+  ruleInfo: string;
+  findingId?: string;
+  suppressionReason?: string;
+  errorMessage?: string;
+  resource: { node: { path: string } };
+}
+
+interface Suppression {
+  id: string;
+  reason: string;
+  appliesTo?: (string | { regex: string })[];
+}
+
+/**
+ * Suppressions that hold for every stack: each one is a decision, not an oversight.
+ * `appliesTo` narrows IAM findings to the exact wildcard we accept; stacks.test.ts checks
+ * independently that "*" appears only with the X-Ray actions.
+ */
+const everyStack: Suppression[] = [
+  {
+    id: "AwsSolutions-IAM4",
+    reason:
+      "AWS managed policies only where AWS requires them: AWSLambdaVPCAccessExecutionRole (ENI management for VPC functions) and AWSLambdaBasicExecutionRole on SST's own helper functions (custom resource handler, Script handler). Our functions' logs go to their own log group only.",
+    appliesTo: [
+      "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+      "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    ],
+  },
+  {
+    id: "AwsSolutions-IAM5",
+    reason:
+      "xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions (Resource must be *); `<Migrate.Arn>:*` lets SST's Script handler invoke versions of the migrate function.",
+    appliesTo: ["Resource::*", { regex: "/^Resource::<Migrate[0-9A-F]+\\.Arn>:\\*$/" }],
+  },
+  {
+    id: "AwsSolutions-L1",
+    reason: "nodejs22.x is the runtime this project targets and tests; SST's own helper functions pin theirs (nodejs22.x as well).",
+  },
+];
+
+/** Suppressions for one stack (by its id in sst.config.ts). */
+const perStack: Record<string, Suppression[]> = {
+  Api: [
+    {
+      id: "AwsSolutions-APIG4",
+      reason:
+        "The Sales API is public by design (customers order anonymously, like the shop's website); the factory callback route is authenticated by the per-request HMAC token in its URL, checked in the handler before anything is read.",
+    },
+  ],
+  Database: [
+    {
+      id: "AwsSolutions-RDS11",
+      reason: "The default port adds no exposure: the instance is in isolated subnets and its security group admits the RDS Proxy only.",
+    },
+    {
+      id: "AwsSolutions-SMG4",
+      reason:
+        "No rotation yet: each Lambda container resolves the credentials once and keeps its pool, so a rotated password would fail new connections until containers recycle. Needs a re-read-on-auth-failure in packages/core (or IAM auth to the proxy) first.",
+    },
+  ],
+};
+
+/** Add the AwsSolutions checks and the justified suppressions to every stack of `app`. */
+export function applyNagChecks(app: App, findings: NagFinding[], { suppress = true } = {}): void {
+  const nag = cdkNag;
+  const record =
+    (kind: "error" | "nonCompliance" | "suppressed") =>
+    (data: NagLoggerData): void => {
+      findings.push({
+        ruleId: data.ruleId,
+        level: kind === "error" ? "RuleError" : data.ruleLevel,
+        path: data.resource.node.path,
+        findingId: data.findingId,
+        info: data.errorMessage ?? data.ruleInfo,
+        suppressed: kind === "suppressed",
+        reason: data.suppressionReason,
+      });
+    };
+  const logger = {
+    onCompliance() {},
+    onNotApplicable() {},
+    onNonCompliance: record("nonCompliance"),
+    onSuppressed: record("suppressed"),
+    onError: record("error"),
+    onSuppressedError() {},
+  };
+  Aspects.of(app).add(new nag.AwsSolutionsChecks({ verbose: true, reports: false, additionalLoggers: [logger] }));
+  if (!suppress) return;
+  for (const child of app.node.children) {
+    if (!CdkStack.isStack(child)) continue;
+    const id = child.stackName.slice(`${app.stage}-${app.name}-`.length);
+    nag.NagSuppressions.addStackSuppressions(child, [...everyStack, ...(perStack[id] ?? [])]);
+  }
+}

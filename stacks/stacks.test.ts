@@ -1,0 +1,694 @@
+/**
+ * The SST app, synthesized offline and checked on its CloudFormation templates.
+ *
+ * Three synths, each done once and shared: `dev` as `sst dev` builds it (live-lambda stubs, no
+ * VPC, no RDS), `prod` as `sst deploy` builds it (every function bundled with esbuild, VPC +
+ * RDS + proxy, cdk-nag applied), and a small Events-only app built from a modified topology.
+ */
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "sst/constructs";
+import {
+  dlqAlarm,
+  factoryCaller,
+  factoryDeadLetterQueue,
+  factoryQueue,
+  outOfStockRule,
+  routes,
+  schedules,
+} from "@donut-states/core/topology";
+import { APP_NAME, defaultFunctionProps } from "../sst.config";
+import { Events } from "./Events";
+import { applyNagChecks, type NagFinding } from "./nag";
+import { DEFAULT_DEV_ALERT_EMAILS, DEFAULT_DEV_FACTORY_API_URL, DEFAULT_RESTOCK_SLA_SECONDS, stageSettings } from "./settings";
+import { type Json, type Synthesized, TEST_ACCOUNT, describeValue, resourcesOf, single, synthesize } from "./testing";
+
+const PROD_ENV = {
+  FACTORY_API_URL: "https://factory.example.com/legacy",
+  ALERT_EMAILS: "oncall@example.com, lead@example.com",
+};
+const PROD_EMAILS = ["oncall@example.com", "lead@example.com"];
+
+/** What each function may do, by handler (file#export as SST names them). The spec, written out. */
+interface Expected {
+  database: boolean;
+  putEvents?: boolean;
+  callbackSecret?: boolean;
+  consumesQueue?: boolean;
+  publishesAlerts?: boolean;
+  env?: Record<string, string>;
+}
+const MIGRATE = "packages/functions/src/database/migrate.handler";
+const CALLER = "packages/functions/src/factory/caller.handler";
+const RELAY = "packages/functions/src/outbox/relay.handler";
+const WATCHDOG = "packages/functions/src/restock/watchdog.handler";
+const expectedFunctions: Record<string, Expected> = {
+  [routes["GET /products"]]: { database: true },
+  [routes["GET /products/{sku}"]]: { database: true },
+  [routes["POST /orders"]]: { database: true, putEvents: true },
+  [routes["POST /factory/callbacks/{restockId}"]]: { database: true, callbackSecret: true },
+  [routes.$default]: { database: false },
+  [CALLER]: { database: true, callbackSecret: true, consumesQueue: true },
+  [RELAY]: { database: true, putEvents: true },
+  [WATCHDOG]: { database: true, publishesAlerts: true },
+  [MIGRATE]: { database: true },
+};
+
+let dev: Synthesized;
+let prod: Synthesized;
+let topologyVariant: Synthesized;
+const nagFindings: NagFinding[] = [];
+
+beforeAll(async () => {
+  dev = await synthesize({ stage: "dev", mode: "dev" });
+  prod = await synthesize({
+    stage: "prod",
+    mode: "deploy",
+    env: PROD_ENV,
+    beforeFinish: (app) => applyNagChecks(app, nagFindings),
+  });
+  console.info(`synth: dev ${dev.ms} ms, prod ${prod.ms} ms (bundles ${prod.functions.length} functions)`);
+}, 240_000);
+
+afterAll(() => {
+  // Each App synthesized into its own temporary cdk.out (tens of MB of bundles).
+  for (const synth of [dev, prod, topologyVariant]) if (synth) rmSync(synth.app.outdir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------- helpers over one synth
+
+
+/** Our functions (not SST's/CDK's helpers): [stackId, logicalId, resource]. */
+function ourFunctions(synth: Synthesized): [string, string, Json][] {
+  const found: [string, string, Json][] = [];
+  for (const [stackId, template] of Object.entries(synth.templates)) {
+    for (const [logicalId, resource] of resourcesOf(template, "AWS::Lambda::Function")) {
+      if (String(resource.Properties.Description ?? "").startsWith("packages/functions/src/")) found.push([stackId, logicalId, resource]);
+    }
+  }
+  return found;
+}
+
+/** The function whose handler is `handler` (its Description is the handler, live stubs included). */
+function functionFor(synth: Synthesized, handler: string): [string, string, Json] {
+  const found = ourFunctions(synth).filter(([, , resource]) => resource.Properties.Description.replace(/ \(live\)$/, "") === handler);
+  if (found.length !== 1) throw new Error(`expected one function for ${handler}, found ${found.length}`);
+  return found[0];
+}
+
+/** Every statement attached to the function's role, as "actions -> resources". */
+function statementsOf(synth: Synthesized, stackId: string, fn: Json): string[] {
+  const template = synth.templates[stackId];
+  const roleId = fn.Properties.Role["Fn::GetAtt"][0];
+  const statements: string[] = [];
+  for (const [, policy] of resourcesOf(template, "AWS::IAM::Policy")) {
+    if (!policy.Properties.Roles.some((role: Json) => role.Ref === roleId)) continue;
+    for (const statement of policy.Properties.PolicyDocument.Statement) {
+      expect(statement.Effect).toBe("Allow");
+      const actions = [statement.Action].flat().sort().join(",");
+      const resources = [statement.Resource]
+        .flat()
+        .map((resource: Json) => describeValue(synth, stackId, resource))
+        .sort()
+        .join(" + ");
+      statements.push(`${actions} -> ${resources}`);
+    }
+  }
+  return statements.sort();
+}
+
+function managedPoliciesOf(synth: Synthesized, stackId: string, fn: Json): string[] {
+  const roleId = fn.Properties.Role["Fn::GetAtt"][0];
+  const role = synth.templates[stackId].Resources[roleId];
+  return (role.Properties.ManagedPolicyArns ?? []).map((arn: Json) => describeValue(synth, stackId, arn).replace(/^.*:policy\//, ""));
+}
+
+function logicalIdOf(synth: Synthesized, stackId: string, type: string): string {
+  return single(synth.templates[stackId], type)[0];
+}
+
+function ssmSecretPaths(synth: Synthesized, name: string): string {
+  const arn = (stage: string) => `arn:\${AWS::Partition}:ssm:ap-northeast-2:${TEST_ACCOUNT}:parameter/sst/${APP_NAME}/${stage}/Secret/${name}/value`;
+  return [arn(synth.stage), arn(".fallback")].sort().join(" + ");
+}
+
+/** The statements a function must have, and no others. */
+function expectedStatements(synth: Synthesized, stackId: string, fn: Json, expected: Expected, databaseMode: "rds" | "url"): string[] {
+  const logGroup = resourcesOf(synth.templates[stackId], "AWS::Logs::LogGroup").find(
+    ([, group]) => group.Properties.LogGroupName === `/aws/lambda/${fn.Properties.FunctionName}`,
+  );
+  if (!logGroup) throw new Error(`no log group for ${fn.Properties.FunctionName}`);
+  const statements = [
+    `logs:CreateLogStream,logs:PutLogEvents -> ${stackId}.${logGroup[0]}.Arn`,
+    "xray:PutTelemetryRecords,xray:PutTraceSegments -> *",
+  ];
+  if (expected.database && databaseMode === "rds") {
+    statements.push(`secretsmanager:GetSecretValue -> Database.${logicalIdOf(synth, "Database", "AWS::SecretsManager::SecretTargetAttachment")}`);
+  }
+  if (expected.database && databaseMode === "url") statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "DATABASE_URL")}`);
+  if (expected.callbackSecret) statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "FACTORY_CALLBACK_SECRET")}`);
+  if (expected.putEvents) statements.push(`events:PutEvents -> Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}.Arn`);
+  if (expected.publishesAlerts) statements.push(`sns:Publish -> Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
+  if (expected.consumesQueue) {
+    statements.push(
+      `sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage -> Events.${factoryQueueId(synth)}.Arn`,
+    );
+  }
+  return statements.sort();
+}
+
+function factoryQueueId(synth: Synthesized): string {
+  const found = resourcesOf(synth.templates.Events, "AWS::SQS::Queue").find(([, queue]) => queue.Properties.RedrivePolicy);
+  if (!found) throw new Error("no factory queue (the queue with a redrive policy)");
+  return found[0];
+}
+
+function deadLetterQueueId(synth: Synthesized): string {
+  const found = resourcesOf(synth.templates.Events, "AWS::SQS::Queue").find(([, queue]) => !queue.Properties.RedrivePolicy);
+  if (!found) throw new Error("no dead-letter queue");
+  return found[0];
+}
+
+function allStatements(synth: Synthesized): { stackId: string; policy: string; statement: Json }[] {
+  const found = [];
+  for (const [stackId, template] of Object.entries(synth.templates)) {
+    for (const [policy, resource] of resourcesOf(template, "AWS::IAM::Policy")) {
+      for (const statement of resource.Properties.PolicyDocument.Statement) found.push({ stackId, policy, statement });
+    }
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------- both stages
+
+describe.each([
+  ["dev", () => dev, "url"],
+  ["prod", () => prod, "rds"],
+] as const)("%s stage", (_name, get, databaseMode) => {
+  it("registers the stacks in dependency order with the shared default function props", () => {
+    const synth = get();
+    expect(Object.keys(synth.templates).sort()).toEqual(["Alerts", "Api", "Config", "Database", "Events", "Monitoring", "Restock"]);
+    expect(synth.app.defaultFunctionProps[0]).toBe(defaultFunctionProps);
+  });
+
+  it("routes every entry of the topology route table, and nothing else, to its function", () => {
+    const synth = get();
+    const api = synth.templates.Api;
+    const [apiId, httpApi] = single(api, "AWS::ApiGatewayV2::Api");
+    expect(httpApi.Properties.ProtocolType).toBe("HTTP");
+    const routeResources = resourcesOf(api, "AWS::ApiGatewayV2::Route");
+    expect(routeResources.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(Object.keys(routes).sort());
+    for (const [routeKey, handler] of Object.entries(routes)) {
+      const [, route] = routeResources.find(([, candidate]) => candidate.Properties.RouteKey === routeKey)!;
+      expect(route.Properties.ApiId).toEqual({ Ref: apiId });
+      const integrationId = route.Properties.Target["Fn::Join"][1][1].Ref;
+      const integration = api.Resources[integrationId];
+      expect(integration.Properties.IntegrationType).toBe("AWS_PROXY");
+      expect(integration.Properties.PayloadFormatVersion).toBe("2.0");
+      const functionId = integration.Properties.IntegrationUri["Fn::GetAtt"][0];
+      const [, expectedId] = functionFor(synth, handler);
+      expect(functionId, routeKey).toBe(expectedId);
+      if (synth.app.mode === "deploy") expect(api.Resources[functionId].Properties.Handler).toBe(handler);
+    }
+  });
+
+  it("throttles the API's default stage, logs access to a log group and outputs the URL", () => {
+    const synth = get();
+    const api = synth.templates.Api;
+    const [, stage] = single(api, "AWS::ApiGatewayV2::Stage");
+    const throttle = synth.stage === "prod" ? { burst: 2000, rate: 1000 } : { burst: 200, rate: 100 };
+    expect(stage.Properties.StageName).toBe("$default");
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: throttle.burst, ThrottlingRateLimit: throttle.rate });
+    const accessLogGroup = resourcesOf(api, "AWS::Logs::LogGroup").find(([, group]) =>
+      JSON.stringify(group.Properties.LogGroupName).includes("/aws/vendedlogs/apis"),
+    );
+    expect(accessLogGroup).toBeDefined();
+    expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual({ "Fn::GetAtt": [accessLogGroup![0], "Arn"] });
+    expect(stage.Properties.AccessLogSettings.Format).toContain("$context.requestId");
+    expect(api.Outputs.ApiUrl.Value).toEqual({ "Fn::GetAtt": [single(api, "AWS::ApiGatewayV2::Api")[0], "ApiEndpoint"] });
+  });
+
+  it("routes OutOfStock events with exactly the topology's pattern to the factory queue", () => {
+    const synth = get();
+    const events = synth.templates.Events;
+    const [busId] = single(events, "AWS::Events::EventBus");
+    const rules = resourcesOf(events, "AWS::Events::Rule");
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0];
+    expect(rule.Properties.Name).toBe(`${synth.stage}-${APP_NAME}-${outOfStockRule.name}`);
+    expect(rule.Properties.EventBusName).toEqual({ Ref: busId });
+    expect(rule.Properties.EventPattern).toEqual(outOfStockRule.pattern);
+    expect(rule.Properties.Targets).toHaveLength(1);
+    expect(rule.Properties.Targets[0].Arn).toEqual({ "Fn::GetAtt": [factoryQueueId(synth), "Arn"] });
+    // Undeliverable events go to the same DLQ (and its alarm).
+    expect(rule.Properties.Targets[0].DeadLetterConfig).toEqual({ Arn: { "Fn::GetAtt": [deadLetterQueueId(synth), "Arn"] } });
+  });
+
+  it("configures the factory queue and its DLQ from the topology", () => {
+    const synth = get();
+    const events = synth.templates.Events;
+    const queue = events.Resources[factoryQueueId(synth)].Properties;
+    const dlq = events.Resources[deadLetterQueueId(synth)].Properties;
+    expect(queue.QueueName).toBe(`${synth.stage}-${APP_NAME}-${factoryQueue.name}`);
+    expect(queue.VisibilityTimeout).toBe(factoryQueue.visibilityTimeoutSeconds);
+    expect(queue.MessageRetentionPeriod).toBe(factoryQueue.retentionSeconds);
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { "Fn::GetAtt": [deadLetterQueueId(synth), "Arn"] },
+      maxReceiveCount: factoryQueue.maxReceiveCount,
+    });
+    expect(dlq.QueueName).toBe(`${synth.stage}-${APP_NAME}-${factoryDeadLetterQueue.name}`);
+    expect(dlq.MessageRetentionPeriod).toBe(factoryDeadLetterQueue.retentionSeconds);
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 60 * 60);
+    for (const properties of [queue, dlq]) expect(properties.SqsManagedSseEnabled).toBe(true);
+    // AWS: visibility timeout >= 6 x the consumer's timeout (read from the synthesized function).
+    const [, , caller] = functionFor(synth, CALLER);
+    expect(caller.Properties.Timeout).toBe(factoryCaller.timeoutSeconds);
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * caller.Properties.Timeout);
+    expect(factoryQueue.maxReceiveCount).toBeGreaterThanOrEqual(5);
+  });
+
+  it("feeds the factory caller batches with partial failures", () => {
+    const synth = get();
+    const [stackId, callerId] = functionFor(synth, CALLER);
+    const [, mapping] = single(synth.templates[stackId], "AWS::Lambda::EventSourceMapping");
+    expect(mapping.Properties.FunctionName).toEqual({ Ref: callerId });
+    expect(describeValue(synth, stackId, mapping.Properties.EventSourceArn)).toBe(`Events.${factoryQueueId(synth)}.Arn`);
+    expect(mapping.Properties.BatchSize).toBe(factoryCaller.batchSize);
+    expect(mapping.Properties.MaximumBatchingWindowInSeconds).toBe(factoryCaller.maxBatchingWindowSeconds);
+    expect(mapping.Properties.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+  });
+
+  it("runs the outbox relay and the restock watchdog on the topology's schedules", () => {
+    const synth = get();
+    const restock = synth.templates.Restock;
+    const scheduled = Object.fromEntries(
+      resourcesOf(restock, "AWS::Events::Rule").map(([, rule]) => [rule.Properties.Targets[0].Arn["Fn::GetAtt"][0], rule.Properties.ScheduleExpression]),
+    );
+    expect(scheduled).toEqual({
+      [functionFor(synth, RELAY)[1]]: schedules.outboxRelay.aws,
+      [functionFor(synth, WATCHDOG)[1]]: schedules.restockWatchdog.aws,
+    });
+  });
+
+  it("alarms on the DLQ as the topology says, and every alarm e-mails through the alerts topic on ALARM and OK", () => {
+    const synth = get();
+    const monitoring = synth.templates.Monitoring;
+    const topic = `Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`;
+    const alarms = resourcesOf(monitoring, "AWS::CloudWatch::Alarm");
+    expect(alarms.length).toBeGreaterThanOrEqual(4);
+    for (const [id, alarm] of alarms) {
+      expect(alarm.Properties.AlarmActions.map((action: Json) => describeValue(synth, "Monitoring", action)), id).toEqual([topic]);
+      expect(alarm.Properties.OKActions.map((action: Json) => describeValue(synth, "Monitoring", action)), id).toEqual([topic]);
+    }
+    const [, dlq] = alarms.find(([, alarm]) => alarm.Properties.AlarmName === `${synth.stage}-${APP_NAME}-${dlqAlarm.name}`)!;
+    expect(dlq.Properties).toMatchObject({
+      Namespace: "AWS/SQS",
+      MetricName: dlqAlarm.metricName,
+      Threshold: dlqAlarm.threshold,
+      ComparisonOperator: dlqAlarm.comparison,
+      Period: dlqAlarm.periodSeconds,
+      EvaluationPeriods: dlqAlarm.evaluationPeriods,
+      TreatMissingData: "notBreaching",
+    });
+    expect(dlq.Properties.Dimensions.map((dimension: Json) => [dimension.Name, describeValue(synth, "Monitoring", dimension.Value)])).toEqual([
+      ["QueueName", `Events.${deadLetterQueueId(synth)}.QueueName`],
+    ]);
+
+    const watching = (namespace: string, metric: string) =>
+      alarms
+        .filter(([, alarm]) => alarm.Properties.Namespace === namespace && alarm.Properties.MetricName === metric)
+        .map(([, alarm]) => alarm.Properties.Dimensions.map((dimension: Json) => describeValue(synth, "Monitoring", dimension.Value)).join());
+    expect(watching("AWS/SQS", "ApproximateAgeOfOldestMessage")).toEqual([`Events.${factoryQueueId(synth)}.QueueName`]);
+    const lambdaErrors = watching("AWS/Lambda", "Errors");
+    for (const handler of [CALLER, RELAY, WATCHDOG]) {
+      const [stackId, logicalId] = functionFor(synth, handler);
+      expect(lambdaErrors).toContain(`${stackId}.${logicalId}`);
+    }
+  });
+
+  it("lets this stage's CloudWatch alarms publish to the alerts topic (its policy replaces the SNS default)", () => {
+    const synth = get();
+    const alerts = synth.templates.Alerts;
+    const [topicId] = single(alerts, "AWS::SNS::Topic");
+    const [, policy] = single(alerts, "AWS::SNS::TopicPolicy");
+    expect(policy.Properties.Topics).toEqual([{ Ref: topicId }]);
+    const allow = policy.Properties.PolicyDocument.Statement.filter((statement: Json) => statement.Effect === "Allow");
+    expect(allow).toHaveLength(1);
+    expect(allow[0]).toMatchObject({
+      Action: "sns:Publish",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Resource: { Ref: topicId },
+      Condition: { StringEquals: { "aws:SourceAccount": TEST_ACCOUNT } },
+    });
+    expect(describeValue(synth, "Alerts", allow[0].Condition.ArnLike["aws:SourceArn"])).toBe(
+      `arn:\${AWS::Partition}:cloudwatch:ap-northeast-2:${TEST_ACCOUNT}:alarm:${synth.stage}-${APP_NAME}-*`,
+    );
+    // Every alarm's name falls under that ARN pattern.
+    for (const [, alarm] of resourcesOf(synth.templates.Monitoring, "AWS::CloudWatch::Alarm")) {
+      expect(alarm.Properties.AlarmName.startsWith(`${synth.stage}-${APP_NAME}-`)).toBe(true);
+    }
+  });
+
+  it("subscribes one e-mail address per configured recipient to the alerts topic", () => {
+    const synth = get();
+    const alerts = synth.templates.Alerts;
+    const [topicId, topic] = single(alerts, "AWS::SNS::Topic");
+    expect(topic.Properties.TopicName).toBe(`${synth.stage}-${APP_NAME}-operations-alerts`);
+    const subscriptions = resourcesOf(alerts, "AWS::SNS::Subscription").map(([, subscription]) => subscription.Properties);
+    const emails = synth.stage === "prod" ? PROD_EMAILS : DEFAULT_DEV_ALERT_EMAILS;
+    expect(subscriptions.map((subscription) => subscription.Endpoint).sort()).toEqual([...emails].sort());
+    for (const subscription of subscriptions) {
+      expect(subscription.Protocol).toBe("email");
+      expect(subscription.TopicArn).toEqual({ Ref: topicId });
+    }
+  });
+
+  it("gives each function exactly the permissions it needs", () => {
+    const synth = get();
+    const functions = ourFunctions(synth);
+    const handlers = functions.map(([, , fn]) => fn.Properties.Description.replace(/ \(live\)$/, "")).sort();
+    const expectedHandlers = Object.keys(expectedFunctions).filter((handler) => synth.app.mode === "deploy" || handler !== MIGRATE);
+    expect(handlers).toEqual(expectedHandlers.sort());
+    for (const [stackId, , fn] of functions) {
+      const handler = fn.Properties.Description.replace(/ \(live\)$/, "");
+      const expected = expectedFunctions[handler];
+      expect(statementsOf(synth, stackId, fn), handler).toEqual(expectedStatements(synth, stackId, fn, expected, databaseMode));
+      const inVpc = expected.database && databaseMode === "rds";
+      expect(managedPoliciesOf(synth, stackId, fn), handler).toEqual(inVpc ? ["service-role/AWSLambdaVPCAccessExecutionRole"] : []);
+    }
+  });
+
+  it("grants no wildcard actions anywhere, and '*' resources only for X-Ray", () => {
+    const synth = get();
+    for (const { policy, statement } of allStatements(synth)) {
+      const actions = [statement.Action].flat();
+      for (const action of actions) {
+        expect(action, policy).not.toMatch(/^(events|sqs|sns|ssm|secretsmanager|lambda|logs):\*$/);
+        expect(action, policy).not.toBe("*");
+      }
+      if ([statement.Resource].flat().includes("*")) {
+        expect(actions.sort(), policy).toEqual(["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
+      }
+    }
+    // Resource policies (queues, topic): the only wildcard is the Deny of requests without TLS.
+    for (const [stackId, template] of Object.entries(synth.templates)) {
+      for (const type of ["AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"]) {
+        for (const [id, policy] of resourcesOf(template, type)) {
+          for (const statement of policy.Properties.PolicyDocument.Statement) {
+            const wildcard = [statement.Action].flat().some((action: string) => action.endsWith(":*") || action === "*");
+            if (statement.Effect === "Allow") {
+              // EventBridge into the queues (from our rule), CloudWatch alarms into the topic.
+              expect(wildcard, `${stackId}.${id}`).toBe(false);
+              expect(statement.Principal, `${stackId}.${id}`).toEqual({
+                Service: type === "AWS::SQS::QueuePolicy" ? "events.amazonaws.com" : "cloudwatch.amazonaws.com",
+              });
+              expect(statement.Condition.ArnEquals?.["aws:SourceArn"] ?? statement.Condition.ArnLike?.["aws:SourceArn"], `${stackId}.${id}`).toBeDefined();
+            } else {
+              expect(statement.Condition, `${stackId}.${id}`).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+            }
+          }
+        }
+      }
+    }
+    // Only the orders function and the relay may publish to the bus.
+    const publishers = allStatements(synth).filter(({ statement }) => [statement.Action].flat().includes("events:PutEvents"));
+    expect(publishers.map(({ policy }) => policy.replace(/Role.*$/, "")).sort()).toEqual(["OutboxRelay", "RoutePostOrders"]);
+  });
+
+  it("gives functions the environment the handler code reads", () => {
+    const synth = get();
+    const env = (handler: string) => functionFor(synth, handler)[2].Properties.Environment.Variables;
+    const describeEnv = (handler: string, name: string) => describeValue(synth, functionFor(synth, handler)[0], env(handler)[name]);
+    for (const [stackId, , fn] of ourFunctions(synth)) {
+      const variables = fn.Properties.Environment.Variables;
+      const handler = fn.Properties.Description.replace(/ \(live\)$/, "");
+      expect(variables.POWERTOOLS_SERVICE_NAME).toBe("donut-states");
+      expect(variables.POWERTOOLS_LOG_LEVEL).toBe(synth.stage === "prod" ? "INFO" : "DEBUG");
+      if (!expectedFunctions[handler].database) {
+        expect(Object.keys(variables).filter((name) => name.includes("DATABASE"))).toEqual([]);
+        expect(fn.Properties.VpcConfig).toBeUndefined();
+        continue;
+      }
+      expect(variables.DATABASE_POOL_SIZE).toBe("2");
+      if (databaseMode === "rds") {
+        expect(describeValue(synth, stackId, variables.DATABASE_SECRET_ARN)).toBe(
+          `Database.${logicalIdOf(synth, "Database", "AWS::SecretsManager::SecretTargetAttachment")}`,
+        );
+        expect(describeValue(synth, stackId, variables.DATABASE_HOST)).toBe(`Database.${logicalIdOf(synth, "Database", "AWS::RDS::DBProxy")}.Endpoint`);
+        expect(variables.DATABASE_NAME).toBe("donut_states");
+        expect(variables.DATABASE_TLS).toBe("true");
+        expect(variables.SST_Secret_value_DATABASE_URL).toBeUndefined();
+        expect(describeValue(synth, stackId, fn.Properties.VpcConfig.SecurityGroupIds)).toMatch(/^Database\.FunctionsSecurityGroup[0-9A-F]+\.GroupId$/);
+        expect(fn.Properties.VpcConfig.SubnetIds.map((subnet: Json) => describeValue(synth, stackId, subnet))).toEqual([
+          expect.stringMatching(/^Database\.VpcfunctionsSubnet1Subnet/),
+          expect.stringMatching(/^Database\.VpcfunctionsSubnet2Subnet/),
+        ]);
+      } else {
+        expect(variables.SST_Secret_value_DATABASE_URL).toBe("__FETCH_FROM_SSM__");
+        expect(variables.DATABASE_SECRET_ARN).toBeUndefined();
+        expect(fn.Properties.VpcConfig).toBeUndefined();
+      }
+      expect(Boolean(variables.SST_Secret_value_FACTORY_CALLBACK_SECRET), handler).toBe(Boolean(expectedFunctions[handler].callbackSecret));
+    }
+    const busName = `Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}`;
+    expect(describeEnv(routes["POST /orders"], "EVENT_BUS_NAME")).toBe(busName);
+    expect(describeEnv(RELAY, "EVENT_BUS_NAME")).toBe(busName);
+    expect(env(CALLER)).toMatchObject({
+      FACTORY_API_URL: synth.stage === "prod" ? PROD_ENV.FACTORY_API_URL : DEFAULT_DEV_FACTORY_API_URL,
+      FACTORY_REQUESTER: `donut-states-${synth.stage}`,
+    });
+    expect(describeEnv(CALLER, "PUBLIC_API_URL")).toBe(`Api.${single(synth.templates.Api, "AWS::ApiGatewayV2::Api")[0]}.ApiEndpoint`);
+    expect(describeEnv(WATCHDOG, "ALERTS_TOPIC_ARN")).toBe(`Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
+    expect(env(WATCHDOG).RESTOCK_SLA_SECONDS).toBe(String(DEFAULT_RESTOCK_SLA_SECONDS));
+  });
+
+  it("runs every function on nodejs22.x, arm64, with active tracing and its own log group", () => {
+    const synth = get();
+    for (const [stackId, , fn] of ourFunctions(synth)) {
+      const properties = fn.Properties;
+      expect(properties.Runtime).toBe("nodejs22.x");
+      expect(properties.Architectures).toEqual(["arm64"]);
+      expect(properties.TracingConfig).toEqual({ Mode: "Active" });
+      expect(properties.FunctionName).toMatch(new RegExp(`^${synth.stage}-${APP_NAME}-`));
+      const logGroups = resourcesOf(synth.templates[stackId], "AWS::Logs::LogGroup").filter(
+        ([, group]) => group.Properties.LogGroupName === `/aws/lambda/${properties.FunctionName}`,
+      );
+      expect(logGroups).toHaveLength(1);
+      expect(logGroups[0][1].Properties.RetentionInDays).toBe(synth.stage === "prod" ? 90 : 7);
+    }
+  });
+
+  it("outputs what operators and the ops CLI need", () => {
+    const synth = get();
+    expect(Object.keys(synth.templates.Events.Outputs)).toEqual(expect.arrayContaining(["EventBusName", "FactoryQueueUrl", "FactoryDlqUrl"]));
+    expect(Object.keys(synth.templates.Alerts.Outputs)).toContain("AlertsTopicArn");
+    expect(Object.keys(synth.templates.Api.Outputs)).toContain("ApiUrl");
+  });
+});
+
+// ---------------------------------------------------------------- dev only
+
+describe("dev stage (sst dev)", () => {
+  it("creates no VPC, no RDS and no migration script", () => {
+    for (const template of Object.values(dev.templates)) {
+      const types = Object.values(template.Resources as Record<string, Json>).map((resource) => resource.Type);
+      expect(types.filter((type) => /^AWS::(EC2|RDS)::/.test(type))).toEqual([]);
+      expect(types).not.toContain("Custom::SSTScript");
+      expect(types).not.toContain("AWS::SecretsManager::Secret");
+    }
+  });
+
+  it("deploys live-lambda stubs (the handlers run on the developer's machine)", () => {
+    for (const [, , fn] of ourFunctions(dev)) {
+      expect(fn.Properties.Handler).toBe("live-lambda.handler");
+      expect(fn.Properties.Environment.Variables.SST_FUNCTION_ID).toBeDefined();
+    }
+  });
+
+  it("deletes everything on sst remove", () => {
+    for (const template of Object.values(dev.templates)) {
+      for (const [id, resource] of Object.entries(template.Resources as Record<string, Json>)) {
+        if (resource.Type === "AWS::SSM::Parameter") continue;
+        expect(resource.DeletionPolicy ?? "Delete", id).toBe("Delete");
+      }
+    }
+  });
+});
+
+// ---------------------------------------------------------------- prod only
+
+describe("prod stage (sst deploy)", () => {
+  /** The staged code asset of a function (what `sst deploy` zips and uploads). */
+  function assetDir(resource: Json): string {
+    return path.join(prod.app.outdir, `asset.${resource.Properties.Code.S3Key.replace(/\.zip$/, "")}`);
+  }
+
+  it("bundles the real handler code of every function (no inline placeholder)", () => {
+    const functions = ourFunctions(prod);
+    expect(functions.map(([, , resource]) => resource.Properties.Handler).sort()).toEqual(Object.keys(expectedFunctions).sort());
+    for (const [, , resource] of functions) {
+      const handler: string = resource.Properties.Handler;
+      expect(resource.Properties.Code.ZipFile).toBeUndefined();
+      expect(resource.Properties.Code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
+      const file = path.join(assetDir(resource), `${handler.slice(0, handler.lastIndexOf("."))}.mjs`);
+      expect(existsSync(file), file).toBe(true);
+      expect(statSync(file).size, file).toBeGreaterThan(50_000);
+      const code = readFileSync(file, "utf8");
+      expect(code).toMatch(new RegExp(`export\\s*\\{[^}]*\\b${handler.slice(handler.lastIndexOf(".") + 1)}\\b`));
+      expect(code).not.toContain("export function placeholder");
+    }
+  });
+
+  it("bundles the migrations next to the migrate function and runs it on create and update", () => {
+    const [, migrateId, fn] = functionFor(prod, MIGRATE);
+    expect(readdirSync(path.join(assetDir(fn), "migrations")).sort()).toEqual(readdirSync("packages/core/migrations").sort());
+    expect(fn.Properties.Environment.Variables.MIGRATIONS_FOLDER).toBe("migrations");
+    const [, script] = single(prod.templates.Database, "Custom::SSTScript");
+    expect(script.Properties.UserCreateFunction).toEqual({ Ref: migrateId });
+    expect(script.Properties.UserUpdateFunction).toEqual({ Ref: migrateId });
+    expect(script.Properties.UserDeleteFunction).toBeUndefined();
+    // It waits for the proxy and its target group.
+    expect(script.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^ProxyProxyTargetGroup/)]));
+  });
+
+  it("keeps the database private, encrypted, behind a TLS-only proxy, and retained", () => {
+    const database = prod.templates.Database;
+    const [instanceId, instance] = single(database, "AWS::RDS::DBInstance");
+    expect(instance.Properties).toMatchObject({
+      Engine: "mysql",
+      EngineVersion: "8.0",
+      PubliclyAccessible: false,
+      StorageEncrypted: true,
+      DeletionProtection: true,
+      MultiAZ: true,
+      DBName: "donut_states",
+    });
+    expect(instance.DeletionPolicy).toBe("Retain");
+    expect(instance.UpdateReplacePolicy).toBe("Retain");
+    const [, proxy] = single(database, "AWS::RDS::DBProxy");
+    expect(proxy.Properties).toMatchObject({ EngineFamily: "MYSQL", RequireTLS: true });
+    expect(proxy.Properties.DBProxyName).toBe(`prod-${APP_NAME}-mysql-proxy`);
+    const [, targets] = single(database, "AWS::RDS::DBProxyTargetGroup");
+    expect(targets.Properties.DBInstanceIdentifiers).toEqual([{ Ref: instanceId }]);
+
+    // Subnets: the database and the proxy in isolated subnets; 2 AZs; one NAT per AZ on prod.
+    expect(resourcesOf(database, "AWS::EC2::VPC")).toHaveLength(1);
+    expect(resourcesOf(database, "AWS::EC2::NatGateway")).toHaveLength(2);
+    const [, subnetGroup] = single(database, "AWS::RDS::DBSubnetGroup");
+    expect(subnetGroup.Properties.SubnetIds.map((subnet: Json) => subnet.Ref)).toEqual([
+      expect.stringMatching(/^VpcdataSubnet1/),
+      expect.stringMatching(/^VpcdataSubnet2/),
+    ]);
+    expect(proxy.Properties.VpcSubnetIds.map((subnet: Json) => subnet.Ref)).toEqual([
+      expect.stringMatching(/^VpcdataSubnet1/),
+      expect.stringMatching(/^VpcdataSubnet2/),
+    ]);
+
+    // Security groups chain functions -> proxy -> database; nothing else gets in.
+    const groupOf = (value: Json) => value["Fn::GetAtt"][0].replace(/[0-9A-F]{8}$/, "");
+    const ingress = resourcesOf(database, "AWS::EC2::SecurityGroupIngress").map(([, rule]) => `${groupOf(rule.Properties.SourceSecurityGroupId)} -> ${groupOf(rule.Properties.GroupId)}`);
+    expect([...new Set(ingress)].sort()).toEqual(["FunctionsSecurityGroup -> ProxySecurityGroup", "ProxySecurityGroup -> DatabaseSecurityGroup"]);
+    const databaseGroupId = resourcesOf(database, "AWS::EC2::SecurityGroup").find(([id]) => id.startsWith("DatabaseSecurityGroup"))![0];
+    expect(instance.Properties.VPCSecurityGroups).toEqual([{ "Fn::GetAtt": [databaseGroupId, "GroupId"] }]);
+    expect(JSON.stringify(database.Resources[databaseGroupId].Properties.SecurityGroupIngress ?? [])).toBe("[]");
+  });
+
+  it("retains every resource on sst remove", () => {
+    for (const [stackId, template] of Object.entries(prod.templates)) {
+      for (const [id, resource] of Object.entries(template.Resources as Record<string, Json>)) {
+        // SST's binding parameters (/sst/<app>/<stage>/...) are recreated on every deploy.
+        if (resource.Type === "AWS::SSM::Parameter") continue;
+        expect(resource.DeletionPolicy, `${stackId}.${id}`).toBe("Retain");
+      }
+    }
+  });
+
+  it("passes cdk-nag's AwsSolutions checks, every exception suppressed with a reason", () => {
+    const open = nagFindings.filter((finding) => !finding.suppressed);
+    expect(open.map((finding) => `${finding.ruleId} ${finding.path}: ${finding.info}`)).toEqual([]);
+    const suppressed = nagFindings.filter((finding) => finding.suppressed);
+    expect(suppressed.length).toBeGreaterThan(0);
+    for (const finding of suppressed) expect(finding.reason?.length ?? 0).toBeGreaterThan(40);
+    // Nag really looked at our resources (it sees SST's aws-cdk-lib copy): the DB checks ran.
+    expect(suppressed.map((finding) => finding.ruleId)).toEqual(expect.arrayContaining(["AwsSolutions-RDS11", "AwsSolutions-SMG4"]));
+  });
+});
+
+// ---------------------------------------------------------------- the topology drives the template
+
+describe("topology as the single source of truth", () => {
+  const queueBefore = { ...factoryQueue };
+  const patternBefore = outOfStockRule.pattern;
+  const queue = factoryQueue as unknown as Record<keyof typeof factoryQueue, number>;
+  const rule = outOfStockRule as unknown as { pattern: Json };
+
+  beforeAll(async () => {
+    // Change the shared topology object (the stacks import it; nothing is copied or hard-coded).
+    queue.maxReceiveCount = 8;
+    queue.visibilityTimeoutSeconds = 7 * factoryCaller.timeoutSeconds;
+    rule.pattern = { ...patternBefore, detail: { factoryId: [{ prefix: "FF-" }] } };
+    try {
+      topologyVariant = await synthesize({ stage: "topology", mode: "deploy", register: (app: App) => void app.stack(Events) });
+    } finally {
+      Object.assign(factoryQueue, queueBefore);
+      rule.pattern = patternBefore;
+    }
+  }, 60_000);
+  afterAll(() => {
+    Object.assign(factoryQueue, queueBefore);
+    rule.pattern = patternBefore;
+  });
+
+  it("changes the template when the topology changes", () => {
+    const events = topologyVariant.templates.Events;
+    const queue = events.Resources[factoryQueueId(topologyVariant)].Properties;
+    expect(queue.RedrivePolicy.maxReceiveCount).toBe(8);
+    expect(queue.VisibilityTimeout).toBe(7 * factoryCaller.timeoutSeconds);
+    const [, rule] = single(events, "AWS::Events::Rule");
+    expect(rule.Properties.EventPattern).toEqual({ ...patternBefore, detail: { factoryId: [{ prefix: "FF-" }] } });
+    // ... while the real app still has the real values.
+    const prodQueue = prod.templates.Events.Resources[factoryQueueId(prod)].Properties;
+    expect(prodQueue.RedrivePolicy.maxReceiveCount).toBe(queueBefore.maxReceiveCount);
+  });
+
+  it("refuses a visibility timeout under 6 x the consumer timeout", async () => {
+    queue.visibilityTimeoutSeconds = 5 * factoryCaller.timeoutSeconds;
+    try {
+      await expect(synthesize({ stage: "topology", mode: "deploy", register: (app: App) => void app.stack(Events) })).rejects.toThrow(
+        /visibilityTimeoutSeconds .* must be >= 6 x/,
+      );
+    } finally {
+      Object.assign(factoryQueue, queueBefore);
+    }
+  });
+});
+
+// ---------------------------------------------------------------- stage settings
+
+describe("stage settings", () => {
+  const app = (stage: string, mode: App["mode"]) => ({ stage, mode, name: APP_NAME }) as App;
+
+  it("requires alert recipients and the Factory API URL to deploy prod", () => {
+    expect(() => stageSettings(app("prod", "deploy"), { FACTORY_API_URL: "https://f.example.com" })).toThrow(/ALERT_EMAILS is required/);
+    expect(() => stageSettings(app("prod", "deploy"), { ALERT_EMAILS: "a@example.com" })).toThrow(/FACTORY_API_URL is required/);
+    expect(() => stageSettings(app("prod", "deploy"), { ALERT_EMAILS: "not-an-address", FACTORY_API_URL: "https://f.example.com" })).toThrow(
+      /not an e-mail address/,
+    );
+    // `sst remove` must never be refused.
+    expect(stageSettings(app("prod", "remove"), {}).alertEmails).toEqual([]);
+  });
+
+  it("uses RDS for deployed stages and the DATABASE_URL secret under sst dev, unless DATABASE_MODE says otherwise", () => {
+    expect(stageSettings(app("alice", "dev"), {}).database).toBe("url");
+    expect(stageSettings(app("staging", "deploy"), { FACTORY_API_URL: "https://f.example.com" }).database).toBe("rds");
+    expect(stageSettings(app("pr-42", "deploy"), { FACTORY_API_URL: "https://f.example.com", DATABASE_MODE: "url" }).database).toBe("url");
+    expect(() => stageSettings(app("x", "dev"), { DATABASE_MODE: "sqlite" })).toThrow(/DATABASE_MODE/);
+    expect(stageSettings(app("staging", "deploy"), { FACTORY_API_URL: "https://f.example.com" })).toMatchObject({
+      retain: false,
+      vpc: { natGateways: 1 },
+      rds: { instanceSize: "micro", multiAz: false, deletionProtection: false },
+      alertEmails: DEFAULT_DEV_ALERT_EMAILS,
+    });
+  });
+});

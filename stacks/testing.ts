@@ -1,0 +1,125 @@
+/**
+ * Offline synthesis of the SST app for the infrastructure tests (no AWS calls):
+ * initProject with an explicit stage (without one SST prompts for a personal stage and the
+ * test hangs), an App in the mode `sst deploy` or `sst dev` would use, the stacks exactly as
+ * sst.config.ts registers them, `app.finish()` (bundles every function with esbuild in deploy
+ * mode) and one `app.synth()` whose templates every assertion shares.
+ *
+ * NODE_ENV must be "test" (vitest sets it): SST then skips its bootstrap lookups (AWS calls).
+ */
+import { rmSync } from "node:fs";
+import { initProject } from "sst/project.js";
+import { App, Function as SstFunction } from "sst/constructs";
+import { APP_NAME, DEFAULT_REGION, registerStacks } from "../sst.config";
+
+export const TEST_ACCOUNT = "123456789012";
+
+/** The environment variables the stacks read at synth time (settings.ts). */
+export const SETTINGS_ENV = ["ALERT_EMAILS", "FACTORY_API_URL", "FACTORY_REQUESTER", "DATABASE_MODE", "RESTOCK_SLA_SECONDS"] as const;
+export type SettingsEnv = Partial<Record<(typeof SETTINGS_ENV)[number], string>>;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export interface Synthesized {
+  app: App;
+  stage: string;
+  /** CloudFormation templates by stack id (Config, Alerts, Database, Events, Api, Restock, Monitoring). */
+  templates: Record<string, Json>;
+  /** Every SST Function of the app. */
+  functions: SstFunction[];
+  /** Wall time of construct + finish (bundling) + synth. */
+  ms: number;
+}
+
+export interface SynthesizeOptions {
+  stage: string;
+  mode: "deploy" | "dev";
+  env?: SettingsEnv;
+  /** Register stacks (default: exactly what sst.config.ts does). */
+  register?: (app: App) => void;
+  /** Called after the stacks exist and before finish (e.g. add cdk-nag). */
+  beforeFinish?: (app: App) => void;
+}
+
+export async function synthesize({ stage, mode, env = {}, register = registerStacks, beforeFinish }: SynthesizeOptions): Promise<Synthesized> {
+  const started = Date.now();
+  // Loads sst.config.ts and the stage's .env files (which may set the variables below), and
+  // fixes the SSM prefix of Secrets (/sst/<app>/<stage>/): one project per stage.
+  await initProject({ stage });
+  const saved = new Map<string, string | undefined>();
+  const set = (key: string, value: string | undefined) => {
+    if (!saved.has(key)) saved.set(key, process.env[key]);
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  };
+  for (const key of SETTINGS_ENV) set(key, env[key]);
+  // SST runs `npm install` in each bundle's folder (for packages marked "install"; none here):
+  // keep that from touching the network.
+  set("npm_config_offline", "true");
+  set("npm_config_audit", "false");
+  set("npm_config_fund", "false");
+  try {
+    const app = new App({ mode, name: APP_NAME, stage, region: DEFAULT_REGION, account: TEST_ACCOUNT });
+    let assembly: ReturnType<App["synth"]>;
+    try {
+      register(app);
+      beforeFinish?.(app);
+      await app.finish();
+      assembly = app.synth();
+    } catch (error) {
+      rmSync(app.outdir, { recursive: true, force: true });
+      throw error;
+    }
+    const prefix = `${stage}-${APP_NAME}-`;
+    const templates: Record<string, Json> = {};
+    for (const artifact of assembly.stacks) templates[artifact.stackName.slice(prefix.length)] = artifact.template;
+    const functions = app.node.findAll().filter((construct): construct is SstFunction => construct instanceof SstFunction);
+    return { app, stage, templates, functions, ms: Date.now() - started };
+  } finally {
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+/** [logicalId, resource] of every resource of `type` in a template. */
+export function resourcesOf(template: Json, type: string): [string, Json][] {
+  return Object.entries(template.Resources ?? {}).filter(([, resource]) => (resource as Json).Type === type) as [string, Json][];
+}
+
+/** The only resource of `type` in a template (fails otherwise). */
+export function single(template: Json, type: string): [string, Json] {
+  const found = resourcesOf(template, type);
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  return found[0];
+}
+
+/**
+ * A readable, stack-qualified description of a CloudFormation value, following cross-stack
+ * imports to what they export: {"Fn::ImportValue": "prod-donut-states-Events:ExportsOutputFnGetAttBus…"}
+ * becomes "Events.BusEventBus016AB1B4.Arn"; {"Ref": "Topic…"} in Alerts becomes "Alerts.Topic…".
+ */
+export function describeValue(synth: Synthesized, stackId: string, value: Json): string {
+  if (typeof value === "string" || typeof value === "number") return String(value);
+  if (Array.isArray(value)) return value.map((item) => describeValue(synth, stackId, item)).join(" + ");
+  if (value && typeof value === "object") {
+    if ("Fn::ImportValue" in value) {
+      const name = value["Fn::ImportValue"];
+      for (const [id, template] of Object.entries(synth.templates)) {
+        for (const output of Object.values(template.Outputs ?? {}) as Json[]) {
+          if (output.Export?.Name === name) return describeValue(synth, id, output.Value);
+        }
+      }
+      throw new Error(`no stack exports ${name}`);
+    }
+    if ("Ref" in value) return String(value.Ref).startsWith("AWS::") ? `\${${value.Ref}}` : `${stackId}.${value.Ref}`;
+    if ("Fn::GetAtt" in value) return `${stackId}.${value["Fn::GetAtt"].join(".")}`;
+    if ("Fn::Join" in value) {
+      const [separator, parts] = value["Fn::Join"];
+      return parts.map((part: Json) => describeValue(synth, stackId, part)).join(separator);
+    }
+  }
+  return JSON.stringify(value);
+}
