@@ -473,8 +473,8 @@ const ROUTES: Array<{ method: string; pattern: RegExp; tag: RouteTag }> = [
 /** Where a request lands and what it may answer. */
 export function judge(world: World, request: Omit<HostileRequest, "expected" | "expectedCode" | "mayWrite" | "route">): Verdict & { route: RouteTag } {
   if (!parsesAsUrl(request.target)) {
-    // Known gateway bug (see parsesAsUrl): whatever it answers, it must be a 4xx.
-    return { route: "$default", expected: new Set([400, 404]), mayWrite: false };
+    // The gateway cannot read the target at all (see parsesAsUrl): a 400, and no handler runs.
+    return { route: "$default", expected: new Set([400]), code: "BAD_REQUEST_TARGET", mayWrite: false };
   }
   const url = new URL(request.target, "http://localhost");
   const path = url.pathname;
@@ -665,9 +665,8 @@ function elsewhere(world: World): fc.Arbitrary<HostileRequest> {
 /**
  * Request targets Node's HTTP server accepts but the WHATWG URL parser cannot read: absolute-form
  * with a bad host or port ("http://[/orders"), or origin-form starting with "//" whose first
- * segment is not a valid host ("//%zz/orders"). Known bug: the local gateway's request listener
- * throws on them (an unhandled rejection; the client never gets an answer). Excluded unless
- * FUZZ_INCLUDE_KNOWN_BUGS=1.
+ * segment is not a valid host ("//%zz/orders"). The local gateway answers them 400
+ * BAD_REQUEST_TARGET (it once crashed on them: this fuzz test found it).
  */
 export function parsesAsUrl(target: string): boolean {
   try {
@@ -683,18 +682,21 @@ export function malformedTargets(): fc.Arbitrary<string> {
 }
 
 /** One hostile request to any route. Requests the oracle thinks may write are filtered out. */
-export function hostileRequest(world: World, { includeKnownBugs = false } = {}): fc.Arbitrary<HostileRequest> {
+export function hostileRequest(world: World): fc.Arbitrary<HostileRequest> {
   const all = fc.oneof(
     { arbitrary: orders(world), weight: 8 },
     { arbitrary: callbacks(world), weight: 5 },
     { arbitrary: products(world), weight: 3 },
     { arbitrary: elsewhere(world), weight: 4 },
   );
-  const withBugs = includeKnownBugs
-    ? fc.oneof(
-        { arbitrary: all, weight: 50 },
-        { arbitrary: malformedTargets().map((target): HostileRequest => ({ route: "$default", method: "POST", target, headers: {}, expected: [400, 404], mayWrite: false })), weight: 1 },
-      )
-    : all;
-  return withBugs.filter((request) => !request.mayWrite && (includeKnownBugs || parsesAsUrl(request.target)));
+  const withMalformedTargets = fc.oneof(
+    { arbitrary: all, weight: 50 },
+    {
+      arbitrary: malformedTargets().map(
+        (target): HostileRequest => ({ route: "$default", method: "POST", target, headers: {}, expected: [400], expectedCode: "BAD_REQUEST_TARGET", mayWrite: false }),
+      ),
+      weight: 1,
+    },
+  );
+  return withMalformedTargets.filter((request) => !request.mayWrite);
 }

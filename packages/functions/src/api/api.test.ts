@@ -1,3 +1,4 @@
+import net from "node:net";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orderTable } from "@donut-states/core/order";
@@ -211,6 +212,32 @@ describe("POST /orders", () => {
       expect(await stockOf("BAD-1")).toBe(5);
       expect({ orders: await count(orderTable), requests: await count(restockRequestTable), outbox: await count(outboxTable) }).toEqual(before);
     });
+  });
+});
+
+describe("gateway edge cases", () => {
+  it("answers an unreadable request target with 400 instead of crashing", async () => {
+    const { port } = new URL(gateway.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), "127.0.0.1", () => socket.write("POST http://[/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+      let data = "";
+      socket.on("data", (chunk) => (data += chunk));
+      socket.on("end", () => resolve(data));
+      socket.on("error", reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400/);
+    expect(raw).toContain("BAD_REQUEST_TARGET");
+    expect((await call("GET", "/products")).status).toBe(200);
+  });
+
+  it("measures a body that is not UTF-8 by its bytes, not by a re-encoding", async () => {
+    const response = await fetch(`${gateway.url}/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: Buffer.alloc(3000, 0xff),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error.message).toMatch(/not valid JSON/);
   });
 });
 

@@ -5,6 +5,16 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 // API Gateway passes these bodies as text; anything else arrives base64-encoded.
 const TEXT_TYPES = /^(text\/|application\/(json|[\w.+-]+\+json|xml|x-www-form-urlencoded|javascript))/i;
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface MatchedRoute {
   routeKey: string;
   pathParameters?: Record<string, string>;
@@ -17,7 +27,7 @@ export function toApiGatewayEvent(
   route: MatchedRoute,
   { stage = "$default", apiId = "local" } = {},
 ): APIGatewayProxyEventV2 {
-  const url = new URL(request.url ?? "/", "http://localhost");
+  const url = parseRequestTarget(request.url);
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (const [name, value] of Object.entries(request.headers)) {
@@ -29,7 +39,9 @@ export function toApiGatewayEvent(
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
 
   const contentType = headers["content-type"] ?? "";
-  const isText = body.length === 0 || TEXT_TYPES.test(contentType) || contentType === "";
+  // Text only if it declares a text type AND really is UTF-8; anything else is passed base64,
+  // byte for byte, so the handler sees (and measures) exactly what was sent.
+  const isText = body.length === 0 || ((TEXT_TYPES.test(contentType) || contentType === "") && isUtf8(body));
   const now = new Date();
   return {
     version: "2.0",
@@ -61,4 +73,20 @@ export function toApiGatewayEvent(
     body: body.length === 0 ? undefined : isText ? body.toString("utf8") : body.toString("base64"),
     isBase64Encoded: body.length > 0 && !isText,
   };
+}
+
+function parseRequestTarget(target: string | undefined): URL {
+  return new URL(target ?? "/", "http://localhost");
+}
+
+/**
+ * The request target as a URL, or undefined: Node's HTTP parser accepts targets that WHATWG
+ * URL rejects (`http://[/orders`, `//%zz`). Those are the client's fault (400), not a crash.
+ */
+export function tryParseRequestTarget(target: string | undefined): URL | undefined {
+  try {
+    return parseRequestTarget(target);
+  } catch {
+    return undefined;
+  }
 }

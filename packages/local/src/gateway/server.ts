@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { toApiGatewayEvent } from "./event";
+import { toApiGatewayEvent, tryParseRequestTarget } from "./event";
 import { createRouter } from "./router";
 import { type AnyHandler, functionNameOf, lambdaContext, loadHandler } from "../runtime/handlers";
 
@@ -34,7 +34,16 @@ export async function startGateway({
   for (const [routeKey, reference] of Object.entries(routes)) handlers.set(routeKey, await loadHandler(reference));
   const match = createRouter(Object.keys(routes));
 
-  const server = http.createServer(async (request, response) => {
+  const server = http.createServer((request, response) => {
+    handle(request, response).catch((error) => {
+      // Never let one request take the process down; answer like API Gateway would.
+      console.error("[gateway] request failed:", error);
+      if (!response.headersSent) response.writeHead(500, { "content-type": "application/json" });
+      response.end(JSON.stringify({ message: "Internal Server Error" }));
+    });
+  });
+
+  async function handle(request: http.IncomingMessage, response: http.ServerResponse) {
     const started = Date.now();
     const chunks: Buffer[] = [];
     let size = 0;
@@ -51,7 +60,11 @@ export async function startGateway({
     };
     if (tooLarge) return send(413, { "content-type": "application/json" }, JSON.stringify({ message: "Request Entity Too Large" }));
 
-    const url = new URL(request.url ?? "/", "http://localhost");
+    const url = tryParseRequestTarget(request.url);
+    if (!url) {
+      const body = { error: { code: "BAD_REQUEST_TARGET", message: "The request target is not a valid URL" } };
+      return send(400, { "content-type": "application/json" }, JSON.stringify(body));
+    }
     const route = match(request.method ?? "GET", url.pathname);
     if (!route) return send(404, { "content-type": "application/json" }, JSON.stringify({ message: "Not Found" }));
 
@@ -77,7 +90,8 @@ export async function startGateway({
       console.error(`[gateway] ${route.routeKey} threw:`, error);
       send(500, { "content-type": "application/json" }, JSON.stringify({ message: "Internal Server Error" }));
     }
-  });
+  }
+
   server.keepAliveTimeout = 5_000;
 
   await new Promise<void>((resolve, reject) => {
