@@ -8,44 +8,25 @@
  * the same in browsers, GitHub and image viewers (no <foreignObject>).
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { CHROMIUM_PATH, launchChromium } from "../packages/local/src/browser/chromium";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MERMAID = path.join(ROOT, "node_modules/mermaid/dist/mermaid.min.js");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 export async function renderDiagram(input: string): Promise<{ svg: string; png: string }> {
   for (const [file, hint] of [
     [input, "the diagram source"],
     [MERMAID, "the mermaid package (npm install)"],
-    [CHROMIUM, "Chromium (apt-get install chromium, or set CHROMIUM_PATH)"],
+    [CHROMIUM_PATH, "Chromium (apt-get install chromium, or set CHROMIUM_PATH)"],
   ]) {
     if (!existsSync(file)) throw new Error(`Not found: ${file} (${hint})`);
   }
   const source = await readFile(input, "utf8");
   const base = input.replace(/\.mmd$/, "");
-  const profile = await mkdtemp(path.join(os.tmpdir(), "render-diagram-"));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 2400, height: 1200 },
-    deviceScaleFactor: 2,
-  });
+  const { browser, close } = await launchChromium({ viewport: { width: 2400, height: 1200 }, deviceScaleFactor: 2 });
   try {
     const page = await browser.newPage();
     const errors: string[] = [];
@@ -84,8 +65,7 @@ export async function renderDiagram(input: string): Promise<{ svg: string; png: 
     await page.locator("#diagram").screenshot({ path: pngFile });
     return { svg: svgFile, png: pngFile };
   } finally {
-    await browser.close();
-    await rm(profile, { recursive: true, force: true });
+    await close();
   }
 }
 

@@ -1,43 +1,18 @@
 /** `ops stock` (levels per SKU) and `ops stock set <sku> <n>`. */
 import type { Command } from "commander";
-import { asc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { transaction, type Database } from "@donut-states/core/drizzle";
 import { Product, productTable } from "@donut-states/core/product";
-import { restockRequestTable } from "@donut-states/core/restock";
 import type { Kit } from "./kit";
 import { emit, OpsError, table, usageError } from "./output";
 
 /** INT UNSIGNED, the column's type. */
 const MAX_STOCK = 4_294_967_295;
 
-export interface StockRow {
-  sku: string;
-  name: string;
-  stock: number;
-  reorderPoint: number;
-  restockQuantity: number;
-  /** The product's open restock request (pending, requested or failed), if any. */
-  restock: { id: string; status: string } | null;
-}
+export type StockRow = Product.StockLevel;
 
 export async function listStock(db: Database): Promise<StockRow[]> {
-  const rows = await db
-    .select({
-      sku: productTable.sku,
-      name: productTable.name,
-      stock: productTable.stock,
-      reorderPoint: productTable.reorderPoint,
-      restockQuantity: productTable.restockQuantity,
-      restockId: restockRequestTable.id,
-      restockStatus: restockRequestTable.status,
-    })
-    .from(productTable)
-    .leftJoin(restockRequestTable, eq(restockRequestTable.openProductId, productTable.id))
-    .orderBy(asc(productTable.sku));
-  return rows.map(({ restockId, restockStatus, ...row }) => ({
-    ...row,
-    restock: restockId && restockStatus ? { id: restockId, status: restockStatus } : null,
-  }));
+  return Product.stockLevels(db);
 }
 
 /** Parse the `<n>` of `stock set`: a whole number from 0 to the column's maximum. */

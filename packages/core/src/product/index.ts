@@ -2,7 +2,8 @@ export * as Product from "./index";
 
 import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
-import { query } from "../drizzle";
+import { type Executor, query } from "../drizzle";
+import { type RestockStatus, restockRequestTable } from "../restock/restock.sql";
 import { NotFoundError } from "../util/error";
 import { productTable } from "./product.sql";
 
@@ -37,4 +38,35 @@ export async function fromSku(sku: string): Promise<ProductView> {
   const [row] = await query((db) => db.select(columns).from(productTable).where(eq(productTable.sku, sku)));
   if (!row) throw new NotFoundError("PRODUCT_NOT_FOUND", `No product has SKU ${sku}`, { sku });
   return row;
+}
+
+export interface StockLevel {
+  sku: string;
+  name: string;
+  stock: number;
+  reorderPoint: number;
+  restockQuantity: number;
+  /** The product's open restock request (pending, requested or failed), if any. */
+  restock: { id: string; status: RestockStatus } | null;
+}
+
+/** Stock per product with its open restock request: what operations look at first. */
+export async function stockLevels(db: Executor): Promise<StockLevel[]> {
+  const rows = await db
+    .select({
+      sku: productTable.sku,
+      name: productTable.name,
+      stock: productTable.stock,
+      reorderPoint: productTable.reorderPoint,
+      restockQuantity: productTable.restockQuantity,
+      restockId: restockRequestTable.id,
+      restockStatus: restockRequestTable.status,
+    })
+    .from(productTable)
+    .leftJoin(restockRequestTable, eq(restockRequestTable.openProductId, productTable.id))
+    .orderBy(asc(productTable.sku));
+  return rows.map(({ restockId, restockStatus, ...row }) => ({
+    ...row,
+    restock: restockId && restockStatus ? { id: restockId, status: restockStatus } : null,
+  }));
 }

@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { eq } from "drizzle-orm";
-import { chromium, type BrowserContext } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
+import { launchChromium } from "../browser/chromium";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { productTable } from "@donut-states/core/product";
@@ -19,16 +20,6 @@ import { startDashboard, type Dashboard, type DashboardState } from "./index";
  * Chromium (Debian's /usr/bin/chromium through playwright-core; no browser download).
  */
 const REGION = "ap-northeast-2";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const HOSTILE_SUBJECT = `Restock overdue: 1 request(s) <img src=x onerror="document.title='pwned'">`;
 
 let database: TestDatabase;
@@ -147,19 +138,12 @@ describe("dashboard HTTP", () => {
 
 describe("dashboard in Chromium", () => {
   let browser: BrowserContext;
-  let profile: string;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    profile = await mkdtemp(path.join(os.tmpdir(), "dashboard-chromium-"));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: "/usr/bin/chromium",
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 900 },
-    });
+    ({ browser, close } = await launchChromium({ viewport: { width: 1280, height: 900 } }));
   });
   afterAll(async () => {
-    await browser?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await close?.();
   });
 
   it("shows stock and DLQ depth, follows database and queue changes live, and renders a screenshot", async () => {

@@ -7,11 +7,11 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { asc, count, desc, eq, isNull, min } from "drizzle-orm";
+import { count, desc, isNull, min } from "drizzle-orm";
 import { simpleParser, type AddressObject } from "mailparser";
 import type { Database } from "@donut-states/core/drizzle";
 import { outboxTable } from "@donut-states/core/outbox";
-import { productTable } from "@donut-states/core/product";
+import { Product } from "@donut-states/core/product";
 import { RESTOCK_STATUSES, restockRequestTable, type RestockStatus } from "@donut-states/core/restock";
 import { dlqAlarm } from "@donut-states/core/topology";
 
@@ -52,19 +52,7 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 
 async function readDatabase(db: Database, recent: number) {
   const [products, counts, requests, outbox] = await Promise.all([
-    db
-      .select({
-        sku: productTable.sku,
-        name: productTable.name,
-        stock: productTable.stock,
-        reorderPoint: productTable.reorderPoint,
-        restockQuantity: productTable.restockQuantity,
-        restockId: restockRequestTable.id,
-        restockStatus: restockRequestTable.status,
-      })
-      .from(productTable)
-      .leftJoin(restockRequestTable, eq(restockRequestTable.openProductId, productTable.id))
-      .orderBy(asc(productTable.sku)),
+    Product.stockLevels(db),
     db.select({ status: restockRequestTable.status, n: count() }).from(restockRequestTable).groupBy(restockRequestTable.status),
     db
       .select({
@@ -85,10 +73,7 @@ async function readDatabase(db: Database, recent: number) {
   const statusCounts = Object.fromEntries(RESTOCK_STATUSES.map((status) => [status, 0])) as Record<RestockStatus, number>;
   for (const row of counts) statusCounts[row.status] = Number(row.n);
   return {
-    products: products.map(({ restockId, restockStatus, ...product }) => ({
-      ...product,
-      restock: restockId && restockStatus ? { id: restockId, status: restockStatus } : null,
-    })),
+    products,
     restock: {
       counts: statusCounts,
       recent: requests.map((request) => ({ ...request, createdAt: request.createdAt.toISOString(), updatedAt: request.updatedAt.toISOString() })),
