@@ -243,6 +243,7 @@ async function main() {
     const result = await load.run({ url: stack.apiUrl, connections, duration: DURATION_S, amount, skus: scenario.skus, quantity: 1 });
     const cpu = { self: selfCpu(), db: dbCpu(), loadGenerator: result.cpu, machine: boxCpu() };
     // autocannon stops on the clock with requests in flight; the API finishes them anyway.
+    await stack.apiIdle();
     await drain(admin);
     const invariant = await checkInvariants(admin, initial);
     const inFlight = invariant.orders - result.ok;

@@ -258,6 +258,8 @@ export async function startOfflineStack(
       get poller() {
         return poller;
       },
+      /** Resolves once the API has answered every request it received. */
+      apiIdle: () => gateway.idle(),
       /** Restart the SQS poller: gracefully, or killed mid-batch as if its Lambda died. */
       async restartPoller({ kill = false }: { kill?: boolean } = {}) {
         if (kill) poller.kill();

@@ -12,6 +12,10 @@ const HANDLER_TIMEOUT_MS = 30_000;
 export interface Gateway {
   url: string;
   port: number;
+  /** Requests being handled right now. */
+  readonly active: number;
+  /** Resolves once no request is being handled (e.g. after a load generator stopped mid-flight). */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,13 +38,17 @@ export async function startGateway({
   for (const [routeKey, reference] of Object.entries(routes)) handlers.set(routeKey, await loadHandler(reference));
   const match = createRouter(Object.keys(routes));
 
+  let active = 0;
   const server = http.createServer((request, response) => {
-    handle(request, response).catch((error) => {
-      // Never let one request take the process down; answer like API Gateway would.
-      console.error("[gateway] request failed:", error);
-      if (!response.headersSent) response.writeHead(500, { "content-type": "application/json" });
-      response.end(JSON.stringify({ message: "Internal Server Error" }));
-    });
+    active++;
+    handle(request, response)
+      .catch((error) => {
+        // Never let one request take the process down; answer like API Gateway would.
+        console.error("[gateway] request failed:", error);
+        if (!response.headersSent) response.writeHead(500, { "content-type": "application/json" });
+        response.end(JSON.stringify({ message: "Internal Server Error" }));
+      })
+      .finally(() => active--);
   });
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse) {
@@ -102,6 +110,12 @@ export async function startGateway({
   return {
     url: `http://${host}:${actualPort}`,
     port: actualPort,
+    get active() {
+      return active;
+    },
+    async idle() {
+      while (active > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
