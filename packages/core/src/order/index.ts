@@ -4,9 +4,9 @@ import { createHash } from "node:crypto";
 import { and, eq, gte, sql } from "drizzle-orm";
 import { ulid } from "ulid";
 import { z } from "zod";
-import { isDuplicateKey, query, transaction } from "../drizzle";
+import { type Transaction, isDuplicateKey, query, transaction } from "../drizzle";
 import { Sku, productTable } from "../product";
-import { Restock } from "../restock";
+import { Restock, restockRequestTable } from "../restock";
 import { AppError, NotFoundError } from "../util/error";
 import { MetricName, count } from "../util/metrics";
 import { orderTable } from "./order.sql";
@@ -91,6 +91,27 @@ async function replay(key: string, hash: string): Promise<ConfirmedOrder | undef
 }
 
 /**
+ * A consistent (non-locking) read: if the product lacks the stock and its restock request is
+ * already open, the answer is a 409 and there is nothing to write. Anything else (no product,
+ * enough stock after all, no open request) goes to the locking path, which decides for sure.
+ */
+async function refusedWithOpenRestock(tx: Transaction, input: PlaceOrderInput) {
+  const [row] = await tx
+    .select({
+      stock: productTable.stock,
+      restockId: restockRequestTable.id,
+      restockStatus: restockRequestTable.status,
+      restockQuantity: restockRequestTable.quantity,
+    })
+    .from(productTable)
+    .innerJoin(restockRequestTable, eq(restockRequestTable.openProductId, productTable.id))
+    .where(eq(productTable.sku, input.sku));
+  if (!row || row.stock >= input.quantity) return undefined;
+  const restock: Restock.OpenRequest = { id: row.restockId, status: row.restockStatus, quantity: row.restockQuantity, opened: false };
+  return { kind: "out-of-stock" as const, available: row.stock, restock };
+}
+
+/**
  * Take `quantity` units of a product, or explain why not.
  *
  * The stock decrement is one conditional UPDATE (`stock >= quantity`), so concurrent orders
@@ -117,6 +138,14 @@ export async function place(input: PlaceOrderInput, idempotencyKey?: string): Pr
           .update(productTable)
           .set({ stock: sql`${productTable.stock} - ${input.quantity}` })
           .where(and(eq(productTable.sku, input.sku), gte(productTable.stock, input.quantity)));
+
+        if (update.affectedRows === 0) {
+          // Refusal fast path, without touching the hot row's lock: a sell-out spike sends
+          // thousands of these while a restock is already on its way, and each would otherwise
+          // queue behind the buyers for a lock only to learn what a plain read tells it.
+          const refused = await refusedWithOpenRestock(tx, input);
+          if (refused) return refused;
+        }
 
         // Either we just changed the row (and hold its lock) or we lock it now to decide why not.
         const [product] = await tx
