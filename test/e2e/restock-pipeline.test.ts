@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
 import { Restock, restockRequestTable } from "@donut-states/core/restock";
+import { logger } from "@donut-states/core/util/log";
 import { readMailbox } from "../../packages/local/src/mail/smtp-sink";
 import { type OfflineStack, startOfflineStack } from "../../packages/local/src/stack";
 import { createTestDatabase, seedProducts, type TestDatabase } from "../../packages/local/src/testing/database";
@@ -107,6 +108,37 @@ describe("restock pipeline", () => {
     const again = await order("E2E-RUSH", 3);
     expect(again.status).toBe(201);
     expect(again.json.stock).toBe(37);
+  });
+
+  it("logs every step of one restock with its restockId, so one filter follows it end to end", async () => {
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    // Read what the handlers print (structured JSON), as an operator's log query would.
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      lines.push(...String(chunk).split("\n"));
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    logger.setLogLevel("INFO");
+    try {
+      await seedProducts(database.db, [{ sku: "E2E-LOGS", stock: 1, restockQuantity: 9 }]);
+      expect((await order("E2E-LOGS")).status).toBe(201);
+      await waitFor("the restock to be fulfilled", async () => (await requestsFor("E2E-LOGS"))[0]?.status === "fulfilled");
+    } finally {
+      logger.setLogLevel("ERROR");
+      process.stdout.write = write;
+    }
+    const [request] = await requestsFor("E2E-LOGS");
+    const trail = lines
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { message: string; restockId?: string; sku?: string })
+      .filter((entry) => entry.restockId === request.id);
+    expect(trail.map((entry) => entry.message)).toEqual([
+      "restock request opened",
+      "event published",
+      "factory accepted restock request",
+      "restock fulfilled",
+    ]);
+    expect(trail.every((entry) => entry.sku === "E2E-LOGS")).toBe(true);
   });
 
   it("opens a new request for the next stock-out once the previous one is fulfilled", async () => {

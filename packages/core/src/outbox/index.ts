@@ -50,6 +50,16 @@ export async function enqueue<Schema extends z.ZodType>(
   return id;
 }
 
+/** restockId / sku of an event's detail, so its log lines join the rest of that restock's. */
+function correlation(detail: string): { restockId?: string; sku?: string } {
+  try {
+    const { restockId, sku } = JSON.parse(detail) as { restockId?: string; sku?: string };
+    return { restockId, sku };
+  } catch {
+    return {};
+  }
+}
+
 export interface PublishReport {
   published: number;
   failed: number;
@@ -115,15 +125,19 @@ export async function publishPending({ ids, limit = 100 }: { ids?: string[]; lim
           .set({ attempts: sql`${outboxTable.attempts} + 1`, lastError: (result.error ?? "unknown").slice(0, 1000) })
           .where(inArray(outboxTable.id, [row.id]));
         report.errors.push(`${row.id}: ${result.error}`);
+        logger.warn("event not published yet; it stays in the outbox", { outboxId: row.id, error: result.error, ...correlation(row.detail) });
       }
-      for (const row of chunk.filter((_, index) => results[index].ok)) milliseconds(MetricName.OutboxLag, now.getTime() - row.createdAt.getTime());
+      for (const row of chunk.filter((_, index) => results[index].ok)) {
+        milliseconds(MetricName.OutboxLag, now.getTime() - row.createdAt.getTime());
+        logger.info("event published", { outboxId: row.id, detailType: row.detailType, ...correlation(row.detail) });
+      }
       count(MetricName.OutboxPublished, publishedIds.length);
       count(MetricName.OutboxPublishFailures, chunk.length - publishedIds.length);
       report.published += publishedIds.length;
       report.failed += chunk.length - publishedIds.length;
     }
   });
-  if (report.published || report.failed) logger.info("outbox publish", { ...report });
+  if (report.failed) logger.info("outbox publish", { ...report });
   return report;
 }
 

@@ -61,6 +61,11 @@ export async function ensureOpen(tx: Transaction, product: ProductForRestock): P
     if (!winner) throw error;
     return { ...winner, opened: false };
   }
+  // Registered before the event's own publish effect, so the log reads in the order things happen.
+  await afterCommit(() => {
+    count(MetricName.RestockOpened);
+    logger.info("restock request opened", { restockId: id, sku: product.sku, quantity: product.restockQuantity, factoryId: product.factoryId });
+  });
   await Outbox.enqueue(tx, Events.OutOfStock, {
     restockId: id,
     sku: product.sku,
@@ -68,7 +73,6 @@ export async function ensureOpen(tx: Transaction, product: ProductForRestock): P
     factoryId: product.factoryId,
     occurredAt: new Date().toISOString(),
   });
-  await afterCommit(() => count(MetricName.RestockOpened));
   return { id, status: "pending", quantity: product.restockQuantity, opened: true };
 }
 
