@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  ChangeMessageVisibilityCommand,
   GetQueueAttributesCommand,
+  ReceiveMessageCommand,
   PurgeQueueCommand,
   SendMessageCommand,
   type Message,
@@ -60,6 +62,22 @@ function envelope(m: Message): { Subject: string; Message: string } {
 }
 
 describe("startDlqAlarm", () => {
+  it("does not flap to OK while someone peeks at the DLQ (Maximum over a few samples)", async () => {
+    const { t, watchUrl } = await setup();
+    await emu.sqs.send(new SendMessageCommand({ QueueUrl: t.dlqUrl, MessageBody: "dead" }));
+    const alarm = start(t);
+    await waitFor("ALARM", () => alarm.state === "ALARM");
+    // A peek: the message is invisible for a moment (longer than one evaluation), then back.
+    const { Messages = [] } = await emu.sqs.send(new ReceiveMessageCommand({ QueueUrl: t.dlqUrl, VisibilityTimeout: 30 }));
+    expect(Messages).toHaveLength(1);
+    await sleep(150);
+    await emu.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: t.dlqUrl, ReceiptHandle: Messages[0].ReceiptHandle!, VisibilityTimeout: 0 }));
+    await sleep(500);
+    expect(alarm.state).toBe("ALARM");
+    const notifications = (await drain(emu.sqs, watchUrl)).map((m) => envelope(m).Subject);
+    expect(notifications).toEqual([`ALARM: "${dlqAlarm.name}" in ${REGION}`]);
+  });
+
   it("goes OK -> ALARM once when the DLQ gets a message, and ALARM -> OK when it is purged", async () => {
     const { t, watchUrl } = await setup();
     const alarm = start(t);

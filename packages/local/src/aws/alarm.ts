@@ -41,6 +41,8 @@ export interface DlqAlarmOptions {
   intervalMs?: number;
   region: string;
   accountId?: string;
+  /** Samples whose maximum makes one datapoint (default 3): the Maximum statistic over a period. */
+  samplesPerDatapoint?: number;
   /** Defaults to a sentence naming the queue. */
   description?: string;
   log?: (line: string) => void;
@@ -88,6 +90,10 @@ export function startDlqAlarm(options: DlqAlarmOptions): DlqAlarm {
 
   let state: AlarmState = "INSUFFICIENT_DATA";
   let datapoints: Datapoint[] = []; // newest first, as CloudWatch lists them
+  // The alarm's statistic is Maximum over a period: one datapoint is the maximum of the last few
+  // samples, so a message hidden for a moment (someone peeking at the DLQ) does not flap the alarm.
+  const samplesPerDatapoint = options.samplesPerDatapoint ?? 3;
+  let samples: number[] = [];
   let queue: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -96,8 +102,10 @@ export function startDlqAlarm(options: DlqAlarmOptions): DlqAlarm {
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [attribute] }),
     );
-    const value = Number(Attributes?.[attribute] ?? NaN);
-    if (!Number.isFinite(value)) throw new Error(`No ${attribute} for ${queueUrl}`);
+    const sample = Number(Attributes?.[attribute] ?? NaN);
+    if (!Number.isFinite(sample)) throw new Error(`No ${attribute} for ${queueUrl}`);
+    samples = [sample, ...samples].slice(0, samplesPerDatapoint);
+    const value = Math.max(...samples);
     datapoints = [{ value, at: new Date() }, ...datapoints].slice(0, alarm.evaluationPeriods);
     const breaching = datapoints.every((d) => breaches(alarm, d.value));
     const next = breaching ? "ALARM" : "OK";
