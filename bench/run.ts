@@ -22,6 +22,7 @@ import { databaseCpu, machineCpu, processCpu } from "./lib/cpu";
 import { checkInvariants, createDatabase, type InvariantReport, type ProductSeed, resetProducts, runSqlWorkers, type SqlDesign, type SqlRun } from "./lib/database";
 import type { LoadJob, LoadResult } from "./lib/load-generator";
 import { fmt, summarize, table, type LatencySummary } from "./lib/stats";
+import { FREE_PORTS } from "../packages/local/src/config";
 
 // Before the handlers load: Powertools reads the level once, at logger construction.
 process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
@@ -202,11 +203,7 @@ async function main() {
   const stack = await startOfflineStack(
     {
       databaseUrl: database.url,
-      PORT: 0,
-      SQS_PORT: 0,
-      EVENTBRIDGE_PORT: 0,
-      DASHBOARD_PORT: 0,
-      SMTP_PORT: 0,
+      ...FREE_PORTS,
       LOCAL_DIR: localDir,
       SEED_DEMO_DATA: "false",
       FACTORY_CALLBACK_SECRET: "bench-callback-secret-0123456789",

@@ -11,6 +11,8 @@ import { logger } from "@donut-states/core/util/log";
 import { readMailbox } from "../../packages/local/src/mail/smtp-sink";
 import { type OfflineStack, startOfflineStack } from "../../packages/local/src/stack";
 import { createTestDatabase, seedProducts, type TestDatabase } from "../../packages/local/src/testing/database";
+import { waitFor as waitUntil } from "../../packages/local/src/aws/test-utils";
+import { FREE_PORTS } from "../../packages/local/src/config";
 
 /**
  * The restock pipeline end to end, through the offline stack: real MariaDB, the EventBridge
@@ -29,11 +31,7 @@ beforeAll(async () => {
   localDir = await mkdtemp(path.join(os.tmpdir(), "donut-e2e-"));
   stack = await startOfflineStack({
     databaseUrl: database.url,
-    PORT: 0,
-    SQS_PORT: 0,
-    EVENTBRIDGE_PORT: 0,
-    DASHBOARD_PORT: 0,
-    SMTP_PORT: 0,
+    ...FREE_PORTS,
     LOCAL_DIR: localDir,
     SEED_DEMO_DATA: "false",
     ALERT_EMAILS,
@@ -53,15 +51,8 @@ afterAll(async () => {
   if (localDir) await rm(localDir, { recursive: true, force: true });
 });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** The pipeline crosses several timers (visibility, cron, factory delay): allow 30 s by default. */
+const waitFor = <T>(what: string, probe: () => Promise<T> | T, timeoutMs = 30_000) => waitUntil(what, probe, timeoutMs);
 
 const order = (sku: string, quantity = 1) =>
   fetch(`${stack.apiUrl}/orders`, {

@@ -67,3 +67,15 @@ export function callbackSecret(config: OfflineConfig): string {
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
 }
+
+/**
+ * Every port of the offline stack on "any free one": for the stacks that tests, the bench and
+ * the chaos run start, so they can run beside `npm start` and beside each other.
+ */
+export const FREE_PORTS = {
+  PORT: 0,
+  SQS_PORT: 0,
+  EVENTBRIDGE_PORT: 0,
+  DASHBOARD_PORT: 0,
+  SMTP_PORT: 0,
+} as const satisfies Partial<OfflineConfig>;

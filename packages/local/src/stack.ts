@@ -24,7 +24,7 @@ import { sqsTarget } from "./eventbridge/sqs-target";
 import { startGateway } from "./gateway/server";
 import { createMailer } from "./mail/mailer";
 import { startSmtpSink } from "./mail/smtp-sink";
-import { ensureMysqlServer, splitDatabaseUrl, withDatabase } from "./mysql/server";
+import { ensureMysqlServer, withDatabase } from "./mysql/server";
 import { functionNameOf, loadHandler } from "./runtime/handlers";
 import { startScheduler } from "./runtime/scheduler";
 import { startSqsPoller } from "./runtime/sqs-poller";
@@ -160,7 +160,6 @@ export async function startOfflineStack(
     }
 
     // 6. The functions' configuration, as the stacks would set it (AWS SDK endpoints included).
-    const apiBaseUrl = `http://${config.HOST}:${config.PORT}`;
     Object.assign(process.env, {
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "local",
@@ -183,7 +182,7 @@ export async function startOfflineStack(
     const gateway = await startGateway({ routes, port: config.PORT, host: config.HOST });
     stoppers.push(() => gateway.close());
     // The real port is known only now (PORT=0 in tests): the factory calls back here.
-    process.env.PUBLIC_API_URL = config.PORT === 0 ? gateway.url : apiBaseUrl;
+    process.env.PUBLIC_API_URL = gateway.url;
 
     const callerHandler = await loadHandler(FUNCTIONS.factoryCaller);
     const startPoller = () =>
@@ -280,4 +279,3 @@ function redact(url: string): string {
   return parsed.toString();
 }
 
-export { splitDatabaseUrl };

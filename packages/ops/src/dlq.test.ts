@@ -2,7 +2,7 @@ import { CreateQueueCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessa
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseRate } from "./dlq";
-import { describeBody, isUnsupportedOperation, peekMessages, queueArn, redriveLoop } from "./queue";
+import { describeBody, isUnsupportedOperation, peekMessages, queueArn, redriveLoop } from "@donut-states/core/queue";
 import { drainBodies, fillQueue, opsFixture, outOfStockEnvelope, visible, type OpsFixture } from "./testing";
 
 let fixture: OpsFixture;

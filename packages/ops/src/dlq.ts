@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { OpsContext } from "./context";
 import type { Kit } from "./kit";
 import { age, emit, EXIT, table, usageError, type Io } from "./output";
-import { isUnsupportedOperation, moveTaskStatus, peekMessages, queueDepth, redriveLoop, startMoveTask, type RedriveResult } from "./queue";
+import { isUnsupportedOperation, moveTaskStatus, peekMessages, queueDepth, redriveLoop, startMoveTask, type RedriveResult } from "@donut-states/core/queue";
 
 export const DEFAULT_REDRIVE_RATE = 10;
 

@@ -7,17 +7,17 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { outOfStockRule } from "@donut-states/core/topology";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/local/testing/database";
 import { startSqsSns, type SqsSnsEmulator } from "../../local/src/aws/emulator";
-import { uniqueName } from "../../local/src/aws/test-utils";
+import { drain, uniqueName } from "../../local/src/aws/test-utils";
 import { provisionTopology, type ProvisionedTopology } from "../../local/src/aws/topology";
 import { startEventBridge, type EventBridgeEmulator } from "../../local/src/eventbridge/emulator";
 import { sqsTarget } from "../../local/src/eventbridge/sqs-target";
 import type { StackFile } from "./context";
 import { runOps } from "./program";
-import { queueDepth } from "./queue";
+import { queueDepth } from "@donut-states/core/queue";
 
 export const REGION = "ap-northeast-2";
 
@@ -168,14 +168,7 @@ export async function fillQueue(sqs: SQSClient, queueUrl: string, count: number,
 
 /** Receive (and leave in flight for 60 s) everything visible: the bodies really in the queue. */
 export async function drainBodies(sqs: SQSClient, queueUrl: string): Promise<string[]> {
-  const bodies: string[] = [];
-  for (;;) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
-    );
-    if (Messages.length === 0) return bodies;
-    bodies.push(...Messages.map((message) => message.Body ?? ""));
-  }
+  return (await drain(sqs, queueUrl)).map((message) => message.Body ?? "");
 }
 
 export const visible = async (sqs: SQSClient, queueUrl: string) => (await queueDepth(sqs, queueUrl)).visible;

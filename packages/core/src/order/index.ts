@@ -123,7 +123,8 @@ async function refusedWithOpenRestock(tx: Transaction, input: PlaceOrderInput) {
  * OutOfStockError (409). Stock reaching the product's reorder point opens it too.
  */
 export async function place(input: PlaceOrderInput, idempotencyKey?: string): Promise<ConfirmedOrder> {
-  const hash = fingerprint(input);
+  // Only a keyed request needs its fingerprint (to tell a retry from a reuse of the key).
+  const hash = idempotencyKey ? fingerprint(input) : "";
   if (idempotencyKey) {
     const previous = await replay(idempotencyKey, hash);
     if (previous) return previous;

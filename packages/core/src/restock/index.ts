@@ -37,6 +37,17 @@ async function findOpen(tx: Transaction, productId: number) {
   return row;
 }
 
+/** The request's OutOfStock event, into the outbox of the current transaction. */
+async function announce(tx: Transaction, request: { id: string; sku: string; quantity: number; factoryId: string }) {
+  await Outbox.enqueue(tx, Events.OutOfStock, {
+    restockId: request.id,
+    sku: request.sku,
+    quantity: request.quantity,
+    factoryId: request.factoryId,
+    occurredAt: new Date().toISOString(),
+  });
+}
+
 /**
  * Return the product's open restock request, opening one (and its OutOfStock event, in the
  * same transaction) if there is none. Callers normally hold the product's row lock, which
@@ -66,13 +77,7 @@ export async function ensureOpen(tx: Transaction, product: ProductForRestock): P
     count(MetricName.RestockOpened);
     logger.info("restock request opened", { restockId: id, sku: product.sku, quantity: product.restockQuantity, factoryId: product.factoryId });
   });
-  await Outbox.enqueue(tx, Events.OutOfStock, {
-    restockId: id,
-    sku: product.sku,
-    quantity: product.restockQuantity,
-    factoryId: product.factoryId,
-    occurredAt: new Date().toISOString(),
-  });
+  await announce(tx, { id, sku: product.sku, quantity: product.restockQuantity, factoryId: product.factoryId });
   return { id, status: "pending", quantity: product.restockQuantity, opened: true };
 }
 
@@ -192,13 +197,7 @@ export async function reRequest(restockId: string): Promise<{ id: string; sku: s
       .update(restockRequestTable)
       .set({ status: "pending", leaseUntil: null, overdueAlertedAt: null, failedAt: null })
       .where(eq(restockRequestTable.id, restockId));
-    await Outbox.enqueue(tx, Events.OutOfStock, {
-      restockId,
-      sku: request.sku,
-      quantity: request.quantity,
-      factoryId: request.factoryId,
-      occurredAt: new Date().toISOString(),
-    });
+    await announce(tx, request);
     logger.info("restock re-requested", { restockId, sku: request.sku, previousStatus: request.status });
     return { id: restockId, sku: request.sku, previousStatus: request.status };
   });

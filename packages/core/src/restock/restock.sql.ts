@@ -55,7 +55,7 @@ export const restockRequestTable = mysqlTable(
      * INSERT for the same product fails however many transactions race. (NULLs never collide.)
      */
     openProductId: bigint("open_product_id", { mode: "number", unsigned: true }).generatedAlwaysAs(
-      sql`(CASE WHEN \`status\` IN ('pending', 'requested', 'failed') THEN \`product_id\` ELSE NULL END)`,
+      sql.raw(`(CASE WHEN \`status\` IN (${OPEN_RESTOCK_STATUSES.map((status) => `'${status}'`).join(", ")}) THEN \`product_id\` ELSE NULL END)`),
       { mode: "stored" },
     ),
     createdAt: createdAt(),

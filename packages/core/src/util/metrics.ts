@@ -3,7 +3,10 @@ import { MetricUnit, Metrics } from "@aws-lambda-powertools/metrics";
 /**
  * Business and pipeline metrics as CloudWatch Embedded Metric Format log lines (no API calls,
  * no extra latency). Namespace DonutStates; the stacks' dashboard and alarms read these names.
- * Each is flushed at once (singleMetric), so nothing depends on a per-invocation flush.
+ * Each call is published at once (add + publish in one synchronous step, so concurrent
+ * invocations in one process never mix), so nothing depends on a per-invocation flush. One
+ * shared instance: `singleMetric()` would build a new Metrics object per call, ~25 µs of CPU
+ * on the order path even when metrics are disabled.
  * POWERTOOLS_METRICS_DISABLED=true silences them (tests, and the offline stack by default).
  */
 export const METRICS_NAMESPACE = "DonutStates";
@@ -27,11 +30,15 @@ export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "donut-states" });
 
+function emit(name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void {
+  metrics.addMetric(name, unit, value);
+  metrics.publishStoredMetrics();
+}
+
 export function count(name: MetricName, value = 1): void {
-  if (value <= 0) return;
-  metrics.singleMetric().addMetric(name, MetricUnit.Count, value);
+  if (value > 0) emit(name, MetricUnit.Count, value);
 }
 
 export function milliseconds(name: MetricName, value: number): void {
-  metrics.singleMetric().addMetric(name, MetricUnit.Milliseconds, value);
+  emit(name, MetricUnit.Milliseconds, value);
 }

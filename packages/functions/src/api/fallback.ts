@@ -1,14 +1,11 @@
 import { routes } from "@donut-states/core/topology";
+import { compileRoute } from "@donut-states/core/util/route";
 import { apiHandler, json } from "./http";
 
 /** Known paths and their methods, from the shared route table. */
 const known = Object.keys(routes)
   .filter((key) => key !== "$default")
-  .map((key) => {
-    const [method, path] = key.split(" ");
-    const pattern = new RegExp(`^${path.replace(/\{[^}]+\}/g, "[^/]+")}$`);
-    return { method, pattern };
-  });
+  .map(compileRoute);
 
 /** $default route: anything no other route matched. */
 export const handler = apiHandler(async (event) => {

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import autocannon from "autocannon";
 import { eq, isNull, sql } from "drizzle-orm";
 import mysql from "mysql2/promise";
@@ -11,10 +10,12 @@ import { factoryTable } from "@donut-states/core/factory";
 import { orderTable } from "@donut-states/core/order";
 import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
-import { restockRequestTable } from "@donut-states/core/restock";
+import { peekMessages } from "@donut-states/core/queue";
+import { OPEN_RESTOCK_STATUSES, restockRequestTable } from "@donut-states/core/restock";
 import { readMailbox } from "../mail/smtp-sink";
 import { startPrivateMariadb, withDatabase } from "../mysql/server";
 import { type OfflineStack, startOfflineStack } from "../stack";
+import { FREE_PORTS } from "../config";
 
 export interface ChaosOptions {
   /** How long orders keep coming. */
@@ -112,11 +113,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     stack = await startOfflineStack(
       {
         databaseUrl,
-        PORT: 0,
-        SQS_PORT: 0,
-        EVENTBRIDGE_PORT: 0,
-        DASHBOARD_PORT: 0,
-        SMTP_PORT: 0,
+        ...FREE_PORTS,
         LOCAL_DIR: workDir,
         SEED_DEMO_DATA: "false",
         ALERT_EMAILS: ["ops@chaos.local"],
@@ -295,7 +292,7 @@ async function checkInvariants({
 
   // 2. At most one open request per product.
   const openPerProduct = new Map<string, number>();
-  for (const r of requests) if (["pending", "requested", "failed"].includes(r.status)) openPerProduct.set(r.sku, (openPerProduct.get(r.sku) ?? 0) + 1);
+  for (const r of requests) if ((OPEN_RESTOCK_STATUSES as readonly string[]).includes(r.status)) openPerProduct.set(r.sku, (openPerProduct.get(r.sku) ?? 0) + 1);
   check("at most one open restock request per product", [...openPerProduct.values()].every((n) => n <= 1), JSON.stringify(Object.fromEntries(openPerProduct)));
 
   // 3. Nothing lost: fulfilled, or failed with its message in the DLQ and an alert e-mail.
@@ -353,31 +350,8 @@ async function checkInvariants({
   };
 }
 
-/** Restock ids of the messages in the DLQ, read without consuming them (all are made visible again). */
+/** Restock ids of the messages in the DLQ, read without consuming them. */
 async function peekDlqRestockIds(stack: OfflineStack): Promise<Set<string>> {
-  const ids = new Set<string>();
-  const held: string[] = [];
-  for (;;) {
-    const { Messages = [] } = await stack.aws.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: stack.topology.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }),
-    );
-    if (Messages.length === 0) break;
-    for (const message of Messages) {
-      held.push(message.ReceiptHandle!);
-      try {
-        ids.add(JSON.parse(message.Body ?? "{}").detail.restockId);
-      } catch {
-        ids.add("unparseable");
-      }
-    }
-  }
-  for (let start = 0; start < held.length; start += 10) {
-    await stack.aws.sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: stack.topology.dlqUrl,
-        Entries: held.slice(start, start + 10).map((handle, index) => ({ Id: String(index), ReceiptHandle: handle, VisibilityTimeout: 0 })),
-      }),
-    );
-  }
-  return ids;
+  const messages = await peekMessages(stack.aws.sqs, stack.topology.dlqUrl, { max: 1000, waitSeconds: 0 });
+  return new Set(messages.map((message) => message.restockId ?? "unparseable"));
 }

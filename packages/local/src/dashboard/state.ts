@@ -6,20 +6,25 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import { count, desc, isNull, min } from "drizzle-orm";
 import { simpleParser, type AddressObject } from "mailparser";
 import type { Database } from "@donut-states/core/drizzle";
 import { outboxTable } from "@donut-states/core/outbox";
 import { Product } from "@donut-states/core/product";
+import { queueDepth } from "@donut-states/core/queue";
 import { RESTOCK_STATUSES, restockRequestTable, type RestockStatus } from "@donut-states/core/restock";
 import { dlqAlarm } from "@donut-states/core/topology";
 
+/** What the page shows of a queue: waiting (the DLQ alarm's metric) and being processed. */
 export interface QueueDepth {
-  /** ApproximateNumberOfMessages: waiting (the DLQ alarm's metric). */
   visible: number;
-  /** ApproximateNumberOfMessagesNotVisible: being processed. */
   inFlight: number;
+}
+
+async function depthOf(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
+  const { visible, inFlight } = await queueDepth(sqs, queueUrl);
+  return { visible, inFlight };
 }
 
 export interface DashboardState {
@@ -82,13 +87,6 @@ async function readDatabase(db: Database, recent: number) {
   };
 }
 
-export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
-  );
-  return { visible: Number(Attributes.ApproximateNumberOfMessages ?? 0), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) };
-}
-
 type Mail = DashboardState["alerts"][number];
 
 function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
@@ -137,8 +135,8 @@ export function createStateReader(sources: StateSources): () => Promise<Dashboar
     const errors: DashboardState["errors"] = {};
     const [database, factory, dlq, alerts] = await Promise.all([
       readDatabase(sources.db, recent).catch((error) => void (errors.database = message(error))),
-      queueDepth(sources.sqs, sources.factoryQueueUrl).catch((error) => void (errors.queues = message(error))),
-      queueDepth(sources.sqs, sources.dlqUrl).catch((error) => void (errors.queues = message(error))),
+      depthOf(sources.sqs, sources.factoryQueueUrl).catch((error) => void (errors.queues = message(error))),
+      depthOf(sources.sqs, sources.dlqUrl).catch((error) => void (errors.queues = message(error))),
       recentMail().catch((error) => void (errors.mail = message(error))),
     ]);
     let alarm: DashboardState["alarm"];

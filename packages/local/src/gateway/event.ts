@@ -5,13 +5,13 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 // API Gateway passes these bodies as text; anything else arrives base64-encoded.
 const TEXT_TYPES = /^(text\/|application\/(json|[\w.+-]+\+json|xml|x-www-form-urlencoded|javascript))/i;
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-function isUtf8(bytes: Buffer): boolean {
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** The body as text if it is valid UTF-8, else undefined. */
+function utf8(bytes: Buffer): string | undefined {
   try {
-    strictUtf8.decode(bytes);
-    return true;
+    return strictUtf8.decode(bytes);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -41,7 +41,7 @@ export function toApiGatewayEvent(
   const contentType = headers["content-type"] ?? "";
   // Text only if it declares a text type AND really is UTF-8; anything else is passed base64,
   // byte for byte, so the handler sees (and measures) exactly what was sent.
-  const isText = body.length === 0 || ((TEXT_TYPES.test(contentType) || contentType === "") && isUtf8(body));
+  const text = TEXT_TYPES.test(contentType) || contentType === "" ? utf8(body) : undefined;
   const now = new Date();
   return {
     version: "2.0",
@@ -70,8 +70,8 @@ export function toApiGatewayEvent(
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
     },
-    body: body.length === 0 ? undefined : isText ? body.toString("utf8") : body.toString("base64"),
-    isBase64Encoded: body.length > 0 && !isText,
+    body: body.length === 0 ? undefined : (text ?? body.toString("base64")),
+    isBase64Encoded: body.length > 0 && text === undefined,
   };
 }
 

@@ -1,4 +1,5 @@
-import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { queueDepth } from "@donut-states/core/queue";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
@@ -17,10 +18,8 @@ afterAll(async () => {
 });
 
 async function depth(queueUrl: string): Promise<number> {
-  const { Attributes } = await emulator.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
-  );
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  const { visible, inFlight } = await queueDepth(emulator.sqs, queueUrl);
+  return visible + inFlight;
 }
 
 async function setup(maxReceiveCount: number) {

@@ -1,5 +1,6 @@
 /**
- * SQS operations behind `ops dlq …`, as plain functions (the tests call them directly).
+ * SQS operations on our queues (depth, peek without consuming, redrive), shared by the ops CLI,
+ * the dashboard and the chaos run.
  *
  * Works against AWS and against fauxqs (the offline stack's emulator), which has no
  * StartMessageMoveTask: `redrive` tries the AWS task first and falls back to moving messages
