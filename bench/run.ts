@@ -11,6 +11,7 @@
  * BENCH_RESTOCK_SAMPLES (default 100), BENCH_OVERSELL (stock,attempts; default "1000,5000"),
  * BENCH_KEEP_DB=1 (keep the bench database for inspection).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { type ChildProcess, execSync, fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -41,7 +42,6 @@ const [OVERSELL_STOCK, OVERSELL_ATTEMPTS] = (process.env.BENCH_OVERSELL ?? "1000
 const KEEP_DB = process.env.BENCH_KEEP_DB === "1";
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Scenario {
   key: string;

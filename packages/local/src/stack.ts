@@ -3,6 +3,7 @@ import path from "node:path";
 import mysql from "mysql2/promise";
 import { closeDatabase, createClient } from "@donut-states/core/drizzle";
 import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
+import { redactUrl } from "@donut-states/core/util/url";
 import { seedDemoData } from "@donut-states/core/drizzle/seed";
 import {
   dlqAlarm,
@@ -238,7 +239,7 @@ export async function startOfflineStack(
       alertsTopicArn: topology.alertsTopicArn,
       mailDir: mailbox,
       smtpUrl,
-      databaseUrl: redact(databaseUrl),
+      databaseUrl: redactUrl(databaseUrl),
       databaseSource,
     };
     mkdirSync(config.LOCAL_DIR, { recursive: true });
@@ -271,11 +272,5 @@ export async function startOfflineStack(
     await stop();
     throw error;
   }
-}
-
-function redact(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = "****";
-  return parsed.toString();
 }
 

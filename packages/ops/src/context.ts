@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { closeDatabase, database, type Database } from "@donut-states/core/drizzle";
 import { OpsError, usageError } from "./output";
+import { redactUrl } from "@donut-states/core/util/url";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const DEFAULT_LOCAL_DATABASE_URL = "mysql://root@127.0.0.1:3306/donut_states";
@@ -73,15 +74,6 @@ export interface OpsContext {
 
 const value = (raw: string | undefined) => (raw === undefined || raw === "" ? undefined : raw);
 
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "****";
-    return parsed.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
-}
 
 export function readStackFile(file: string): StackFile | undefined {
   if (!existsSync(file)) return undefined;

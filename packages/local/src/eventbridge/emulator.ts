@@ -14,6 +14,7 @@
  * retries. Delivery happens after the response, as in AWS where PutEvents
  * only acknowledges ingestion; `idle()` lets tests wait for it.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
@@ -263,6 +264,3 @@ function urlHost(address: string): string {
   return address.includes(":") ? `[${address}]` : address;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
