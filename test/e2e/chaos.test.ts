@@ -4,7 +4,7 @@ import { runChaos } from "../../packages/local/src/chaos/chaos";
 /**
  * A short version of `npm run chaos`: orders keep coming while the factory fails 30 % and hangs
  * 10 % of calls and calls back twice, the SQS poller is killed mid-batch, the event bus is down
- * for 3 s and the database restarts. Every invariant of DESIGN.md §4 must hold afterwards.
+ * for 3 s and the database restarts. Every invariant of docs/design.md §4 must hold afterwards.
  */
 it("keeps every invariant through factory failures, a killed poller, a bus outage and a database restart", async () => {
   const report = await runChaos({ durationMs: 8_000, ordersPerSecond: 80, products: 4, initialStock: 30, restockQuantity: 30, drainTimeoutMs: 90_000 });

@@ -1,6 +1,6 @@
 /**
  * Hostile HTTP requests for the Sales API, and an oracle that says, from the public contract
- * (docs/DESIGN §3) rather than from the implementation, which answers each one may get.
+ * (docs/design.md §3) rather than from the implementation, which answers each one may get.
  *
  * Every generated request is one that must change nothing in the database: invalid input,
  * unknown SKUs, bad tokens, wrong routes, and valid orders only for products that are sold
@@ -462,7 +462,7 @@ function callbackVerdict(world: World, restockId: string, token: string | undefi
   return { expected: new Set([409, ...errors]), code: errors.size ? undefined : "CALLBACK_MISMATCH", mayWrite: false };
 }
 
-/** The public route table (DESIGN §3), for 404 vs 405 on everything else. */
+/** The public route table (docs/design.md §3), for 404 vs 405 on everything else. */
 const ROUTES: Array<{ method: string; pattern: RegExp; tag: RouteTag }> = [
   { method: "GET", pattern: /^\/products$/, tag: "GET /products" },
   { method: "GET", pattern: /^\/products\/[^/]+$/, tag: "GET /products/{sku}" },

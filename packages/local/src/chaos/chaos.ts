@@ -77,7 +77,7 @@ export interface ChaosReport {
  * Sustained orders over several products while everything that can go wrong does: the factory
  * fails 30 % and hangs 10 % of calls and calls back twice; the SQS poller is killed mid-batch;
  * the event bus is down for a few seconds; the database restarts. Then the invariants of
- * DESIGN.md §4 are checked against the database, the queues and the mailbox.
+ * docs/design.md §4 are checked against the database, the queues and the mailbox.
  */
 export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<ChaosReport> {
   const options = { ...DEFAULT_CHAOS, ...partial };
