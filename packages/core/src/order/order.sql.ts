@@ -15,7 +15,10 @@ export const orderTable = mysqlTable(
     unitPrice: int("unit_price", { unsigned: true }).notNull(),
     /** Stock left right after this order; replayed to a client retrying with the same key. */
     stockAfter: int("stock_after", { unsigned: true }).notNull(),
-    /** Client-chosen Idempotency-Key; unique so two racing retries cannot both order. */
+    /**
+     * Client-chosen Idempotency-Key; unique so two racing retries cannot both order. Binary
+     * collation (migration 0001): keys differing only in case are different keys.
+     */
     idempotencyKey: varchar("idempotency_key", { length: 255 }).unique("orders_idempotency_key_unique"),
     /** SHA-256 of the request body, to tell a retry from a different request reusing a key. */
     requestHash: char("request_hash", { length: 64 }),

@@ -168,6 +168,17 @@ describe("POST /orders", () => {
       expect(await stockOf("IDEM-3")).toBe(9);
     });
 
+    it("tells keys apart that differ only in case: two clients, two orders", async () => {
+      await seedProducts(database.db, [{ sku: "IDEM-5", stock: 10 }]);
+      const first = await call("POST", "/orders", { body: { sku: "IDEM-5", quantity: 1 }, headers: { "Idempotency-Key": "tok-aBcD3fGh" } });
+      const second = await call("POST", "/orders", { body: { sku: "IDEM-5", quantity: 1 }, headers: { "Idempotency-Key": "tok-AbCd3FgH" } });
+      expect([first.status, second.status]).toEqual([201, 201]);
+      expect(second.headers.get("idempotent-replayed")).toBeNull();
+      expect(second.json.order.id).not.toBe(first.json.order.id);
+      expect(await stockOf("IDEM-5")).toBe(8);
+      expect(await count(orderTable, eq(orderTable.sku, "IDEM-5"))).toBe(2);
+    });
+
     it("rejects a malformed key with 400", async () => {
       await seedProducts(database.db, [{ sku: "IDEM-4", stock: 10 }]);
       const result = await call("POST", "/orders", { body: { sku: "IDEM-4", quantity: 1 }, headers: { "Idempotency-Key": "x".repeat(300) } });
