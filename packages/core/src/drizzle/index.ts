@@ -5,6 +5,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { intEnv, optionalEnv } from "../util/config";
 import { DependencyUnavailableError } from "../util/error";
 import { secret } from "../util/secret";
+import { parseCredentialUrl } from "../util/url";
 import * as schema from "./schema";
 
 export type Database = MySql2Database<typeof schema>;
@@ -23,6 +24,8 @@ let resolvingUrl: Promise<string> | undefined;
 
 /** Open a pool for a MySQL URL. Exported for tools and tests; functions use `database()`. */
 export function createClient(url: string, poolSize = intEnv("DATABASE_POOL_SIZE", 10, { min: 1, max: 1000 })) {
+  // mysql2 parses the URL itself and would throw Node's TypeError, which carries the password.
+  parseCredentialUrl(url, "DATABASE_URL");
   const tls = optionalEnv("DATABASE_TLS") === "true";
   const pool = mysql.createPool({
     uri: url,
@@ -74,18 +77,19 @@ export async function database(): Promise<Database> {
   const direct = optionalEnv("DATABASE_URL");
   // Tests and the offline stack may point DATABASE_URL elsewhere at run time: follow it.
   if (client && (direct === undefined || client.url === direct)) return client.db;
-  let url: string;
   try {
-    url = direct ?? (await (resolvingUrl ??= resolveDatabaseUrl().finally(() => (resolvingUrl = undefined))));
+    const url = direct ?? (await (resolvingUrl ??= resolveDatabaseUrl().finally(() => (resolvingUrl = undefined))));
+    if (!client || client.url !== url) {
+      // Inside the try: a malformed URL is a misconfigured dependency (503), not a crash (500).
+      const created = createClient(url);
+      const previous = client;
+      client = created;
+      void previous?.pool.end().catch(() => {});
+    }
+    return client.db;
   } catch (error) {
     throw new DependencyUnavailableError("database", error);
   }
-  if (!client || client.url !== url) {
-    const previous = client;
-    client = createClient(url);
-    void previous?.pool.end().catch(() => {});
-  }
-  return client.db;
 }
 
 /** Close the process-wide pool (tests, graceful shutdown of the offline stack). */

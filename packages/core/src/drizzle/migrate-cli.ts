@@ -1,3 +1,4 @@
+import { redactUrl } from "../util/url";
 import { migrateDatabase } from "./migrate";
 
 /** `npm run db:migrate`: apply pending migrations to DATABASE_URL. */
@@ -7,7 +8,7 @@ if (!url) {
   process.exit(2);
 }
 migrateDatabase(url)
-  .then(() => console.log(`Migrations applied to ${new URL(url).host}${new URL(url).pathname}`))
+  .then(() => console.log(`Migrations applied to ${redactUrl(url)}`))
   .catch((error: Error) => {
     console.error(`Migration failed: ${error.message}`);
     process.exit(1);

@@ -7,6 +7,7 @@ import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { routes } from "@donut-states/core/topology";
 import { closeDatabase } from "@donut-states/core/drizzle";
+import { logger } from "@donut-states/core/util/log";
 import { startGateway, type Gateway } from "@donut-states/local/gateway";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/local/testing/database";
 
@@ -283,6 +284,50 @@ describe("when the database is down", () => {
       process.env.DATABASE_URL = realUrl;
       await closeDatabase();
     }
+    expect((await call("GET", "/products")).status).toBe(200);
+  });
+});
+
+describe("when DATABASE_URL is malformed", () => {
+  /** Everything written to stdout and stderr while `fn` runs (the handlers' JSON logs go there). */
+  async function captureOutput(fn: () => Promise<void>): Promise<string> {
+    const written: string[] = [];
+    const originals = { out: process.stdout.write, err: process.stderr.write };
+    const tap = ((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    process.stdout.write = tap;
+    process.stderr.write = tap;
+    logger.setLogLevel("DEBUG");
+    try {
+      await fn();
+    } finally {
+      logger.setLogLevel("ERROR");
+      process.stdout.write = originals.out;
+      process.stderr.write = originals.err;
+    }
+    return written.join("");
+  }
+
+  it.each(["#", "?", "/"])("a '%s' in the password gives a 503 and never prints the password", async (character) => {
+    const realUrl = process.env.DATABASE_URL;
+    const password = `s3cr${character}tPw9`;
+    process.env.DATABASE_URL = `mysql://root:${password}@127.0.0.1:3306/donut_states`;
+    let result!: Awaited<ReturnType<typeof call>>;
+    const output = await captureOutput(async () => {
+      try {
+        result = await call("POST", "/orders", { body: { sku: "CP-502101", quantity: 1 } });
+      } finally {
+        process.env.DATABASE_URL = realUrl;
+        await closeDatabase();
+      }
+    });
+    expect(result.status).toBe(503);
+    expect(result.json.error.code).toBe("SERVICE_UNAVAILABLE");
+    expect(JSON.stringify(result.json)).not.toContain("s3cr");
+    expect(output).toContain("DATABASE_URL is not a valid URL");
+    expect(output).not.toContain("s3cr");
     expect((await call("GET", "/products")).status).toBe(200);
   });
 });

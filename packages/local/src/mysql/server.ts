@@ -5,6 +5,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import mysql from "mysql2/promise";
+import { parseCredentialUrl } from "@donut-states/core/util/url";
 
 export interface MysqlServer {
   /** URL of the server without a database name, e.g. mysql://root@127.0.0.1:3306 */
@@ -29,7 +30,7 @@ export const INSTALL_HINT = [
 
 /** Split a MySQL URL into the server part and its database name. */
 export function splitDatabaseUrl(url: string): { serverUrl: string; database?: string } {
-  const parsed = new URL(url);
+  const parsed = parseCredentialUrl(url, "DATABASE_URL");
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || undefined;
   parsed.pathname = "";
   return { serverUrl: parsed.toString().replace(/\/$/, ""), database };
@@ -37,7 +38,7 @@ export function splitDatabaseUrl(url: string): { serverUrl: string; database?: s
 
 /** Replace the database part of a URL. */
 export function withDatabase(serverUrl: string, database: string): string {
-  const parsed = new URL(serverUrl);
+  const parsed = parseCredentialUrl(serverUrl, "DATABASE_URL");
   parsed.pathname = `/${encodeURIComponent(database)}`;
   return parsed.toString();
 }
