@@ -3,6 +3,7 @@
  * type that carries the exit code. Commands never call console.* or process.exit themselves;
  * they write through an `Io`, so tests can run them in-process and read what they printed.
  */
+import stringWidth from "string-width";
 
 export interface Io {
   out(text: string): void;
@@ -40,33 +41,19 @@ export interface Column<Row> {
 }
 
 /**
- * Display width of a string in a terminal: Hangul and CJK characters take two cells, so the
- * Korean product names line up with their neighbours.
+ * Display width of a string in a terminal (string-width): Hangul and other East Asian wide
+ * characters and emoji take two cells, combining marks and decomposed jamo none, so Korean
+ * product names line up with their neighbours.
  */
-export function displayWidth(text: string): number {
-  let width = 0;
-  for (const char of text) {
-    const code = char.codePointAt(0)!;
-    const wide =
-      (code >= 0x1100 && code <= 0x115f) ||
-      (code >= 0x2e80 && code <= 0xa4cf) ||
-      (code >= 0xac00 && code <= 0xd7a3) ||
-      (code >= 0xf900 && code <= 0xfaff) ||
-      (code >= 0xfe30 && code <= 0xfe4f) ||
-      (code >= 0xff00 && code <= 0xff60) ||
-      (code >= 0xffe0 && code <= 0xffe6) ||
-      (code >= 0x1f300 && code <= 0x1faff);
-    width += wide ? 2 : 1;
-  }
-  return width;
-}
+export const displayWidth = (text: string): number => stringWidth(text);
 
 function truncate(text: string, maxWidth: number): string {
   if (displayWidth(text) <= maxWidth) return text;
   let out = "";
-  for (const char of text) {
-    if (displayWidth(out + char) > maxWidth - 1) break;
-    out += char;
+  // By grapheme, so a decomposed syllable or an emoji sequence is never cut in half.
+  for (const { segment } of new Intl.Segmenter().segment(text)) {
+    if (displayWidth(out + segment) > maxWidth - 1) break;
+    out += segment;
   }
   return `${out}…`;
 }
