@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -5,6 +6,28 @@ import { type BrowserContext, chromium } from "playwright-core";
 
 /** The system's Chromium (Debian: `apt-get install chromium`); playwright never downloads one. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export type BrowserTestPlan = { run: true } | { run: false; notice: string };
+
+/**
+ * Whether the browser tests run here. A workstation without Chromium skips them with a notice
+ * (a newcomer's first `npm test` stays green); under CI=true they always run, so a CI image
+ * that lost its Chromium fails instead of silently testing less.
+ */
+export function browserTestPlan(env: NodeJS.ProcessEnv = process.env): BrowserTestPlan {
+  const executable = env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+  if (env.CI === "true" || existsSync(executable)) return { run: true };
+  const notice = [
+    "",
+    "!".repeat(78),
+    `!! Browser tests SKIPPED: no Chromium at ${executable}.`,
+    "!! Install it (Debian/Ubuntu: sudo apt-get install chromium fonts-noto-cjk) or set CHROMIUM_PATH.",
+    "!! Under CI=true a missing Chromium fails the run instead.",
+    "!".repeat(78),
+    "",
+  ].join("\n");
+  return { run: false, notice };
+}
 
 // Headless on a closed network: without the background-networking flags Chromium keeps
 // dialling Google's services and its connections are refused, many at a time.

@@ -4,7 +4,7 @@ import path from "node:path";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { eq } from "drizzle-orm";
 import type { BrowserContext } from "playwright-core";
-import { launchChromium } from "../browser/chromium";
+import { browserTestPlan, launchChromium } from "../browser/chromium";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { productTable } from "@donut-states/core/product";
@@ -136,7 +136,10 @@ describe("dashboard HTTP", () => {
   });
 });
 
-describe("dashboard in Chromium", () => {
+const browserPlan = browserTestPlan();
+if (!browserPlan.run) console.warn(browserPlan.notice);
+
+describe.runIf(browserPlan.run)("dashboard in Chromium", () => {
   let browser: BrowserContext;
   let close: () => Promise<void>;
   beforeAll(async () => {
