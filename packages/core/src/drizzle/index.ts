@@ -8,7 +8,8 @@ import { secret } from "../util/secret";
 import { parseCredentialUrl } from "../util/url";
 import * as schema from "./schema";
 
-export type Database = MySql2Database<typeof schema>;
+/** `$client` is the mysql2 pool, for the one call that needs the driver itself (Order.place). */
+export type Database = MySql2Database<typeof schema> & { $client: mysql.Pool };
 export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 /** Anything that can run a query: the pool-backed client or an open transaction. */
 export type Executor = Database | Transaction;
@@ -145,6 +146,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return (driver.code !== undefined && UNAVAILABLE_CODES.has(driver.code)) || driver.fatal === true;
 }
 
+/** A deadlock or lock-wait timeout: re-running the whole unit of work is the documented fix. */
+export function isRetryable(error: unknown): boolean {
+  const errno = driverError(error)?.errno;
+  return errno !== undefined && RETRYABLE_ERRNOS.has(errno);
+}
+
 export function isDuplicateKey(error: unknown, indexName?: string): boolean {
   const driver = driverError(error);
   if (driver?.code !== "ER_DUP_ENTRY") return false;
@@ -186,8 +193,7 @@ export async function transaction<T>(
       for (const effect of effects) await effect();
       return result;
     } catch (error) {
-      const errno = driverError(error)?.errno;
-      if (errno !== undefined && RETRYABLE_ERRNOS.has(errno) && attempt < attempts) {
+      if (isRetryable(error) && attempt < attempts) {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
         continue;
       }

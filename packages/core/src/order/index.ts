@@ -1,15 +1,16 @@
 export * as Order from "./index";
 
 import { createHash } from "node:crypto";
-import { and, eq, gte, sql } from "drizzle-orm";
-import { ulid } from "ulid";
+import { eq } from "drizzle-orm";
+import type { PoolConnection, RowDataPacket } from "mysql2/promise";
 import { z } from "zod";
-import { type Transaction, isDuplicateKey, query, transaction } from "../drizzle";
-import { Sku, productTable } from "../product";
-import { Restock, restockRequestTable } from "../restock";
-import { AppError, NotFoundError } from "../util/error";
+import { database, isDatabaseUnavailable, isDuplicateKey, isRetryable, query } from "../drizzle";
+import { Sku } from "../product";
+import { Restock } from "../restock";
+import { AppError, DependencyUnavailableError, NotFoundError } from "../util/error";
+import { newId } from "../util/id";
 import { MetricName, count } from "../util/metrics";
-import { orderTable } from "./order.sql";
+import { PLACE_ORDER_SQL, type PlaceOrderRow, orderTable } from "./order.sql";
 
 export { orderTable };
 
@@ -69,7 +70,7 @@ function fingerprint(input: PlaceOrderInput): string {
 
 type OrderRow = typeof orderTable.$inferSelect;
 
-function confirmed(row: OrderRow, replayed: boolean): ConfirmedOrder {
+function confirmed(row: Pick<OrderRow, "id" | "sku" | "quantity" | "unitPrice" | "stockAfter" | "createdAt">, replayed: boolean): ConfirmedOrder {
   return {
     order: {
       id: row.id,
@@ -83,6 +84,7 @@ function confirmed(row: OrderRow, replayed: boolean): ConfirmedOrder {
   };
 }
 
+/** The stored answer to an earlier request with this key, if any (422 if its body differed). */
 async function replay(key: string, hash: string): Promise<ConfirmedOrder | undefined> {
   const [row] = await query((db) => db.select().from(orderTable).where(eq(orderTable.idempotencyKey, key)));
   if (!row) return undefined;
@@ -91,106 +93,125 @@ async function replay(key: string, hash: string): Promise<ConfirmedOrder | undef
 }
 
 /**
- * A consistent (non-locking) read: if the product lacks the stock and its restock request is
- * already open, the answer is a 409 and there is nothing to write. Anything else (no product,
- * enough stock after all, no open request) goes to the locking path, which decides for sure.
+ * What each product's restock request is made of, as last read from the database, so the
+ * OutOfStock event can be prepared before the call that may open it. A stale entry costs one
+ * retry: the procedure refuses to open a request whose event was built for other facts.
  */
-async function refusedWithOpenRestock(tx: Transaction, input: PlaceOrderInput) {
-  const [row] = await tx
-    .select({
-      stock: productTable.stock,
-      restockId: restockRequestTable.id,
-      restockStatus: restockRequestTable.status,
-      restockQuantity: restockRequestTable.quantity,
-    })
-    .from(productTable)
-    .innerJoin(restockRequestTable, eq(restockRequestTable.openProductId, productTable.id))
-    .where(eq(productTable.sku, input.sku));
-  if (!row || row.stock >= input.quantity) return undefined;
-  const restock: Restock.OpenRequest = { id: row.restockId, status: row.restockStatus, quantity: row.restockQuantity, opened: false };
-  return { kind: "out-of-stock" as const, available: row.stock, restock };
+const restockFacts = new Map<string, Restock.RestockFacts>();
+
+/** At most this many calls: one retry for stale restock facts, a few for deadlocks. */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Run `place_order` on one pooled connection. A failure to get a connection changed nothing;
+ * a connection lost after the CALL was sent may have lost the COMMIT's answer rather than the
+ * COMMIT, so the outcome is unknown (503 that says so; a retry with the key is safe).
+ */
+async function callPlaceOrder(args: unknown[]): Promise<PlaceOrderRow> {
+  const pool = (await database()).$client;
+  let connection: PoolConnection;
+  try {
+    connection = await pool.getConnection();
+  } catch (error) {
+    throw new DependencyUnavailableError("database", error);
+  }
+  try {
+    const [results] = await connection.query<RowDataPacket[][]>(PLACE_ORDER_SQL, args);
+    connection.release();
+    return results[0][0] as PlaceOrderRow;
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) {
+      connection.destroy();
+      throw new DependencyUnavailableError("database", error, 2, true);
+    }
+    connection.release();
+    throw error;
+  }
 }
 
 /**
- * Take `quantity` units of a product, or explain why not.
+ * Take `quantity` units of a product, or explain why not, in ONE database round trip: a CALL of
+ * the `place_order` procedure (packages/core/migrations/0002_place_order.sql), which commits
+ * server-side. This function owns the rule; the procedure carries it out where the row is:
  *
- * The stock decrement is one conditional UPDATE (`stock >= quantity`), so concurrent orders
- * can never oversell: the row lock orders them and the condition is re-checked against the
- * latest committed stock. The order row is inserted in the same transaction.
- *
- * When there is not enough stock, the same transaction opens the product's restock request
- * (if none is open) with its OutOfStock outbox row, commits that, and then throws
- * OutOfStockError (409). Stock reaching the product's reorder point opens it too.
+ * - The stock decrement is one conditional UPDATE (`stock >= quantity`), so concurrent orders
+ *   can never oversell: the row lock orders them and the condition is re-checked against the
+ *   latest committed stock. The order row is inserted in the same transaction, and the row lock
+ *   is held only for the server-side work, never across a network round trip.
+ * - Refusal fast path: when the product lacks the stock and its restock request is already
+ *   open, the answer is a 409 from one plain read, with no transaction and no lock: a sell-out
+ *   spike sends thousands of these while the restock is on its way.
+ * - Not enough stock and no open request, or stock reaching the product's reorder point: the
+ *   same transaction opens the product's restock request with its OutOfStock outbox row (ids and
+ *   event prepared by the Restock and Outbox modules), then 409 or 201. The event is published
+ *   right after the commit.
+ * - Idempotency-Key: a retry gets the stored order back (422 if the body differed); two racing
+ *   retries collide on the key's unique index and the loser answers like the winner.
  */
 export async function place(input: PlaceOrderInput, idempotencyKey?: string): Promise<ConfirmedOrder> {
   // Only a keyed request needs its fingerprint (to tell a retry from a reuse of the key).
-  const hash = idempotencyKey ? fingerprint(input) : "";
-  if (idempotencyKey) {
-    const previous = await replay(idempotencyKey, hash);
-    if (previous) return previous;
-  }
-
-  let outcome: { kind: "confirmed"; row: OrderRow } | { kind: "out-of-stock"; available: number; restock: Restock.OpenRequest };
-  try {
-    outcome = await transaction(async (tx) => {
-      // Loops at most twice: only if stock arrived between the failed UPDATE and the lock.
-      for (;;) {
-        const [update] = await tx
-          .update(productTable)
-          .set({ stock: sql`${productTable.stock} - ${input.quantity}` })
-          .where(and(eq(productTable.sku, input.sku), gte(productTable.stock, input.quantity)));
-
-        if (update.affectedRows === 0) {
-          // Refusal fast path, without touching the hot row's lock: a sell-out spike sends
-          // thousands of these while a restock is already on its way, and each would otherwise
-          // queue behind the buyers for a lock only to learn what a plain read tells it.
-          const refused = await refusedWithOpenRestock(tx, input);
-          if (refused) return refused;
-        }
-
-        // Either we just changed the row (and hold its lock) or we lock it now to decide why not.
-        const [product] = await tx
-          .select()
-          .from(productTable)
-          .where(eq(productTable.sku, input.sku))
-          .for("update");
-        if (!product) throw new NotFoundError("PRODUCT_NOT_FOUND", `No product has SKU ${input.sku}`, { sku: input.sku });
-
-        if (update.affectedRows === 1) {
-          const row: OrderRow = {
-            id: ulid(),
-            productId: product.id,
-            sku: product.sku,
-            quantity: input.quantity,
-            unitPrice: product.price,
-            stockAfter: product.stock,
-            idempotencyKey: idempotencyKey ?? null,
-            requestHash: idempotencyKey ? hash : null,
-            createdAt: new Date(),
-          };
-          await tx.insert(orderTable).values(row);
-          if (product.stock <= product.reorderPoint) await Restock.ensureOpen(tx, product);
-          return { kind: "confirmed" as const, row };
-        }
-        if (product.stock >= input.quantity) continue;
-        const restock = await Restock.ensureOpen(tx, product);
-        return { kind: "out-of-stock" as const, available: product.stock, restock };
+  const hash = idempotencyKey ? fingerprint(input) : null;
+  for (let attempt = 1; ; attempt++) {
+    const now = new Date();
+    const orderId = newId();
+    const facts = restockFacts.get(input.sku);
+    const opening = facts ? Restock.prepareOpening(facts, now) : undefined;
+    let row: PlaceOrderRow;
+    try {
+      row = await callPlaceOrder([
+        input.sku,
+        input.quantity,
+        orderId,
+        idempotencyKey ?? null,
+        hash,
+        now,
+        opening?.id ?? null,
+        opening?.sku ?? null,
+        opening?.factoryId ?? null,
+        opening?.quantity ?? null,
+        opening?.event.id ?? null,
+        opening?.event.source ?? null,
+        opening?.event.detailType ?? null,
+        opening?.event.detail ?? null,
+      ]);
+    } catch (error) {
+      // Two retries with the same key raced; the loser's transaction rolled back. Answer like the winner.
+      if (idempotencyKey && hash && isDuplicateKey(error, "orders_idempotency_key_unique")) {
+        const previous = await replay(idempotencyKey, hash);
+        if (previous) return previous;
       }
-    });
-  } catch (error) {
-    // Two retries with the same key raced; the loser's transaction rolled back. Answer like the winner.
-    if (idempotencyKey && isDuplicateKey(error, "orders_idempotency_key_unique")) {
-      const previous = await replay(idempotencyKey, hash);
-      if (previous) return previous;
+      if (isRetryable(error) && attempt < MAX_ATTEMPTS) continue;
+      if (isDatabaseUnavailable(error) && !(error instanceof DependencyUnavailableError)) throw new DependencyUnavailableError("database", error);
+      throw error;
     }
-    throw error;
-  }
+    if (row.sku !== null && row.factory_id !== null && row.restock_quantity !== null) {
+      restockFacts.set(input.sku, { sku: row.sku, factoryId: row.factory_id, restockQuantity: row.restock_quantity });
+    }
 
-  if (outcome.kind === "out-of-stock") {
-    count(MetricName.OrdersRejectedOutOfStock);
-    throw new OutOfStockError(input.sku, input.quantity, outcome.available, outcome.restock);
+    switch (row.outcome) {
+      case "confirmed":
+        if (row.restock_opened && opening) await Restock.opened(opening);
+        count(MetricName.OrdersConfirmed);
+        count(MetricName.UnitsSold, input.quantity);
+        return confirmed({ id: orderId, sku: row.sku!, quantity: input.quantity, unitPrice: row.unit_price!, stockAfter: row.stock!, createdAt: now }, false);
+      case "replayed":
+        if (row.request_hash !== hash) throw new IdempotencyKeyReusedError(idempotencyKey!);
+        return confirmed(
+          { id: row.order_id!, sku: row.sku!, quantity: row.order_quantity!, unitPrice: row.unit_price!, stockAfter: row.stock!, createdAt: row.order_created_at! },
+          true,
+        );
+      case "out_of_stock": {
+        if (row.restock_opened && opening) await Restock.opened(opening);
+        count(MetricName.OrdersRejectedOutOfStock);
+        const restock: Restock.OpenRequest = { id: row.restock_id!, status: row.restock_status!, quantity: row.restock_request_quantity!, opened: row.restock_opened === 1 };
+        throw new OutOfStockError(input.sku, input.quantity, row.stock!, restock);
+      }
+      case "not_found":
+        throw new NotFoundError("PRODUCT_NOT_FOUND", `No product has SKU ${input.sku}`, { sku: input.sku });
+      case "stale":
+        // The product's restock facts were unknown here or changed; they are now current.
+        if (attempt < MAX_ATTEMPTS) continue;
+        throw new Error(`place_order: restock facts for ${input.sku} kept changing`);
+    }
   }
-  count(MetricName.OrdersConfirmed);
-  count(MetricName.UnitsSold, outcome.row.quantity);
-  return confirmed(outcome.row, false);
 }

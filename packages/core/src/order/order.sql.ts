@@ -26,3 +26,36 @@ export const orderTable = mysqlTable(
   },
   (table) => [index("orders_product_created_idx").on(table.productId, table.createdAt)],
 );
+
+/**
+ * The whole order in one round trip: the `place_order` procedure (migration 0002_place_order).
+ * Arguments, in order: sku, quantity, order id, Idempotency-Key, request hash, now (UTC), then
+ * the restock request it may open (id, sku, factory id, quantity) and that request's outbox row
+ * (id, source, detail type, detail). Sent as text with `?` placeholders filled by the driver:
+ * no server-side prepared statement (those pin an RDS Proxy connection).
+ */
+export const PLACE_ORDER_SQL = "CALL place_order(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/** The one row `place_order` answers with. */
+export interface PlaceOrderRow {
+  outcome: "confirmed" | "replayed" | "out_of_stock" | "not_found" | "stale";
+  /** replayed: the stored order. */
+  order_id: string | null;
+  order_quantity: number | null;
+  order_created_at: Date | null;
+  request_hash: string | null;
+  /** The product's SKU as stored (confirmed, stale) or the stored order's (replayed). */
+  sku: string | null;
+  unit_price: number | null;
+  /** Stock after the order (confirmed, replayed) or what is available (out_of_stock). */
+  stock: number | null;
+  /** The product's restock facts, whenever the product row was read under its lock. */
+  factory_id: string | null;
+  restock_quantity: number | null;
+  /** The product's open restock request (out_of_stock, and confirmed at the reorder point). */
+  restock_id: string | null;
+  restock_status: "pending" | "requested" | "failed" | null;
+  restock_request_quantity: number | null;
+  /** 1 when this call opened that request and wrote its outbox row. */
+  restock_opened: number;
+}

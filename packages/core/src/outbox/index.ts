@@ -2,11 +2,11 @@ export * as Outbox from "./index";
 
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { and, asc, inArray, isNull, sql } from "drizzle-orm";
-import { ulid } from "ulid";
 import type { z } from "zod";
 import type { EventDefinition } from "../event";
 import { type Transaction, afterCommit, transaction } from "../drizzle";
 import { requiredEnv } from "../util/config";
+import { newId } from "../util/id";
 import { logger } from "../util/log";
 import { MetricName, count, milliseconds } from "../util/metrics";
 import { outboxTable } from "./outbox.sql";
@@ -27,27 +27,44 @@ function useEventBridge(): EventBridgeClient {
   return eventBridge;
 }
 
+/** An event as its outbox row: a fresh id, and the detail validated against the event's schema. */
+export interface PreparedEvent {
+  id: string;
+  source: string;
+  detailType: string;
+  detail: string;
+}
+
+/**
+ * Build an event's outbox row without writing it. `enqueue` writes it through drizzle; the order
+ * path passes it to its one-round-trip procedure. Validates the detail against the event's
+ * schema, so a malformed event can never be committed either way.
+ */
+export function prepare<Schema extends z.ZodType>(event: EventDefinition<string, Schema>, detail: z.input<Schema>): PreparedEvent {
+  return { id: newId(), source: event.source, detailType: event.type, detail: JSON.stringify(event.schema.parse(detail)) };
+}
+
 /**
  * Record an event in the same transaction as the change that caused it, and publish it right
- * after that transaction commits. Validates the detail against the event's schema so a
- * malformed event can never be committed. Returns the outbox row id.
+ * after that transaction commits. Returns the outbox row id.
  */
 export async function enqueue<Schema extends z.ZodType>(
   tx: Transaction,
   event: EventDefinition<string, Schema>,
   detail: z.input<Schema>,
 ): Promise<string> {
-  const id = ulid();
-  const parsed = event.schema.parse(detail);
-  await tx.insert(outboxTable).values({
-    id,
-    source: event.source,
-    detailType: event.type,
-    detail: JSON.stringify(parsed),
-  });
-  // Best effort: if this fails (bus down, crash) the row stays unpublished and the relay sends it.
-  await afterCommit(() => publishPending({ ids: [id] }).catch((error) => logger.warn("outbox publish failed; the relay will retry", { outboxId: id, error })));
-  return id;
+  const row = prepare(event, detail);
+  await tx.insert(outboxTable).values(row);
+  await afterCommit(() => publishSoon(row.id));
+  return row.id;
+}
+
+/**
+ * Publish one committed row now. Best effort: if this fails (bus down, crash) the row stays
+ * unpublished and the relay sends it.
+ */
+export async function publishSoon(id: string): Promise<void> {
+  await publishPending({ ids: [id] }).catch((error) => logger.warn("outbox publish failed; the relay will retry", { outboxId: id, error }));
 }
 
 /** restockId / sku of an event's detail, so its log lines join the rest of that restock's. */

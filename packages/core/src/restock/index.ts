@@ -1,13 +1,13 @@
 export * as Restock from "./index";
 
 import { eq, sql } from "drizzle-orm";
-import { ulid } from "ulid";
 import { z } from "zod";
-import { type Transaction, afterCommit, isDuplicateKey, transaction } from "../drizzle";
+import { type Transaction, afterCommit, transaction } from "../drizzle";
 import { Events } from "../event";
 import { Outbox } from "../outbox";
 import { productTable } from "../product/product.sql";
 import { AppError, NotFoundError } from "../util/error";
+import { newId } from "../util/id";
 import { logger } from "../util/log";
 import { MetricName, count } from "../util/metrics";
 import { restockRequestTable, type RestockStatus } from "./restock.sql";
@@ -22,63 +22,48 @@ export interface OpenRequest {
   opened: boolean;
 }
 
-interface ProductForRestock {
-  id: number;
+/** What a product's restock request is made of: the SKU, its factory and how many units to ask for. */
+export interface RestockFacts {
   sku: string;
   factoryId: string;
   restockQuantity: number;
 }
 
-async function findOpen(tx: Transaction, productId: number) {
-  const [row] = await tx
-    .select({ id: restockRequestTable.id, status: restockRequestTable.status, quantity: restockRequestTable.quantity })
-    .from(restockRequestTable)
-    .where(eq(restockRequestTable.openProductId, productId));
-  return row;
+/** The OutOfStock event of a request: built here only, whoever writes it. */
+function outOfStockDetail(request: { id: string; sku: string; quantity: number; factoryId: string }, occurredAt: Date) {
+  return { restockId: request.id, sku: request.sku, quantity: request.quantity, factoryId: request.factoryId, occurredAt: occurredAt.toISOString() };
 }
 
 /** The request's OutOfStock event, into the outbox of the current transaction. */
 async function announce(tx: Transaction, request: { id: string; sku: string; quantity: number; factoryId: string }) {
-  await Outbox.enqueue(tx, Events.OutOfStock, {
-    restockId: request.id,
-    sku: request.sku,
-    quantity: request.quantity,
-    factoryId: request.factoryId,
-    occurredAt: new Date().toISOString(),
-  });
+  await Outbox.enqueue(tx, Events.OutOfStock, outOfStockDetail(request, new Date()));
+}
+
+/** A restock request ready to be opened inside another statement, with its outbox row. */
+export interface PreparedOpening {
+  id: string;
+  sku: string;
+  factoryId: string;
+  quantity: number;
+  event: Outbox.PreparedEvent;
 }
 
 /**
- * Return the product's open restock request, opening one (and its OutOfStock event, in the
- * same transaction) if there is none. Callers normally hold the product's row lock, which
- * serialises them; the unique index on open_product_id is the backstop for anyone who does not.
+ * Ids and OutOfStock event for a request that the order path's single round trip opens if the
+ * product falls to its reorder point (the `place_order` procedure writes them only then, and
+ * only if `product` still matches what the database holds).
  */
-export async function ensureOpen(tx: Transaction, product: ProductForRestock): Promise<OpenRequest> {
-  const existing = await findOpen(tx, product.id);
-  if (existing) return { ...existing, opened: false };
+export function prepareOpening(product: RestockFacts, now: Date): PreparedOpening {
+  const id = newId();
+  const request = { id, sku: product.sku, quantity: product.restockQuantity, factoryId: product.factoryId };
+  return { ...request, event: Outbox.prepare(Events.OutOfStock, outOfStockDetail(request, now)) };
+}
 
-  const id = ulid();
-  try {
-    await tx.insert(restockRequestTable).values({
-      id,
-      productId: product.id,
-      sku: product.sku,
-      factoryId: product.factoryId,
-      quantity: product.restockQuantity,
-    });
-  } catch (error) {
-    if (!isDuplicateKey(error, "restock_request_one_open_per_product")) throw error;
-    const winner = await findOpen(tx, product.id);
-    if (!winner) throw error;
-    return { ...winner, opened: false };
-  }
-  // Registered before the event's own publish effect, so the log reads in the order things happen.
-  await afterCommit(() => {
-    count(MetricName.RestockOpened);
-    logger.info("restock request opened", { restockId: id, sku: product.sku, quantity: product.restockQuantity, factoryId: product.factoryId });
-  });
-  await announce(tx, { id, sku: product.sku, quantity: product.restockQuantity, factoryId: product.factoryId });
-  return { id, status: "pending", quantity: product.restockQuantity, opened: true };
+/** After the commit that opened a request: its metric and log line, then its event to the bus. */
+export async function opened(opening: PreparedOpening): Promise<void> {
+  count(MetricName.RestockOpened);
+  logger.info("restock request opened", { restockId: opening.id, sku: opening.sku, quantity: opening.quantity, factoryId: opening.factoryId });
+  await Outbox.publishSoon(opening.event.id);
 }
 
 export { callbackToken, callbackUrl, verifyCallbackToken } from "./token";
