@@ -32,6 +32,11 @@ export const factoryCaller = {
   batchSize: 10,
   /** Lambda waits up to this long to fill a batch. */
   maxBatchingWindowSeconds: 1,
+  /**
+   * The SQS event source's maximum concurrency: at most this many batches in flight, so a
+   * backlog never floods the slow legacy factory. The offline poller runs the same number.
+   */
+  maxConcurrency: 2,
 } as const;
 
 export const factoryQueue = {

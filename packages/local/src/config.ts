@@ -40,7 +40,6 @@ export const OfflineConfigSchema = z.object({
   OUTBOX_RELAY_INTERVAL_MS: positiveInt(schedules.outboxRelay.localIntervalMs),
   WATCHDOG_INTERVAL_MS: positiveInt(schedules.restockWatchdog.localIntervalMs),
   ALARM_INTERVAL_MS: positiveInt(1000),
-  POLLER_CONCURRENCY: positiveInt(2),
 });
 export type OfflineConfig = z.infer<typeof OfflineConfigSchema>;
 

@@ -26,7 +26,7 @@ import { startGateway } from "./gateway/server";
 import { createMailer } from "./mail/mailer";
 import { startSmtpSink } from "./mail/smtp-sink";
 import { ensureMysqlServer, withDatabase } from "./mysql/server";
-import { functionNameOf, loadHandler } from "./runtime/handlers";
+import { handlerPool } from "./runtime/handlers";
 import { startScheduler } from "./runtime/scheduler";
 import { startSqsPoller } from "./runtime/sqs-poller";
 
@@ -185,28 +185,31 @@ export async function startOfflineStack(
     // The real port is known only now (PORT=0 in tests): the factory calls back here.
     process.env.PUBLIC_API_URL = gateway.url;
 
-    const callerHandler = await loadHandler(FUNCTIONS.factoryCaller);
+    const caller = handlerPool(FUNCTIONS.factoryCaller);
+    await caller.prewarm();
     const startPoller = () =>
       startSqsPoller({
         sqs: aws.sqs,
         queueUrl: topology.factoryQueueUrl,
         queueArn: topology.factoryQueueArn,
         region,
-        handler: callerHandler,
-        functionName: functionNameOf(FUNCTIONS.factoryCaller),
+        handler: caller,
         batchSize: factoryCaller.batchSize,
         timeoutMs: Math.min(factoryCaller.timeoutSeconds * 1000, config.QUEUE_VISIBILITY_TIMEOUT_SECONDS * 1000),
-        concurrency: config.POLLER_CONCURRENCY,
+        concurrency: factoryCaller.maxConcurrency,
         waitTimeSeconds: 1,
         log: (line) => log(`[poller] ${line}`),
       });
     let poller = startPoller();
     stoppers.push(() => poller.stop());
 
+    const relay = handlerPool(FUNCTIONS.outboxRelay);
+    const watchdog = handlerPool(FUNCTIONS.restockWatchdog);
+    await Promise.all([relay.prewarm(), watchdog.prewarm()]);
     const scheduler = startScheduler(
       [
-        { name: "outbox-relay", intervalMs: config.OUTBOX_RELAY_INTERVAL_MS, handler: await loadHandler(FUNCTIONS.outboxRelay) },
-        { name: "restock-watchdog", intervalMs: config.WATCHDOG_INTERVAL_MS, handler: await loadHandler(FUNCTIONS.restockWatchdog) },
+        { name: "outbox-relay", intervalMs: config.OUTBOX_RELAY_INTERVAL_MS, handler: relay },
+        { name: "restock-watchdog", intervalMs: config.WATCHDOG_INTERVAL_MS, handler: watchdog },
       ],
       (line) => log(`[cron] ${line}`),
     );

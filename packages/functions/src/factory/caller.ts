@@ -5,8 +5,6 @@ import { Restock } from "@donut-states/core/restock";
 import { factoryQueue } from "@donut-states/core/topology";
 import { logger } from "@donut-states/core/util/log";
 
-const processor = new BatchProcessor(EventType.SQS);
-
 /**
  * One SQS record = one OutOfStock event (in its EventBridge envelope) = one factory call.
  * Throwing marks just this record failed; the rest of the batch is deleted.
@@ -21,6 +19,11 @@ async function callFactory(record: SQSRecord): Promise<void> {
   });
 }
 
-/** SQS consumer of the factory queue, with ReportBatchItemFailures. */
+/**
+ * SQS consumer of the factory queue, with ReportBatchItemFailures. A processor per invocation:
+ * a processor keeps the batch's failures in its own state, so one shared by overlapping
+ * invocations (an environment serving several at once) would let a second batch wipe the
+ * first one's failures, and their messages would be deleted instead of retried.
+ */
 export const handler: SQSHandler = async (event, context) =>
-  processPartialResponse(event, callFactory, processor, { context, throwOnFullBatchFailure: false });
+  processPartialResponse(event, callFactory, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { toApiGatewayEvent, tryParseRequestTarget } from "./event";
 import { createRouter } from "./router";
-import { type AnyHandler, functionNameOf, lambdaContext, loadHandler } from "../runtime/handlers";
+import { type HandlerPool, handlerPool } from "../runtime/handlers";
 
 /** API Gateway's own payload limit; the handlers enforce their much smaller ones. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -34,8 +34,9 @@ export async function startGateway({
   host?: string;
   log?: (line: string) => void;
 }): Promise<Gateway> {
-  const handlers = new Map<string, AnyHandler>();
-  for (const [routeKey, reference] of Object.entries(routes)) handlers.set(routeKey, await loadHandler(reference));
+  // One pool of execution environments per route's function: concurrent requests each get an instance.
+  const handlers = new Map<string, HandlerPool>(Object.entries(routes).map(([routeKey, reference]) => [routeKey, handlerPool(reference)]));
+  await Promise.all([...handlers.values()].map((pool) => pool.prewarm()));
   const match = createRouter(Object.keys(routes));
 
   let active = 0;
@@ -76,13 +77,11 @@ export async function startGateway({
     const route = match(request.method ?? "GET", url.pathname);
     if (!route) return send(404, { "content-type": "application/json" }, JSON.stringify({ message: "Not Found" }));
 
-    const reference = routes[route.routeKey];
     const event = toApiGatewayEvent(request, Buffer.concat(chunks), route);
     try {
-      const result = (await handlers.get(route.routeKey)!(
-        event,
-        lambdaContext(functionNameOf(reference), HANDLER_TIMEOUT_MS),
-      )) as APIGatewayProxyStructuredResultV2 | string | undefined;
+      const result = await handlers.get(route.routeKey)!.invoke<APIGatewayProxyStructuredResultV2 | string | undefined>(event, {
+        timeoutMs: HANDLER_TIMEOUT_MS,
+      });
       const structured: APIGatewayProxyStructuredResultV2 =
         typeof result === "object" && result !== null && "statusCode" in result
           ? result

@@ -9,15 +9,22 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyHandler = (event: any, context: Context) => Promise<any>;
 
+let instancesLoaded = 0;
+
 /**
  * Load a handler the way SST names it: "packages/functions/src/api/orders.create" is the
  * export `create` of packages/functions/src/api/orders.ts.
+ *
+ * Each call evaluates the handler's module afresh (a unique query string makes it a new module
+ * instance), as a new Lambda execution environment would: module-level state, such as a batch
+ * processor, is never shared between instances. The libraries it imports are loaded once.
  */
 export async function loadHandler(reference: string): Promise<AnyHandler> {
   const dot = reference.lastIndexOf(".");
   const file = path.resolve(REPO_ROOT, `${reference.slice(0, dot)}.ts`);
   const exportName = reference.slice(dot + 1);
-  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const url = `${pathToFileURL(file).href}?instance=${++instancesLoaded}`;
+  const module = (await import(/* @vite-ignore */ url)) as Record<string, unknown>;
   const handler = module[exportName];
   if (typeof handler !== "function") throw new Error(`${file} has no exported function "${exportName}" (from "${reference}")`);
   return handler as AnyHandler;
@@ -45,4 +52,95 @@ export function lambdaContext(functionName: string, timeoutMs: number): Context 
 /** "packages/functions/src/api/orders.create" -> "api-orders-create" */
 export function functionNameOf(reference: string): string {
   return reference.replace(/^packages\/functions\/src\//, "").replace(/[/.]/g, "-");
+}
+
+/** The invocation ran past its function timeout; Lambda stops it and reports an error. */
+export class InvocationTimeoutError extends Error {
+  constructor(functionName: string, timeoutMs: number) {
+    super(`${functionName} timed out after ${timeoutMs} ms`);
+    this.name = "InvocationTimeoutError";
+  }
+}
+
+/** The invocation was abandoned (its runtime was killed); whatever it answers later is ignored. */
+export class InvocationKilledError extends Error {
+  constructor(functionName: string) {
+    super(`${functionName} was killed mid-invocation`);
+    this.name = "InvocationKilledError";
+  }
+}
+
+/**
+ * One function's execution environments, locally. Lambda runs one invocation at a time in an
+ * environment and scales by adding environments; so does this: an invocation takes an idle
+ * instance or loads a new one, and gives it back when it answers. An instance whose invocation
+ * timed out or was killed is discarded (Lambda tears that environment down), and its late
+ * answer goes nowhere. A thrown error leaves the instance in service, as in Lambda.
+ */
+export interface HandlerPool {
+  readonly functionName: string;
+  /** Instances loaded so far, and how many of them are idle now. */
+  readonly instances: { loaded: number; idle: number; busy: number; discarded: number };
+  invoke<Result = unknown>(event: unknown, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Result>;
+  /** Load one idle instance now: a broken reference fails at start, not on the first event. */
+  prewarm(): Promise<void>;
+}
+
+interface Instance {
+  handler: AnyHandler;
+}
+
+export function createHandlerPool({ functionName, load }: { functionName: string; load: () => Promise<AnyHandler> }): HandlerPool {
+  const idle: Instance[] = [];
+  const counts = { loaded: 0, busy: 0, discarded: 0 };
+
+  async function take(): Promise<Instance> {
+    const instance = idle.pop();
+    if (instance) return instance;
+    const handler = await load();
+    counts.loaded++;
+    return { handler };
+  }
+
+  return {
+    functionName,
+    get instances() {
+      return { ...counts, idle: idle.length };
+    },
+    async prewarm() {
+      if (idle.length === 0) idle.push(await take());
+    },
+    async invoke<Result>(event: unknown, { timeoutMs, signal }: { timeoutMs: number; signal?: AbortSignal }) {
+      if (signal?.aborted) throw new InvocationKilledError(functionName);
+      const instance = await take();
+      counts.busy++;
+      let timer: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
+      // Settles with the answer, the timeout or the kill, whichever comes first.
+      const ended = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new InvocationTimeoutError(functionName, timeoutMs)), timeoutMs);
+        onAbort = () => reject(new InvocationKilledError(functionName));
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener("abort", onAbort, { once: true });
+      });
+      let keep = true;
+      try {
+        return (await Promise.race([instance.handler(event, lambdaContext(functionName, timeoutMs)), ended])) as Result;
+      } catch (error) {
+        keep = !(error instanceof InvocationTimeoutError || error instanceof InvocationKilledError);
+        throw error;
+      } finally {
+        clearTimeout(timer);
+        if (onAbort) signal?.removeEventListener("abort", onAbort);
+        counts.busy--;
+        if (keep) idle.push(instance);
+        else counts.discarded++;
+      }
+    },
+  };
+}
+
+/** The pool of execution environments for a handler reference (see loadHandler). */
+export function handlerPool(reference: string): HandlerPool {
+  return createHandlerPool({ functionName: functionNameOf(reference), load: () => loadHandler(reference) });
 }

@@ -1,10 +1,12 @@
-import type { AnyHandler } from "./handlers";
-import { lambdaContext } from "./handlers";
+import type { HandlerPool } from "./handlers";
 
 export interface ScheduledJob {
   name: string;
   intervalMs: number;
-  handler: AnyHandler;
+  /** The function's execution environments (one run at a time here, so one instance). */
+  handler: HandlerPool;
+  /** Its function timeout; defaults to ten intervals. */
+  timeoutMs?: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export function startScheduler(jobs: ScheduledJob[], log: (line: string) => void
     };
     const invocation = (async () => {
       try {
-        await job.handler(event, lambdaContext(job.name, job.intervalMs * 10));
+        await job.handler.invoke(event, { timeoutMs: job.timeoutMs ?? job.intervalMs * 10 });
       } catch (error) {
         log(`${job.name} failed: ${(error as Error).message}`);
       }

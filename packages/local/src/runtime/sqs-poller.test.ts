@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
 import { waitFor, uniqueName } from "../aws/test-utils";
 import { provisionTopology } from "../aws/topology";
+import { type AnyHandler, createHandlerPool } from "./handlers";
 import { startSqsPoller } from "./sqs-poller";
 
 const REGION = "ap-northeast-2";
@@ -44,18 +45,19 @@ async function setup(maxReceiveCount: number) {
 }
 
 type Topology = Awaited<ReturnType<typeof setup>>;
+/** Execution environments that all run the given function. */
+const pool = (functionName: string, handler: AnyHandler) => createHandlerPool({ functionName, load: async () => handler });
 const pollerFor = (topology: Topology, handler: (event: SQSEvent) => Promise<SQSBatchResponse | void>) =>
   startSqsPoller({
     sqs: emulator.sqs,
     queueUrl: topology.factoryQueueUrl,
     queueArn: topology.factoryQueueArn,
     region: REGION,
-    functionName: "test-consumer",
     batchSize: 10,
     timeoutMs: 5000,
     concurrency: 1,
     waitTimeSeconds: 1,
-    handler,
+    handler: pool("test-consumer", handler),
   });
 
 describe("SQS event source poller", () => {
@@ -103,11 +105,11 @@ describe("SQS event source poller", () => {
       queueUrl: topology.dlqUrl,
       queueArn: topology.dlqArn,
       region: REGION,
-      functionName: "idle",
       batchSize: 10,
       timeoutMs: 1000,
+      concurrency: 2,
       waitTimeSeconds: 20,
-      handler: async () => ({ batchItemFailures: [] }),
+      handler: pool("idle", async () => ({ batchItemFailures: [] })),
     });
     await new Promise((resolve) => setTimeout(resolve, 200));
     const started = Date.now();

@@ -6,20 +6,20 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { type AnyHandler, lambdaContext } from "./handlers";
+import type { HandlerPool } from "./handlers";
 
 export interface SqsPollerOptions {
   sqs: SQSClient;
   queueUrl: string;
   queueArn: string;
   region: string;
-  handler: AnyHandler;
-  functionName: string;
+  /** The consumer's execution environments: each batch in flight has an instance of its own. */
+  handler: HandlerPool;
   batchSize: number;
   /** Lambda's function timeout: a handler still running after this is treated as failed. */
   timeoutMs: number;
-  /** Concurrent batches (Lambda scales pollers; locally a couple is plenty). */
-  concurrency?: number;
+  /** Batches in flight at once (the event source mapping's maximum concurrency). */
+  concurrency: number;
   waitTimeSeconds?: number;
   log?: (line: string) => void;
 }
@@ -71,6 +71,8 @@ export function toSqsRecord(message: Message, queueArn: string, region: string):
 export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   const { sqs, queueUrl, handler, batchSize, log = () => {} } = options;
   const abort = new AbortController();
+  // Aborted by kill(): the invocations in flight are abandoned and their instances discarded.
+  const killSwitch = new AbortController();
   let killed = false;
   const stats = { batches: 0, succeeded: 0, failed: 0 };
 
@@ -78,13 +80,10 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     const event: SQSEvent = { Records: messages.map((message) => toSqsRecord(message, options.queueArn, options.region)) };
     let failedIds: Set<string>;
     try {
-      const result = (await Promise.race([
-        handler(event, lambdaContext(options.functionName, options.timeoutMs)),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${options.timeoutMs} ms`)), options.timeoutMs).unref()),
-      ])) as SQSBatchResponse | undefined;
+      const result = await handler.invoke<SQSBatchResponse | undefined>(event, { timeoutMs: options.timeoutMs, signal: killSwitch.signal });
       failedIds = new Set((result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     } catch (error) {
-      log(`${options.functionName} failed the whole batch of ${messages.length}: ${(error as Error).message}`);
+      log(`${handler.functionName} failed the whole batch of ${messages.length}: ${(error as Error).message}`);
       failedIds = new Set(messages.map((message) => message.MessageId!));
     }
     if (killed) return;
@@ -137,7 +136,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     }
   }
 
-  const loops = Array.from({ length: options.concurrency ?? 2 }, () => loop());
+  const loops = Array.from({ length: options.concurrency }, () => loop());
   return {
     stats,
     async stop() {
@@ -146,6 +145,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     },
     kill() {
       killed = true;
+      killSwitch.abort();
       abort.abort();
     },
   };
