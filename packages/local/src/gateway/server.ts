@@ -8,6 +8,11 @@ import { type HandlerPool, handlerPool } from "../runtime/handlers";
 /** API Gateway's own payload limit; the handlers enforce their much smaller ones. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 const HANDLER_TIMEOUT_MS = 30_000;
+/**
+ * Execution environments per route at most; more concurrent requests wait for one. Each is a
+ * module evaluation here, and the database pool (not this) is what bounds throughput.
+ */
+const MAX_INSTANCES_PER_ROUTE = 64;
 
 export interface Gateway {
   url: string;
@@ -35,7 +40,7 @@ export async function startGateway({
   log?: (line: string) => void;
 }): Promise<Gateway> {
   // One pool of execution environments per route's function: concurrent requests each get an instance.
-  const handlers = new Map<string, HandlerPool>(Object.entries(routes).map(([routeKey, reference]) => [routeKey, handlerPool(reference)]));
+  const handlers = new Map<string, HandlerPool>(Object.entries(routes).map(([routeKey, reference]) => [routeKey, handlerPool(reference, { maxInstances: MAX_INSTANCES_PER_ROUTE })]));
   await Promise.all([...handlers.values()].map((pool) => pool.prewarm()));
   const match = createRouter(Object.keys(routes));
 

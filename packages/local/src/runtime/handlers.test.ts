@@ -23,6 +23,13 @@ describe("local Lambda runtime", () => {
     expect(pool.instances.loaded).toBe(2);
   });
 
+  it("at its instance limit, queues an invocation for the next idle instance instead of loading another", async () => {
+    const pool = handlerPool(COUNTER, { maxInstances: 1 });
+    const results = await Promise.all([1, 2, 3].map(() => pool.invoke({ holdMs: 50 }, { timeoutMs: 10_000 })));
+    expect(results).toEqual([{ calls: 1 }, { calls: 2 }, { calls: 3 }]);
+    expect(pool.instances).toMatchObject({ loaded: 1, idle: 1 });
+  });
+
   it("discards an instance whose invocation timed out, and ignores its late answer", async () => {
     let answered = 0;
     const slow: AnyHandler = async (event: { holdMs: number }) => {

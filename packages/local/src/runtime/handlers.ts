@@ -90,16 +90,52 @@ interface Instance {
   handler: AnyHandler;
 }
 
-export function createHandlerPool({ functionName, load }: { functionName: string; load: () => Promise<AnyHandler> }): HandlerPool {
+export function createHandlerPool({
+  functionName,
+  load,
+  maxInstances = Number.POSITIVE_INFINITY,
+}: {
+  functionName: string;
+  load: () => Promise<AnyHandler>;
+  /**
+   * Instances alive at most (Lambda's reserved concurrency). Beyond it an invocation waits for
+   * an idle instance instead of being throttled: locally every instance is a module evaluation,
+   * and a burst of hundreds of requests must not mean hundreds of them.
+   */
+  maxInstances?: number;
+}): HandlerPool {
   const idle: Instance[] = [];
+  const waiting: Array<(instance: Instance | undefined) => void> = [];
   const counts = { loaded: 0, busy: 0, discarded: 0 };
+  let alive = 0;
 
   async function take(): Promise<Instance> {
     const instance = idle.pop();
     if (instance) return instance;
-    const handler = await load();
-    counts.loaded++;
-    return { handler };
+    if (alive >= maxInstances) {
+      // Handed an instance by release(), or undefined when one was discarded (a slot is free).
+      const handedOver = await new Promise<Instance | undefined>((resolve) => waiting.push(resolve));
+      if (handedOver) return handedOver;
+    }
+    alive++;
+    try {
+      const handler = await load();
+      counts.loaded++;
+      return { handler };
+    } catch (error) {
+      alive--;
+      throw error;
+    }
+  }
+
+  function release(instance: Instance, keep: boolean) {
+    if (!keep) {
+      alive--;
+      counts.discarded++;
+    }
+    const next = waiting.shift();
+    if (next) next(keep ? instance : undefined);
+    else if (keep) idle.push(instance);
   }
 
   return {
@@ -108,7 +144,7 @@ export function createHandlerPool({ functionName, load }: { functionName: string
       return { ...counts, idle: idle.length };
     },
     async prewarm() {
-      if (idle.length === 0) idle.push(await take());
+      if (idle.length === 0 && alive < maxInstances) release(await take(), true);
     },
     async invoke<Result>(event: unknown, { timeoutMs, signal }: { timeoutMs: number; signal?: AbortSignal }) {
       if (signal?.aborted) throw new InvocationKilledError(functionName);
@@ -133,14 +169,13 @@ export function createHandlerPool({ functionName, load }: { functionName: string
         clearTimeout(timer);
         if (onAbort) signal?.removeEventListener("abort", onAbort);
         counts.busy--;
-        if (keep) idle.push(instance);
-        else counts.discarded++;
+        release(instance, keep);
       }
     },
   };
 }
 
 /** The pool of execution environments for a handler reference (see loadHandler). */
-export function handlerPool(reference: string): HandlerPool {
-  return createHandlerPool({ functionName: functionNameOf(reference), load: () => loadHandler(reference) });
+export function handlerPool(reference: string, options: { maxInstances?: number } = {}): HandlerPool {
+  return createHandlerPool({ functionName: functionNameOf(reference), load: () => loadHandler(reference), ...options });
 }
