@@ -116,6 +116,16 @@ export function Monitoring({ stack, app }: StackContext) {
       statistic,
       period: Duration.minutes(1),
     });
+  // The watchdog's reading of the database (failed, overdue and stuck requests, products sold
+  // out without one): catches a restock lost on any path, even one that never reached the DLQ.
+  const restockAttention = alarm("RestockNeedsAttention", {
+    alarmName: "restock-needs-attention",
+    alarmDescription: `The restock watchdog (${schedules.restockWatchdog.aws}) found restock requests that failed, are overdue or stopped moving, or products sold out with no open request. It e-mails each one with the command that fixes it; \`npm run ops -- --stage ${app.stage} restock list\` shows them. Runbook: docs/runbook.md#restock-failed`,
+    metric: business(MetricName.RestockNeedsAttention, cloudwatch.Stats.MAXIMUM).with({ period: Duration.minutes(5) }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+  });
   const functions: [string, SstFunction][] = [
     ...Object.entries(routeFunctions).map(([routeKey, fn]) => [routeKey, fn] as [string, SstFunction]),
     ["factory caller", caller],
@@ -152,7 +162,7 @@ export function Monitoring({ stack, app }: StackContext) {
           title: "Alarms",
           width,
           height,
-          alarms: [dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, apiErrors],
+          alarms: [dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, apiErrors, restockAttention],
         }),
       ],
       [
@@ -167,6 +177,7 @@ export function Monitoring({ stack, app }: StackContext) {
             business(MetricName.RestockFailed),
             business(MetricName.RestockOverdue),
           ],
+          right: [business(MetricName.RestockNeedsAttention, cloudwatch.Stats.MAXIMUM)],
         }),
         new cloudwatch.GraphWidget({
           title: "Legacy Factory API calls",

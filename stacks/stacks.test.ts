@@ -18,6 +18,7 @@ import {
   routes,
   schedules,
 } from "@donut-states/core/topology";
+import { METRICS_NAMESPACE, MetricName } from "@donut-states/core/util/metrics";
 import { APP_NAME, defaultFunctionProps } from "../sst.config";
 import { Events } from "./Events";
 import { applyNagChecks, type NagFinding } from "./nag";
@@ -320,6 +321,15 @@ describe.each([
         .filter(([, alarm]) => alarm.Properties.Namespace === namespace && alarm.Properties.MetricName === metric)
         .map(([, alarm]) => alarm.Properties.Dimensions.map((dimension: Json) => describeValue(synth, "Monitoring", dimension.Value)).join());
     expect(watching("AWS/SQS", "ApproximateAgeOfOldestMessage")).toEqual([`Events.${factoryQueueId(synth)}.QueueName`]);
+    // The watchdog's database reading (failed, overdue, stuck, sold out without restock) alarms too.
+    const [, attention] = alarms.find(([, alarm]) => alarm.Properties.MetricName === MetricName.RestockNeedsAttention)!;
+    expect(attention.Properties).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      Statistic: "Maximum",
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      EvaluationPeriods: 1,
+    });
     const lambdaErrors = watching("AWS/Lambda", "Errors");
     for (const handler of [CALLER, RELAY, WATCHDOG]) {
       const [stackId, logicalId] = functionFor(synth, handler);

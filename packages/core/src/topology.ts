@@ -76,6 +76,18 @@ export const offlineClock = {
   visibilityTimeoutSeconds: 5,
   factoryRequestTimeoutMs: 2_000,
   restockSlaSeconds: 60,
+  /** Five offline relay intervals, and several visibility timeouts. */
+  restockPendingSeconds: 30,
+} as const;
+
+/** When the restock watchdog asks for a human (AWS values; the offline stack compresses them). */
+export const restockAlerts = {
+  /**
+   * A pending request nothing touched for this long is stuck: five runs of the outbox relay
+   * (rate(1 minute)), and longer than the factory queue's visibility timeout, after which a
+   * failed delivery is retried and touches the request again.
+   */
+  pendingSeconds: 6 * 60,
 } as const;
 
 /** Cron functions: how often they run in AWS and offline. */

@@ -37,6 +37,7 @@ export const OfflineConfigSchema = z.object({
   QUEUE_MAX_RECEIVE_COUNT: positiveInt(factoryQueue.maxReceiveCount),
   FACTORY_TIMEOUT_MS: positiveInt(offlineClock.factoryRequestTimeoutMs),
   RESTOCK_SLA_SECONDS: positiveInt(offlineClock.restockSlaSeconds),
+  RESTOCK_PENDING_SECONDS: positiveInt(offlineClock.restockPendingSeconds),
   OUTBOX_RELAY_INTERVAL_MS: positiveInt(schedules.outboxRelay.localIntervalMs),
   WATCHDOG_INTERVAL_MS: positiveInt(schedules.restockWatchdog.localIntervalMs),
   ALARM_INTERVAL_MS: positiveInt(1000),

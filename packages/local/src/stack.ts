@@ -176,6 +176,7 @@ export async function startOfflineStack(
       FACTORY_CALLBACK_SECRET: callbackSecret(config),
       FACTORY_TIMEOUT_MS: String(config.FACTORY_TIMEOUT_MS),
       RESTOCK_SLA_SECONDS: String(config.RESTOCK_SLA_SECONDS),
+      RESTOCK_PENDING_SECONDS: String(config.RESTOCK_PENDING_SECONDS),
     });
     stoppers.push(() => closeDatabase());
 

@@ -117,10 +117,10 @@ describe("ops restock re-request", () => {
     expect(human.out).toMatch(/1 unpublished; the outbox relay publishes them/);
   });
 
-  it("refuses a request that is not requested or failed, an unknown id and a malformed id", async () => {
+  it("refuses a request that is not pending, requested or failed, an unknown id and a malformed id", async () => {
     const fulfilled = await fixture.ops("restock", "re-request", ids.fulfilled);
     expect(fulfilled.code).toBe(1);
-    expect(fulfilled.err).toMatch(/is fulfilled; only requested or failed requests can be re-requested/);
+    expect(fulfilled.err).toMatch(/is fulfilled; only pending, requested or failed requests can be re-requested/);
     expect(await statusOf(ids.fulfilled)).toBe("fulfilled");
     expect(await outboxRowsOf(ids.fulfilled)).toHaveLength(0);
 

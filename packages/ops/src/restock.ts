@@ -1,4 +1,4 @@
-/** `ops restock list [--status s]` and `ops restock re-request <id>`. */
+/** `ops restock list [--status s]`, `ops restock re-request <id>` and `ops restock open <sku>`. */
 import type { Command } from "commander";
 import { desc, eq, like } from "drizzle-orm";
 import type { Database } from "@donut-states/core/drizzle";
@@ -8,6 +8,7 @@ import { schedules } from "@donut-states/core/topology";
 import type { OpsContext } from "./context";
 import type { Kit } from "./kit";
 import { age, emit, table, usageError } from "./output";
+import { parseSku } from "./stock";
 
 export function parseStatus(raw: string | undefined): RestockStatus | undefined {
   if (raw === undefined) return undefined;
@@ -123,7 +124,7 @@ export function registerRestock(program: Command, kit: Kit): void {
 
   restock
     .command("re-request")
-    .description("ask the factory again for a requested (no callback) or failed request")
+    .description("ask the factory again for a requested (no callback), failed or stuck pending request")
     .argument("<id>", "restock request id (ULID)")
     .action(
       kit.action(async (ctx, io, id: string) => {
@@ -137,6 +138,21 @@ export function registerRestock(program: Command, kit: Kit): void {
               : `Not published from here${ctx.canPublishEvents() ? " (the event bus did not answer)" : " (no EVENT_BUS_NAME in this shell)"}; the outbox relay will publish it ${relayDelay(ctx)}.`,
             "Follow it with: npm run ops -- restock list",
           ].join("\n"),
+        );
+      }),
+    );
+
+  restock
+    .command("open")
+    .description("open a restock request for a product sold out with none open (e.g. after a cancel or a stock set to 0)")
+    .argument("<sku>", "product SKU, e.g. CP-502101")
+    .action(
+      kit.action(async (ctx, io, sku: string) => {
+        const result = await Restock.openFor(parseSku(sku));
+        emit(io, ctx.json, result, () =>
+          result.opened
+            ? `Restock request ${result.id} opened for ${result.sku} (x${result.quantity}); its OutOfStock event is in the outbox and the relay publishes it.`
+            : `${result.sku} already has an open restock request: ${result.id} (${result.status}).`,
         );
       }),
     );

@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
-import { query, transaction } from "../drizzle";
+import { query } from "../drizzle";
 import { Factory } from "../factory";
 import { intEnv, optionalEnv } from "../util/config";
 import { logger } from "../util/log";
@@ -122,32 +122,4 @@ export async function requestFromFactory(
     });
     throw error;
   }
-}
-
-/**
- * Requests the factory accepted but never called back for within `slaSeconds` and not yet
- * alerted; marks them alerted in the same transaction so each is reported once.
- */
-export async function takeOverdue(slaSeconds: number) {
-  return transaction(async (tx) => {
-    const overdue = await tx
-      .select()
-      .from(restockRequestTable)
-      .where(
-        and(
-          eq(restockRequestTable.status, "requested"),
-          lt(restockRequestTable.requestedAt, sql`DATE_SUB(NOW(3), INTERVAL ${slaSeconds} SECOND)`),
-          isNull(restockRequestTable.overdueAlertedAt),
-        ),
-      )
-      .for("update", { skipLocked: true });
-    if (overdue.length) {
-      count(MetricName.RestockOverdue, overdue.length);
-      await tx
-        .update(restockRequestTable)
-        .set({ overdueAlertedAt: sql`NOW(3)` })
-        .where(inArray(restockRequestTable.id, overdue.map((request) => request.id)));
-    }
-    return overdue;
-  });
 }

@@ -10,9 +10,17 @@ import { AppError, NotFoundError } from "../util/error";
 import { newId } from "../util/id";
 import { logger } from "../util/log";
 import { MetricName, count } from "../util/metrics";
-import { restockRequestTable, type RestockStatus } from "./restock.sql";
+import { restockAlertTable, restockRequestTable, type RestockStatus } from "./restock.sql";
 
-export { restockRequestTable, RESTOCK_STATUSES, OPEN_RESTOCK_STATUSES, type RestockStatus } from "./restock.sql";
+export {
+  restockRequestTable,
+  restockAlertTable,
+  RESTOCK_STATUSES,
+  OPEN_RESTOCK_STATUSES,
+  ATTENTION_KINDS,
+  type AttentionKind,
+  type RestockStatus,
+} from "./restock.sql";
 
 export interface OpenRequest {
   id: string;
@@ -67,7 +75,8 @@ export async function opened(opening: PreparedOpening): Promise<void> {
 }
 
 export { callbackToken, callbackUrl, verifyCallbackToken } from "./token";
-export { requestFromFactory, takeOverdue, type DeliveryOutcome } from "./delivery";
+export { requestFromFactory, type DeliveryOutcome } from "./delivery";
+export { findAttention, unreported, markReported, type Attention, type AttentionThresholds } from "./attention";
 
 /** What the legacy factory POSTs to CallbackUrl: the fields we sent, echoed, all strings. */
 export const FactoryCallback = z.looseObject({
@@ -166,24 +175,52 @@ export class RestockStateError extends AppError {
   }
 }
 
+/** Statuses from which a request can be asked for again. */
+const RE_REQUESTABLE: readonly RestockStatus[] = ["pending", "requested", "failed"];
+
 /**
- * Ask the factory again for a request that is stuck (`requested` but never called back) or
- * `failed`: back to `pending` with a fresh OutOfStock event through the outbox, same id, so a
- * late callback for the first attempt and one for the second are still applied only once.
+ * Ask the factory again for a request that is stuck (`requested` but never called back,
+ * `pending` with its event or message lost) or `failed`: back to `pending` with a fresh
+ * OutOfStock event through the outbox, same id, so a late callback for the first attempt and
+ * one for the second are still applied only once, and a duplicate message finds it no longer
+ * callable. The watchdog forgets its reports about it: if it gets stuck again, it says so again.
  */
 export async function reRequest(restockId: string): Promise<{ id: string; sku: string; previousStatus: RestockStatus }> {
   return transaction(async (tx) => {
     const [request] = await tx.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)).for("update");
     if (!request) throw new NotFoundError("RESTOCK_NOT_FOUND", `No restock request ${restockId}`, { restockId });
-    if (request.status !== "requested" && request.status !== "failed") {
-      throw new RestockStateError(restockId, request.status, "only requested or failed requests can be re-requested");
+    if (!RE_REQUESTABLE.includes(request.status)) {
+      throw new RestockStateError(restockId, request.status, "only pending, requested or failed requests can be re-requested");
     }
     await tx
       .update(restockRequestTable)
-      .set({ status: "pending", leaseUntil: null, overdueAlertedAt: null, failedAt: null })
+      .set({ status: "pending", leaseUntil: null, failedAt: null })
       .where(eq(restockRequestTable.id, restockId));
+    await tx.delete(restockAlertTable).where(eq(restockAlertTable.subject, restockId));
     await announce(tx, request);
     logger.info("restock re-requested", { restockId, sku: request.sku, previousStatus: request.status });
     return { id: restockId, sku: request.sku, previousStatus: request.status };
+  });
+}
+
+/**
+ * Open a restock request for a product that is sold out with none open (its request was
+ * cancelled, or its stock was set to 0 by hand): the same path as a stock-out during a sale,
+ * under the product's row lock. Returns the product's open request either way.
+ */
+export async function openFor(sku: string): Promise<OpenRequest & { sku: string }> {
+  return transaction(async (tx) => {
+    const [product] = await tx.select().from(productTable).where(eq(productTable.sku, sku)).for("update");
+    if (!product) throw new NotFoundError("PRODUCT_NOT_FOUND", `No product ${sku}`, { sku });
+    const [existing] = await tx
+      .select({ id: restockRequestTable.id, status: restockRequestTable.status, quantity: restockRequestTable.quantity })
+      .from(restockRequestTable)
+      .where(eq(restockRequestTable.openProductId, product.id));
+    if (existing) return { ...existing, opened: false, sku: product.sku };
+    const request = { id: newId(), productId: product.id, sku: product.sku, factoryId: product.factoryId, quantity: product.restockQuantity };
+    await tx.insert(restockRequestTable).values(request);
+    await announce(tx, request);
+    logger.info("restock request opened by an operator", { restockId: request.id, sku: product.sku, quantity: request.quantity });
+    return { id: request.id, status: "pending" as const, quantity: request.quantity, opened: true, sku: product.sku };
   });
 }

@@ -2,8 +2,10 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   check,
+  datetime,
   index,
   int,
+  primaryKey,
   mysqlEnum,
   mysqlTable,
   uniqueIndex,
@@ -47,8 +49,6 @@ export const restockRequestTable = mysqlTable(
      * Shorter than the queue's visibility timeout, so a crashed caller's claim expires first.
      */
     leaseUntil: nullableTime("lease_until"),
-    /** When the watchdog alerted that the factory never called back (alert once per request). */
-    overdueAlertedAt: nullableTime("overdue_alerted_at"),
     /**
      * product_id while the request is open, NULL once it is closed. The UNIQUE index on it is
      * what makes "at most one open request per product" a property of the schema: a second
@@ -69,4 +69,32 @@ export const restockRequestTable = mysqlTable(
     index("restock_request_status_updated_idx").on(table.status, table.updatedAt),
     check("restock_request_quantity_positive", sql`quantity > 0`),
   ],
+);
+
+/**
+ * What the restock watchdog reports to operations (see Restock.attention):
+ * failed              -> a request could not be delivered to the factory
+ * overdue             -> the factory accepted a request but never called back within the SLA
+ * stuck-pending       -> a pending request nothing has touched for several relay intervals
+ * out-without-restock -> a product at stock 0 with no open request (nothing will restock it)
+ */
+export const ATTENTION_KINDS = ["failed", "overdue", "stuck-pending", "out-without-restock"] as const;
+export type AttentionKind = (typeof ATTENTION_KINDS)[number];
+
+/**
+ * The watchdog's memory of what it has already reported, so each problem is e-mailed once: a
+ * row per (kind, subject), written only after the alert was published, and deleted once the
+ * problem is gone (so a problem that comes back is reported again).
+ */
+export const restockAlertTable = mysqlTable(
+  "restock_alert",
+  {
+    kind: mysqlEnum("kind", ATTENTION_KINDS).notNull(),
+    /** The restock request's id, or the product's SKU for out-without-restock. */
+    subject: varchar("subject", { length: 64 }).notNull(),
+    alertedAt: datetime("alerted_at", { fsp: 3, mode: "date" })
+      .notNull()
+      .default(sql`CURRENT_TIMESTAMP(3)`),
+  },
+  (table) => [primaryKey({ columns: [table.kind, table.subject] })],
 );

@@ -20,6 +20,8 @@ export const MetricName = {
   RestockFulfilled: "RestockFulfilled",
   RestockFailed: "RestockFailed",
   RestockOverdue: "RestockOverdue",
+  /** Per watchdog run: failed, overdue and stuck requests plus products sold out without one. */
+  RestockNeedsAttention: "RestockNeedsAttention",
   FactoryCallLatency: "FactoryCallLatency",
   FactoryCallErrors: "FactoryCallErrors",
   OutboxPublished: "OutboxPublished",
@@ -37,6 +39,11 @@ function emit(name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUni
 
 export function count(name: MetricName, value = 1): void {
   if (value > 0) emit(name, MetricUnit.Count, value);
+}
+
+/** A level sampled on each run, zero included (so an alarm sees it come back to 0). */
+export function gauge(name: MetricName, value: number): void {
+  emit(name, MetricUnit.Count, value);
 }
 
 export function milliseconds(name: MetricName, value: number): void {

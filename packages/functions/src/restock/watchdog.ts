@@ -1,34 +1,83 @@
 import type { ScheduledHandler } from "aws-lambda";
 import { Alert } from "@donut-states/core/alert";
-import { Restock } from "@donut-states/core/restock";
+import { type AttentionKind, Restock } from "@donut-states/core/restock";
+import { restockAlerts } from "@donut-states/core/topology";
 import { intEnv } from "@donut-states/core/util/config";
 import { logger } from "@donut-states/core/util/log";
+import { MetricName, count, gauge } from "@donut-states/core/util/metrics";
+
+/** The e-mail for each kind of problem: subject, what it means, and where the runbook explains it. */
+const MAIL: Record<AttentionKind, { subject: (n: number) => string; intro: (t: Restock.AttentionThresholds) => string; runbook: string }> = {
+  failed: {
+    subject: (n) => `Restock failed: ${n} request(s) not delivered to the factory`,
+    intro: () => "These restock requests could not be handed to the legacy factory (every delivery failed); their products stay sold out:",
+    runbook: "docs/runbook.md#restock-failed",
+  },
+  overdue: {
+    subject: (n) => `Restock overdue: ${n} request(s) without factory callback`,
+    intro: ({ slaSeconds }) => `The legacy factory accepted these restock requests but has not called back within ${slaSeconds} s:`,
+    runbook: "docs/runbook.md#restock-overdue",
+  },
+  "stuck-pending": {
+    subject: (n) => `Restock stuck: ${n} request(s) pending without progress`,
+    intro: ({ pendingSeconds }) =>
+      `These restock requests are pending and nothing (outbox relay, factory caller) has touched them for ${pendingSeconds} s: their event or message is probably lost:`,
+    runbook: "docs/runbook.md#restock-failed",
+  },
+  "out-without-restock": {
+    subject: (n) => `Sold out without restock: ${n} product(s)`,
+    intro: () => "These products are at stock 0 and no restock request is open for them, so nothing will restock them:",
+    runbook: "docs/runbook.md#restock-failed",
+  },
+};
 
 /**
- * Cron: the factory may never call back. A request `requested` for longer than
- * RESTOCK_SLA_SECONDS (default 4 h) is reported to operations once, with how to re-request it.
+ * Cron: the database's view of what needs a human, whatever happened to the messages. Reports
+ * each failed request, each request the factory never called back for within
+ * RESTOCK_SLA_SECONDS, each pending request untouched for RESTOCK_PENDING_SECONDS, and each
+ * product sold out with no open request: once each, with the command that fixes it. A report
+ * is remembered only after SNS accepted it, so a failed publish is retried on the next run.
+ * The RestockNeedsAttention metric (all current problems, reported or not) feeds an alarm.
  */
 export const handler: ScheduledHandler = async () => {
-  const slaSeconds = intEnv("RESTOCK_SLA_SECONDS", 4 * 60 * 60, { min: 1 });
-  const overdue = await Restock.takeOverdue(slaSeconds);
-  if (overdue.length === 0) return;
-  logger.warn("restock requests overdue", { restockIds: overdue.map((request) => request.id), slaSeconds });
-  const lines = overdue.map(
-    (request) =>
-      `- ${request.id}  ${request.sku}  x${request.quantity}  factory ${request.factoryId}  requested ${request.requestedAt?.toISOString()}  attempts ${request.attempts}`,
-  );
-  await Alert.notify(
-    `Restock overdue: ${overdue.length} request(s) without factory callback`,
-    [
-      `The legacy factory accepted these restock requests but has not called back within ${slaSeconds} s:`,
-      "",
-      ...lines,
-      "",
-      "Check with the factory first (it may still deliver). To ask again:",
-      ...overdue.map((request) => `  npm run ops -- restock re-request ${request.id}`),
-      "",
-      "A late callback for the first request is still applied once; duplicates change nothing.",
-      "Runbook: docs/runbook.md#restock-overdue",
-    ].join("\n"),
-  );
+  const thresholds = {
+    slaSeconds: intEnv("RESTOCK_SLA_SECONDS", 4 * 60 * 60, { min: 1 }),
+    pendingSeconds: intEnv("RESTOCK_PENDING_SECONDS", restockAlerts.pendingSeconds, { min: 1 }),
+  };
+  const current = await Restock.findAttention(thresholds);
+  gauge(MetricName.RestockNeedsAttention, current.length);
+  const fresh = await Restock.unreported(current);
+  if (fresh.length === 0) return;
+
+  const failures: unknown[] = [];
+  for (const kind of Object.keys(MAIL) as AttentionKind[]) {
+    const items = fresh.filter((item) => item.kind === kind);
+    if (items.length === 0) continue;
+    logger.warn("restock needs attention", { kind, restockIds: items.flatMap((item) => item.restockId ?? []), skus: items.map((item) => item.sku) });
+    const mail = MAIL[kind];
+    try {
+      await Alert.notify(
+        mail.subject(items.length),
+        [
+          mail.intro(thresholds),
+          "",
+          ...items.map((item) => `- ${item.summary}`),
+          "",
+          "To fix:",
+          ...items.map((item) => `  ${item.fix}`),
+          "",
+          "A late callback for an earlier attempt is still applied once; duplicates change nothing.",
+          `Runbook: ${mail.runbook}`,
+        ].join("\n"),
+      );
+    } catch (error) {
+      // Not remembered: the next run reports these again. The other kinds still go out.
+      logger.error("could not publish the restock alert; retrying on the next run", { kind, error });
+      failures.push(error);
+      continue;
+    }
+    await Restock.markReported(items);
+    if (kind === "overdue") count(MetricName.RestockOverdue, items.length);
+  }
+  if (failures.length) throw new AggregateError(failures, `${failures.length} restock alert(s) not published`);
 };

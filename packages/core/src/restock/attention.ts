@@ -1,0 +1,127 @@
+import { and, eq, inArray, lt, notExists, sql } from "drizzle-orm";
+import { query } from "../drizzle";
+import { productTable } from "../product/product.sql";
+import { ATTENTION_KINDS, type AttentionKind, restockAlertTable, restockRequestTable } from "./restock.sql";
+
+/** One thing operations must act on, and the command that fixes it. */
+export interface Attention {
+  kind: AttentionKind;
+  /** The restock request's id, or the product's SKU for out-without-restock. */
+  subject: string;
+  sku: string;
+  restockId?: string;
+  /** When the problem started: failed at, requested at, last touched, or the product's last change. */
+  since: Date;
+  /** One line for the e-mail. */
+  summary: string;
+  fix: string;
+}
+
+export interface AttentionThresholds {
+  /** A request `requested` this long without a callback is overdue. */
+  slaSeconds: number;
+  /** A `pending` request nothing has touched (relay, delivery) this long is stuck. */
+  pendingSeconds: number;
+}
+
+const reRequestCommand = (id: string) => `npm run ops -- restock re-request ${id}`;
+const openCommand = (sku: string) => `npm run ops -- restock open ${sku}`;
+
+/**
+ * Everything about restocking that needs a human, read from the database (the truth, whatever
+ * happened to the messages): failed requests, requests overdue at the factory, pending requests
+ * that stopped moving, and products sold out with no request that would restock them.
+ */
+export async function findAttention({ slaSeconds, pendingSeconds }: AttentionThresholds): Promise<Attention[]> {
+  const olderThan = (seconds: number) => sql`DATE_SUB(NOW(3), INTERVAL ${seconds} SECOND)`;
+  const [failed, overdue, stuck, soldOut] = await Promise.all([
+    query((db) => db.select().from(restockRequestTable).where(eq(restockRequestTable.status, "failed"))),
+    query((db) =>
+      db
+        .select()
+        .from(restockRequestTable)
+        .where(and(eq(restockRequestTable.status, "requested"), lt(restockRequestTable.requestedAt, olderThan(slaSeconds)))),
+    ),
+    query((db) =>
+      db
+        .select()
+        .from(restockRequestTable)
+        .where(and(eq(restockRequestTable.status, "pending"), lt(restockRequestTable.updatedAt, olderThan(pendingSeconds)))),
+    ),
+    query((db) =>
+      db
+        .select({ sku: productTable.sku, updatedAt: productTable.updatedAt })
+        .from(productTable)
+        .where(
+          and(
+            eq(productTable.stock, 0),
+            notExists(db.select({ id: restockRequestTable.id }).from(restockRequestTable).where(eq(restockRequestTable.openProductId, productTable.id))),
+          ),
+        ),
+    ),
+  ]);
+  return [
+    ...failed.map((request) => ({
+      kind: "failed" as const,
+      subject: request.id,
+      sku: request.sku,
+      restockId: request.id,
+      since: request.failedAt ?? request.updatedAt,
+      summary: `${request.id}  ${request.sku}  x${request.quantity}  failed ${(request.failedAt ?? request.updatedAt).toISOString()}  after ${request.attempts} call(s): ${request.lastError ?? "no error recorded"}`,
+      fix: reRequestCommand(request.id),
+    })),
+    ...overdue.map((request) => ({
+      kind: "overdue" as const,
+      subject: request.id,
+      sku: request.sku,
+      restockId: request.id,
+      since: request.requestedAt ?? request.updatedAt,
+      summary: `${request.id}  ${request.sku}  x${request.quantity}  factory ${request.factoryId}  requested ${request.requestedAt?.toISOString()}  attempts ${request.attempts}`,
+      fix: reRequestCommand(request.id),
+    })),
+    ...stuck.map((request) => ({
+      kind: "stuck-pending" as const,
+      subject: request.id,
+      sku: request.sku,
+      restockId: request.id,
+      since: request.updatedAt,
+      summary: `${request.id}  ${request.sku}  x${request.quantity}  pending since ${request.createdAt.toISOString()}, unchanged since ${request.updatedAt.toISOString()}, ${request.attempts} call(s)${request.lastError ? `: ${request.lastError}` : ""}`,
+      fix: reRequestCommand(request.id),
+    })),
+    ...soldOut.map((product) => ({
+      kind: "out-without-restock" as const,
+      subject: product.sku,
+      sku: product.sku,
+      since: product.updatedAt,
+      summary: `${product.sku}  stock 0, no open restock request`,
+      fix: openCommand(product.sku),
+    })),
+  ];
+}
+
+/**
+ * Of the current problems, those not reported yet. Forgets the reports of problems that are
+ * gone, so the same request or product is reported again if it gets stuck again.
+ */
+export async function unreported(current: Attention[]): Promise<Attention[]> {
+  const reported = await query((db) => db.select().from(restockAlertTable));
+  const key = (kind: string, subject: string) => `${kind} ${subject}`;
+  const currentKeys = new Set(current.map((item) => key(item.kind, item.subject)));
+  for (const kind of ATTENTION_KINDS) {
+    const gone = reported.filter((row) => row.kind === kind && !currentKeys.has(key(row.kind, row.subject))).map((row) => row.subject);
+    if (gone.length) await query((db) => db.delete(restockAlertTable).where(and(eq(restockAlertTable.kind, kind), inArray(restockAlertTable.subject, gone))));
+  }
+  const reportedKeys = new Set(reported.map((row) => key(row.kind, row.subject)));
+  return current.filter((item) => !reportedKeys.has(key(item.kind, item.subject)));
+}
+
+/** Remember that these were reported. Call only after the alert was published: a failed publish is retried next run. */
+export async function markReported(items: Attention[]): Promise<void> {
+  if (items.length === 0) return;
+  await query((db) =>
+    db
+      .insert(restockAlertTable)
+      .values(items.map((item) => ({ kind: item.kind, subject: item.subject })))
+      .onDuplicateKeyUpdate({ set: { alertedAt: sql`${restockAlertTable.alertedAt}` } }),
+  );
+}

@@ -1,0 +1,1 @@
+export { startSqsSns, type SqsSnsEmulator } from "./emulator";
