@@ -11,9 +11,9 @@ import { factoryTable } from "@donut-states/core/factory";
 import { orderTable } from "@donut-states/core/order";
 import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
-import { peekMessages } from "@donut-states/core/queue";
+import { peekMessages, queueDepth } from "@donut-states/core/queue";
 import { OPEN_RESTOCK_STATUSES, restockRequestTable } from "@donut-states/core/restock";
-import { readMailbox } from "../mail/smtp-sink";
+import { type MailboxEntry, readMailbox } from "../mail/smtp-sink";
 import { startPrivateMariadb, withDatabase } from "../mysql/server";
 import { type OfflineStack, startOfflineStack } from "../stack";
 import { FREE_PORTS } from "../config";
@@ -29,6 +29,10 @@ export interface ChaosOptions {
   drainTimeoutMs: number;
   /** Seed of the factory's chaos dice, so a run's sequence of failures can be replayed. */
   seed: number;
+  /** A failed request must be e-mailed (by the watchdog, naming it) within this long. */
+  failedAlertWithinMs: number;
+  /** How long after the drain to wait for the e-mails the checks look for. */
+  mailTimeoutMs: number;
   log: (line: string) => void;
 }
 
@@ -40,8 +44,21 @@ export const DEFAULT_CHAOS: ChaosOptions = {
   restockQuantity: 40,
   drainTimeoutMs: 120_000,
   seed: 20261127,
+  failedAlertWithinMs: 60_000,
+  mailTimeoutMs: 60_000,
   log: () => {},
 };
+
+/** Offline clock of the chaos run: fast relay and watchdog, so their promises can be checked in seconds. */
+const CHAOS_CLOCK = {
+  visibilityTimeoutSeconds: 2,
+  relayIntervalMs: 1000,
+  watchdogIntervalMs: 1000,
+  /** A pending request untouched this long is stuck: well past a database restart and several visibility timeouts. */
+  pendingSeconds: 20,
+  /** The factory is fast here: a request without callback for a minute is overdue. */
+  slaSeconds: 60,
+} as const;
 
 /** mulberry32: a tiny, well-known seeded PRNG (uniform in [0, 1)). */
 export function seededRandom(seed: number): () => number {
@@ -117,10 +134,12 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
         LOCAL_DIR: workDir,
         SEED_DEMO_DATA: "false",
         ALERT_EMAILS: ["ops@chaos.local"],
-        QUEUE_VISIBILITY_TIMEOUT_SECONDS: 2,
+        QUEUE_VISIBILITY_TIMEOUT_SECONDS: CHAOS_CLOCK.visibilityTimeoutSeconds,
         FACTORY_TIMEOUT_MS: 600,
-        OUTBOX_RELAY_INTERVAL_MS: 1000,
-        RESTOCK_SLA_SECONDS: 3600,
+        OUTBOX_RELAY_INTERVAL_MS: CHAOS_CLOCK.relayIntervalMs,
+        WATCHDOG_INTERVAL_MS: CHAOS_CLOCK.watchdogIntervalMs,
+        RESTOCK_SLA_SECONDS: CHAOS_CLOCK.slaSeconds,
+        RESTOCK_PENDING_SECONDS: CHAOS_CLOCK.pendingSeconds,
         ALARM_INTERVAL_MS: 500,
         factoryOptions: {
           port: 0,
@@ -201,24 +220,12 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     await faults;
     mark(`load done: ${loadResult.requests.total} requests, ${loadResult.errors} connection errors, ${loadResult.timeouts} timeouts`);
 
-    // Drain: let retries, callbacks and the relay finish.
-    const deadline = Date.now() + options.drainTimeoutMs;
-    for (;;) {
-      const [open] = await db
-        .select({ n: sql<number>`count(*)` })
-        .from(restockRequestTable)
-        .where(sql`${restockRequestTable.status} IN ('pending', 'requested')`);
-      const [unpublished] = await db.select({ n: sql<number>`count(*)` }).from(outboxTable).where(isNull(outboxTable.publishedAt));
-      if (Number(open.n) === 0 && Number(unpublished.n) === 0) break;
-      if (Date.now() > deadline) {
-        mark(`drain timed out with ${open.n} open request(s) and ${unpublished.n} unpublished event(s)`);
-        break;
-      }
-      await sleep(500);
-    }
-    await running.alarm.evaluateNow();
-    await sleep(1500); // let an ALARM e-mail get through SNS and SMTP
-    mark("drained");
+    // Drain: settled means what the invariants mean, checked at the source, not a proxy for it.
+    const drained = await drain(db, running, options.drainTimeoutMs);
+    mark(drained.ok ? "drained: factory queue empty, every request fulfilled or failed with its message in the DLQ" : `drain timed out: ${drained.detail}`);
+    // The mails the checks need: the DLQ alarm's, and the watchdog's for each failed request.
+    await waitForMail(running, db, options.mailTimeoutMs);
+    mark("mail settled");
 
     const report = await checkInvariants({
       db,
@@ -228,8 +235,9 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       responses,
       fiveHundreds,
       dbWindow: { from: dbDownFrom, until: dbDownUntil + 5000 },
+      started,
     });
-    report.timeline = timeline;
+    report.timeline = [...timeline, ...report.timeline].sort((a, b) => a.atMs - b.atMs);
     return report;
   } finally {
     await stack?.stop();
@@ -247,7 +255,9 @@ async function checkInvariants({
   responses,
   fiveHundreds,
   dbWindow,
+  started,
 }: {
+  started: number;
   db: ReturnType<typeof createClient>["db"];
   stack: OfflineStack;
   skus: string[];
@@ -299,7 +309,8 @@ async function checkInvariants({
   const unsettled = requests.filter((r) => r.status === "pending" || r.status === "requested");
   const failed = requests.filter((r) => r.status === "failed");
   const dlqRestockIds = await peekDlqRestockIds(stack);
-  const alarmMails = (await readMailbox(stack.mailDir!)).filter((mail) => mail.subject.startsWith("ALARM:"));
+  const mails = await readMailbox(stack.mailDir!);
+  const alarmMails = mails.filter((mail) => mail.subject.startsWith("ALARM:"));
   check("every restock request settled (fulfilled or failed)", unsettled.length === 0, `${unsettled.length} still open: ${unsettled.map((r) => `${r.id}:${r.status}`).join(", ") || "none"}`);
   check(
     "every failed request is in the DLQ",
@@ -307,6 +318,41 @@ async function checkInvariants({
     `${failed.length} failed, DLQ holds ${dlqRestockIds.size} message(s) for ${[...dlqRestockIds].join(", ") || "none"}`,
   );
   check("an alert e-mail was sent if anything reached the DLQ", dlqRestockIds.size === 0 || alarmMails.length >= 1, `${alarmMails.length} ALARM e-mail(s)`);
+
+  const factoryQueue = await queueDepth(stack.aws.sqs, stack.topology.factoryQueueUrl);
+  check(
+    "the factory queue is empty (visible, in flight and delayed)",
+    factoryQueue.visible + factoryQueue.inFlight + factoryQueue.delayed === 0,
+    `${factoryQueue.visible} visible, ${factoryQueue.inFlight} in flight, ${factoryQueue.delayed} delayed`,
+  );
+
+  // 3b. Operations hear about each failed request, by name, within the minute.
+  const late = failed.filter((request) => !mailNaming(mails, request.id, (request.failedAt ?? request.updatedAt).getTime() + options.failedAlertWithinMs));
+  check(
+    `every failed request e-mailed (named, with its fix) within ${options.failedAlertWithinMs / 1000} s`,
+    late.length === 0,
+    `${failed.length} failed, ${late.length} not e-mailed in time${late.length ? `: ${late.map((r) => r.id).join(", ")}` : ""}`,
+  );
+  const soldOutUncovered = products.filter(
+    (product) => product.stock === 0 && !requests.some((r) => r.productId === product.id && (OPEN_RESTOCK_STATUSES as readonly string[]).includes(r.status)),
+  );
+  check(
+    "no product at 0 without an open restock request",
+    soldOutUncovered.length === 0,
+    `${products.filter((p) => p.stock === 0).length} product(s) at 0${soldOutUncovered.length ? `, uncovered: ${soldOutUncovered.map((p) => p.sku).join(", ")}` : ""}`,
+  );
+  // Past its SLA: pending untouched past the stuck threshold, requested past the callback SLA.
+  const now = Date.now();
+  const pastSla = requests.filter(
+    (r) =>
+      (r.status === "pending" && now - r.updatedAt.getTime() > CHAOS_CLOCK.pendingSeconds * 1000 + CHAOS_CLOCK.watchdogIntervalMs * 2) ||
+      (r.status === "requested" && r.requestedAt && now - r.requestedAt.getTime() > CHAOS_CLOCK.slaSeconds * 1000 + CHAOS_CLOCK.watchdogIntervalMs * 2),
+  );
+  const unalerted = [
+    ...pastSla.filter((r) => !mailNaming(mails, r.id)).map((r) => `${r.id}:${r.status}`),
+    ...soldOutUncovered.filter((p) => !mailNaming(mails, p.sku)).map((p) => `${p.sku}:sold out`),
+  ];
+  check("nothing stuck past its SLA unalerted", unalerted.length === 0, `${pastSla.length} request(s) past SLA, ${unalerted.length} unalerted${unalerted.length ? `: ${unalerted.join(", ")}` : ""}`);
 
   // 4. No unpublished outbox rows.
   const unpublished = await db.select().from(outboxTable).where(isNull(outboxTable.publishedAt));
@@ -334,9 +380,14 @@ async function checkInvariants({
   const restock: Record<string, number> = {};
   for (const r of requests) restock[r.status] = (restock[r.status] ?? 0) + 1;
 
+  // The settled facts, for the run's timeline.
+  const facts: ChaosReport["timeline"] = [
+    ...failed.map((r) => ({ atMs: (r.failedAt ?? r.updatedAt).getTime() - started, event: `restock ${r.id} (${r.sku}) failed after ${r.attempts} call(s)` })),
+    ...mails.map((mail) => ({ atMs: mail.date.getTime() - started, event: `mail to ${mail.to.join(",")}: ${mail.subject}` })),
+  ];
   return {
     options: { ...options, log: undefined } as unknown as ChaosReport["options"],
-    timeline: [],
+    timeline: facts,
     responses,
     unexpected5xx: unexpected,
     restock,
@@ -354,4 +405,54 @@ async function checkInvariants({
 async function peekDlqRestockIds(stack: OfflineStack): Promise<Set<string>> {
   const messages = await peekMessages(stack.aws.sqs, stack.topology.dlqUrl, { max: 1000, waitSeconds: 0 });
   return new Set(messages.map((message) => message.restockId ?? "unparseable"));
+}
+
+/** A mail that names `text` (a restock id or a SKU), sent by `byMs` if given. */
+function mailNaming(mails: MailboxEntry[], text: string, byMs = Number.POSITIVE_INFINITY): MailboxEntry | undefined {
+  return mails.find((mail) => mail.text.includes(text) && mail.date.getTime() <= byMs);
+}
+
+type ChaosDb = ReturnType<typeof createClient>["db"];
+
+/**
+ * Wait until the run has settled on the truth: no request pending or requested, no event
+ * unpublished, the factory queue empty (visible, in flight and delayed), and every failed
+ * request's message in the DLQ. SQS moves a message to the DLQ only on the receive after its
+ * last visibility timeout, so a `failed` row alone is not yet settled.
+ */
+async function drain(db: ChaosDb, stack: OfflineStack, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  const deadline = Date.now() + timeoutMs;
+  let detail = "";
+  for (;;) {
+    const requests = await db.select({ id: restockRequestTable.id, status: restockRequestTable.status }).from(restockRequestTable);
+    const open = requests.filter((r) => r.status === "pending" || r.status === "requested");
+    const [unpublished] = await db.select({ n: sql<number>`count(*)` }).from(outboxTable).where(isNull(outboxTable.publishedAt));
+    const queue = await queueDepth(stack.aws.sqs, stack.topology.factoryQueueUrl);
+    const queued = queue.visible + queue.inFlight + queue.delayed;
+    const failed = requests.filter((r) => r.status === "failed");
+    const inDlq = failed.length ? await peekDlqRestockIds(stack) : new Set<string>();
+    const notInDlq = failed.filter((r) => !inDlq.has(r.id));
+    detail = `${open.length} open request(s), ${unpublished.n} unpublished event(s), ${queued} message(s) in the factory queue, ${notInDlq.length} failed request(s) not in the DLQ`;
+    if (open.length === 0 && Number(unpublished.n) === 0 && queued === 0 && notInDlq.length === 0) return { ok: true, detail };
+    if (Date.now() > deadline) return { ok: false, detail };
+    await sleep(500);
+  }
+}
+
+/**
+ * Poll the mailbox (with a deadline, not a fixed sleep) until the mails the checks look for
+ * arrived: an ALARM mail if the DLQ holds anything, and a mail naming each failed request.
+ */
+async function waitForMail(stack: OfflineStack, db: ChaosDb, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const failed = await db.select({ id: restockRequestTable.id }).from(restockRequestTable).where(eq(restockRequestTable.status, "failed"));
+  const dlq = await queueDepth(stack.aws.sqs, stack.topology.dlqUrl);
+  const dlqNonEmpty = dlq.visible + dlq.inFlight > 0;
+  if (dlqNonEmpty) await stack.alarm.evaluateNow();
+  while (Date.now() < deadline) {
+    const mails = await readMailbox(stack.mailDir!);
+    const alarmOk = !dlqNonEmpty || mails.some((mail) => mail.subject.startsWith("ALARM:"));
+    if (alarmOk && failed.every((r) => mailNaming(mails, r.id))) return;
+    await sleep(250);
+  }
 }

@@ -1,31 +1,55 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { logger } from "@donut-states/core/util/log";
-import { REPO_ROOT } from "../runtime/handlers";
-import { DEFAULT_CHAOS, runChaos } from "./chaos";
+// The handlers' EMF metric lines would drown the report (as for npm start and the bench): off
+// unless asked for. Set before anything loads Powertools, which reads it then.
+process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
+const { mkdirSync, writeFileSync } = await import("node:fs");
+const path = await import("node:path");
+const { Command, InvalidArgumentError } = await import("commander");
+const { logger } = await import("@donut-states/core/util/log");
+const { REPO_ROOT } = await import("../runtime/handlers");
+const { DEFAULT_CHAOS, runChaos } = await import("./chaos");
+export {};
 
 /**
- * `npm run chaos [-- seconds]`: a bounded chaos run; exits non-zero if an invariant fails.
- * CHAOS_SEED replays the factory's sequence of failures.
+ * `npm run chaos [-- <runs>] [--seed <n>] [--seconds <s>]`: chaos runs back to back, each with
+ * its own seed (seed, seed+1, …) so any run can be replayed alone with `--seed`. Prints each
+ * run's seed, timeline and invariants, then the pass count; exits non-zero if any run failed.
  */
+const whole = (min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`a whole number from ${min} to ${max}`);
+  return n;
+};
+const program = new Command("chaos")
+  .description("sustained orders while the factory, the poller, the event bus and the database fail; then check every invariant")
+  .argument("[runs]", "how many runs (each with the next seed)", whole(1, 1000), 1)
+  .option("--seed <n>", "seed of the first run (default CHAOS_SEED or the built-in one)", whole(0, 2 ** 32 - 1))
+  .option("--seconds <s>", "seconds of load per run", whole(10, 600), DEFAULT_CHAOS.durationMs / 1000)
+  .parse();
+const runs = program.processedArgs[0] as number;
+const options = program.opts<{ seed?: number; seconds: number }>();
+const firstSeed = options.seed ?? Number(process.env.CHAOS_SEED ?? DEFAULT_CHAOS.seed);
+
 // The handlers' own logs would drown the report; keep only errors (they matter here).
 logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL as "ERROR" | undefined) ?? "ERROR");
-const seconds = Number(process.argv[2] ?? DEFAULT_CHAOS.durationMs / 1000);
-if (!Number.isFinite(seconds) || seconds < 10 || seconds > 600) {
-  console.error("usage: npm run chaos [-- <seconds of load, 10..600>]");
-  process.exit(2);
-}
 
-const seed = Number(process.env.CHAOS_SEED ?? DEFAULT_CHAOS.seed);
-const report = await runChaos({ durationMs: seconds * 1000, seed, log: (line) => console.log(line) });
-console.log("\nResponses:", JSON.stringify(report.responses));
-console.log("Restock requests:", JSON.stringify(report.restock));
-console.log("Factory saw:", JSON.stringify(report.factory));
-console.log("\nInvariants:");
-for (const invariant of report.invariants) console.log(`  ${invariant.ok ? "PASS" : "FAIL"}  ${invariant.name}\n        ${invariant.detail}`);
 const dir = path.join(REPO_ROOT, "bench", "results");
 mkdirSync(dir, { recursive: true });
-const file = path.join(dir, `chaos-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-console.log(`\n${report.ok ? "All invariants hold." : "INVARIANT VIOLATED."} Report: ${path.relative(process.cwd(), file)}`);
-process.exit(report.ok ? 0 : 1);
+const failedSeeds: number[] = [];
+for (let run = 1; run <= runs; run++) {
+  const seed = firstSeed + run - 1;
+  console.log(`\n=== chaos run ${run}/${runs}, seed ${seed}, ${options.seconds} s of load (replay: npm run chaos -- 1 --seed ${seed} --seconds ${options.seconds})`);
+  const report = await runChaos({ durationMs: options.seconds * 1000, seed });
+  console.log("Timeline:");
+  for (const entry of report.timeline) console.log(`  +${(entry.atMs / 1000).toFixed(1).padStart(6)}s  ${entry.event}`);
+  console.log("Responses:", JSON.stringify(report.responses));
+  console.log("Restock requests:", JSON.stringify(report.restock));
+  console.log("Factory saw:", JSON.stringify(report.factory));
+  console.log("Invariants:");
+  for (const invariant of report.invariants) console.log(`  ${invariant.ok ? "PASS" : "FAIL"}  ${invariant.name}\n        ${invariant.detail}`);
+  const file = path.join(dir, `chaos-${new Date().toISOString().replace(/[:.]/g, "-")}-seed-${seed}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`Run ${run} (seed ${seed}): ${report.ok ? "PASS" : "FAIL"}. Report: ${path.relative(process.cwd(), file)}`);
+  if (!report.ok) failedSeeds.push(seed);
+}
+console.log(`\n${runs - failedSeeds.length}/${runs} runs passed${failedSeeds.length ? `; failed seeds: ${failedSeeds.join(", ")}` : ""}.`);
+process.exit(failedSeeds.length ? 1 : 0);
