@@ -10,7 +10,12 @@ export class AppError extends Error {
     readonly details: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
   ) {
+    // A 4xx is an answer, not a fault: nobody reads its stack, and capturing one is the
+    // costliest part of a refusal (a sell-out spike is thousands of 409s a second).
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (status < 500) Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = new.target.name;
   }
 }

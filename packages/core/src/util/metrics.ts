@@ -32,7 +32,13 @@ export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "donut-states" });
 
+/** Disabled metrics still cost Powertools' bookkeeping and an environment read per call: skip them. */
+function disabled(): boolean {
+  return process.env.POWERTOOLS_METRICS_DISABLED === "true";
+}
+
 function emit(name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void {
+  if (disabled()) return;
   metrics.addMetric(name, unit, value);
   metrics.publishStoredMetrics();
 }

@@ -28,6 +28,8 @@ export function errorResponse(error: AppError): ApiResult {
 /** Header lookup that does not care how the client capitalised it (API Gateway lowercases; be safe anyway). */
 export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
   const wanted = name.toLowerCase();
+  const exact = event.headers?.[wanted];
+  if (exact !== undefined) return exact;
   for (const [key, value] of Object.entries(event.headers ?? {})) {
     if (key.toLowerCase() === wanted) return value;
   }
@@ -47,9 +49,11 @@ export function validationError(error: z.ZodError, where = "request body"): Vali
 /** Decode, size-check, JSON-parse and validate a request body. */
 export function parseJsonBody<Schema extends z.ZodType>(event: APIGatewayProxyEventV2, schema: Schema): z.infer<Schema> {
   const raw = event.body ?? "";
-  const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : Buffer.from(raw, "utf8");
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new AppError(413, "PAYLOAD_TOO_LARGE", `Request body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`, {
+  // A text body is measured without copying it; only a base64 one has to be decoded.
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : undefined;
+  const size = bytes ? bytes.length : Buffer.byteLength(raw, "utf8");
+  if (size > MAX_BODY_BYTES) {
+    throw new AppError(413, "PAYLOAD_TOO_LARGE", `Request body is ${size} bytes; the limit is ${MAX_BODY_BYTES}`, {
       limit: MAX_BODY_BYTES,
     });
   }
@@ -57,10 +61,10 @@ export function parseJsonBody<Schema extends z.ZodType>(event: APIGatewayProxyEv
   if (contentType !== undefined && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType.trim())) {
     throw new AppError(415, "UNSUPPORTED_MEDIA_TYPE", `Content-Type must be application/json, got ${contentType.slice(0, 100)}`);
   }
-  if (bytes.length === 0) throw new ValidationError("Request body is required (a JSON object)");
+  if (size === 0) throw new ValidationError("Request body is required (a JSON object)");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString("utf8"));
+    parsed = JSON.parse(bytes ? bytes.toString("utf8") : raw);
   } catch (error) {
     throw new ValidationError(`Request body is not valid JSON: ${(error as Error).message}`);
   }

@@ -13,6 +13,7 @@ const HANDLER_TIMEOUT_MS = 30_000;
  * module evaluation here, and the database pool (not this) is what bounds throughput.
  */
 const MAX_INSTANCES_PER_ROUTE = 64;
+const JSON_TYPE = { "content-type": "application/json" };
 
 export interface Gateway {
   url: string;
@@ -47,42 +48,54 @@ export async function startGateway({
   let active = 0;
   const server = http.createServer((request, response) => {
     active++;
-    handle(request, response)
-      .catch((error) => {
-        // Never let one request take the process down; answer like API Gateway would.
-        console.error("[gateway] request failed:", error);
-        if (!response.headersSent) response.writeHead(500, { "content-type": "application/json" });
-        response.end(JSON.stringify({ message: "Internal Server Error" }));
-      })
-      .finally(() => active--);
-  });
-
-  async function handle(request: http.IncomingMessage, response: http.ServerResponse) {
-    const started = Date.now();
+    // The body as plain events: an async iterator over the request costs more per request.
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    for await (const chunk of request) {
+    request.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > GATEWAY_MAX_BODY) tooLarge = true;
-      else chunks.push(chunk as Buffer);
-    }
-    const send = (status: number, headers: Record<string, string>, body: string | Buffer) => {
-      response.writeHead(status, headers);
-      response.end(body);
-      log(`${request.method} ${request.url} -> ${status} (${Date.now() - started} ms)`);
+      if (size <= GATEWAY_MAX_BODY) chunks.push(chunk);
+    });
+    let finished = false;
+    const done = () => {
+      if (!finished) active--;
+      finished = true;
     };
-    if (tooLarge) return send(413, { "content-type": "application/json" }, JSON.stringify({ message: "Request Entity Too Large" }));
+    request.on("end", () => {
+      handle(request, response, chunks, size)
+        .catch((error) => {
+          // Never let one request take the process down; answer like API Gateway would.
+          console.error("[gateway] request failed:", error);
+          if (!response.headersSent) response.writeHead(500, { "content-type": "application/json" });
+          response.end(JSON.stringify({ message: "Internal Server Error" }));
+        })
+        .finally(done);
+    });
+    // The client went away mid-body: nothing to answer.
+    request.on("error", () => {
+      done();
+      response.destroy();
+    });
+  });
 
-    const url = tryParseRequestTarget(request.url);
-    if (!url) {
+  function send(request: http.IncomingMessage, response: http.ServerResponse, started: number, status: number, headers: Record<string, string>, body: string | Buffer) {
+    response.writeHead(status, headers);
+    response.end(body);
+    log(`${request.method} ${request.url} -> ${status} (${Date.now() - started} ms)`);
+  }
+
+  async function handle(request: http.IncomingMessage, response: http.ServerResponse, chunks: Buffer[], size: number) {
+    const started = Date.now();
+    if (size > GATEWAY_MAX_BODY) return send(request, response, started, 413, JSON_TYPE, JSON.stringify({ message: "Request Entity Too Large" }));
+
+    const target = tryParseRequestTarget(request.url);
+    if (!target) {
       const body = { error: { code: "BAD_REQUEST_TARGET", message: "The request target is not a valid URL" } };
-      return send(400, { "content-type": "application/json" }, JSON.stringify(body));
+      return send(request, response, started, 400, JSON_TYPE, JSON.stringify(body));
     }
-    const route = match(request.method ?? "GET", url.pathname);
-    if (!route) return send(404, { "content-type": "application/json" }, JSON.stringify({ message: "Not Found" }));
+    const route = match(request.method ?? "GET", target.pathname);
+    if (!route) return send(request, response, started, 404, JSON_TYPE, JSON.stringify({ message: "Not Found" }));
 
-    const event = toApiGatewayEvent(request, Buffer.concat(chunks), route);
+    const event = toApiGatewayEvent(request, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), route, { target });
     try {
       const result = await handlers.get(route.routeKey)!.invoke<APIGatewayProxyStructuredResultV2 | string | undefined>(event, {
         timeoutMs: HANDLER_TIMEOUT_MS,
@@ -92,19 +105,22 @@ export async function startGateway({
           ? result
           : { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(result ?? null) };
       const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(structured.headers ?? {})) headers[name] = String(value);
+      for (const name in structured.headers) headers[name] = String(structured.headers[name]);
       const cookies = structured.cookies ?? [];
       if (cookies.length) response.setHeader("set-cookie", cookies);
       const body = structured.isBase64Encoded ? Buffer.from(structured.body ?? "", "base64") : (structured.body ?? "");
-      send(structured.statusCode ?? 200, headers, body);
+      send(request, response, started, structured.statusCode ?? 200, headers, body);
     } catch (error) {
       // What API Gateway answers when the integration itself fails.
       console.error(`[gateway] ${route.routeKey} threw:`, error);
-      send(500, { "content-type": "application/json" }, JSON.stringify({ message: "Internal Server Error" }));
+      send(request, response, started, 500, JSON_TYPE, JSON.stringify({ message: "Internal Server Error" }));
     }
   }
 
-  server.keepAliveTimeout = 5_000;
+  // Longer than any client's own idle timeout (undici: 4 s), so the client always closes an idle
+  // keep-alive connection first: a server closing it first races a request being sent on it
+  // (ECONNRESET on a busy machine).
+  server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
