@@ -1,15 +1,19 @@
 /**
- * `npm run bench`: measure POST /orders through the offline stack on this machine, against two
+ * `npm run bench`: measure POST /orders through the offline stack on this machine, against three
  * baselines measured in the same run on the same database server at the same concurrency:
- *   raw   - the SQL ceiling: the same conditional transaction on a mysql2 pool, no HTTP;
- *   naive - the read-then-write design old implementations used (and how much it oversells).
+ *   raw    - the conditional transaction as 4 statements (BEGIN, UPDATE, INSERT, COMMIT), no HTTP;
+ *   raw1rt - the same work as one multi-statement text: one round trip, the limit of one hot row;
+ *   naive  - the read-then-write design old implementations used (and how much it oversells).
  * Then the restock latency: stock-out -> the legacy factory receiving POST /api/manufactures.
  * Prints tables and writes bench/results/<timestamp>.json. See bench/README.md.
  *
  * Knobs (environment): BENCH_DURATION (seconds per measurement, default 5),
  * BENCH_CONNECTIONS (default "16,64,256"), BENCH_SCENARIOS (default "hot,spread,stockout"),
  * BENCH_RESTOCK_SAMPLES (default 100), BENCH_OVERSELL (stock,attempts; default "1000,5000"),
- * BENCH_KEEP_DB=1 (keep the bench database for inspection).
+ * BENCH_KEEP_DB=1 (keep the bench database for inspection), BENCH_DESIGNS (default
+ * "ours,raw,raw1rt,naive"), BENCH_DB_RTT_MS (default "0,1": the hot scenario again at 64
+ * connections through a TCP proxy adding that many ms to every database round trip, for every
+ * design), BENCH_REFERENCE=1 (also write bench/results/reference.json, which README.md quotes).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ChildProcess, execSync, fork } from "node:child_process";
@@ -19,7 +23,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import mysql from "mysql2/promise";
-import { databaseCpu, machineCpu, processCpu } from "./lib/cpu";
+import { databaseCpu, machineCpu, processCpu, processCpuMicros } from "./lib/cpu";
+import { type DbLink, openDbLink } from "./lib/db-link";
 import { checkInvariants, createDatabase, type InvariantReport, type ProductSeed, resetProducts, runSqlWorkers, type SqlDesign, type SqlRun } from "./lib/database";
 import type { LoadJob, LoadResult } from "./lib/load-generator";
 import { fmt, summarize, table, type LatencySummary } from "./lib/stats";
@@ -40,6 +45,11 @@ const SCENARIO_NAMES = (process.env.BENCH_SCENARIOS ?? "hot,spread,stockout").sp
 const RESTOCK_SAMPLES = Number(process.env.BENCH_RESTOCK_SAMPLES ?? 100);
 const [OVERSELL_STOCK, OVERSELL_ATTEMPTS] = (process.env.BENCH_OVERSELL ?? "1000,5000").split(",").map(Number);
 const KEEP_DB = process.env.BENCH_KEEP_DB === "1";
+const DESIGNS = (process.env.BENCH_DESIGNS ?? "ours,raw,raw1rt,naive").split(",") as Design[];
+const RTTS_MS = (process.env.BENCH_DB_RTT_MS ?? "0,1").split(",").map(Number);
+/** Concurrency of the runs with added round-trip time. */
+const RTT_CONNECTIONS = 64;
+const SAVE_REFERENCE = process.env.BENCH_REFERENCE === "1";
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -77,6 +87,8 @@ type Design = "ours" | SqlDesign;
 interface Measurement {
   scenario: string;
   connections: number;
+  /** Added to every database round trip by the proxy (0: direct). */
+  rttMs: number;
   design: Design;
   /** DB connections the design had (the API's pool for "ours"). */
   dbConnections: number;
@@ -92,6 +104,10 @@ interface Measurement {
   invariant: InvariantReport;
   /** CPU in % of one core (200% = both cores here): this process (the API, or the SQL driver), the database server, the load generator. */
   cpu: { self: number; db?: number; loadGenerator?: number; machine?: number };
+  /** CPU of this process per request, µs: the API's for ours, the driver's for the SQL designs. */
+  cpuMicrosPerRequest: number;
+  /** Database round trips per request, counted by the proxy (runs with added RTT only). */
+  roundTripsPerRequest?: number;
   /** For "ours": orders committed after autocannon stopped the clock (their answers were not counted). */
   inFlightAtStop?: number;
   /** For "ours": order rows - 201 answers is between 0 and the number of connections. */
@@ -175,6 +191,16 @@ async function startLoadGenerator(): Promise<{ run(job: Omit<LoadJob, "type" | "
   };
 }
 
+/**
+ * Round trips per request from the proxy's command count. A baseline's pool opens its
+ * connections inside the count: each sends its session SET, a warm-up SELECT 1 and, at the
+ * end, COM_QUIT (3 commands that are not per order).
+ */
+function roundTrips(before: number | undefined, after: number | undefined, requests: number, poolConnections = 0): number | undefined {
+  if (before === undefined || after === undefined || requests === 0) return undefined;
+  return (after - before - 3 * poolConnections) / requests;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** Undo, in reverse order, everything the run started (also when it fails half-way). */
@@ -233,20 +259,41 @@ async function main() {
     return rows;
   };
 
-  async function measureOurs(scenario: Scenario, connections: number, amount?: number): Promise<Measurement> {
+  /**
+   * CPU the node process burns with no request at all (the offline stack's poller, timers and
+   * emulators share it with the API), in µs per second: subtracted from every design's per-request
+   * CPU, so "µs cpu/req" is the work a request causes.
+   */
+  async function idleCpuMicrosPerSecond(): Promise<number> {
+    await sleep(500);
+    const [micros, t0] = [processCpuMicros(), performance.now()];
+    await sleep(2000);
+    return micros() / ((performance.now() - t0) / 1000);
+  }
+  let idleMicrosPerSecond = 0;
+  const perRequest = (micros: number, seconds: number, requests: number) => Math.max(0, micros - idleMicrosPerSecond * seconds) / Math.max(1, requests);
+
+  const direct: DbLink = { rttMs: 0, url: database.url, commands: async () => undefined, stop: () => {} };
+
+  async function measureOurs(scenario: Scenario, connections: number, amount?: number, link: DbLink = direct): Promise<Measurement> {
     const initial = new Map(scenario.products.map((product) => [product.sku, product.stock]));
     await seed(scenario.products);
-    const [selfCpu, dbCpu, boxCpu] = [processCpu(), databaseCpu(), machineCpu(os.cpus().length)];
+    const commandsBefore = await link.commands();
+    const [selfCpu, selfMicros, dbCpu, boxCpu, t0] = [processCpu(), processCpuMicros(), databaseCpu(), machineCpu(os.cpus().length), performance.now()];
     const result = await load.run({ url: stack.apiUrl, connections, duration: DURATION_S, amount, skus: scenario.skus, quantity: 1 });
     const cpu = { self: selfCpu(), db: dbCpu(), loadGenerator: result.cpu, machine: boxCpu() };
+    const micros = selfMicros();
+    const elapsed = (performance.now() - t0) / 1000;
     // autocannon stops on the clock with requests in flight; the API finishes them anyway.
     await stack.apiIdle();
     await drain(admin);
     const invariant = await checkInvariants(admin, initial);
     const inFlight = invariant.orders - result.ok;
+    const commandsAfter = await link.commands();
     return {
       scenario: scenario.key,
       connections,
+      rttMs: link.rttMs,
       design: "ours",
       dbConnections: apiPool,
       seconds: result.seconds,
@@ -260,24 +307,31 @@ async function main() {
       latency: result.latency,
       invariant,
       cpu,
+      cpuMicrosPerRequest: perRequest(micros, elapsed, result.requests),
+      roundTripsPerRequest: roundTrips(commandsBefore, commandsAfter, invariant.orders + result.non2xx),
       inFlightAtStop: inFlight,
       // Every 201 is a row; the only rows without a counted 201 are the <= `connections` in flight at the stop.
       answersMatchRows: inFlight >= 0 && inFlight <= connections,
     };
   }
 
-  async function measureSql(design: SqlDesign, scenario: Scenario, connections: number, amount?: number): Promise<Measurement> {
+  async function measureSql(design: SqlDesign, scenario: Scenario, connections: number, amount?: number, link: DbLink = direct): Promise<Measurement> {
     const initial = new Map(scenario.products.map((product) => [product.sku, product.stock]));
     const products = await seed(scenario.products);
     const poolSize = Math.min(connections, sqlPoolCap);
-    const [selfCpu, dbCpu, boxCpu] = [processCpu(), databaseCpu(), machineCpu(os.cpus().length)];
-    const run: SqlRun = await runSqlWorkers({ url: database.url, design, workers: connections, poolSize, durationMs: DURATION_S * 1000, amount, skus: scenario.skus, products, quantity: 1 });
+    const commandsBefore = await link.commands();
+    const [selfCpu, selfMicros, dbCpu, boxCpu, t0] = [processCpu(), processCpuMicros(), databaseCpu(), machineCpu(os.cpus().length), performance.now()];
+    const run: SqlRun = await runSqlWorkers({ url: link.url, design, workers: connections, poolSize, durationMs: DURATION_S * 1000, amount, skus: scenario.skus, products, quantity: 1 });
     const cpu = { self: selfCpu(), db: dbCpu(), machine: boxCpu() };
+    const micros = selfMicros();
+    const elapsed = (performance.now() - t0) / 1000;
+    const commandsAfter = await link.commands();
     if (run.errors) log(`  ${design}: ${run.errors} error(s), e.g. ${run.errorSamples[0]}`);
     const invariant = await checkInvariants(admin, initial);
     return {
       scenario: scenario.key,
       connections,
+      rttMs: link.rttMs,
       design,
       dbConnections: poolSize,
       seconds: run.seconds,
@@ -291,25 +345,53 @@ async function main() {
       latency: run.latency,
       invariant,
       cpu,
+      cpuMicrosPerRequest: perRequest(micros, elapsed, run.attempts),
+      // Each worker's pool connection runs one session SET when it opens; that is not per order.
+      roundTripsPerRequest: roundTrips(commandsBefore, commandsAfter, run.attempts, poolSize),
     };
   }
 
   const describe = (m: Measurement) =>
-    `${m.design.padEnd(5)} ${fmt.int(m.okPerSecond).padStart(6)} ok/s ${fmt.int(m.perSecond).padStart(6)} req/s  p50 ${fmt.ms(m.latency.p50)} p99 ${fmt.ms(m.latency.p99)} ms  oversold ${m.invariant.oversold}`;
+    `${m.design.padEnd(6)} ${fmt.int(m.okPerSecond).padStart(6)} ok/s ${fmt.int(m.perSecond).padStart(6)} req/s  p50 ${fmt.ms(m.latency.p50)} p99 ${fmt.ms(m.latency.p99)} ms  ${fmt.int(m.cpuMicrosPerRequest)} µs cpu/req` +
+    `${m.roundTripsPerRequest === undefined ? "" : `  ${m.roundTripsPerRequest.toFixed(2)} round trips/req`}  oversold ${m.invariant.oversold}`;
+  const measure = (design: Design, scenario: Scenario, connections: number, amount?: number, link: DbLink = direct) =>
+    design === "ours" ? measureOurs(scenario, connections, amount, link) : measureSql(design, scenario, connections, amount, link);
 
-  // 1. Warm-up (JIT, pools, sockets): discarded.
+  // 1. Warm-up (JIT, pools, sockets): discarded. Then the stack's own CPU with no requests.
   log("warm-up (discarded)");
   await measureOurs({ ...SCENARIOS[0], key: "warmup" }, 64, 5_000);
+  idleMicrosPerSecond = await idleCpuMicrosPerSecond();
+  log(`idle: the node process uses ${fmt.int(idleMicrosPerSecond / 10_000)}% of a core with no requests (subtracted from µs cpu/req)`);
 
-  // 2. Throughput: every scenario x concurrency, ours then the two baselines, DB reset before each.
+  // 2. Throughput: every scenario x concurrency, ours then the baselines, DB reset before each.
   for (const scenario of SCENARIOS) {
     for (const connections of CONNECTIONS) {
       log(`${scenario.label} @ ${connections}`);
-      for (const design of ["ours", "raw", "naive"] as const) {
-        const m = design === "ours" ? await measureOurs(scenario, connections) : await measureSql(design, scenario, connections);
+      for (const design of DESIGNS) {
+        const m = await measure(design, scenario, connections);
         measurements.push(m);
         log(`  ${describe(m)}`);
       }
+    }
+  }
+
+  // 2b. The hot SKU again with network latency between every design and the database.
+  const hot = SCENARIOS.find((scenario) => scenario.key === "hot");
+  for (const rttMs of RTTS_MS.filter((ms) => ms > 0 && hot)) {
+    const link = await openDbLink(database.url, rttMs);
+    const apiUrl = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = link.url; // the API follows DATABASE_URL: a new pool through the proxy
+    try {
+      log(`${hot!.label}, +${rttMs} ms per database round trip @ ${RTT_CONNECTIONS}`);
+      await measureOurs({ ...hot!, key: "warmup" }, RTT_CONNECTIONS, 2_000, link);
+      for (const design of DESIGNS) {
+        const m = await measure(design, hot!, RTT_CONNECTIONS, undefined, link);
+        measurements.push(m);
+        log(`  ${describe(m)}`);
+      }
+    } finally {
+      process.env.DATABASE_URL = apiUrl;
+      link.stop();
     }
   }
 
@@ -317,8 +399,8 @@ async function main() {
   const oversellScenario: Scenario = { key: "oversell", label: "oversell", products: [{ sku: "SCARCE-1", stock: OVERSELL_STOCK }], skus: ["SCARCE-1"] };
   for (const connections of CONNECTIONS) {
     log(`oversell: stock ${OVERSELL_STOCK}, ${OVERSELL_ATTEMPTS} attempts @ ${connections}`);
-    for (const design of ["ours", "raw", "naive"] as const) {
-      const m = design === "ours" ? await measureOurs(oversellScenario, connections, OVERSELL_ATTEMPTS) : await measureSql(design, oversellScenario, connections, OVERSELL_ATTEMPTS);
+    for (const design of DESIGNS) {
+      const m = await measure(design, oversellScenario, connections, OVERSELL_ATTEMPTS);
       oversell.push(m);
       log(`  ${describe(m)}  confirmed ${m.invariant.confirmedUnits}  restock requests ${m.invariant.restockRequests}`);
     }
@@ -329,12 +411,13 @@ async function main() {
   const restock = await measureRestock(stack, admin, RESTOCK_SAMPLES);
 
   // 5. Report.
-  const report = buildReport({ machine, apiPool, sqlPoolCap, measurements, oversell, restock, started, database: database.name, source: server.source });
+  const report = buildReport({ machine, apiPool, sqlPoolCap, measurements, oversell, restock, started, database: database.name, source: server.source, idleMicrosPerSecond });
   process.stdout.write(`${report.text}\n`);
   const resultsDir = path.join(HERE, "results");
   mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `${new Date(started).toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, `${JSON.stringify(report.json, null, 2)}\n`);
+  if (SAVE_REFERENCE) writeFileSync(path.join(resultsDir, "reference.json"), `${JSON.stringify(report.json, null, 2)}\n`);
   log(`wrote ${path.relative(process.cwd(), file)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
   return report.failed ? 1 : 0;
@@ -416,6 +499,7 @@ function buildReport({
   started,
   database,
   source,
+  idleMicrosPerSecond,
 }: {
   machine: Awaited<ReturnType<typeof machineInfo>>;
   apiPool: number;
@@ -426,8 +510,12 @@ function buildReport({
   started: number;
   database: string;
   source: string;
+  idleMicrosPerSecond: number;
 }) {
   const label = (key: string) => SCENARIOS.find((s) => s.key === key)?.label ?? key;
+  const labelOf = (m: Measurement) => `${label(m.scenario)}${m.rttMs ? `, +${m.rttMs} ms/RT` : ""}`;
+  const same = (a: Measurement, b: Measurement) => a.scenario === b.scenario && a.connections === b.connections && a.rttMs === b.rttMs;
+  const baseline = (m: Measurement, design: Design) => measurements.find((x) => x.design === design && same(x, m));
   const lines: string[] = [];
   const ours = measurements.filter((m) => m.design === "ours");
   const failures: string[] = [];
@@ -437,15 +525,16 @@ function buildReport({
     `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, ${machine.platform}, node ${machine.node}; load average at start ${machine.loadAverage1mAtStart}`,
     `database: ${machine.db} (${source}); innodb_flush_log_at_trx_commit=${machine.dbSettings.innodb_flush_log_at_trx_commit}, sync_binlog=${machine.dbSettings.sync_binlog}, log_bin=${machine.dbSettings.log_bin}, max_connections=${machine.dbSettings.max_connections}`,
     `method: ${DURATION_S} s per measurement, POST /orders quantity 1; "ours" = autocannon (child process) -> offline stack (API pool ${apiPool} DB connections);`,
-    `        "raw"/"naive" = the same number of concurrent workers on a mysql2 pool (one connection per worker, at most ${sqlPoolCap}), no HTTP.`,
+    `        "raw" (4 statements) / "raw1rt" (one multi-statement text) / "naive" = the same number of concurrent workers on a mysql2 pool (one connection per worker, at most ${sqlPoolCap}), no HTTP;`,
+    `        "+N ms/RT" = every design reaches MariaDB through a TCP proxy that adds N ms to each round trip (and counts them).`,
     "",
   );
 
   const rows = measurements.map((m, index) => {
-    const first = index === 0 || measurements[index - 1].scenario !== m.scenario || measurements[index - 1].connections !== m.connections;
-    const newScenario = index === 0 || measurements[index - 1].scenario !== m.scenario;
+    const first = index === 0 || !same(measurements[index - 1], m);
+    const newScenario = index === 0 || labelOf(measurements[index - 1]) !== labelOf(m);
     return [
-      newScenario ? label(m.scenario) : "",
+      newScenario ? labelOf(m) : "",
       first ? m.connections : "",
       m.design,
       m.dbConnections,
@@ -458,25 +547,30 @@ function buildReport({
       fmt.int(m.non2xx),
       fmt.int(m.errors),
       m.invariant.ok ? "0" : `${m.invariant.oversold} (drift ${m.invariant.drift})`,
+      fmt.int(m.cpuMicrosPerRequest),
+      m.roundTripsPerRequest === undefined ? "-" : m.roundTripsPerRequest.toFixed(2),
       [m.cpu.self, m.cpu.db ?? "-", m.cpu.loadGenerator ?? "-", m.cpu.machine ?? "-"].join("/"),
     ];
   });
   lines.push(
-    table(["scenario", "conns", "design", "db conns", "2xx/s", "req/s", "p50 ms", "p99 ms", "max ms", "2xx", "non-2xx", "errors", "oversold", "cpu% node/db/gen/box"], rows, { alignLeft: 3 }),
+    table(["scenario", "conns", "design", "db conns", "2xx/s", "req/s", "p50 ms", "p99 ms", "max ms", "2xx", "non-2xx", "errors", "oversold", "µs cpu/req", "RT/req", "cpu% node/db/gen/box"], rows, { alignLeft: 3 }),
     "  2xx = 201 confirmed orders (raw/naive: committed order transactions); non-2xx = 409 OUT_OF_STOCK (raw/naive: rolled back, no stock).",
-    "  oversold = confirmed units beyond the initial stock; drift = |confirmed + stock - initial| (lost updates). cpu% of one core (200% = the whole box):",
+    `  oversold = confirmed units beyond the initial stock; drift = |confirmed + stock - initial| (lost updates). µs cpu/req = CPU of the node process per request, less its idle ${fmt.int(idleMicrosPerSecond / 1000)} ms/s;`,
+    "  RT/req = database round trips per request (counted by the proxy, +N ms/RT runs only). cpu% of one core (200% = the whole box):",
     `  node = the bench process (the API for ours; the mysql2 driver for raw/naive), db = mariadbd, gen = the autocannon child, box = the whole machine (max ${machine.cores * 100}; box - node - db - gen = other work).`,
     "",
   );
 
   const ratioRows: Array<Array<string | number>> = [];
   for (const m of ours) {
-    const raw = measurements.find((x) => x.design === "raw" && x.scenario === m.scenario && x.connections === m.connections);
-    const naive = measurements.find((x) => x.design === "naive" && x.scenario === m.scenario && x.connections === m.connections);
+    const raw = baseline(m, "raw");
+    const raw1rt = baseline(m, "raw1rt");
+    const naive = baseline(m, "naive");
     ratioRows.push([
-      label(m.scenario),
+      labelOf(m),
       m.connections,
       fmt.ratio(m.perSecond / (raw?.perSecond ?? Number.NaN)),
+      fmt.ratio(m.perSecond / (raw1rt?.perSecond ?? Number.NaN)),
       fmt.ratio(m.perSecond / (naive?.perSecond ?? Number.NaN)),
       fmt.ratio(m.latency.p99 / (raw?.latency.p99 ?? Number.NaN)),
       m.invariant.ok ? "ok" : "VIOLATED",
@@ -489,12 +583,23 @@ function buildReport({
     if (stockout && (m.ok !== 0 || m.invariant.restockRequests !== 1)) failures.push(`stockout@${m.connections}: expected all 409 and one restock request`);
   }
   lines.push(
-    table(["scenario", "conns", "ours/raw req/s", "ours/naive req/s", "ours/raw p99", "ours: stock+sold=initial", "201s vs order rows"], ratioRows, { alignLeft: 1 }),
+    table(["scenario", "conns", "ours/raw req/s", "ours/raw1rt req/s", "ours/naive req/s", "ours/raw p99", "ours: stock+sold=initial", "201s vs order rows"], ratioRows, { alignLeft: 1 }),
+    "",
+  );
+
+  const targets = evaluateTargets(measurements);
+  lines.push(
+    "targets (same run):",
+    table(
+      ["target", "measured", "wanted", "met"],
+      targets.map((t) => [t.name, t.value === undefined ? "-" : t.unit === "x" ? fmt.ratio(t.value) : `${fmt.int(t.value)} ${t.unit}`, `${t.atLeast ? ">=" : "<="} ${t.unit === "x" ? fmt.ratio(t.wanted) : `${t.wanted} ${t.unit}`}`, t.met ? "yes" : "NO"]),
+      { alignLeft: 1 },
+    ),
     "",
   );
 
   const oversellRows = oversell.map((m, index) => [
-    index % 3 === 0 ? m.connections : "",
+    index % DESIGNS.length === 0 ? m.connections : "",
     m.design,
     fmt.int(m.requests),
     fmt.int(m.invariant.confirmedUnits),
@@ -535,19 +640,69 @@ function buildReport({
     startedAt: new Date(started).toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 1000),
     database,
-    settings: { durationPerMeasurementS: DURATION_S, connections: CONNECTIONS, apiPool, sqlPoolCap, oversell: { stock: OVERSELL_STOCK, attempts: OVERSELL_ATTEMPTS }, restockSamples: RESTOCK_SAMPLES },
+    settings: { idleCpuMicrosPerSecond: Math.round(idleMicrosPerSecond), durationPerMeasurementS: DURATION_S, connections: CONNECTIONS, designs: DESIGNS, rttMs: RTTS_MS, rttConnections: RTT_CONNECTIONS, apiPool, sqlPoolCap, oversell: { stock: OVERSELL_STOCK, attempts: OVERSELL_ATTEMPTS }, restockSamples: RESTOCK_SAMPLES },
     machine,
     throughput: measurements,
     ratios: ours.map((m) => {
-      const raw = measurements.find((x) => x.design === "raw" && x.scenario === m.scenario && x.connections === m.connections)!;
-      const naive = measurements.find((x) => x.design === "naive" && x.scenario === m.scenario && x.connections === m.connections)!;
-      return { scenario: m.scenario, connections: m.connections, oursOverRaw: m.perSecond / raw.perSecond, oursOverNaive: m.perSecond / naive.perSecond, p99OursOverRaw: m.latency.p99 / raw.latency.p99 };
+      const ratio = (design: Design) => {
+        const other = baseline(m, design);
+        return other ? m.perSecond / other.perSecond : null;
+      };
+      const raw = baseline(m, "raw");
+      return {
+        scenario: m.scenario,
+        connections: m.connections,
+        rttMs: m.rttMs,
+        oursOverRaw: ratio("raw"),
+        oursOverRaw1rt: ratio("raw1rt"),
+        oursOverNaive: ratio("naive"),
+        p99OursOverRaw: raw ? m.latency.p99 / raw.latency.p99 : null,
+      };
     }),
+    targets,
     oversell,
     restock,
     failures,
   };
   return { text: lines.join("\n"), json, failed: failures.length > 0 };
+}
+
+interface Target {
+  name: string;
+  value: number | undefined;
+  wanted: number;
+  unit: "x" | "ms" | "µs";
+  atLeast: boolean;
+  met: boolean;
+}
+
+/** The hot-path goals, from this run only (ratios within one run: the machine is shared). */
+function evaluateTargets(measurements: Measurement[]): Target[] {
+  const find = (design: Design, scenario: string, rttMs = 0, connections = 64) =>
+    measurements.find((m) => m.design === design && m.scenario === scenario && m.rttMs === rttMs && m.connections === connections);
+  const ratio = (scenario: string, other: Design, rttMs = 0) => {
+    const ours = find("ours", scenario, rttMs);
+    const base = find(other, scenario, rttMs);
+    return ours && base ? ours.perSecond / base.perSecond : undefined;
+  };
+  const target = (name: string, value: number | undefined, wanted: number, unit: Target["unit"], atLeast: boolean): Target => ({
+    name,
+    value,
+    wanted,
+    unit,
+    atLeast,
+    met: value !== undefined && (atLeast ? value >= wanted : value <= wanted),
+  });
+  const rtt = RTTS_MS.find((ms) => ms > 0) ?? 1;
+  return [
+    target("hot SKU @64: ours / raw 4-statement", ratio("hot", "raw"), 1.0, "x", true),
+    target("hot SKU @64: ours / raw one-round-trip", ratio("hot", "raw1rt"), 0.6, "x", true),
+    target("hot SKU @64: ours p99", find("ours", "hot")?.latency.p99, 50, "ms", false),
+    target(`hot SKU @64, +${rtt} ms/RT: ours / raw 4-statement`, ratio("hot", "raw", rtt), 3.0, "x", true),
+    target("sell-out @64: ours / raw refusals/s", ratio("stockout", "raw"), 0.5, "x", true),
+    target("CPU per 201 (hot SKU @64, API process)", find("ours", "hot")?.cpuMicrosPerRequest, 500, "µs", false),
+    target("CPU per 409 (sell-out @64, API process)", find("ours", "stockout")?.cpuMicrosPerRequest, 300, "µs", false),
+  ];
 }
 
 // Exit explicitly once cleaned up: nothing (a pool, a timer, the child) may keep the bench alive.

@@ -10,6 +10,15 @@ export function processCpu(): () => number {
   };
 }
 
+/** CPU microseconds used by this process between now and the call of the returned function. */
+export function processCpuMicros(): () => number {
+  const start = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(start);
+    return used.user + used.system;
+  };
+}
+
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 function findPid(names: string[]): number | undefined {

@@ -96,7 +96,22 @@ export async function checkInvariants(admin: mysql.Connection, initial: Map<stri
   return report;
 }
 
-export type SqlDesign = "raw" | "naive";
+/**
+ * raw    - the minimum correct transaction, one statement per round trip: BEGIN, conditional
+ *          UPDATE, INSERT, COMMIT (4 round trips, the row locked across 2 of them);
+ * raw1rt - the same work as ONE multi-statement text (one round trip): the physical limit of
+ *          one hot row on this server;
+ * naive  - read-then-write (oversells).
+ */
+export type SqlDesign = "raw" | "raw1rt" | "naive";
+
+/** raw1rt: decrement, the order row only if the decrement happened, commit; one text. */
+const ONE_ROUND_TRIP_ORDER = [
+  "START TRANSACTION",
+  "UPDATE product SET stock = stock - ? WHERE id = ? AND stock >= ?",
+  "INSERT INTO orders (id, product_id, sku, quantity, unit_price, stock_after) SELECT ?, id, sku, ?, price, stock FROM product WHERE id = ? AND ROW_COUNT() = 1",
+  "COMMIT",
+].join("; ");
 
 export interface SqlRun {
   design: SqlDesign;
@@ -127,7 +142,7 @@ export async function runSqlWorkers(options: {
   quantity: number;
 }): Promise<SqlRun> {
   const { design, workers, poolSize, durationMs, amount, skus, products, quantity } = options;
-  const pool = mysql.createPool({ uri: options.url, connectionLimit: poolSize, timezone: "Z", supportBigNumbers: true });
+  const pool = mysql.createPool({ uri: options.url, connectionLimit: poolSize, timezone: "Z", supportBigNumbers: true, multipleStatements: design === "raw1rt" });
   pool.on("connection", (connection) => {
     // Same isolation as the API's transactions.
     connection.query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
@@ -148,6 +163,18 @@ export async function runSqlWorkers(options: {
   async function once(sku: string): Promise<"confirmed" | "out-of-stock"> {
     const product = products.get(sku)!;
     const connection = await pool.getConnection();
+    if (design === "raw1rt") {
+      try {
+        const [results] = await connection.query<mysql.ResultSetHeader[]>(ONE_ROUND_TRIP_ORDER, [quantity, product.id, quantity, ulid(), quantity, product.id]);
+        return results[2].affectedRows === 1 ? "confirmed" : "out-of-stock";
+      } catch (error) {
+        // A multi-statement text stops at the first error with the transaction still open.
+        await connection.query("ROLLBACK").catch(() => {});
+        throw error;
+      } finally {
+        connection.release();
+      }
+    }
     try {
       await connection.beginTransaction();
       if (design === "raw") {
