@@ -1,12 +1,10 @@
 /**
- * The legacy Factory API wire contract. The real API is fixed and owned by
- * another team, so this file is the single place that encodes its rules; the
- * simulator and any client code should agree with it.
+ * The legacy Factory API wire contract (docs/design.md §3), as the simulator
+ * enforces it. The real API is fixed and owned by another team. This file is
+ * written from the contract and imports nothing from core, so the simulator is
+ * an independent check of the requests core's client sends.
  */
-// "zod/v4" rather than "zod": the hoisted root zod is 3.25.x, whose bare
-// entry is the v3 API. The v4 subpath gives the same v4 API on 3.25.x and on
-// zod 4.x, so this keeps working after the workspace dependency is installed.
-import { z } from "zod/v4";
+import { z } from "zod";
 
 export const MANUFACTURE_PATH = "/api/manufactures";
 

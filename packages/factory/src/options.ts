@@ -3,7 +3,7 @@
  * API, POST /_sim/config and (indirectly) the env config, so a bad value is
  * rejected the same way everywhere.
  */
-import { z } from "zod/v4";
+import { z } from "zod";
 import { formatIssues } from "./contract";
 import type { SimEvent } from "./records";
 
