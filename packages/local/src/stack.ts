@@ -26,6 +26,7 @@ import { startGateway } from "./gateway/server";
 import { createMailer } from "./mail/mailer";
 import { startSmtpSink } from "./mail/smtp-sink";
 import { ensureMysqlServer, withDatabase } from "./mysql/server";
+import { listeningOn } from "./ports";
 import { handlerPool } from "./runtime/handlers";
 import { startScheduler } from "./runtime/scheduler";
 import { startSqsPoller } from "./runtime/sqs-poller";
@@ -82,7 +83,8 @@ export async function startOfflineStack(
     }
 
     // 2. SQS + SNS, and the queues and topic from the shared topology
-    const aws = await startSqsSns({ port: config.SQS_PORT, region });
+    const host = config.HOST;
+    const aws = await listeningOn("SQS_PORT", { host, port: config.SQS_PORT }, () => startSqsSns({ port: config.SQS_PORT, host, region }));
     stoppers.push(() => aws.close());
     const topology = await provisionTopology({
       sqs: aws.sqs,
@@ -94,8 +96,9 @@ export async function startOfflineStack(
     });
 
     // 3. EventBridge with the OutOfStock rule -> factory queue
-    const eventBridge = await startEventBridge({
+    const eventBridge = await listeningOn("EVENTBRIDGE_PORT", { host, port: config.EVENTBRIDGE_PORT }, () => startEventBridge({
       port: config.EVENTBRIDGE_PORT,
+      host,
       region,
       accountId: aws.accountId,
       rules: [
@@ -106,14 +109,16 @@ export async function startOfflineStack(
         },
       ],
       log: (message, error) => log(`[eventbridge] ${message}${error ? `: ${(error as Error).message}` : ""}`),
-    });
+    }));
     stoppers.push(() => eventBridge.close());
 
     // 4. E-mail: the SMTP sink (or a real server), SNS e-mail subscriptions, the DLQ alarm
     const mailDir = config.MAIL_DIR ?? path.join(config.LOCAL_DIR, "mail");
     let smtpUrl = config.SMTP_URL;
     if (!smtpUrl) {
-      const sink = await startSmtpSink({ port: config.SMTP_PORT, dir: mailDir, log: (line) => log(`[mail] ${line}`) });
+      const sink = await listeningOn("SMTP_PORT", { host, port: config.SMTP_PORT }, () =>
+        startSmtpSink({ port: config.SMTP_PORT, host, dir: mailDir, log: (line) => log(`[mail] ${line}`) }),
+      );
       stoppers.push(() => sink.close());
       smtpUrl = sink.url;
     }
@@ -146,16 +151,17 @@ export async function startOfflineStack(
     let factory: FactorySimulator | undefined;
     let factoryUrl = config.FACTORY_API_URL;
     if (!factoryUrl) {
-      factory = await startFactorySimulator({
-        ...loadFactoryConfig(process.env),
-        ...factoryOptions,
+      const factoryConfig = { ...loadFactoryConfig(process.env), ...factoryOptions };
+      const factoryAt = { host: factoryConfig.host ?? "127.0.0.1", port: factoryConfig.port ?? 0, hostVariable: "FACTORY_HOST" };
+      factory = await listeningOn("FACTORY_PORT", factoryAt, () => startFactorySimulator({
+        ...factoryConfig,
         onEvent: (event) =>
           log(
             event.type === "request"
               ? `[factory] ${event.request.method} ${event.request.path} -> ${event.request.outcome}${event.request.status ? ` ${event.request.status}` : ""}`
               : `[factory] callback #${event.callback.delivery ?? 1} -> ${event.callback.status ?? event.callback.error}`,
           ),
-      });
+      }));
       stoppers.push(() => factory!.close());
       factoryUrl = factory.url;
     }
@@ -181,7 +187,7 @@ export async function startOfflineStack(
     stoppers.push(() => closeDatabase());
 
     // 7. Lambda runtimes: HTTP API, SQS event source mapping, cron
-    const gateway = await startGateway({ routes, port: config.PORT, host: config.HOST });
+    const gateway = await listeningOn("PORT", { host, port: config.PORT }, () => startGateway({ routes, port: config.PORT, host }));
     stoppers.push(() => gateway.close());
     // The real port is known only now (PORT=0 in tests): the factory calls back here.
     process.env.PUBLIC_API_URL = gateway.url;
@@ -217,9 +223,9 @@ export async function startOfflineStack(
     stoppers.push(() => scheduler.stop());
 
     const mailbox = smtpUrl === config.SMTP_URL ? undefined : mailDir;
-    const dashboard = await startDashboard({
+    const dashboard = await listeningOn("DASHBOARD_PORT", { host, port: config.DASHBOARD_PORT }, () => startDashboard({
       port: config.DASHBOARD_PORT,
-      host: config.HOST,
+      host,
       databaseUrl,
       sqs: aws.sqs,
       factoryQueueUrl: topology.factoryQueueUrl,
@@ -227,7 +233,7 @@ export async function startOfflineStack(
       mailDir: mailbox,
       alarmState: () => alarm.state,
       log: (line) => log(`[dashboard] ${line}`),
-    });
+    }));
     stoppers.push(() => dashboard.close());
 
     // Where everything is, for the ops CLI and the dashboard.

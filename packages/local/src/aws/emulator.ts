@@ -44,6 +44,7 @@
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SNSClient } from "@aws-sdk/client-sns";
+import net from "node:net";
 import { startFauxqs, type FauxqsServer } from "fauxqs";
 
 /** The only account id fauxqs knows. */
@@ -55,6 +56,8 @@ export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local
 export interface StartSqsSnsOptions {
   /** 0 (default) lets the OS pick a free port. */
   port?: number;
+  /** Address to listen on (default 127.0.0.1: this machine only). */
+  host?: string;
   region: string;
   /** Must be omitted or equal FAUXQS_ACCOUNT_ID (fauxqs cannot change it). */
   accountId?: string;
@@ -91,10 +94,10 @@ export async function startSqsSns(options: StartSqsSnsOptions): Promise<SqsSnsEm
     // Failing loudly beats ARNs that silently disagree with the alarm payloads.
     throw new Error(`fauxqs always uses account ${FAUXQS_ACCOUNT_ID}; got accountId=${accountId}`);
   }
-  const server = await startFauxqs({ port, logger: false, defaultRegion: region });
-  // 127.0.0.1 rather than server.address: fauxqs listens on 0.0.0.0 and
-  // "localhost" may resolve to ::1 first.
-  const endpoint = `http://127.0.0.1:${server.port}`;
+  const host = options.host ?? "127.0.0.1";
+  const server = await withWildcardListenOn(host, () => startFauxqs({ port, logger: false, defaultRegion: region }));
+  // An address rather than "localhost", which may resolve to ::1 first.
+  const endpoint = `http://${connectableHost(host)}:${server.port}`;
   const { sqs, sns } = createLocalClients(endpoint, region);
   let closed = false;
   return {
@@ -114,4 +117,31 @@ export async function startSqsSns(options: StartSqsSnsOptions): Promise<SqsSnsEm
       await server.stop();
     },
   };
+}
+
+/** Where a client on this machine reaches a server listening on `host` (a wildcard means loopback). */
+function connectableHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/**
+ * fauxqs 1.9.x always listens on 0.0.0.0 (its `host` option only names queue URLs). While
+ * `start` runs, a listen on 0.0.0.0 goes to `host` instead, so the emulator is reachable from
+ * where the rest of the stack is and nowhere else. Only that exact wildcard is rewritten.
+ */
+export async function withWildcardListenOn<T>(host: string, start: () => Promise<T>): Promise<T> {
+  const original = net.Server.prototype.listen;
+  net.Server.prototype.listen = function listen(this: net.Server, ...args: unknown[]) {
+    const [first] = args;
+    if (first && typeof first === "object" && (first as net.ListenOptions).host === "0.0.0.0") {
+      args[0] = { ...(first as net.ListenOptions), host };
+    }
+    return (original as (...a: unknown[]) => net.Server).apply(this, args);
+  } as typeof original;
+  try {
+    return await start();
+  } finally {
+    net.Server.prototype.listen = original;
+  }
 }
