@@ -1,8 +1,8 @@
 /**
- * `tsx packages/local/src/dashboard/cli.ts`: the dashboard as its own process, attached to an
- * offline stack that is already running (found through its .local/stack.json). `npm start`
- * can also mount it in-process (see stack.ts); this is for a stack started without it, or a
- * second one (LOCAL_DIR=/other/.local).
+ * `npm run dashboard`: the dashboard as its own process, attached to an offline stack that is
+ * already running (found through its .local/stack.json). `npm start` serves one itself (see
+ * stack.ts): when that one answers on the port asked for, this says where it is and exits 0;
+ * DASHBOARD_PORT=0 starts a second one on any free port.
  *
  * Env: DASHBOARD_PORT (default 3002), DASHBOARD_HOST (127.0.0.1), LOCAL_DIR, DATABASE_URL
  * (needed only when the stack's database has a password, which stack.json does not keep).
@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createLocalClients } from "../aws/emulator";
+import { listeningOn } from "../ports";
 import { REPO_ROOT } from "../runtime/handlers";
 import { startDashboard } from "./server";
 
@@ -21,6 +22,7 @@ if (!existsSync(stackFile)) {
   process.exit(1);
 }
 const stack = JSON.parse(readFileSync(stackFile, "utf8")) as {
+  dashboardUrl?: string;
   sqsEndpoint: string;
   region: string;
   factoryQueueUrl: string;
@@ -34,17 +36,40 @@ if (databaseUrl.includes("****")) {
   process.exit(1);
 }
 
+const where = path.relative(process.cwd(), stackFile) || stackFile;
+const port = Number(process.env.DASHBOARD_PORT ?? 3002);
+const host = process.env.DASHBOARD_HOST ?? "127.0.0.1";
+
+/** The stack's own dashboard, when it is up and holds the port this one would take. */
+async function runningDashboard(): Promise<string | undefined> {
+  if (!stack.dashboardUrl || port === 0 || Number(new URL(stack.dashboardUrl).port) !== port) return undefined;
+  const answer = await fetch(`${stack.dashboardUrl}/api/state`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+  return answer?.ok ? stack.dashboardUrl : undefined;
+}
+
+const running = await runningDashboard();
+if (running) {
+  console.log(`The running offline stack already serves its dashboard at ${running} (from ${where}).`);
+  console.log("Open that one; DASHBOARD_PORT=0 npm run dashboard starts a second one on a free port.");
+  process.exit(0);
+}
+
 const { sqs } = createLocalClients(stack.sqsEndpoint, stack.region);
-const dashboard = await startDashboard({
-  port: Number(process.env.DASHBOARD_PORT ?? 3002),
-  host: process.env.DASHBOARD_HOST ?? "127.0.0.1",
-  databaseUrl,
-  sqs,
-  factoryQueueUrl: stack.factoryQueueUrl,
-  dlqUrl: stack.dlqUrl,
-  mailDir: stack.mailDir,
+const dashboard = await listeningOn("DASHBOARD_PORT", { host, port, hostVariable: "DASHBOARD_HOST" }, () =>
+  startDashboard({
+    port,
+    host,
+    databaseUrl,
+    sqs,
+    factoryQueueUrl: stack.factoryQueueUrl,
+    dlqUrl: stack.dlqUrl,
+    mailDir: stack.mailDir,
+  }),
+).catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
 });
-console.log(`Dashboard: ${dashboard.url}  (offline stack from ${path.relative(process.cwd(), stackFile) || stackFile}; Ctrl-C to stop)`);
+console.log(`Dashboard: ${dashboard.url}  (offline stack from ${where}; Ctrl-C to stop)`);
 
 const stop = async () => {
   await dashboard.close();

@@ -1,10 +1,15 @@
+import type { DashboardState } from "./state";
+
 /**
  * The dashboard page: one HTML document, inline CSS and vanilla JS, no build step. It polls
  * /api/state every second and redraws; every value goes into the DOM through textContent
  * (e-mail subjects and error messages are data, never markup). The nonce ties the inline
  * script and style to the Content-Security-Policy the server sends with it.
+ *
+ * `initial`, the snapshot at the time of the request, travels inside the page and is drawn
+ * before the first poll: a first look (or a screenshot, or a slow client) sees data at once.
  */
-export function dashboardPage(nonce: string, pollMs = 1000): string {
+export function dashboardPage(nonce: string, pollMs = 1000, initial?: DashboardState): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -118,7 +123,7 @@ export function dashboardPage(nonce: string, pollMs = 1000): string {
 <footer>
   DLQ not empty? <code>npm run ops -- dlq peek</code> · fix the cause · <code>npm run ops -- dlq redrive</code> — see <code>docs/runbook.md</code>
 </footer>
-<script nonce="${nonce}">
+${initial ? `<script type="application/json" id="initial-state">${jsonForScript(initial)}</script>\n` : ""}<script nonce="${nonce}">
 "use strict";
 const POLL_MS = ${Number(pollMs)};
 const STATUSES = ["pending", "requested", "fulfilled", "failed", "cancelled"];
@@ -260,9 +265,24 @@ async function poll() {
     setTimeout(poll, POLL_MS);
   }
 }
-poll();
+const initialState = $("initial-state");
+if (initialState) {
+  try {
+    render(JSON.parse(initialState.textContent));
+  } catch (error) {
+    $("conn").hidden = false;
+  }
+  setTimeout(poll, POLL_MS);
+} else {
+  poll();
+}
 </script>
 </body>
 </html>
 `;
+}
+
+/** JSON that cannot end the <script> element it sits in: no "<", ">" or "&" survives unescaped. */
+function jsonForScript(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
 }

@@ -63,15 +63,24 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     if (url.pathname === "/") {
       const nonce = randomBytes(16).toString("base64");
-      return send(
-        200,
-        {
-          "content-type": "text/html; charset=utf-8",
-          "content-security-policy": `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-          "referrer-policy": "no-referrer",
-        },
-        dashboardPage(nonce, pollMs),
-      );
+      // The page carries the current snapshot, so its first paint shows data (see page.ts).
+      state()
+        .catch((error: Error) => {
+          log(`dashboard: state failed: ${error.message}`);
+          return undefined;
+        })
+        .then((snapshot) =>
+          send(
+            200,
+            {
+              "content-type": "text/html; charset=utf-8",
+              "content-security-policy": `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+              "referrer-policy": "no-referrer",
+            },
+            dashboardPage(nonce, pollMs, snapshot),
+          ),
+        );
+      return;
     }
     if (url.pathname === "/api/state") {
       state().then(
