@@ -241,6 +241,7 @@ export async function startOfflineStack(
       apiUrl: gateway.url,
       dashboardUrl: dashboard.url,
       factoryUrl,
+      factorySimulator: Boolean(factory),
       sqsEndpoint: aws.endpoint,
       eventBridgeEndpoint: eventBridge.url,
       region,

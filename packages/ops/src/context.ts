@@ -37,7 +37,10 @@ export interface GlobalOptions {
 /** What `npm start` writes to .local/stack.json (see packages/local/src/stack.ts). */
 export interface StackFile {
   apiUrl?: string;
+  dashboardUrl?: string;
   factoryUrl?: string;
+  /** True when factoryUrl is the simulator (its /_sim/* control plane exists). */
+  factorySimulator?: boolean;
   sqsEndpoint?: string;
   eventBridgeEndpoint?: string;
   region?: string;

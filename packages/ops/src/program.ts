@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import type { Env } from "./context";
+import { registerDemo } from "./demo";
 import { registerDlq } from "./dlq";
 import { createKit } from "./kit";
 import { registerOutbox } from "./outbox";
@@ -29,7 +30,8 @@ Examples:
   npm run ops -- restock re-request 01J9Z3X8Q6W5V4T3S2R1P0N9M8
   npm run ops -- dlq peek --max 20
   npm run ops -- dlq redrive --rate 5/s
-  npm run ops -- --stage prod --json dlq peek
+  npx donut-ops --stage prod --json dlq peek   (scripts: npx donut-ops or npm run -s ops, no npm banner)
+  npm run demo:reset   (offline: demo products back to their starting stock)
 Runbook: docs/runbook.md`;
 
 export function buildProgram(io: Io, env: Env) {
@@ -51,6 +53,7 @@ export function buildProgram(io: Io, env: Env) {
   registerRestock(program, kit);
   registerOutbox(program, kit);
   registerDlq(program, kit);
+  registerDemo(program, kit);
   return { program, kit };
 }
 

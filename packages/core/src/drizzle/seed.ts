@@ -1,7 +1,9 @@
-import { sql } from "drizzle-orm";
-import type { Database } from "./index";
+import { eq, inArray, sql } from "drizzle-orm";
+import { type Database, transaction } from "./index";
 import { factoryTable } from "../factory/factory.sql";
+import { Order } from "../order";
 import { productTable } from "../product/product.sql";
+import { Restock } from "../restock";
 
 export const DEMO_FACTORIES = [
   { id: "FF-500293", name: "부산도너츠 공장", managerEmail: "factory-manager@donut-states.local" },
@@ -28,4 +30,46 @@ export async function seedDemoData(db: Database): Promise<void> {
     .insert(productTable)
     .values(DEMO_PRODUCTS)
     .onDuplicateKeyUpdate({ set: { sku: sql`sku` } });
+}
+
+export interface DemoReset {
+  products: Array<{ sku: string; stock: number }>;
+  removed: { orders: number; restockRequests: number };
+}
+
+/**
+ * Put the demo catalogue back as a fresh start seeds it (`npm run demo:reset`): the demo
+ * products get their original name, price, stock and restock settings, and lose their orders
+ * and restock requests, so a walkthrough starts from the same state every time. Products
+ * outside the demo catalogue are not touched.
+ */
+export async function resetDemoData(db: Database): Promise<DemoReset> {
+  return transaction(
+    async (tx) => {
+      await tx
+        .insert(factoryTable)
+        .values(DEMO_FACTORIES)
+        .onDuplicateKeyUpdate({ set: { id: sql`id` } });
+      const demo = await tx
+        .select({ id: productTable.id })
+        .from(productTable)
+        .where(inArray(productTable.sku, DEMO_PRODUCTS.map((product) => product.sku)))
+        .for("update");
+      const ids = demo.map((product) => product.id);
+      const orders = await Order.removeForProducts(tx, ids);
+      const restockRequests = await Restock.removeForProducts(tx, ids);
+      await tx
+        .insert(productTable)
+        .values(DEMO_PRODUCTS)
+        .onDuplicateKeyUpdate({ set: { sku: sql`sku` } });
+      for (const { sku, ...product } of DEMO_PRODUCTS) {
+        await tx.update(productTable).set({ ...product, reorderPoint: 0 }).where(eq(productTable.sku, sku));
+      }
+      return {
+        products: DEMO_PRODUCTS.map(({ sku, stock }) => ({ sku, stock })),
+        removed: { orders, restockRequests },
+      };
+    },
+    { db },
+  );
 }

@@ -1,10 +1,10 @@
 export * as Order from "./index";
 
 import { createHash } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import type { RowDataPacket } from "mysql2";
 import { z } from "zod";
-import { database, isDatabaseUnavailable, isDuplicateKey, isRetryable, query } from "../drizzle";
+import { type Transaction, database, isDatabaseUnavailable, isDuplicateKey, isRetryable, query } from "../drizzle";
 import { Sku } from "../product";
 import { Restock } from "../restock";
 import { AppError, DependencyUnavailableError, NotFoundError } from "../util/error";
@@ -215,4 +215,11 @@ export async function place(input: PlaceOrderInput, idempotencyKey?: string): Pr
         throw new Error(`place_order: restock facts for ${input.sku} kept changing`);
     }
   }
+}
+
+/** Delete every order of these products (the demo reset: `npm run demo:reset`). Resolves to how many went. */
+export async function removeForProducts(tx: Transaction, productIds: number[]): Promise<number> {
+  if (productIds.length === 0) return 0;
+  const [result] = await tx.delete(orderTable).where(inArray(orderTable.productId, productIds));
+  return result.affectedRows;
 }

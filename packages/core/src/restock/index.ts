@@ -1,6 +1,6 @@
 export * as Restock from "./index";
 
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Transaction, afterCommit, transaction } from "../drizzle";
 import { Events } from "../event";
@@ -223,4 +223,14 @@ export async function openFor(sku: string): Promise<OpenRequest & { sku: string 
     logger.info("restock request opened by an operator", { restockId: request.id, sku: product.sku, quantity: request.quantity });
     return { id: request.id, status: "pending" as const, quantity: request.quantity, opened: true, sku: product.sku };
   });
+}
+
+/**
+ * Delete every restock request of these products (the demo reset: `npm run demo:reset`). A
+ * message or callback still on its way for one of them finds no request and changes nothing.
+ */
+export async function removeForProducts(tx: Transaction, productIds: number[]): Promise<number> {
+  if (productIds.length === 0) return 0;
+  const [result] = await tx.delete(restockRequestTable).where(inArray(restockRequestTable.productId, productIds));
+  return result.affectedRows;
 }
