@@ -184,7 +184,7 @@ export function Database({ stack, app }: StackContext) {
       enableLiveDev: false,
       timeout: "5 minutes",
       copyFiles: [{ from: "packages/core/migrations", to: "migrations" }],
-      environment: { MIGRATIONS_FOLDER: "migrations" },
+      environment: { MIGRATIONS_FOLDER: "migrations", SEED_DEMO_DATA: String(settings.seedDemoData) },
       database: access,
     });
     return new Script(stack, "Migrations", { onCreate: migrate, onUpdate: migrate });

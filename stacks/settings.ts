@@ -53,6 +53,11 @@ export interface StageSettings {
   factoryRequester: string;
   /** A `requested` restock without callback for this long raises an alert (watchdog). */
   restockSlaSeconds: number;
+  /**
+   * The migrations also insert the demo catalogue where it is missing (existing rows are kept),
+   * so a new non-prod stage has products to order. SEED_DEMO_DATA=true|false; never on prod.
+   */
+  seedDemoData: boolean;
   logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
   logRetention: "one_week" | "one_month" | "three_months";
   /** HTTP API default-stage throttling (per account and region limits still apply). */
@@ -117,6 +122,12 @@ function computeSettings(app: App, env: Env): StageSettings {
     throw new Error(`RESTOCK_SLA_SECONDS must be a whole number of seconds >= 60, got ${env.RESTOCK_SLA_SECONDS}`);
   }
 
+  const seedDemoData = (env.SEED_DEMO_DATA?.trim() || String(!isProd)) === "true";
+  if (env.SEED_DEMO_DATA?.trim() && !["true", "false"].includes(env.SEED_DEMO_DATA.trim())) {
+    throw new Error(`SEED_DEMO_DATA must be "true" or "false", got "${env.SEED_DEMO_DATA}"`);
+  }
+  if (seedDemoData && isProd) throw new Error("SEED_DEMO_DATA=true is refused for stage prod: its catalogue is real data, not the demo's");
+
   return {
     app: app.name,
     stage,
@@ -139,6 +150,7 @@ function computeSettings(app: App, env: Env): StageSettings {
     factoryApiUrl,
     factoryRequester: env.FACTORY_REQUESTER?.trim() || `${app.name}-${stage}`,
     restockSlaSeconds,
+    seedDemoData,
     logLevel: isProd ? "INFO" : "DEBUG",
     logRetention: isProd ? "three_months" : "one_week",
     apiThrottle: isProd ? { burst: 2000, rate: 1000 } : { burst: 200, rate: 100 },

@@ -15,7 +15,7 @@ import { APP_NAME, DEFAULT_REGION, registerStacks } from "../sst.config";
 export const TEST_ACCOUNT = "123456789012";
 
 /** The environment variables the stacks read at synth time (settings.ts). */
-export const SETTINGS_ENV = ["ALERT_EMAILS", "FACTORY_API_URL", "FACTORY_REQUESTER", "DATABASE_MODE", "RESTOCK_SLA_SECONDS"] as const;
+export const SETTINGS_ENV = ["ALERT_EMAILS", "FACTORY_API_URL", "FACTORY_REQUESTER", "DATABASE_MODE", "RESTOCK_SLA_SECONDS", "SEED_DEMO_DATA"] as const;
 export type SettingsEnv = Partial<Record<(typeof SETTINGS_ENV)[number], string>>;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

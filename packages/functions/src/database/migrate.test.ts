@@ -1,6 +1,9 @@
 import net from "node:net";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
 import { closeDatabase, isDatabaseUnavailable } from "@donut-states/core/drizzle";
+import { DEMO_PRODUCTS } from "@donut-states/core/drizzle/seed";
+import { productTable } from "@donut-states/core/product";
 import { createTestDatabase, type TestDatabase } from "@donut-states/local/testing/database";
 import { handler } from "./migrate";
 
@@ -65,4 +68,22 @@ it("retries, then gives up before the function would time out, with the connecti
   expect(isDatabaseUnavailable(error), String(error)).toBe(true);
   expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   expect(Date.now() - started).toBeLessThan(5000);
+});
+
+it("seeds the demo catalogue only when the stage asks for it (SEED_DEMO_DATA=true), keeping stock already there", async () => {
+  const skus = async () => (await database.db.select({ sku: productTable.sku, stock: productTable.stock }).from(productTable)).map((row) => `${row.sku}:${row.stock}`).sort();
+  delete process.env.SEED_DEMO_DATA;
+  await handler({}, lambdaTime(60_000));
+  expect(await skus()).toEqual([]);
+
+  process.env.SEED_DEMO_DATA = "true";
+  try {
+    await handler({}, lambdaTime(60_000));
+    expect(await skus()).toEqual(DEMO_PRODUCTS.map((product) => `${product.sku}:${product.stock}`).sort());
+    await database.db.update(productTable).set({ stock: 1 }).where(eq(productTable.sku, "CP-502101"));
+    await handler({}, lambdaTime(60_000));
+    expect(await skus()).toContain("CP-502101:1");
+  } finally {
+    delete process.env.SEED_DEMO_DATA;
+  }
 });

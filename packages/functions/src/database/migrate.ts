@@ -1,5 +1,6 @@
-import { isDatabaseUnavailable, resolveDatabaseUrl } from "@donut-states/core/drizzle";
+import { createClient, isDatabaseUnavailable, resolveDatabaseUrl } from "@donut-states/core/drizzle";
 import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
+import { DEMO_PRODUCTS, seedDemoData } from "@donut-states/core/drizzle/seed";
 import { logger } from "@donut-states/core/util/log";
 import type { Context } from "aws-lambda";
 
@@ -13,6 +14,10 @@ const SAFETY_MARGIN_MS = 20_000;
  * On a stage's first deploy the RDS Proxy's target can take minutes to become available, so
  * "cannot connect" is retried with backoff until shortly before the function times out;
  * any other error (a broken migration) fails the deploy at once.
+ *
+ * SEED_DEMO_DATA=true (the default of non-prod stages, see stacks/settings.ts) then inserts the
+ * demo catalogue where it is missing, so a new stage has products to order; stock already there
+ * is kept.
  */
 export const handler = async (_event: unknown, context?: Pick<Context, "getRemainingTimeInMillis">) => {
   const url = await resolveDatabaseUrl();
@@ -20,6 +25,7 @@ export const handler = async (_event: unknown, context?: Pick<Context, "getRemai
     try {
       await migrateDatabase(url);
       logger.info("database migrated", { attempt });
+      if (process.env.SEED_DEMO_DATA === "true") await seedDemoCatalogue(url);
       return;
     } catch (error) {
       const remaining = context?.getRemainingTimeInMillis() ?? 0;
@@ -30,3 +36,13 @@ export const handler = async (_event: unknown, context?: Pick<Context, "getRemai
     }
   }
 };
+
+async function seedDemoCatalogue(url: string): Promise<void> {
+  const client = createClient(url, 1);
+  try {
+    await seedDemoData(client.db);
+    logger.info("demo catalogue present", { skus: DEMO_PRODUCTS.map((product) => product.sku) });
+  } finally {
+    await client.pool.end();
+  }
+}
