@@ -16,9 +16,9 @@ afterAll(async () => {
   await admin.end();
 });
 
-/** `npm run db:migrate` exactly as the README and docs/deploy.md show it. */
+/** `npm run db:migrate` exactly as the README and docs/deploy.md show it (a process each: slow on a busy machine). */
 const migrate = (databaseUrl: string) =>
-  run("npm", ["run", "db:migrate"], { cwd: REPO_ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 60_000 });
+  run("npm", ["run", "db:migrate"], { cwd: REPO_ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 180_000 });
 
 it("creates a database that does not exist yet, then applies the migrations to it", async () => {
   const url = withDatabase(serverUrl, name);
@@ -37,7 +37,7 @@ it("creates a database that does not exist yet, then applies the migrations to i
   const again = await migrate(url);
   expect(again.stdout).not.toContain("Created database");
   expect(again.stdout).toContain("Migrations applied");
-});
+}, 420_000);
 
 it("names the database and the server when it cannot reach either", async () => {
   const failure = await migrate("mysql://root@127.0.0.1:9/ds_nowhere").then(
@@ -47,4 +47,4 @@ it("names the database and the server when it cannot reach either", async () => 
   expect(failure?.code).toBe(1);
   expect(failure?.stderr).toMatch(/Migration failed: .*127\.0\.0\.1:9/);
   expect(failure?.stderr).not.toContain("__drizzle_migrations");
-});
+}, 240_000);

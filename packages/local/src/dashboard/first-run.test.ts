@@ -86,7 +86,7 @@ describe("first paint", () => {
     } finally {
       await close();
     }
-  });
+  }, 180_000);
 });
 
 describe("npm run dashboard", () => {
@@ -103,7 +103,7 @@ describe("npm run dashboard", () => {
       }),
     );
   const dashboardCli = (env: Record<string, string>) =>
-    run("npm", ["run", "-s", "dashboard"], { cwd: REPO_ROOT, env: { ...process.env, LOCAL_DIR: localDir, ...env }, timeout: 60_000 }).then(
+    run("npm", ["run", "-s", "dashboard"], { cwd: REPO_ROOT, env: { ...process.env, LOCAL_DIR: localDir, ...env }, timeout: 180_000 }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
       (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
     );
@@ -113,7 +113,7 @@ describe("npm run dashboard", () => {
     const result = await dashboardCli({ DASHBOARD_PORT: String(dashboard.port) });
     expect(result).toMatchObject({ code: 0, stderr: "" });
     expect(result.stdout).toContain(`The running offline stack already serves its dashboard at ${dashboard.url}`);
-  });
+  }, 240_000);
 
   it("names DASHBOARD_PORT when the port is taken by something else", async () => {
     const busy = net.createServer();
@@ -130,5 +130,5 @@ describe("npm run dashboard", () => {
     } finally {
       busy.close();
     }
-  });
+  }, 240_000);
 });

@@ -1,0 +1,63 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { Factory } from "@donut-states/core/factory";
+import { offlineClock } from "@donut-states/core/topology";
+import { type FactorySimulator, startFactorySimulator } from "@donut-states/factory";
+
+/**
+ * The LAST ERROR examples the runbook quotes are the messages the factory caller records: each
+ * quoted example must match what a failing and a silent factory really produce.
+ */
+const RUNBOOK = readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../docs/runbook.md"), "utf8");
+/** The host:port the runbook's examples use for the offline factory simulator. */
+const DOCUMENTED_FACTORY = "127.0.0.1:3001";
+
+let factory: FactorySimulator;
+beforeAll(async () => {
+  factory = await startFactorySimulator({ port: 0, delayMs: 60_000, callback: "never", hangMs: 30_000 });
+});
+afterAll(async () => {
+  await factory?.close();
+});
+
+function documentedLastErrors(): string[] {
+  const at = RUNBOOK.indexOf("# LAST ERROR");
+  expect(at, "the runbook quotes LAST ERROR examples").toBeGreaterThan(0);
+  const passage = RUNBOOK.slice(at, RUNBOOK.indexOf("```", at));
+  return [...passage.matchAll(/"([^"]+)"/g)].map((match) => match[1]);
+}
+
+/** A quoted example as a pattern: "…" stands for anything, the documented factory for this one. */
+function asPattern(example: string): RegExp {
+  const escaped = example.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/…/g, ".*");
+  return new RegExp(`^${escaped.replace(DOCUMENTED_FACTORY.replace(/\./g, "\\."), new URL(factory.url).host.replace(/\./g, "\\."))}$`, "s");
+}
+
+const body: Factory.ManufactureRequest = {
+  MessageGroupId: Factory.MESSAGE_GROUP_ID,
+  MessageAttributeProductId: "CP-502104",
+  MessageAttributeProductCnt: "30",
+  MessageAttributeFactoryId: "FF-500301",
+  MessageAttributeRequester: "donut-states",
+  CallbackUrl: "http://127.0.0.1:9/factory/callbacks/x?token=y",
+};
+
+async function lastErrorWhen(knobs: { failureRate: number; timeoutRate: number }): Promise<string> {
+  factory.setOptions(knobs);
+  const error = await Factory.requestProduction(factory.url, body, offlineClock.factoryRequestTimeoutMs).then(
+    () => undefined,
+    (failure: Error) => failure,
+  );
+  expect(error).toBeInstanceOf(Factory.FactoryCallError);
+  return error!.message;
+}
+
+it("quotes the LAST ERROR a refusing factory and a silent factory leave", async () => {
+  const examples = documentedLastErrors();
+  expect(examples).toHaveLength(2);
+  const [refused, silent] = examples.map(asPattern);
+  expect(await lastErrorWhen({ failureRate: 1, timeoutRate: 0 })).toMatch(refused);
+  expect(await lastErrorWhen({ failureRate: 0, timeoutRate: 1 })).toMatch(silent);
+});
