@@ -17,6 +17,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { closeDatabase, database, type Database } from "@donut-states/core/drizzle";
+import { SQS_TIMEOUTS, awsClientConfig } from "@donut-states/core/util/aws";
 import { OpsError, usageError } from "./output";
 import { redactUrl } from "@donut-states/core/util/url";
 
@@ -137,7 +138,7 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
           region,
           credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? "local", secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "local" },
           useQueueUrlAsEndpoint: false,
-          maxAttempts: 2,
+          ...awsClientConfig(SQS_TIMEOUTS),
         }),
       );
       return sqs;
@@ -188,7 +189,7 @@ function awsContext(options: GlobalOptions, env: Env, json: boolean): OpsContext
     },
     sqs() {
       // Credentials and endpoint from the SDK's standard chain (AWS_PROFILE, SSO, env...).
-      sqs ??= tagErrors(new SQSClient({ region }));
+      sqs ??= tagErrors(new SQSClient({ region, ...awsClientConfig(SQS_TIMEOUTS) }));
       return sqs;
     },
     factoryQueueUrl() {

@@ -1,6 +1,7 @@
 export * as Alert from "./index";
 
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { awsClientConfig } from "../util/aws";
 import { requiredEnv } from "../util/config";
 
 let sns: SNSClient | undefined;
@@ -10,7 +11,7 @@ let sns: SNSClient | undefined;
  * subscriptions reach the on-call inbox (offline: the SMTP sink under MAIL_DIR).
  */
 export async function notify(subject: string, message: string): Promise<void> {
-  sns ??= new SNSClient({});
+  sns ??= new SNSClient(awsClientConfig());
   await sns.send(
     new PublishCommand({
       TopicArn: requiredEnv("ALERTS_TOPIC_ARN"),

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { drizzle, type MySql2Database } from "drizzle-orm/mysql2";
 import mysql from "mysql2/promise";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { awsClientConfig } from "../util/aws";
 import { intEnv, optionalEnv } from "../util/config";
 import { DependencyUnavailableError } from "../util/error";
 import { secret } from "../util/secret";
@@ -60,7 +61,7 @@ export async function resolveDatabaseUrl(): Promise<string> {
   if (direct) return direct;
   const secretArn = optionalEnv("DATABASE_SECRET_ARN");
   if (secretArn) {
-    const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const { SecretString } = await new SecretsManagerClient(awsClientConfig()).send(new GetSecretValueCommand({ SecretId: secretArn }));
     const credentials = JSON.parse(SecretString ?? "{}") as { username: string; password: string; host?: string; port?: number; dbname?: string };
     const url = new URL("mysql://placeholder");
     url.username = encodeURIComponent(credentials.username);

@@ -1,11 +1,12 @@
 export * as Outbox from "./index";
 
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
-import { and, asc, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, inArray, isNull, notInArray, sql } from "drizzle-orm";
 import type { z } from "zod";
 import type { EventDefinition } from "../event";
 import { type Transaction, afterCommit, transaction } from "../drizzle";
-import { requiredEnv } from "../util/config";
+import { awsClientConfig } from "../util/aws";
+import { intEnv, requiredEnv } from "../util/config";
 import { newId } from "../util/id";
 import { logger } from "../util/log";
 import { MetricName, count, milliseconds } from "../util/metrics";
@@ -16,14 +17,16 @@ export { outboxTable };
 /** PutEvents takes at most 10 entries per call. */
 const PUT_EVENTS_MAX_ENTRIES = 10;
 
+/**
+ * How long a request waits for its own after-commit publish. Past it the call is aborted and the
+ * answer goes out anyway: the row is committed, and the relay publishes it.
+ */
+export const DEFAULT_PUBLISH_BUDGET_MS = 1_000;
+
 let eventBridge: EventBridgeClient | undefined;
 function useEventBridge(): EventBridgeClient {
-  // The endpoint comes from the SDK's standard configuration (AWS_ENDPOINT_URL_EVENTBRIDGE
-  // offline). Short timeouts: a slow bus must not hold a customer's response; the relay retries.
-  eventBridge ??= new EventBridgeClient({
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
-  });
+  // The endpoint comes from the SDK's standard configuration (AWS_ENDPOINT_URL_EVENTBRIDGE offline).
+  eventBridge ??= new EventBridgeClient(awsClientConfig());
   return eventBridge;
 }
 
@@ -60,11 +63,17 @@ export async function enqueue<Schema extends z.ZodType>(
 }
 
 /**
- * Publish one committed row now. Best effort: if this fails (bus down, crash) the row stays
- * unpublished and the relay sends it.
+ * Publish one committed row now. Best effort, bounded: a bus that is down, slow or silent must
+ * not hold a committed change's answer (a confirmed order would otherwise reach its client as a
+ * timeout). Whatever is not published within the budget stays in the outbox; the relay sends it.
  */
 export async function publishSoon(id: string): Promise<void> {
-  await publishPending({ ids: [id] }).catch((error) => logger.warn("outbox publish failed; the relay will retry", { outboxId: id, error }));
+  const budgetMs = intEnv("OUTBOX_PUBLISH_BUDGET_MS", DEFAULT_PUBLISH_BUDGET_MS, { min: 10, max: 60_000 });
+  try {
+    await publishPending({ ids: [id], abortSignal: AbortSignal.timeout(budgetMs) });
+  } catch (error) {
+    logger.warn("outbox publish failed; the relay will retry", { outboxId: id, error });
+  }
 }
 
 /** restockId / sku of an event's detail, so its log lines join the rest of that restock's. */
@@ -89,73 +98,99 @@ export interface PublishReport {
  * publisher and any number of relays never send the same row at the same time. A row whose
  * entry failed (FailedEntryCount > 0) or whose call threw stays unpublished, with the error
  * and attempt count recorded, for the next run.
+ *
+ * One transaction per PutEvents call (10 rows): progress is committed chunk by chunk, so a call
+ * that hangs, or a relay killed by its timeout, loses at most one chunk's bookkeeping instead of
+ * rolling back every row already sent (which the next run would send again). A call that throws
+ * (bus down, silent, or `abortSignal` fired) ends the run: the remaining rows wait for the next.
  */
-export async function publishPending({ ids, limit = 100 }: { ids?: string[]; limit?: number } = {}): Promise<PublishReport> {
+export async function publishPending({
+  ids,
+  limit = 100,
+  abortSignal,
+}: { ids?: string[]; limit?: number; abortSignal?: AbortSignal } = {}): Promise<PublishReport> {
   const report: PublishReport = { published: 0, failed: 0, errors: [] };
   const busName = requiredEnv("EVENT_BUS_NAME");
-  await transaction(async (tx) => {
-    const rows = await tx
-      .select()
-      .from(outboxTable)
-      .where(and(isNull(outboxTable.publishedAt), ids ? inArray(outboxTable.id, ids) : undefined))
-      .orderBy(asc(outboxTable.createdAt), asc(outboxTable.id))
-      .limit(limit)
-      .for("update", { skipLocked: true });
-
-    for (let start = 0; start < rows.length; start += PUT_EVENTS_MAX_ENTRIES) {
-      const chunk = rows.slice(start, start + PUT_EVENTS_MAX_ENTRIES);
-      const entries: PutEventsRequestEntry[] = chunk.map((row) => ({
-        EventBusName: busName,
-        Source: row.source,
-        DetailType: row.detailType,
-        Detail: row.detail,
-        Time: row.createdAt,
-      }));
-      let results: Array<{ ok: boolean; error?: string }>;
-      try {
-        const response = await useEventBridge().send(new PutEventsCommand({ Entries: entries }));
-        // Entries[i] answers entries[i]; a failed entry has an ErrorCode instead of an EventId.
-        results = chunk.map((_, index) => {
-          const entry = response.Entries?.[index];
-          return entry?.EventId && !entry.ErrorCode
-            ? { ok: true }
-            : { ok: false, error: `${entry?.ErrorCode ?? "NoEntry"}: ${entry?.ErrorMessage ?? "no result for this entry"}` };
-        });
-      } catch (error) {
-        const message = `${(error as Error).name}: ${(error as Error).message}`;
-        results = chunk.map(() => ({ ok: false, error: message }));
-      }
-
-      const now = new Date();
-      const publishedIds = chunk.filter((_, index) => results[index].ok).map((row) => row.id);
-      if (publishedIds.length) {
-        await tx
-          .update(outboxTable)
-          .set({ publishedAt: now, attempts: sql`${outboxTable.attempts} + 1`, lastError: null })
-          .where(inArray(outboxTable.id, publishedIds));
-      }
-      for (const [index, row] of chunk.entries()) {
-        const result = results[index];
-        if (result.ok) continue;
-        await tx
-          .update(outboxTable)
-          .set({ attempts: sql`${outboxTable.attempts} + 1`, lastError: (result.error ?? "unknown").slice(0, 1000) })
-          .where(inArray(outboxTable.id, [row.id]));
-        report.errors.push(`${row.id}: ${result.error}`);
-        logger.warn("event not published yet; it stays in the outbox", { outboxId: row.id, error: result.error, ...correlation(row.detail) });
-      }
-      for (const row of chunk.filter((_, index) => results[index].ok)) {
-        milliseconds(MetricName.OutboxLag, now.getTime() - row.createdAt.getTime());
-        logger.info("event published", { outboxId: row.id, detailType: row.detailType, ...correlation(row.detail) });
-      }
-      count(MetricName.OutboxPublished, publishedIds.length);
-      count(MetricName.OutboxPublishFailures, chunk.length - publishedIds.length);
-      report.published += publishedIds.length;
-      report.failed += chunk.length - publishedIds.length;
-    }
-  });
+  const seen: string[] = [];
+  while (seen.length < limit) {
+    const chunk = await transaction((tx) => publishChunk(tx, { busName, ids, seen, size: Math.min(PUT_EVENTS_MAX_ENTRIES, limit - seen.length), abortSignal }));
+    if (!chunk) break;
+    seen.push(...chunk.ids);
+    report.published += chunk.published;
+    report.failed += chunk.failed;
+    report.errors.push(...chunk.errors);
+    if (chunk.callFailed) break;
+  }
   if (report.failed) logger.info("outbox publish", { ...report });
   return report;
+}
+
+/** Claim, send and mark up to `size` rows not `seen` in this run, in the caller's transaction. */
+async function publishChunk(
+  tx: Transaction,
+  { busName, ids, seen, size, abortSignal }: { busName: string; ids?: string[]; seen: string[]; size: number; abortSignal?: AbortSignal },
+) {
+  const chunk = await tx
+    .select()
+    .from(outboxTable)
+    .where(and(isNull(outboxTable.publishedAt), ids ? inArray(outboxTable.id, ids) : undefined, seen.length ? notInArray(outboxTable.id, seen) : undefined))
+    .orderBy(asc(outboxTable.createdAt), asc(outboxTable.id))
+    .limit(size)
+    .for("update", { skipLocked: true });
+  if (chunk.length === 0) return undefined;
+
+  const entries: PutEventsRequestEntry[] = chunk.map((row) => ({
+    EventBusName: busName,
+    Source: row.source,
+    DetailType: row.detailType,
+    Detail: row.detail,
+    Time: row.createdAt,
+  }));
+  let results: Array<{ ok: boolean; error?: string }>;
+  let callFailed = false;
+  try {
+    const response = await useEventBridge().send(new PutEventsCommand({ Entries: entries }), { abortSignal });
+    // Entries[i] answers entries[i]; a failed entry has an ErrorCode instead of an EventId.
+    results = chunk.map((_, index) => {
+      const entry = response.Entries?.[index];
+      return entry?.EventId && !entry.ErrorCode
+        ? { ok: true }
+        : { ok: false, error: `${entry?.ErrorCode ?? "NoEntry"}: ${entry?.ErrorMessage ?? "no result for this entry"}` };
+    });
+  } catch (error) {
+    callFailed = true;
+    const message = `${(error as Error).name}: ${(error as Error).message}`;
+    results = chunk.map(() => ({ ok: false, error: message }));
+  }
+
+  const now = new Date();
+  const publishedIds = chunk.filter((_, index) => results[index].ok).map((row) => row.id);
+  const errors: string[] = [];
+  if (publishedIds.length) {
+    await tx
+      .update(outboxTable)
+      .set({ publishedAt: now, attempts: sql`${outboxTable.attempts} + 1`, lastError: null })
+      .where(inArray(outboxTable.id, publishedIds));
+  }
+  for (const [index, row] of chunk.entries()) {
+    const result = results[index];
+    if (result.ok) continue;
+    await tx
+      .update(outboxTable)
+      .set({ attempts: sql`${outboxTable.attempts} + 1`, lastError: (result.error ?? "unknown").slice(0, 1000) })
+      .where(inArray(outboxTable.id, [row.id]));
+    errors.push(`${row.id}: ${result.error}`);
+    logger.warn("event not published yet; it stays in the outbox", { outboxId: row.id, error: result.error, ...correlation(row.detail) });
+  }
+  await afterCommit(() => {
+    for (const row of chunk.filter((_, index) => results[index].ok)) {
+      milliseconds(MetricName.OutboxLag, now.getTime() - row.createdAt.getTime());
+      logger.info("event published", { outboxId: row.id, detailType: row.detailType, ...correlation(row.detail) });
+    }
+    count(MetricName.OutboxPublished, publishedIds.length);
+    count(MetricName.OutboxPublishFailures, chunk.length - publishedIds.length);
+  });
+  return { ids: chunk.map((row) => row.id), published: publishedIds.length, failed: chunk.length - publishedIds.length, errors, callFailed };
 }
 
 /** Unpublished rows, oldest first (for the ops CLI and the invariants checks). */

@@ -1,4 +1,5 @@
 import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { awsClientConfig } from "./aws";
 import { optionalEnv } from "./config";
 
 /**
@@ -33,7 +34,7 @@ export function secret(name: string): Promise<string> {
 async function fetchFromSsm(name: string): Promise<string> {
   const app = optionalEnv("SST_APP");
   const stage = optionalEnv("SST_STAGE");
-  ssm ??= new SSMClient({ region: optionalEnv("SST_REGION") ?? optionalEnv("AWS_REGION") });
+  ssm ??= new SSMClient({ region: optionalEnv("SST_REGION") ?? optionalEnv("AWS_REGION"), ...awsClientConfig() });
   const paths = [`/sst/${app}/${stage}/Secret/${name}/value`, `/sst/${app}/.fallback/Secret/${name}/value`];
   const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: paths, WithDecryption: true }));
   for (const path of paths) {

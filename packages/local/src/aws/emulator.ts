@@ -46,6 +46,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { SNSClient } from "@aws-sdk/client-sns";
 import net from "node:net";
 import { startFauxqs, type FauxqsServer } from "fauxqs";
+import { SQS_TIMEOUTS, awsClientConfig } from "@donut-states/core/util/aws";
 
 /** The only account id fauxqs knows. */
 export const FAUXQS_ACCOUNT_ID = "000000000000";
@@ -78,7 +79,8 @@ export interface SqsSnsEmulator {
 
 /** Build SDK clients for an already running fauxqs (or any endpoint). */
 export function createLocalClients(endpoint: string, region: string): { sqs: SQSClient; sns: SNSClient } {
-  const common = { endpoint, region, credentials: LOCAL_CREDENTIALS };
+  // Real timeouts (as in core), generous ones: on a busy machine the emulator answers slowly, not never.
+  const common = { endpoint, region, credentials: LOCAL_CREDENTIALS, ...awsClientConfig({ ...SQS_TIMEOUTS, maxAttempts: 3 }) };
   return {
     // useQueueUrlAsEndpoint:false is belt and braces: with an explicit endpoint
     // the SDK already ignores the queue URL host.

@@ -66,6 +66,14 @@ export interface EventBridgeEmulator {
   close(): Promise<void>;
   /** false: every request gets HTTP 503 ServiceUnavailable (a simulated outage); true restores. */
   setAvailable(up: boolean): void;
+  /**
+   * A silent bus: requests are read and never answered (the connection stays open until the
+   * client gives up or close()). `true` silences every request, a predicate only the PutEvents
+   * bodies it picks, `false` restores.
+   */
+  setSilent(when: boolean | ((body: unknown) => boolean)): void;
+  /** How many requests were left unanswered by setSilent so far. */
+  readonly silenced: number;
   /** Every event accepted by PutEvents, in order, whether or not a rule matched it. */
   readonly published: EventEnvelope[];
   /** Resolves once every delivery started so far has finished (retries included). */
@@ -90,6 +98,8 @@ export async function startEventBridge(options: StartEventBridgeOptions): Promis
   const published: EventEnvelope[] = [];
   const inFlight = new Set<Promise<void>>();
   let available = true;
+  let silent: boolean | ((body: unknown) => boolean) = false;
+  let silenced = 0;
 
   const route = (envelope: EventEnvelope, bus: string) => {
     for (const rule of rules) {
@@ -172,6 +182,10 @@ export async function startEventBridge(options: StartEventBridgeOptions): Promis
     } catch {
       return sendError(res, new ApiError("SerializationException", "Request body is not valid JSON"));
     }
+    if (silent === true || (typeof silent === "function" && silent(body))) {
+      silenced++;
+      return; // never answered; close() destroys the connection
+    }
     let result: ReturnType<typeof putEvents>;
     try {
       result = putEvents(body);
@@ -202,6 +216,12 @@ export async function startEventBridge(options: StartEventBridgeOptions): Promis
     published,
     setAvailable(up: boolean) {
       available = up;
+    },
+    setSilent(when) {
+      silent = when;
+    },
+    get silenced() {
+      return silenced;
     },
     idle,
     async close() {
