@@ -13,4 +13,4 @@ it.each([["tsconfig.json"], ["load/tsconfig.json"]])("tsc --noEmit -p %s reports
     (error: { stdout?: string; stderr?: string }) => error,
   );
   expect(`${result.stdout ?? ""}${result.stderr ?? ""}`.trim()).toBe("");
-}, 120_000);
+}, 15 * 60_000); // tsc on a busy machine takes minutes; the check is the output, not the time

@@ -21,7 +21,7 @@ export interface FactorySimulatorOptions {
   /** Probability (0..1) of never answering: hold the socket `hangMs`, then close it. */
   timeoutRate: number;
   hangMs: number;
-  /** "twice" resends the same callback ~delayMs/2 after the first. */
+  /** "twice" resends the same callback delayMs/2 after the first one was delivered. */
   callback: CallbackMode;
   /** Extra attempts after a network error or 5xx from the receiver; 4xx is final. */
   callbackRetries: number;

@@ -82,7 +82,7 @@ function post(s: FactorySimulator, body: unknown, init: { contentType?: string |
   return fetch(`${s.url}${init.path ?? "/api/manufactures"}`, { method: "POST", headers, body: payload, signal: init.signal });
 }
 
-async function waitFor(check: () => boolean, timeoutMs = 2000): Promise<void> {
+async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
@@ -148,6 +148,43 @@ describe("POST /api/manufactures (accepted)", () => {
     expect(r.hits).toHaveLength(0);
     expect(s.callbacks).toHaveLength(0);
     expect(s.requests[0].outcome).toBe("accepted");
+  });
+});
+
+// ---------- holding callbacks ----------
+
+describe("holding callbacks", () => {
+  it("keeps due callbacks until released, then sends every one", async () => {
+    const r = await receiver();
+    const s = await sim({ delayMs: 0 });
+    s.holdCallbacks();
+    expect((await post(s, validBody(r.url))).status).toBe(202);
+    expect((await post(s, validBody(r.url))).status).toBe(202);
+    await sleep(200); // long past delayMs: only the hold keeps them back
+    expect(r.hits).toHaveLength(0);
+    s.releaseCallbacks();
+    await waitFor(() => r.hits.length === 2);
+    expect(s.callbacks.map((c) => c.status)).toEqual([200, 200]);
+  });
+
+  it("is switched over HTTP with POST /_sim/callbacks/hold and /release", async () => {
+    const r = await receiver();
+    const s = await sim({ delayMs: 0 });
+    expect((await fetch(`${s.url}/_sim/callbacks/hold`, { method: "POST" })).status).toBe(204);
+    expect((await post(s, validBody(r.url))).status).toBe(202);
+    await sleep(100);
+    expect(r.hits).toHaveLength(0);
+    expect((await fetch(`${s.url}/_sim/callbacks/release`, { method: "POST" })).status).toBe(204);
+    await waitFor(() => r.hits.length === 1);
+  });
+
+  it("closes promptly with callbacks held, sending none", async () => {
+    const r = await receiver();
+    const s = await sim({ delayMs: 0 });
+    s.holdCallbacks();
+    expect((await post(s, validBody(r.url))).status).toBe(202);
+    await s.close();
+    expect(r.hits).toHaveLength(0);
   });
 });
 

@@ -37,6 +37,13 @@ export interface FactorySimulator {
   getConfig(): FactorySimulatorConfig;
   /** Empties `requests` and `callbacks` in place (same as DELETE /_sim/requests). */
   clearLogs(): void;
+  /**
+   * Callbacks that fall due from now on wait (POST /_sim/callbacks/hold), until
+   * releaseCallbacks() (POST /_sim/callbacks/release) sends them. Lets a test decide when
+   * production "finishes" instead of racing a delay against its own work.
+   */
+  holdCallbacks(): void;
+  releaseCallbacks(): void;
   /** Live log of requests to non-/_sim paths. */
   readonly requests: SimRequest[];
   /** Live log of callback attempts. */
@@ -53,6 +60,8 @@ export async function startFactorySimulator(
   const callbacks: SimCallback[] = [];
   const lifetime = new AbortController();
   const pending = new Set<Promise<void>>();
+  /** Set while callbacks are held: resolves when they are released. */
+  let hold: { released: Promise<void>; release: () => void } | undefined;
 
   function emit(event: SimEvent): void {
     try {
@@ -75,14 +84,31 @@ export async function startFactorySimulator(
   function scheduleCallbacks(requestId: string, body: ManufactureRequest): void {
     // Snapshot now: a later setOptions() affects new requests, not queued ones.
     const { delayMs, callback, callbackRetries: retries } = opts;
-    const offsets = callback === "never" ? [] : callback === "once" ? [delayMs] : [delayMs, delayMs + Math.round(delayMs / 2)];
-    offsets.forEach((wait, i) => {
-      const task = sleep(wait, undefined, { signal: lifetime.signal }).then(
-        () => deliverCallback({ requestId, body, delivery: i + 1, retries, signal: lifetime.signal, record: recordCallback }),
-        () => undefined, // aborted by close()
-      );
-      track(task);
-    });
+    if (callback === "never") return;
+    const deliver = (delivery: number) => deliverCallback({ requestId, body, delivery, retries, signal: lifetime.signal, record: recordCallback });
+    const task = (async () => {
+      await sleep(delayMs, undefined, { signal: lifetime.signal });
+      if (hold) await hold.released;
+      await deliver(1);
+      if (callback === "twice") {
+        // After the first one, not after acceptance: the gap holds however late the first was.
+        await sleep(Math.round(delayMs / 2), undefined, { signal: lifetime.signal });
+        await deliver(2);
+      }
+    })().catch(() => undefined); // aborted by close()
+    track(task);
+  }
+
+  function holdCallbacks(): void {
+    if (hold) return;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    hold = { released, release };
+  }
+
+  function releaseCallbacks(): void {
+    hold?.release();
+    hold = undefined;
   }
 
   /**
@@ -165,6 +191,18 @@ export async function startFactorySimulator(
         },
       },
       "/_sim/callbacks": { GET: () => sendJson(res, 200, callbacks) },
+      "/_sim/callbacks/hold": {
+        POST: () => {
+          holdCallbacks();
+          sendEmpty(res, 204);
+        },
+      },
+      "/_sim/callbacks/release": {
+        POST: () => {
+          releaseCallbacks();
+          sendEmpty(res, 204);
+        },
+      },
       "/_sim/config": {
         GET: () => sendJson(res, 200, getConfig()),
         POST: () => {
@@ -228,6 +266,7 @@ export async function startFactorySimulator(
   function close(): Promise<void> {
     closing ??= (async () => {
       lifetime.abort();
+      releaseCallbacks(); // held deliveries see the abort and end
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       // Destroys idle keep-alive sockets and hung (never-answered) requests alike;
       // either would otherwise hold server.close() open.
@@ -244,6 +283,8 @@ export async function startFactorySimulator(
     setOptions: (partial) => applyKnobs(parseKnobs(partial)),
     getConfig,
     clearLogs,
+    holdCallbacks,
+    releaseCallbacks,
     requests,
     callbacks,
   };

@@ -20,7 +20,8 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
   // The CLI's own defaults, not the test run's: no Powertools log level or metrics switch set.
   const { POWERTOOLS_LOG_LEVEL: _level, POWERTOOLS_METRICS_DISABLED: _metrics, ...inherited } = process.env;
   try {
-    const { stdout, stderr } = await exec(TSX, [CLI, ...args], { cwd: REPO_ROOT, env: { ...inherited, ...env }, timeout: 20_000 });
+    // A generous bound: a cold tsx start takes tens of seconds on a busy machine.
+    const { stdout, stderr } = await exec(TSX, [CLI, ...args], { cwd: REPO_ROOT, env: { ...inherited, ...env }, timeout: 240_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failure = error as { code?: number; stdout: string; stderr: string };
@@ -42,7 +43,7 @@ afterAll(async () => {
   await fixture?.close();
 });
 
-describe("the ops CLI as a process", () => {
+describe("the ops CLI as a process", { timeout: 600_000 }, () => {
   it("prints JSON that parses, with nothing else on stdout", async () => {
     const run = await cli(["--stack-file", fixture.stackFile, "--json", "stock"], { DATABASE_URL: fixture.database.url });
     expect(run.code, run.stderr).toBe(0);
