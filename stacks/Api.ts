@@ -11,7 +11,7 @@ interface RouteAccess {
   database: boolean;
   /** events:PutEvents on the bus (the sale publishes OutOfStock after commit). */
   publishEvents?: boolean;
-  /** Reads the HMAC key of callback URLs. */
+  /** Verifies callback URLs: reads their HMAC key, and the previous one during a rotation. */
   callbackSecret?: boolean;
 }
 
@@ -52,7 +52,7 @@ export function Api({ stack }: StackContext) {
     functions[routeKey] = lambda(stack, routeFunctionId(routeKey), settings, {
       handler,
       database: needs.database ? access : undefined,
-      secrets: needs.callbackSecret ? [secrets.FACTORY_CALLBACK_SECRET] : [],
+      secrets: needs.callbackSecret ? [secrets.FACTORY_CALLBACK_SECRET, secrets.FACTORY_CALLBACK_SECRET_PREVIOUS] : [],
       statements: needs.publishEvents ? [putEvents] : [],
       environment: needs.publishEvents ? { EVENT_BUS_NAME: bus.eventBusName } : {},
     });

@@ -14,6 +14,8 @@ export function Config({ stack, app }: StackContext) {
   const secrets = {
     /** HMAC key of the factory's callback URLs (factory caller signs, callback verifies). */
     FACTORY_CALLBACK_SECRET: new SstConfig.Secret(stack, "FACTORY_CALLBACK_SECRET"),
+    /** Only during a rotation of the above (docs/runbook.md): still accepted by the callback route; unset otherwise. */
+    FACTORY_CALLBACK_SECRET_PREVIOUS: new SstConfig.Secret(stack, "FACTORY_CALLBACK_SECRET_PREVIOUS"),
     /** `sst dev` stages (settings.database === "url"): the developer's MySQL URL. */
     DATABASE_URL: settings.database === "url" ? new SstConfig.Secret(stack, "DATABASE_URL") : undefined,
   };

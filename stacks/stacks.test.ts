@@ -36,6 +36,8 @@ interface Expected {
   database: boolean;
   putEvents?: boolean;
   callbackSecret?: boolean;
+  /** Verifies callbacks: also reads the previous callback secret (rotation). */
+  previousCallbackSecret?: boolean;
   consumesQueue?: boolean;
   publishesAlerts?: boolean;
   env?: Record<string, string>;
@@ -48,7 +50,7 @@ const expectedFunctions: Record<string, Expected> = {
   [routes["GET /products"]]: { database: true },
   [routes["GET /products/{sku}"]]: { database: true },
   [routes["POST /orders"]]: { database: true, putEvents: true },
-  [routes["POST /factory/callbacks/{restockId}"]]: { database: true, callbackSecret: true },
+  [routes["POST /factory/callbacks/{restockId}"]]: { database: true, callbackSecret: true, previousCallbackSecret: true },
   [routes.$default]: { database: false },
   [CALLER]: { database: true, callbackSecret: true, consumesQueue: true },
   [RELAY]: { database: true, putEvents: true },
@@ -149,6 +151,7 @@ function expectedStatements(synth: Synthesized, stackId: string, fn: Json, expec
   }
   if (expected.database && databaseMode === "url") statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "DATABASE_URL")}`);
   if (expected.callbackSecret) statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "FACTORY_CALLBACK_SECRET")}`);
+  if (expected.previousCallbackSecret) statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "FACTORY_CALLBACK_SECRET_PREVIOUS")}`);
   if (expected.putEvents) statements.push(`events:PutEvents -> Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}.Arn`);
   if (expected.publishesAlerts) statements.push(`sns:Publish -> Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
   if (expected.consumesQueue) {
@@ -460,6 +463,7 @@ describe.each([
         expect(fn.Properties.VpcConfig).toBeUndefined();
       }
       expect(Boolean(variables.SST_Secret_value_FACTORY_CALLBACK_SECRET), handler).toBe(Boolean(expectedFunctions[handler].callbackSecret));
+      expect(Boolean(variables.SST_Secret_value_FACTORY_CALLBACK_SECRET_PREVIOUS), handler).toBe(Boolean(expectedFunctions[handler].previousCallbackSecret));
     }
     const busName = `Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}`;
     expect(describeEnv(routes["POST /orders"], "EVENT_BUS_NAME")).toBe(busName);

@@ -4,9 +4,8 @@ import { Factory } from "../factory";
 import { intEnv, optionalEnv } from "../util/config";
 import { logger } from "../util/log";
 import { MetricName, count, milliseconds } from "../util/metrics";
-import { secret } from "../util/secret";
 import { factoryCaller } from "../topology";
-import { callbackUrl } from "./token";
+import { callbackUrl, signingSecret } from "./token";
 import { restockRequestTable } from "./restock.sql";
 
 /** Statuses from which the factory may (still) be asked: new, or failed and redriven by operations. */
@@ -88,7 +87,7 @@ export async function requestFromFactory(
       MessageAttributeProductCnt: String(request.quantity),
       MessageAttributeFactoryId: request.factoryId,
       MessageAttributeRequester: optionalEnv("FACTORY_REQUESTER") ?? "donut-states",
-      CallbackUrl: callbackUrl(publicApiUrl, request.id, await secret("FACTORY_CALLBACK_SECRET")),
+      CallbackUrl: callbackUrl(publicApiUrl, request.id, await signingSecret()),
     };
     const { ms } = await Factory.requestProduction(apiUrl, body, timeoutMs);
     await query((db) =>

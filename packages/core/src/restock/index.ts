@@ -74,7 +74,15 @@ export async function opened(opening: PreparedOpening): Promise<void> {
   await Outbox.publishSoon(opening.event.id);
 }
 
-export { callbackToken, callbackUrl, verifyCallbackToken } from "./token";
+export {
+  CALLBACK_SECRET,
+  PREVIOUS_CALLBACK_SECRET,
+  callbackToken,
+  callbackUrl,
+  isAuthenticCallback,
+  signingSecret,
+  verifyCallbackToken,
+} from "./token";
 export { requestFromFactory, type DeliveryOutcome } from "./delivery";
 export { findAttention, unreported, markReported, type Attention, type AttentionThresholds } from "./attention";
 

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { optionalSecret, secret } from "../util/secret";
 
 /**
  * The legacy factory cannot sign its callbacks, so the only secret we can hand it is the URL
@@ -21,4 +22,38 @@ export function callbackUrl(apiBaseUrl: string, restockId: string, secret: strin
   const url = new URL(`factory/callbacks/${encodeURIComponent(restockId)}`, apiBaseUrl.endsWith("/") ? apiBaseUrl : `${apiBaseUrl}/`);
   url.searchParams.set("token", callbackToken(restockId, secret));
   return url.toString();
+}
+
+/** Signs new callback URLs. */
+export const CALLBACK_SECRET = "FACTORY_CALLBACK_SECRET";
+/**
+ * Set only while FACTORY_CALLBACK_SECRET is being rotated: the secret that signed the URLs the
+ * factory still holds. Callbacks signed with it are accepted; nothing new is signed with it.
+ */
+export const PREVIOUS_CALLBACK_SECRET = "FACTORY_CALLBACK_SECRET_PREVIOUS";
+
+export function signingSecret(): Promise<string> {
+  return secret(CALLBACK_SECRET);
+}
+
+async function acceptedSecrets(refresh: boolean): Promise<string[]> {
+  const [current, previous] = await Promise.all([secret(CALLBACK_SECRET, { refresh }), optionalSecret(PREVIOUS_CALLBACK_SECRET, { refresh })]);
+  return previous === undefined || previous === current ? [current] : [current, previous];
+}
+
+/** A token no cached secret accepts re-reads the secrets at most this often (forged tokens must not flood SSM). */
+const REFRESH_INTERVAL_MS = 30_000;
+let lastRefresh = 0;
+
+/**
+ * Is `token` a callback token we issued for `restockId`, with the current secret or, during a
+ * rotation, the previous one? A container that cached the secrets before a rotation re-reads
+ * them once when a token matches none, so a URL signed with the new secret is not refused.
+ */
+export async function isAuthenticCallback(restockId: string, token: string): Promise<boolean> {
+  const matches = (secrets: string[]) => secrets.some((key) => verifyCallbackToken(restockId, token, key));
+  if (matches(await acceptedSecrets(false))) return true;
+  if (Date.now() - lastRefresh < REFRESH_INTERVAL_MS) return false;
+  lastRefresh = Date.now();
+  return matches(await acceptedSecrets(true));
 }

@@ -9,29 +9,49 @@ import { optionalEnv } from "./config";
  * tests the value is a plain environment variable <NAME>.
  *
  * Unlike `sst/node/config`, this resolves lazily (no top-level await, no SST_APP required), so
- * the offline stack and tests can set variables at any time. Values are cached per container.
+ * the offline stack and tests can set variables at any time. Values from SSM are cached per
+ * container for CACHE_TTL_MS, so a rotated secret reaches every warm container within that time;
+ * `refresh` re-reads at once.
  */
-const cache = new Map<string, Promise<string>>();
+const CACHE_TTL_MS = 5 * 60_000;
+type Lookup = { value: string } | { missing: string };
+const cache = new Map<string, { at: number; lookup: Promise<Lookup> }>();
 let ssm: SSMClient | undefined;
 
-export function secret(name: string): Promise<string> {
+export interface SecretOptions {
+  /** Bypass the cache (e.g. a token that no cached secret accepts: the secret may have been rotated). */
+  refresh?: boolean;
+}
+
+export async function secret(name: string, options: SecretOptions = {}): Promise<string> {
+  const found = await lookup(name, options);
+  if ("missing" in found) throw new Error(found.missing);
+  return found.value;
+}
+
+/** A secret that may be absent (not configured, or bound but never set): undefined then. */
+export async function optionalSecret(name: string, options: SecretOptions = {}): Promise<string | undefined> {
+  const found = await lookup(name, options);
+  return "value" in found ? found.value : undefined;
+}
+
+function lookup(name: string, { refresh = false }: SecretOptions): Promise<Lookup> {
   const direct = optionalEnv(name);
-  if (direct !== undefined) return Promise.resolve(direct);
+  if (direct !== undefined) return Promise.resolve({ value: direct });
   const sst = optionalEnv(`SST_Secret_value_${name}`);
-  if (sst !== undefined && sst !== "__FETCH_FROM_SSM__") return Promise.resolve(sst);
+  if (sst !== undefined && sst !== "__FETCH_FROM_SSM__") return Promise.resolve({ value: sst });
   if (sst === undefined) {
-    return Promise.reject(new Error(`Missing secret ${name}: set the environment variable ${name} (offline) or bind the SST Secret ${name} (AWS)`));
+    return Promise.resolve({ missing: `Missing secret ${name}: set the environment variable ${name} (offline) or bind the SST Secret ${name} (AWS)` });
   }
-  let pending = cache.get(name);
-  if (!pending) {
-    pending = fetchFromSsm(name);
-    pending.catch(() => cache.delete(name));
-    cache.set(name, pending);
-  }
+  const cached = cache.get(name);
+  if (cached && !refresh && Date.now() - cached.at < CACHE_TTL_MS) return cached.lookup;
+  const pending = fetchFromSsm(name);
+  pending.catch(() => cache.delete(name));
+  cache.set(name, { at: Date.now(), lookup: pending });
   return pending;
 }
 
-async function fetchFromSsm(name: string): Promise<string> {
+async function fetchFromSsm(name: string): Promise<Lookup> {
   const app = optionalEnv("SST_APP");
   const stage = optionalEnv("SST_STAGE");
   ssm ??= new SSMClient({ region: optionalEnv("SST_REGION") ?? optionalEnv("AWS_REGION"), ...awsClientConfig() });
@@ -39,7 +59,7 @@ async function fetchFromSsm(name: string): Promise<string> {
   const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: paths, WithDecryption: true }));
   for (const path of paths) {
     const value = Parameters.find((parameter) => parameter.Name === path)?.Value;
-    if (value !== undefined) return value;
+    if (value !== undefined) return { value };
   }
-  throw new Error(`SST Secret ${name} is not set for stage ${stage}: run \`npx sst secrets set ${name} <value> --stage ${stage}\``);
+  return { missing: `SST Secret ${name} is not set for stage ${stage}: run \`npx sst secrets set ${name} <value> --stage ${stage}\`` };
 }

@@ -1,6 +1,5 @@
 import { Restock } from "@donut-states/core/restock";
 import { AppError } from "@donut-states/core/util/error";
-import { secret } from "@donut-states/core/util/secret";
 import { apiHandler, json, parseJsonBody } from "../api/http";
 
 /**
@@ -13,8 +12,8 @@ export const handler = apiHandler(async (event) => {
   const restockId = event.pathParameters?.restockId ?? "";
   const token = event.queryStringParameters?.token;
   if (!token) throw new AppError(401, "TOKEN_REQUIRED", "This callback URL needs its token query parameter");
-  const key = await secret("FACTORY_CALLBACK_SECRET");
-  if (!Restock.verifyCallbackToken(restockId, token, key)) {
+  // The current secret, or the previous one while it is being rotated (docs/runbook.md).
+  if (!(await Restock.isAuthenticCallback(restockId, token))) {
     throw new AppError(403, "TOKEN_INVALID", "The callback token is not valid for this restock request");
   }
   // A valid token for a non-ULID id can only come from our own signing, but validate anyway.

@@ -1,0 +1,81 @@
+import { eq } from "drizzle-orm";
+import { ulid } from "ulid";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { productTable } from "@donut-states/core/product";
+import { Restock, restockRequestTable } from "@donut-states/core/restock";
+import { routes } from "@donut-states/core/topology";
+import { startGateway, type Gateway } from "@donut-states/local/gateway";
+import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/local/testing/database";
+
+/** The factory's callback route while FACTORY_CALLBACK_SECRET is being rotated. */
+const OLD_SECRET = "old-callback-secret-0123456789abcdef";
+const NEW_SECRET = "new-callback-secret-fedcba9876543210";
+
+let database: TestDatabase;
+let gateway: Gateway;
+
+beforeAll(async () => {
+  database = await createTestDatabase("callback");
+  gateway = await startGateway({ routes, port: 0 });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await database?.drop();
+});
+
+afterEach(() => {
+  delete process.env.FACTORY_CALLBACK_SECRET;
+  delete process.env.FACTORY_CALLBACK_SECRET_PREVIOUS;
+});
+
+/** A product with a restock request the factory accepted, and the URL it was given then. */
+async function outstandingRequest(sku: string, signedWith: string) {
+  await seedProducts(database.db, [{ sku, stock: 0, restockQuantity: 10 }]);
+  const [product] = await database.db.select().from(productTable).where(eq(productTable.sku, sku));
+  const id = ulid();
+  await database.db.insert(restockRequestTable).values({ id, productId: product.id, sku, factoryId: TEST_FACTORY.id, quantity: 10, status: "requested", attempts: 1 });
+  return { id, url: Restock.callbackUrl(gateway.url, id, signedWith) };
+}
+
+const callBack = (url: string, sku: string) =>
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ MessageAttributeProductId: sku, MessageAttributeProductCnt: "10" }),
+  }).then(async (response) => ({ status: response.status, json: (await response.json()) as any }));
+
+const stockOf = async (sku: string) => (await database.db.select().from(productTable).where(eq(productTable.sku, sku)))[0].stock;
+
+describe("FACTORY_CALLBACK_SECRET rotation", () => {
+  it("accepts a callback URL signed with the previous secret while the rotation is under way", async () => {
+    const { url } = await outstandingRequest("ROT-1", OLD_SECRET);
+    process.env.FACTORY_CALLBACK_SECRET = NEW_SECRET;
+    process.env.FACTORY_CALLBACK_SECRET_PREVIOUS = OLD_SECRET;
+    const result = await callBack(url, "ROT-1");
+    expect(result.status).toBe(200);
+    expect(result.json.applied).toBe(true);
+    expect(await stockOf("ROT-1")).toBe(10);
+  });
+
+  it("accepts URLs signed with the new secret during the rotation", async () => {
+    const { url } = await outstandingRequest("ROT-2", NEW_SECRET);
+    process.env.FACTORY_CALLBACK_SECRET = NEW_SECRET;
+    process.env.FACTORY_CALLBACK_SECRET_PREVIOUS = OLD_SECRET;
+    expect((await callBack(url, "ROT-2")).status).toBe(200);
+  });
+
+  it("refuses the previous secret's URLs once the rotation is finished, and any other secret's always", async () => {
+    const old = await outstandingRequest("ROT-3", OLD_SECRET);
+    const forged = await outstandingRequest("ROT-4", "some-other-secret-0123456789abcdef");
+    process.env.FACTORY_CALLBACK_SECRET = NEW_SECRET;
+    process.env.FACTORY_CALLBACK_SECRET_PREVIOUS = OLD_SECRET;
+    expect((await callBack(forged.url, "ROT-4")).status).toBe(403);
+    delete process.env.FACTORY_CALLBACK_SECRET_PREVIOUS;
+    const late = await callBack(old.url, "ROT-3");
+    expect(late.status).toBe(403);
+    expect(late.json.error.code).toBe("TOKEN_INVALID");
+    expect(await stockOf("ROT-3")).toBe(0);
+    expect(await stockOf("ROT-4")).toBe(0);
+  });
+});
