@@ -72,7 +72,7 @@ beforeAll(async () => {
     beforeFinish: (app) => applyNagChecks(app, nagFindings),
   });
   console.info(`synth: dev ${dev.ms} ms, prod ${prod.ms} ms (bundles ${prod.functions.length} functions)`);
-}, 240_000);
+}, 15 * 60_000); // synthesis and bundling take minutes on a busy machine
 
 afterAll(() => {
   // Each App synthesized into its own temporary cdk.out (tens of MB of bundles).

@@ -6,7 +6,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
-import { Restock, restockRequestTable } from "@donut-states/core/restock";
+import { Restock, restockAttemptTable, restockRequestTable } from "@donut-states/core/restock";
 import { logger } from "@donut-states/core/util/log";
 import { readMailbox } from "../../packages/local/src/mail/smtp-sink";
 import { type OfflineStack, startOfflineStack } from "../../packages/local/src/stack";
@@ -248,6 +248,77 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
     await waitFor("the re-requested restock to be fulfilled", async () => (await requestsFor("E2E-SILENT"))[0].status === "fulfilled");
     expect(await stockOf("E2E-SILENT")).toBe(7);
     expect(factoryCallsFor("E2E-SILENT")).toHaveLength(2);
+  });
+
+  it("counts both production runs when a 202 came after the timeout and the factory was asked again", async () => {
+    await seedProducts(database.db, [{ sku: "E2E-SLOW202", stock: 0, restockQuantity: 6 }]);
+    const accepted = () => factoryCallsFor("E2E-SLOW202").filter((call) => call.outcome === "accepted");
+    // The factory accepts each call but answers after FACTORY_TIMEOUT_MS (2 s): the caller cannot
+    // tell, and the redelivery asks again. Production of every run finishes once we release it.
+    stack.factory!.holdCallbacks();
+    stack.factory!.setOptions({ answerDelayMs: 3000 });
+    try {
+      expect((await order("E2E-SLOW202")).status).toBe(409);
+      await waitFor("a second factory call", () => accepted().length >= 2);
+    } finally {
+      stack.factory!.setOptions({ answerDelayMs: 0 });
+      stack.factory!.releaseCallbacks();
+    }
+    await waitFor("every accepted run's callback answered 200", () => {
+      const runs = accepted();
+      const answered = stack.factory!.callbacks.filter((callback) => callback.status === 200 && runs.some((run) => run.id === callback.requestId));
+      return answered.length === runs.length;
+    });
+    const runs = accepted();
+    expect(new Set(runs.map((run) => (run.body as Record<string, string>).CallbackUrl)).size).toBe(runs.length);
+    expect(await stockOf("E2E-SLOW202")).toBe(6 * runs.length);
+    const [request] = await requestsFor("E2E-SLOW202");
+    expect(request.status).toBe("fulfilled");
+    const attempts = await database.db.select().from(restockAttemptTable).where(eq(restockAttemptTable.restockId, request.id));
+    expect(attempts.filter((attempt) => attempt.creditedAt !== null)).toHaveLength(runs.length);
+  });
+
+  it("waits for the callback instead of asking again when the database failed right after the factory's 202", async () => {
+    await seedProducts(database.db, [{ sku: "E2E-DBLOST", stock: 0, restockQuantity: 8 }]);
+    const realUrl = process.env.DATABASE_URL!;
+    const errors: string[] = [];
+    // Powertools writes ERROR lines to stderr.
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      errors.push(...String(chunk).split("\n").filter((line) => line.includes('"level":"ERROR"')));
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    stack.factory!.holdCallbacks();
+    // The database goes away the moment the factory accepts: the caller cannot record the 202.
+    stack.factory!.setOptions({
+      onEvent: (event) => {
+        const body = event.type === "request" ? (event.request.body as Record<string, string>) : undefined;
+        if (event.type === "request" && event.request.outcome === "accepted" && body?.MessageAttributeProductId === "E2E-DBLOST") {
+          process.env.DATABASE_URL = "mysql://root@127.0.0.1:9/nowhere"; // nothing listens on port 9
+        }
+      },
+    });
+    try {
+      expect((await order("E2E-DBLOST")).status).toBe(409);
+      const [request] = await requestsFor("E2E-DBLOST");
+      await waitFor("the caller to fail recording the factory's answer", () =>
+        errors.some((line) => line.includes(request.id) && line.includes("could not record the factory failure")),
+      );
+      process.env.DATABASE_URL = realUrl;
+      await waitFor("the redelivery to wait for the callback", async () => (await requestsFor("E2E-DBLOST"))[0].status === "requested");
+      stack.factory!.releaseCallbacks();
+      await waitFor("the restock to be fulfilled", async () => (await requestsFor("E2E-DBLOST"))[0].status === "fulfilled");
+      await settle(1000); // a second call would have been made by now
+      expect(factoryCallsFor("E2E-DBLOST")).toHaveLength(1);
+      expect(await stockOf("E2E-DBLOST")).toBe(8);
+      const attempts = await database.db.select().from(restockAttemptTable).where(eq(restockAttemptTable.restockId, request.id));
+      expect(attempts).toMatchObject([{ attempt: 1, outcome: "accepted", creditedAt: expect.any(Date) }]);
+    } finally {
+      process.env.DATABASE_URL = realUrl;
+      process.stderr.write = write;
+      stack.factory!.releaseCallbacks();
+      stack.factory!.setOptions({ onEvent: () => {} });
+    }
   });
 
   it("moves an undeliverable request to the DLQ after maxReceiveCount and e-mails every operator", async () => {

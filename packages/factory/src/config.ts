@@ -32,6 +32,7 @@ const RULES = {
   failureRate: { variable: "FACTORY_FAILURE_RATE", allowed: "a number from 0 to 1 (e.g. 0.2)", parse: rate },
   timeoutRate: { variable: "FACTORY_TIMEOUT_RATE", allowed: "a number from 0 to 1 (e.g. 0.2)", parse: rate },
   hangMs: { variable: "FACTORY_HANG_MS", allowed: "whole milliseconds >= 0", parse: int(0, 2_147_483_647) },
+  answerDelayMs: { variable: "FACTORY_ANSWER_DELAY_MS", allowed: "whole milliseconds >= 0", parse: int(0, 2_147_483_647) },
   callback: {
     variable: "FACTORY_CALLBACK",
     allowed: `one of ${CALLBACK_MODES.join(", ")}`,
@@ -58,7 +59,7 @@ export function loadFactoryConfig(env: Env = process.env): FactorySimulatorConfi
     else config[key] = value;
   }
   if (problems.length > 0) throw new Error(`Invalid factory simulator environment: ${problems.join("; ")}`);
-  const { port, host, delayMs, failureRate, timeoutRate, hangMs, callback, callbackRetries } =
+  const { port, host, delayMs, failureRate, timeoutRate, hangMs, answerDelayMs, callback, callbackRetries } =
     config as unknown as FactorySimulatorConfig;
-  return { port, host, delayMs, failureRate, timeoutRate, hangMs, callback, callbackRetries };
+  return { port, host, delayMs, failureRate, timeoutRate, hangMs, answerDelayMs, callback, callbackRetries };
 }

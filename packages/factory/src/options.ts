@@ -21,6 +21,8 @@ export interface FactorySimulatorOptions {
   /** Probability (0..1) of never answering: hold the socket `hangMs`, then close it. */
   timeoutRate: number;
   hangMs: number;
+  /** Wait before answering an accepted request (its callbacks are already scheduled): a 2xx slower than the caller's timeout. */
+  answerDelayMs: number;
   /** "twice" resends the same callback delayMs/2 after the first one was delivered. */
   callback: CallbackMode;
   /** Extra attempts after a network error or 5xx from the receiver; 4xx is final. */
@@ -42,6 +44,7 @@ export interface FactorySimulatorConfig {
   failureRate: number;
   timeoutRate: number;
   hangMs: number;
+  answerDelayMs: number;
   callback: CallbackMode;
   callbackRetries: number;
 }
@@ -53,6 +56,7 @@ export const DEFAULT_OPTIONS: Readonly<FactorySimulatorOptions> = Object.freeze(
   failureRate: 0,
   timeoutRate: 0,
   hangMs: 60_000,
+  answerDelayMs: 0,
   callback: "once",
   callbackRetries: 2,
 });
@@ -69,6 +73,7 @@ const serializableKnobs = {
   failureRate: rate,
   timeoutRate: rate,
   hangMs: ms,
+  answerDelayMs: ms,
   callback: z.enum(CALLBACK_MODES),
   callbackRetries: z.number().int().min(0).max(10),
 };
@@ -115,6 +120,7 @@ export function toConfig(o: FactorySimulatorOptions): FactorySimulatorConfig {
     failureRate: o.failureRate,
     timeoutRate: o.timeoutRate,
     hangMs: o.hangMs,
+    answerDelayMs: o.answerDelayMs,
     callback: o.callback,
     callbackRetries: o.callbackRetries,
   };

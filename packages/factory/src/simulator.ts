@@ -174,8 +174,10 @@ export async function startFactorySimulator(
 
     finish("accepted", 202, null);
     const ok: LegacyOkBody = { result: "OK", requestId: entry.id };
-    sendJson(res, 202, ok);
     scheduleCallbacks(entry.id, valid.value);
+    // Accepted either way: production goes ahead even if the caller stops waiting for the answer.
+    if (opts.answerDelayMs > 0) await sleep(opts.answerDelayMs, undefined, { signal: lifetime.signal }).catch(() => undefined);
+    if (!res.destroyed) sendJson(res, 202, ok);
   }
 
   /** /_sim/* control plane: inspection and runtime knobs; never logged. */

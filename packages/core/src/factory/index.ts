@@ -24,6 +24,8 @@ export class FactoryCallError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    /** No answer within the timeout: the factory may or may not have taken the request. */
+    readonly timedOut = false,
   ) {
     super(message);
     this.name = "FactoryCallError";
@@ -54,8 +56,9 @@ export async function requestProduction(apiUrl: string, body: ManufactureRequest
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    const reason = (error as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (error as Error).message;
-    throw new FactoryCallError(`Factory API ${url.host} failed: ${reason}`);
+    const timedOut = (error as Error).name === "TimeoutError";
+    const reason = timedOut ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+    throw new FactoryCallError(`Factory API ${url.host} failed: ${reason}`, undefined, timedOut);
   }
   const text = await response.text().catch(() => "");
   if (response.status < 200 || response.status > 299) {

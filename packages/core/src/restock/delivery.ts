@@ -1,12 +1,12 @@
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
-import { query } from "../drizzle";
+import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { query, transaction } from "../drizzle";
 import { Factory } from "../factory";
 import { intEnv, optionalEnv } from "../util/config";
 import { logger } from "../util/log";
 import { MetricName, count, milliseconds } from "../util/metrics";
 import { factoryCaller } from "../topology";
 import { callbackUrl, signingSecret } from "./token";
-import { restockRequestTable } from "./restock.sql";
+import { restockAttemptTable, restockRequestTable, type AttemptOutcome } from "./restock.sql";
 
 /** Statuses from which the factory may (still) be asked: new, or failed and redriven by operations. */
 const CALLABLE = ["pending", "failed"] as const;
@@ -67,6 +67,9 @@ export async function requestFromFactory(
     logger.warn("restock request does not exist; dropping its message", log);
     return { outcome: "skipped", reason: "unknown restock request" };
   }
+  if (claimed && (await lostTrackOfLastCall(restockId, log))) {
+    return { outcome: "skipped", reason: "a previous call may have been accepted; waiting for its callback" };
+  }
   if (!claimed) {
     if (CALLABLE.includes(request.status as (typeof CALLABLE)[number])) {
       // Another delivery holds the lease (or crashed holding it). Do not drop this message:
@@ -87,15 +90,29 @@ export async function requestFromFactory(
       MessageAttributeProductCnt: String(request.quantity),
       MessageAttributeFactoryId: request.factoryId,
       MessageAttributeRequester: optionalEnv("FACTORY_REQUESTER") ?? "donut-states",
-      CallbackUrl: callbackUrl(publicApiUrl, request.id, await signingSecret()),
+      CallbackUrl: callbackUrl(publicApiUrl, request.id, await signingSecret(), request.attempts),
     };
-    const { ms } = await Factory.requestProduction(apiUrl, body, timeoutMs);
-    await query((db) =>
-      db
+    // Recorded before the call: if we lose track of it after, the next delivery knows it was sent.
+    await query((db) => db.insert(restockAttemptTable).values({ restockId, attempt: request.attempts }));
+    let ms: number;
+    try {
+      ({ ms } = await Factory.requestProduction(apiUrl, body, timeoutMs));
+    } catch (error) {
+      // No answer in time: the factory may still have taken it (its callback is counted if it comes).
+      const outcome: AttemptOutcome = error instanceof Factory.FactoryCallError && error.timedOut ? "unknown" : "failed";
+      await recordAttempt(restockId, request.attempts, outcome, (error as Error).message).catch(() => {});
+      throw error;
+    }
+    await transaction(async (tx) => {
+      await tx
         .update(restockRequestTable)
         .set({ status: "requested", requestedAt: sql`NOW(3)`, leaseUntil: null, lastError: null, failedAt: null })
-        .where(and(eq(restockRequestTable.id, restockId), inArray(restockRequestTable.status, CALLABLE))),
-    );
+        .where(and(eq(restockRequestTable.id, restockId), inArray(restockRequestTable.status, CALLABLE)));
+      await tx
+        .update(restockAttemptTable)
+        .set({ outcome: "accepted", answeredAt: sql`NOW(3)` })
+        .where(and(eq(restockAttemptTable.restockId, restockId), eq(restockAttemptTable.attempt, request.attempts), eq(restockAttemptTable.outcome, "sending")));
+    });
     count(MetricName.RestockRequested);
     milliseconds(MetricName.FactoryCallLatency, ms);
     logger.info("factory accepted restock request", { ...log, quantity: request.quantity, factoryMs: ms });
@@ -122,3 +139,45 @@ export async function requestFromFactory(
     throw error;
   }
 }
+
+async function recordAttempt(restockId: string, attempt: number, outcome: AttemptOutcome, error?: string) {
+  await query((db) =>
+    db
+      .update(restockAttemptTable)
+      .set({ outcome, answeredAt: sql`NOW(3)`, error: error?.slice(0, 1000) })
+      .where(and(eq(restockAttemptTable.restockId, restockId), eq(restockAttemptTable.attempt, attempt), eq(restockAttemptTable.outcome, "sending"))),
+  );
+}
+
+/**
+ * The previous delivery sent its factory call and then lost track of it: its last attempt is
+ * still `sending` (its database write after the answer failed, or it crashed). The factory may
+ * well have accepted it, so asking again now would risk a second production run. Instead the
+ * request becomes `requested` as of that call: its callback fulfils it, or the watchdog reports
+ * it after the SLA (and an operator re-requests it).
+ */
+async function lostTrackOfLastCall(restockId: string, log: Record<string, unknown>): Promise<boolean> {
+  const [last] = await query((db) =>
+    db.select().from(restockAttemptTable).where(eq(restockAttemptTable.restockId, restockId)).orderBy(desc(restockAttemptTable.attempt)).limit(1),
+  );
+  if (last?.outcome !== "sending") return false;
+  await transaction(async (tx) => {
+    await tx
+      .update(restockRequestTable)
+      .set({
+        status: "requested",
+        requestedAt: last.sentAt,
+        leaseUntil: null,
+        // The claim counted a call that is not made.
+        attempts: sql`${restockRequestTable.attempts} - 1`,
+      })
+      .where(and(eq(restockRequestTable.id, restockId), inArray(restockRequestTable.status, CALLABLE)));
+    await tx
+      .update(restockAttemptTable)
+      .set({ outcome: "unknown", error: "sent; its answer was not recorded" })
+      .where(and(eq(restockAttemptTable.restockId, restockId), eq(restockAttemptTable.attempt, last.attempt)));
+  });
+  logger.warn("a previous factory call may have been accepted; waiting for its callback instead of asking again", { ...log, attempt: last.attempt });
+  return true;
+}
+

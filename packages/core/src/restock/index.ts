@@ -1,6 +1,6 @@
 export * as Restock from "./index";
 
-import { eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Transaction, afterCommit, transaction } from "../drizzle";
 import { Events } from "../event";
@@ -10,15 +10,18 @@ import { AppError, NotFoundError } from "../util/error";
 import { newId } from "../util/id";
 import { logger } from "../util/log";
 import { MetricName, count } from "../util/metrics";
-import { restockAlertTable, restockRequestTable, type RestockStatus } from "./restock.sql";
+import { restockAlertTable, restockAttemptTable, restockRequestTable, type RestockStatus } from "./restock.sql";
 
 export {
   restockRequestTable,
   restockAlertTable,
+  restockAttemptTable,
   RESTOCK_STATUSES,
   OPEN_RESTOCK_STATUSES,
   ATTENTION_KINDS,
+  ATTEMPT_OUTCOMES,
   type AttentionKind,
+  type AttemptOutcome,
   type RestockStatus,
 } from "./restock.sql";
 
@@ -115,17 +118,27 @@ export interface FulfilResult {
   restock: { id: string; sku: string; status: RestockStatus; quantity: number };
   /** Product stock after this callback. */
   stock: number;
-  /** False when the request was already fulfilled (a duplicate callback): nothing changed. */
+  /** False for a duplicate callback (this factory call's units were already counted): nothing changed. */
   applied: boolean;
+  /**
+   * True when this callback is from a second production run of an already fulfilled request
+   * (a factory call whose outcome we did not know, asked again): its units were added too.
+   */
+  extraRun?: boolean;
 }
 
 /**
  * Apply a factory callback: add the request's quantity to stock and close the request, in one
- * transaction, exactly once. The request row is locked first, so two callbacks racing each
- * other are applied once; a later duplicate sees `fulfilled` and changes nothing.
+ * transaction. The request row is locked first, so two callbacks racing each other are serialised.
  * A callback naming another SKU or count is refused (the factory or the URL is confused).
+ *
+ * Units are counted once per factory call (`attempt`, from the callback URL): a duplicate of a
+ * callback already counted changes nothing, while a callback from another call the factory also
+ * accepted (a second production run) adds its units, with a warning, even after the request was
+ * fulfilled: those donuts exist. A URL without an attempt (issued before attempts were recorded)
+ * counts once per request, as it always did.
  */
-export async function fulfil(restockId: string, callback: FactoryCallback): Promise<FulfilResult> {
+export async function fulfil(restockId: string, callback: FactoryCallback, attempt?: number): Promise<FulfilResult> {
   return transaction(async (tx) => {
     const [request] = await tx.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)).for("update");
     if (!request) throw new NotFoundError("RESTOCK_NOT_FOUND", `No restock request ${restockId}`, { restockId });
@@ -149,8 +162,10 @@ export async function fulfil(restockId: string, callback: FactoryCallback): Prom
     }
 
     const [product] = await tx.select().from(productTable).where(eq(productTable.id, request.productId)).for("update");
-    if (request.status === "fulfilled" || request.status === "cancelled") {
-      logger.info("duplicate factory callback ignored", { restockId, sku: request.sku, status: request.status });
+    const closed = request.status === "fulfilled" || request.status === "cancelled";
+    const [run] = attempt === undefined ? [] : await tx.select().from(restockAttemptTable).where(attemptKey(restockId, attempt)).for("update");
+    if (run?.creditedAt || (closed && !run)) {
+      logger.info("duplicate factory callback ignored", { restockId, sku: request.sku, status: request.status, attempt });
       return { restock: pick(request), stock: product.stock, applied: false };
     }
 
@@ -159,6 +174,21 @@ export async function fulfil(restockId: string, callback: FactoryCallback): Prom
       .set({ stock: sql`${productTable.stock} + ${request.quantity}` })
       .where(eq(productTable.id, request.productId));
     const now = new Date();
+    if (run) {
+      // Its callback is the proof the factory accepted this call, whatever we recorded then.
+      await tx.update(restockAttemptTable).set({ creditedAt: now, outcome: "accepted" }).where(attemptKey(restockId, run.attempt));
+    }
+    if (closed) {
+      await afterCommit(() => count(MetricName.RestockExtraRunCredited));
+      logger.warn("a second production run called back; its units were added to stock", {
+        restockId,
+        sku: request.sku,
+        quantity: request.quantity,
+        attempt,
+        status: request.status,
+      });
+      return { restock: pick(request), stock: product.stock + request.quantity, applied: true, extraRun: true };
+    }
     await tx
       .update(restockRequestTable)
       .set({ status: "fulfilled", fulfilledAt: now, lastError: null })
@@ -171,6 +201,10 @@ export async function fulfil(restockId: string, callback: FactoryCallback): Prom
       applied: true,
     };
   });
+}
+
+function attemptKey(restockId: string, attempt: number) {
+  return and(eq(restockAttemptTable.restockId, restockId), eq(restockAttemptTable.attempt, attempt));
 }
 
 function pick(request: typeof restockRequestTable.$inferSelect) {
@@ -189,9 +223,10 @@ const RE_REQUESTABLE: readonly RestockStatus[] = ["pending", "requested", "faile
 /**
  * Ask the factory again for a request that is stuck (`requested` but never called back,
  * `pending` with its event or message lost) or `failed`: back to `pending` with a fresh
- * OutOfStock event through the outbox, same id, so a late callback for the first attempt and
- * one for the second are still applied only once, and a duplicate message finds it no longer
- * callable. The watchdog forgets its reports about it: if it gets stuck again, it says so again.
+ * OutOfStock event through the outbox, same id, so a duplicate message finds it no longer
+ * callable. The new factory call gets its own callback URL; if the first call's production
+ * arrives after all, its callback is counted too (see `fulfil`). The watchdog forgets its
+ * reports about it: if it gets stuck again, it says so again.
  */
 export async function reRequest(restockId: string): Promise<{ id: string; sku: string; previousStatus: RestockStatus }> {
   return transaction(async (tx) => {

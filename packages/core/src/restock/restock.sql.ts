@@ -98,3 +98,35 @@ export const restockAlertTable = mysqlTable(
   },
   (table) => [primaryKey({ columns: [table.kind, table.subject] })],
 );
+
+/**
+ * sending  -> recorded just before the call; still so if the caller lost track of it (crashed, or
+ *             its database write after a 2xx failed): the factory may have accepted it
+ * accepted -> the factory answered 2xx (or its callback for this attempt arrived)
+ * unknown  -> no answer within the timeout: the factory may still produce and call back
+ * failed   -> a definite refusal (non-2xx answer, connection refused)
+ */
+export const ATTEMPT_OUTCOMES = ["sending", "accepted", "unknown", "failed"] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/**
+ * Every call made to the factory for a restock request. Each attempt has its own callback URL
+ * (the token covers restockId and attempt), so a callback from a second production run is
+ * told apart from a duplicate of the first: each attempt's callback is credited once.
+ */
+export const restockAttemptTable = mysqlTable(
+  "restock_attempt",
+  {
+    restockId: ulidColumn("restock_id")
+      .notNull()
+      .references(() => restockRequestTable.id),
+    attempt: int("attempt", { unsigned: true }).notNull(),
+    outcome: mysqlEnum("outcome", ATTEMPT_OUTCOMES).notNull().default("sending"),
+    sentAt: createdAt(),
+    answeredAt: nullableTime("answered_at"),
+    error: varchar("error", { length: 1000 }),
+    /** When this attempt's callback added its units to stock (once per attempt). */
+    creditedAt: nullableTime("credited_at"),
+  },
+  (table) => [primaryKey({ columns: [table.restockId, table.attempt] })],
+);

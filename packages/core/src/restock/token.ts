@@ -3,24 +3,30 @@ import { optionalSecret, secret } from "../util/secret";
 
 /**
  * The legacy factory cannot sign its callbacks, so the only secret we can hand it is the URL
- * itself: each restock request's CallbackUrl carries HMAC-SHA256(secret, restockId). Knowing
- * one URL gives nothing about another, and the secret never leaves our side.
+ * itself: each factory call's CallbackUrl carries HMAC-SHA256(secret, restockId and attempt).
+ * Knowing one URL gives nothing about another (another request, or another call for the same
+ * request), and the secret never leaves our side.
+ *
+ * `attempt` undefined: the form used before attempts were recorded (HMAC of the restock id
+ * alone), still accepted so URLs the factory holds from then keep working.
  */
-export function callbackToken(restockId: string, secret: string): string {
-  return createHmac("sha256", secret).update(`restock-callback:${restockId}`).digest("base64url");
+export function callbackToken(restockId: string, secret: string, attempt?: number): string {
+  const subject = attempt === undefined ? `restock-callback:${restockId}` : `restock-callback:${restockId}:${attempt}`;
+  return createHmac("sha256", secret).update(subject).digest("base64url");
 }
 
 /** Constant-time check, so response timing does not leak how much of a guess was right. */
-export function verifyCallbackToken(restockId: string, token: string, secret: string): boolean {
-  const expected = Buffer.from(callbackToken(restockId, secret));
+export function verifyCallbackToken(restockId: string, token: string, secret: string, attempt?: number): boolean {
+  const expected = Buffer.from(callbackToken(restockId, secret, attempt));
   const given = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** The URL the factory must POST to when production for this request is done. */
-export function callbackUrl(apiBaseUrl: string, restockId: string, secret: string): string {
+/** The URL the factory must POST to when the production asked for by this call is done. */
+export function callbackUrl(apiBaseUrl: string, restockId: string, secret: string, attempt?: number): string {
   const url = new URL(`factory/callbacks/${encodeURIComponent(restockId)}`, apiBaseUrl.endsWith("/") ? apiBaseUrl : `${apiBaseUrl}/`);
-  url.searchParams.set("token", callbackToken(restockId, secret));
+  if (attempt !== undefined) url.searchParams.set("attempt", String(attempt));
+  url.searchParams.set("token", callbackToken(restockId, secret, attempt));
   return url.toString();
 }
 
@@ -50,8 +56,8 @@ let lastRefresh = 0;
  * rotation, the previous one? A container that cached the secrets before a rotation re-reads
  * them once when a token matches none, so a URL signed with the new secret is not refused.
  */
-export async function isAuthenticCallback(restockId: string, token: string): Promise<boolean> {
-  const matches = (secrets: string[]) => secrets.some((key) => verifyCallbackToken(restockId, token, key));
+export async function isAuthenticCallback(restockId: string, token: string, attempt?: number): Promise<boolean> {
+  const matches = (secrets: string[]) => secrets.some((key) => verifyCallbackToken(restockId, token, key, attempt));
   if (matches(await acceptedSecrets(false))) return true;
   if (Date.now() - lastRefresh < REFRESH_INTERVAL_MS) return false;
   lastRefresh = Date.now();

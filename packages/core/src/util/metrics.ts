@@ -18,6 +18,8 @@ export const MetricName = {
   RestockOpened: "RestockOpened",
   RestockRequested: "RestockRequested",
   RestockFulfilled: "RestockFulfilled",
+  /** A callback from a second accepted factory call of an already fulfilled request (its units were added). */
+  RestockExtraRunCredited: "RestockExtraRunCredited",
   RestockFailed: "RestockFailed",
   RestockOverdue: "RestockOverdue",
   /** Per watchdog run: failed, overdue and stuck requests plus products sold out without one. */

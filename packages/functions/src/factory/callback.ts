@@ -12,8 +12,11 @@ export const handler = apiHandler(async (event) => {
   const restockId = event.pathParameters?.restockId ?? "";
   const token = event.queryStringParameters?.token;
   if (!token) throw new AppError(401, "TOKEN_REQUIRED", "This callback URL needs its token query parameter");
+  // Which factory call this callback answers; URLs from before attempts were recorded have none.
+  const rawAttempt = event.queryStringParameters?.attempt;
+  const attempt = rawAttempt === undefined ? undefined : /^[1-9][0-9]{0,5}$/.test(rawAttempt) ? Number(rawAttempt) : Number.NaN;
   // The current secret, or the previous one while it is being rotated (docs/runbook.md).
-  if (!(await Restock.isAuthenticCallback(restockId, token))) {
+  if (Number.isNaN(attempt) || !(await Restock.isAuthenticCallback(restockId, token, attempt))) {
     throw new AppError(403, "TOKEN_INVALID", "The callback token is not valid for this restock request");
   }
   // A valid token for a non-ULID id can only come from our own signing, but validate anyway.
@@ -21,6 +24,6 @@ export const handler = apiHandler(async (event) => {
     throw new AppError(404, "RESTOCK_NOT_FOUND", `No restock request ${restockId}`);
   }
   const callback = parseJsonBody(event, Restock.FactoryCallback);
-  const result = await Restock.fulfil(restockId, callback);
+  const result = await Restock.fulfil(restockId, callback, attempt);
   return json(200, result);
 });
