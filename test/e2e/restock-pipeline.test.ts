@@ -18,7 +18,7 @@ import { FREE_PORTS } from "../../packages/local/src/config";
  * The restock pipeline end to end, through the offline stack: real MariaDB, the EventBridge
  * emulator, fauxqs (SQS + DLQ + SNS), the SQS poller running the real consumer, the cron
  * relay and watchdog, the DLQ alarm, the SMTP sink and the legacy factory simulator.
- * Clocks are compressed (5 s visibility timeout, 2 s factory timeout, 2 s SLA). Tests wait
+ * Clocks are compressed (10 s visibility timeout, 4 s factory timeout, 2 s SLA). Tests wait
  * for states and events (generous deadlines), never for a delay to beat the work.
  */
 
@@ -36,10 +36,11 @@ beforeAll(async () => {
     LOCAL_DIR: localDir,
     SEED_DEMO_DATA: "false",
     ALERT_EMAILS,
-    // The consumer's deadline (as a Lambda's timeout) is the visibility timeout: 5 s leaves room
+    // The consumer's deadline (as a Lambda's timeout) is the visibility timeout: 10 s leaves room
     // for a slow database on a busy machine, so no delivery is given up while still working.
-    QUEUE_VISIBILITY_TIMEOUT_SECONDS: 5,
-    FACTORY_TIMEOUT_MS: 2000,
+    QUEUE_VISIBILITY_TIMEOUT_SECONDS: 10,
+    // The simulator shares the event loop with a 505-order burst: its 202 can take seconds.
+    FACTORY_TIMEOUT_MS: 4000,
     RESTOCK_SLA_SECONDS: 2,
     WATCHDOG_INTERVAL_MS: 500,
     OUTBOX_RELAY_INTERVAL_MS: 500,
@@ -253,10 +254,10 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
   it("counts both production runs when a 202 came after the timeout and the factory was asked again", async () => {
     await seedProducts(database.db, [{ sku: "E2E-SLOW202", stock: 0, restockQuantity: 6 }]);
     const accepted = () => factoryCallsFor("E2E-SLOW202").filter((call) => call.outcome === "accepted");
-    // The factory accepts each call but answers after FACTORY_TIMEOUT_MS (2 s): the caller cannot
+    // The factory accepts each call but answers after FACTORY_TIMEOUT_MS (4 s): the caller cannot
     // tell, and the redelivery asks again. Production of every run finishes once we release it.
     stack.factory!.holdCallbacks();
-    stack.factory!.setOptions({ answerDelayMs: 3000 });
+    stack.factory!.setOptions({ answerDelayMs: 6000 });
     try {
       expect((await order("E2E-SLOW202")).status).toBe(409);
       await waitFor("a second factory call", () => accepted().length >= 2);
