@@ -99,7 +99,7 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
       MessageAttributeProductCnt: "40",
       MessageAttributeFactoryId: "FF-500293",
     });
-    expect((calls[0].body as Record<string, string>).CallbackUrl).toContain(`/factory/callbacks/${request.id}?token=`);
+    expect((calls[0].body as Record<string, string>).CallbackUrl).toContain(`/factory/callbacks/${request.id}?attempt=1&token=`);
     const events = stack.eventBridge.published.filter((event) => (event.detail as { sku?: string }).sku === "E2E-RUSH");
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ source: "donut-states.sales", "detail-type": "OutOfStock", detail: { restockId: request.id } });

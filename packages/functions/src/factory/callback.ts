@@ -3,7 +3,7 @@ import { AppError } from "@donut-states/core/util/error";
 import { apiHandler, json, parseJsonBody } from "../api/http";
 
 /**
- * POST /factory/callbacks/{restockId}?token=...  (the legacy factory, when production is done)
+ * POST /factory/callbacks/{restockId}?attempt=...&token=...  (the legacy factory, when production is done)
  *
  * The token is checked before anything else, so without it nobody learns whether a restock id
  * exists. A valid, matching callback adds the stock once; repeats answer 200 and change nothing.
