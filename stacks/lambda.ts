@@ -2,10 +2,12 @@
  * Every function of the app is made here, so each one gets the same shape:
  * - an explicit name (`<stage>-donut-states-<id>`) and its log group `/aws/lambda/<name>`,
  *   created by CloudFormation with a retention (Lambda would create it without one);
- * - its own IAM role that starts empty: logs go only to its own log group, X-Ray comes with
- *   `tracing: "active"`, a VPC function gets AWS's managed ENI policy, and everything else is
- *   added explicitly by the caller (secrets it reads, the bus it publishes to, ...). CDK's
- *   default role would attach AWSLambdaBasicExecutionRole (logs:* on every log group).
+ * - its own IAM role that starts empty and gets no managed policy: logs go only to its own log
+ *   group, X-Ray comes with `tracing: "active"`, a VPC function gets the network-interface
+ *   actions Lambda needs (see `vpcNetworkInterfaceStatements`), and everything else is added
+ *   explicitly by the caller (secrets it reads, the bus it publishes to, ...). CDK's default
+ *   role would attach AWSLambdaBasicExecutionRole (logs writes on every log group), and
+ *   AWSLambdaVPCAccessExecutionRole adds logs:CreateLogGroup/PutLogEvents on "*" too.
  * - the database wiring of the stage (see Database.ts) when `database` is given.
  */
 import type { Config, FunctionProps, Stack } from "sst/constructs";
@@ -37,10 +39,6 @@ export function lambda(stack: Stack, id: string, settings: StageSettings, props:
   const role = new iam.Role(stack, `${id}Role`, {
     assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
     description: `${functionName}: ${props.handler}`,
-    managedPolicies: database?.vpc
-      ? // ec2:CreateNetworkInterface & co. must be on "*" (AWS gives no resource-level control at create time).
-        [iam.ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSLambdaVPCAccessExecutionRole")]
-      : [],
   });
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
@@ -49,6 +47,7 @@ export function lambda(stack: Stack, id: string, settings: StageSettings, props:
       resources: [logGroup.logGroupArn],
     }),
   );
+  if (database?.vpc) for (const statement of vpcNetworkInterfaceStatements(stack)) role.addToPrincipalPolicy(statement);
 
   const fn = new SstFunction(stack, id, {
     description: props.handler,
@@ -71,4 +70,31 @@ export function lambda(stack: Stack, id: string, settings: StageSettings, props:
   database?.grantConnect(fn);
   for (const statement of statements) fn.addToRolePolicy(statement);
   return fn;
+}
+
+/**
+ * What Lambda needs, with the function's role, to attach a VPC function to its subnets: the
+ * network-interface part of AWSLambdaVPCAccessExecutionRole without its logs:* on "*".
+ * The two Describe actions have no resource-level permissions (Resource must be "*"); the
+ * others are limited to this account and region (Lambda's guide suggests this form for
+ * DeleteNetworkInterface, which fails on a narrower ARN).
+ */
+export function vpcNetworkInterfaceStatements(stack: Stack): Cdk.aws_iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: "DescribeVpcNetwork",
+      actions: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+      resources: ["*"],
+    }),
+    new iam.PolicyStatement({
+      sid: "ManageVpcNetworkInterfaces",
+      actions: [
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:UnassignPrivateIpAddresses",
+      ],
+      resources: [`arn:${stack.partition}:ec2:${stack.region}:${stack.account}:*/*`],
+    }),
+  ];
 }

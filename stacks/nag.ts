@@ -46,17 +46,18 @@ const everyStack: Suppression[] = [
   {
     id: "AwsSolutions-IAM4",
     reason:
-      "AWS managed policies only where AWS requires them: AWSLambdaVPCAccessExecutionRole (ENI management for VPC functions) and AWSLambdaBasicExecutionRole on SST's own helper functions (custom resource handler, Script handler). Our functions' logs go to their own log group only.",
-    appliesTo: [
-      "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-      "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-    ],
+      "No managed policy on our functions' roles (stacks/lambda.ts); AWSLambdaBasicExecutionRole remains only on SST's own helper functions (custom resource handler, Script handler), which SST creates. Our functions' logs go to their own log group only.",
+    appliesTo: ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
   },
   {
     id: "AwsSolutions-IAM5",
     reason:
-      "xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions (Resource must be *); `<Migrate.Arn>:*` lets SST's Script handler invoke versions of the migrate function.",
-    appliesTo: ["Resource::*", { regex: "/^Resource::<Migrate[0-9A-F]+\\.Arn>:\\*$/" }],
+      "xray:PutTraceSegments, xray:PutTelemetryRecords, ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets have no resource-level permissions (Resource must be *); the other network-interface actions of VPC functions are limited to this account and region (Lambda fails to detach with a narrower ARN); `<Migrate.Arn>:*` lets SST's Script handler invoke versions of the migrate function.",
+    appliesTo: [
+      "Resource::*",
+      { regex: "/^Resource::<Migrate[0-9A-F]+\\.Arn>:\\*$/" },
+      { regex: "/^Resource::arn:<AWS::Partition>:ec2:[a-z0-9-]+:[0-9]{12}:\\*\\/\\*$/" },
+    ],
   },
   {
     id: "AwsSolutions-L1",

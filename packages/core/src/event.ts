@@ -1,14 +1,14 @@
-import { z } from "zod";
+import * as z from "./util/zod";
 import { DetailType, EVENT_SOURCE } from "./topology";
 
 /** An event type: its EventBridge detail-type and the schema of its detail. */
-export interface EventDefinition<Type extends string, Schema extends z.ZodType> {
+export interface EventDefinition<Type extends string, Schema extends z.ZodMiniType> {
   source: typeof EVENT_SOURCE;
   type: Type;
   schema: Schema;
 }
 
-function defineEvent<Type extends string, Schema extends z.ZodType>(type: Type, schema: Schema): EventDefinition<Type, Schema> {
+function defineEvent<Type extends string, Schema extends z.ZodMiniType>(type: Type, schema: Schema): EventDefinition<Type, Schema> {
   return { source: EVENT_SOURCE, type, schema };
 }
 
@@ -17,10 +17,10 @@ export const Events = {
   OutOfStock: defineEvent(
     DetailType.OutOfStock,
     z.object({
-      restockId: z.string().min(1),
-      sku: z.string().min(1),
-      quantity: z.number().int().positive(),
-      factoryId: z.string().min(1),
+      restockId: z.string().check(z.minLength(1)),
+      sku: z.string().check(z.minLength(1)),
+      quantity: z.number().check(z.int(), z.positive()),
+      factoryId: z.string().check(z.minLength(1)),
       occurredAt: z.iso.datetime(),
     }),
   ),

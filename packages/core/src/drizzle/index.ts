@@ -5,6 +5,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { awsClientConfig } from "../util/aws";
 import { intEnv, optionalEnv } from "../util/config";
 import { DependencyUnavailableError } from "../util/error";
+import { driverError, isDatabaseUnavailable } from "./error";
 import { secret } from "../util/secret";
 import { parseCredentialUrl } from "../util/url";
 import * as schema from "./schema";
@@ -104,59 +105,10 @@ export async function closeDatabase(): Promise<void> {
 // MySQL error numbers for which re-running the whole transaction is the documented fix.
 const RETRYABLE_ERRNOS = new Set([1213 /* ER_LOCK_DEADLOCK */, 1205 /* ER_LOCK_WAIT_TIMEOUT */]);
 
-// Errors that mean "the database cannot be reached or went away", not "your query is wrong".
-const UNAVAILABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EPIPE",
-  "PROTOCOL_CONNECTION_LOST",
-  "PROTOCOL_SEQUENCE_TIMEOUT",
-  "ER_CON_COUNT_ERROR",
-  "ER_SERVER_SHUTDOWN",
-  "ER_TOO_MANY_USER_CONNECTIONS",
-  "ER_SERVER_IS_IN_SECURE_AUTH_MODE",
-  "ER_ACCESS_DENIED_ERROR",
-  "ER_BAD_DB_ERROR",
-  "ER_CONNECTION_KILLED",
-  "ER_QUERY_INTERRUPTED",
-  "ER_LOCK_WAIT_TIMEOUT",
-]);
-
-type DriverError = Error & { code?: string; errno?: number; fatal?: boolean };
-
-/** Walk `cause` chains: drizzle wraps driver errors in DrizzleQueryError. */
-export function driverError(error: unknown): DriverError | undefined {
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const candidate = current as { code?: unknown; errno?: unknown; fatal?: unknown; cause?: unknown };
-    if (typeof candidate.code === "string" || typeof candidate.errno === "number" || candidate.fatal === true) return current as DriverError;
-    current = candidate.cause;
-  }
-  return undefined;
-}
-
-export function isDatabaseUnavailable(error: unknown): boolean {
-  if (error instanceof DependencyUnavailableError) return true;
-  const driver = driverError(error);
-  if (!driver) return false;
-  return (driver.code !== undefined && UNAVAILABLE_CODES.has(driver.code)) || driver.fatal === true;
-}
-
 /** A deadlock or lock-wait timeout: re-running the whole unit of work is the documented fix. */
 export function isRetryable(error: unknown): boolean {
   const errno = driverError(error)?.errno;
   return errno !== undefined && RETRYABLE_ERRNOS.has(errno);
-}
-
-export function isDuplicateKey(error: unknown, indexName?: string): boolean {
-  const driver = driverError(error);
-  if (driver?.code !== "ER_DUP_ENTRY") return false;
-  return indexName === undefined || String(driver.message).includes(indexName);
 }
 
 type Effect = () => Promise<unknown> | unknown;
@@ -222,3 +174,4 @@ export async function query<T>(fn: (db: Database) => Promise<T>, db?: Database):
 }
 
 export { schema };
+export { driverError, isDatabaseUnavailable, isDuplicateKey } from "./error";

@@ -3,7 +3,7 @@ export * as Order from "./index";
 import { createHash } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
 import type { RowDataPacket } from "mysql2";
-import { z } from "zod";
+import * as z from "../util/zod";
 import { type Transaction, database, isDatabaseUnavailable, isDuplicateKey, isRetryable, query } from "../drizzle";
 import { Sku } from "../product";
 import { Restock } from "../restock";
@@ -21,9 +21,11 @@ export const PlaceOrderInput = z.strictObject(
     sku: Sku,
     quantity: z
       .number({ error: "quantity must be a number" })
-      .int("quantity must be a whole number")
-      .min(1, `quantity must be between 1 and ${MAX_QUANTITY}`)
-      .max(MAX_QUANTITY, `quantity must be between 1 and ${MAX_QUANTITY}`),
+      .check(
+        z.int("quantity must be a whole number"),
+        z.gte(1, `quantity must be between 1 and ${MAX_QUANTITY}`),
+        z.lte(MAX_QUANTITY, `quantity must be between 1 and ${MAX_QUANTITY}`),
+      ),
   },
   { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : undefined) },
 );
@@ -32,9 +34,11 @@ export type PlaceOrderInput = z.infer<typeof PlaceOrderInput>;
 /** Idempotency keys: what clients typically send (UUIDs, ULIDs, opaque tokens). */
 export const IdempotencyKey = z
   .string()
-  .min(1, "Idempotency-Key must not be empty")
-  .max(255, "Idempotency-Key must be at most 255 characters")
-  .regex(/^[\x21-\x7e]+$/, "Idempotency-Key must be printable ASCII without spaces");
+  .check(
+    z.minLength(1, "Idempotency-Key must not be empty"),
+    z.maxLength(255, "Idempotency-Key must be at most 255 characters"),
+    z.regex(/^[\x21-\x7e]+$/, "Idempotency-Key must be printable ASCII without spaces"),
+  );
 
 export interface ConfirmedOrder {
   order: { id: string; sku: string; quantity: number; unitPrice: number; createdAt: string };

@@ -2,7 +2,7 @@ export * as Outbox from "./index";
 
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { and, asc, inArray, isNull, notInArray, sql } from "drizzle-orm";
-import type { z } from "zod";
+import type * as z from "../util/zod";
 import type { EventDefinition } from "../event";
 import { type Transaction, afterCommit, transaction } from "../drizzle";
 import { awsClientConfig } from "../util/aws";
@@ -43,7 +43,7 @@ export interface PreparedEvent {
  * path passes it to its one-round-trip procedure. Validates the detail against the event's
  * schema, so a malformed event can never be committed either way.
  */
-export function prepare<Schema extends z.ZodType>(event: EventDefinition<string, Schema>, detail: z.input<Schema>): PreparedEvent {
+export function prepare<Schema extends z.ZodMiniType>(event: EventDefinition<string, Schema>, detail: z.input<Schema>): PreparedEvent {
   return { id: newId(), source: event.source, detailType: event.type, detail: JSON.stringify(event.schema.parse(detail)) };
 }
 
@@ -51,7 +51,7 @@ export function prepare<Schema extends z.ZodType>(event: EventDefinition<string,
  * Record an event in the same transaction as the change that caused it, and publish it right
  * after that transaction commits. Returns the outbox row id.
  */
-export async function enqueue<Schema extends z.ZodType>(
+export async function enqueue<Schema extends z.ZodMiniType>(
   tx: Transaction,
   event: EventDefinition<string, Schema>,
   detail: z.input<Schema>,

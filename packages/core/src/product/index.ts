@@ -1,7 +1,7 @@
 export * as Product from "./index";
 
 import { asc, eq } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "../util/zod";
 import { type Executor, query } from "../drizzle";
 import { type RestockStatus, restockRequestTable } from "../restock/restock.sql";
 import { NotFoundError } from "../util/error";
@@ -10,11 +10,11 @@ import { productTable } from "./product.sql";
 export { productTable };
 
 /** SKUs look like CP-502101; anything else is rejected before it reaches SQL. */
-export const Sku = z
-  .string({ error: "sku must be a string" })
-  .min(1, "sku must not be empty")
-  .max(64, "sku must be at most 64 characters")
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "sku may contain only letters, digits, '.', '_' and '-'");
+export const Sku = z.string({ error: "sku must be a string" }).check(
+  z.minLength(1, "sku must not be empty"),
+  z.maxLength(64, "sku must be at most 64 characters"),
+  z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "sku may contain only letters, digits, '.', '_' and '-'"),
+);
 
 export interface ProductView {
   sku: string;

@@ -1,7 +1,7 @@
 export * as Restock from "./index";
 
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "../util/zod";
 import { type Transaction, afterCommit, transaction } from "../drizzle";
 import { Events } from "../event";
 import { Outbox } from "../outbox";
@@ -91,18 +91,18 @@ export { findAttention, unreported, markReported, type Attention, type Attention
 
 /** What the legacy factory POSTs to CallbackUrl: the fields we sent, echoed, all strings. */
 export const FactoryCallback = z.looseObject({
-  MessageAttributeProductId: z.string({ error: "MessageAttributeProductId must be a string" }).min(1).max(64),
+  MessageAttributeProductId: z.string({ error: "MessageAttributeProductId must be a string" }).check(z.minLength(1), z.maxLength(64)),
   MessageAttributeProductCnt: z
     .string({ error: "MessageAttributeProductCnt must be a string" })
-    .regex(/^[1-9][0-9]{0,8}$/, "MessageAttributeProductCnt must be a positive whole number as a string"),
-  MessageAttributeFactoryId: z.string().max(32).optional(),
-  MessageGroupId: z.string().max(128).optional(),
-  MessageAttributeRequester: z.string().max(256).optional(),
-  CallbackUrl: z.string().max(4096).optional(),
+    .check(z.regex(/^[1-9][0-9]{0,8}$/, "MessageAttributeProductCnt must be a positive whole number as a string")),
+  MessageAttributeFactoryId: z.optional(z.string().check(z.maxLength(32))),
+  MessageGroupId: z.optional(z.string().check(z.maxLength(128))),
+  MessageAttributeRequester: z.optional(z.string().check(z.maxLength(256))),
+  CallbackUrl: z.optional(z.string().check(z.maxLength(4096))),
 });
 export type FactoryCallback = z.infer<typeof FactoryCallback>;
 
-export const RestockId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "restock id must be a ULID");
+export const RestockId = z.string().check(z.regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "restock id must be a ULID"));
 
 export class CallbackMismatchError extends AppError {
   constructor(restockId: string, expected: Record<string, string>, received: Record<string, string | undefined>) {

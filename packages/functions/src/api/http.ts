@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyHandlerV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { z } from "zod";
-import { isDatabaseUnavailable } from "@donut-states/core/drizzle";
+import type * as z from "@donut-states/core/util/zod";
+import { isDatabaseUnavailable } from "@donut-states/core/drizzle/error";
 import { AppError, DependencyUnavailableError, ValidationError } from "@donut-states/core/util/error";
 import { logger } from "@donut-states/core/util/log";
 
@@ -37,7 +37,7 @@ export function header(event: APIGatewayProxyEventV2, name: string): string | un
 }
 
 /** Turn zod issues into one sentence plus a machine-readable list. */
-export function validationError(error: z.ZodError, where = "request body"): ValidationError {
+export function validationError(error: z.core.$ZodError, where = "request body"): ValidationError {
   const issues = error.issues.map((issue) => ({
     path: issue.path.map(String).join(".") || "(root)",
     message: issue.message,
@@ -47,7 +47,7 @@ export function validationError(error: z.ZodError, where = "request body"): Vali
 }
 
 /** Decode, size-check, JSON-parse and validate a request body. */
-export function parseJsonBody<Schema extends z.ZodType>(event: APIGatewayProxyEventV2, schema: Schema): z.infer<Schema> {
+export function parseJsonBody<Schema extends z.ZodMiniType>(event: APIGatewayProxyEventV2, schema: Schema): z.infer<Schema> {
   const raw = event.body ?? "";
   // A text body is measured without copying it; only a base64 one has to be decoded.
   const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : undefined;
@@ -74,7 +74,7 @@ export function parseJsonBody<Schema extends z.ZodType>(event: APIGatewayProxyEv
 }
 
 /** Validate one path parameter. */
-export function pathParam<Schema extends z.ZodType>(event: APIGatewayProxyEventV2, name: string, schema: Schema): z.infer<Schema> {
+export function pathParam<Schema extends z.ZodMiniType>(event: APIGatewayProxyEventV2, name: string, schema: Schema): z.infer<Schema> {
   const result = schema.safeParse(event.pathParameters?.[name]);
   if (!result.success) throw validationError(result.error, `path parameter ${name}`);
   return result.data;

@@ -1,5 +1,4 @@
 import { Order } from "@donut-states/core/order";
-import { z } from "zod";
 import { apiHandler, header, json, parseJsonBody, validationError } from "./http";
 
 /** POST /orders  body { sku, quantity }, optional Idempotency-Key header. */
@@ -9,7 +8,7 @@ export const create = apiHandler(async (event) => {
   let idempotencyKey: string | undefined;
   if (rawKey !== undefined) {
     const parsed = Order.IdempotencyKey.safeParse(rawKey);
-    if (!parsed.success) throw validationError(parsed.error as z.ZodError, "Idempotency-Key header");
+    if (!parsed.success) throw validationError(parsed.error, "Idempotency-Key header");
     idempotencyKey = parsed.data;
   }
   const result = await Order.place(input, idempotencyKey);
