@@ -1,6 +1,6 @@
 import { Api as SstApi, type Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { type RouteKey, routes } from "@donut-states/core/topology";
-import { iam } from "./cdk";
+import { type Cdk, apigatewayv2, iam } from "./cdk";
 import { Config } from "./Config";
 import { Database } from "./Database";
 import { Events } from "./Events";
@@ -23,6 +23,9 @@ export const routeAccess = {
   // JSON 404/405 from the route table alone: no database, no secrets.
   $default: { database: false },
 } as const satisfies Record<RouteKey, RouteAccess>;
+
+/** The route the legacy factory calls back on. */
+export const CALLBACK_ROUTE = "POST /factory/callbacks/{restockId}" satisfies RouteKey;
 
 /** "POST /factory/callbacks/{restockId}" -> "RoutePostFactoryCallbacksRestockId", "$default" -> "RouteDefault". */
 export function routeFunctionId(routeKey: string): string {
@@ -65,6 +68,21 @@ export function Api({ stack }: StackContext) {
     defaults: { throttle: settings.apiThrottle },
     routes: Object.fromEntries(Object.entries(functions).map(([routeKey, fn]) => [routeKey, { function: fn }])),
   });
+
+  // The factory's callbacks get their own, smaller throttle (settings.ts), so no flood on that
+  // route takes the customers' share of the stage's limit. Route settings name routes by key,
+  // so the stage must wait for them.
+  const stage = api.cdk.httpApi.defaultStage?.node.defaultChild as Cdk.aws_apigatewayv2.CfnStage | undefined;
+  if (!stage) throw new Error("the HTTP API has no default stage");
+  stage.addPropertyOverride("RouteSettings", {
+    [CALLBACK_ROUTE]: {
+      ThrottlingBurstLimit: settings.callbackThrottle.burst,
+      ThrottlingRateLimit: settings.callbackThrottle.rate,
+    },
+  });
+  for (const child of stack.node.findAll()) {
+    if (child instanceof apigatewayv2.CfnRoute) stage.node.addDependency(child);
+  }
 
   stack.addOutputs({ ApiUrl: api.url });
   return { api, functions: functions as Record<RouteKey, SstFunction> };

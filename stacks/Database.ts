@@ -3,6 +3,7 @@ import { type Cdk, Duration, RemovalPolicy, ec2, iam, logs, rds } from "./cdk";
 import { Config } from "./Config";
 import { lambda } from "./lambda";
 import type { DatabaseMode } from "./settings";
+import { sessionDefaults } from "@donut-states/core/drizzle/session";
 
 /** What a function needs to reach the stage's database (see `lambda({ database })`). */
 export interface DatabaseAccess {
@@ -26,7 +27,7 @@ export interface DatabaseAccess {
  *
  * Deployed stages ("rds", see settings.ts): a VPC over 2 AZs (public subnets for the NAT
  * gateways, private subnets with egress for the functions, isolated subnets for the data),
- * RDS for MySQL 8.0 (encrypted, not publicly accessible, credentials generated into Secrets
+ * RDS for MySQL 8.4 (encrypted, not publicly accessible, credentials generated into Secrets
  * Manager) and an RDS Proxy in front of it with TLS required. Lambda scales to hundreds of
  * containers in a flash crowd; the proxy multiplexes their connections onto a bounded pool, so
  * the database sees a steady number of connections. Security groups chain
@@ -58,7 +59,7 @@ export function Database({ stack, app }: StackContext) {
       grantConnect() {},
     };
     addMigrations(access);
-    return { access, vpc: undefined };
+    return { access, vpc: undefined, instance: undefined, proxy: undefined };
   }
 
   const retention = settings.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
@@ -103,13 +104,23 @@ export function Database({ stack, app }: StackContext) {
   // The proxy reads the credentials secret through the RDS service, not through its ENIs.
 
   const engine = rds.DatabaseInstanceEngine.mysql({
-    // The major version only: RDS applies minor upgrades without drifting from the template.
-    // RDS for MySQL 8.0 leaves standard support on 2026-07-31: plan the move to 8.4 (check
-    // RDS Proxy support for it in the region first).
-    version: rds.MysqlEngineVersion.VER_8_0,
+    // The major version only (aws-cdk-lib lists 8.4.3 to 8.4.6; RDS picks the default minor and
+    // applies minor upgrades without drifting from the template). 8.0 left standard support on
+    // 2026-07-31.
+    version: rds.MysqlEngineVersion.of("8.4", "8.4"),
+  });
+  // Session defaults on the server, so the app sends no SET and the proxy never pins for them.
+  const parameterGroup = new rds.ParameterGroup(stack, "MysqlParameters", {
+    engine,
+    description: "Donut-States: session defaults (UTC, READ COMMITTED) set by the server, not by the app",
+    parameters: {
+      time_zone: sessionDefaults.timeZone,
+      transaction_isolation: sessionDefaults.transactionIsolation,
+    },
   });
   const instance = new rds.DatabaseInstance(stack, "Mysql", {
     engine,
+    parameterGroup,
     instanceType: ec2.InstanceType.of(
       ec2.InstanceClass.BURSTABLE4_GRAVITON,
       ec2.InstanceSize[settings.rds.instanceSize.toUpperCase() as "MICRO" | "SMALL" | "MEDIUM" | "LARGE"],
@@ -175,7 +186,7 @@ export function Database({ stack, app }: StackContext) {
     DatabaseSecretArn: credentials.secretArn,
     DatabaseProxyEndpoint: proxy.endpoint,
   });
-  return { access, vpc };
+  return { access, vpc, instance, proxy };
 
   function addMigrations(access: DatabaseAccess) {
     if (app.mode === "dev") return undefined;

@@ -19,10 +19,19 @@ export function Events({ stack, app }: StackContext) {
     );
   }
 
+  // The DLQ lets only the factory queue use it as a dead-letter queue (and redrive back to it).
+  // Named by ARN: a reference to the queue object would loop (the queue references the DLQ).
+  const factoryQueueName = app.logicalPrefixedName(factoryQueue.name);
+  const factoryQueueRef = sqs.Queue.fromQueueArn(
+    stack,
+    "FactoryQueueRef",
+    `arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${factoryQueueName}`,
+  );
   const deadLetterQueue = new Queue(stack, "FactoryDeadLetterQueue", {
     cdk: {
       queue: {
         queueName: app.logicalPrefixedName(factoryDeadLetterQueue.name),
+        redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.BY_QUEUE, sourceQueues: [factoryQueueRef] },
         retentionPeriod: Duration.seconds(factoryDeadLetterQueue.retentionSeconds),
         // SSE-SQS: EventBridge can deliver to it (SSE-KMS with aws/sqs cannot be used by EventBridge).
         encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -34,7 +43,7 @@ export function Events({ stack, app }: StackContext) {
   const queue = new Queue(stack, "FactoryQueue", {
     cdk: {
       queue: {
-        queueName: app.logicalPrefixedName(factoryQueue.name),
+        queueName: factoryQueueName,
         visibilityTimeout: Duration.seconds(factoryQueue.visibilityTimeoutSeconds),
         retentionPeriod: Duration.seconds(factoryQueue.retentionSeconds),
         deadLetterQueue: { queue: deadLetterQueue.cdk.queue, maxReceiveCount: factoryQueue.maxReceiveCount },
@@ -54,7 +63,15 @@ export function Events({ stack, app }: StackContext) {
             queue,
             // An event EventBridge cannot deliver (after its retries) lands in the same DLQ as a
             // request the factory keeps refusing: one place to look, one alarm.
-            cdk: { target: { deadLetterQueue: deadLetterQueue.cdk.queue } },
+            // EventBridge retries a failed delivery for up to the event's maximum age (24 h by
+            // default): an hour makes an outage of the queue reach the DLQ alarm in an hour.
+            cdk: {
+              target: {
+                deadLetterQueue: deadLetterQueue.cdk.queue,
+                maxEventAge: Duration.seconds(outOfStockRule.maxEventAgeSeconds),
+                retryAttempts: outOfStockRule.retryAttempts,
+              },
+            },
           },
         },
       },

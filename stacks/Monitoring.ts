@@ -1,9 +1,10 @@
 import { type Function as SstFunction, type StackContext, use } from "sst/constructs";
-import { dlqAlarm, factoryCaller, factoryQueue, schedules } from "@donut-states/core/topology";
+import { dlqAlarm, factoryCaller, factoryQueue, outOfStockRule, schedules } from "@donut-states/core/topology";
 import { METRICS_NAMESPACE, MetricName } from "@donut-states/core/util/metrics";
 import { type Cdk, Duration, cloudwatch, cloudwatchActions } from "./cdk";
 import { Alerts } from "./Alerts";
 import { Api } from "./Api";
+import { Database } from "./Database";
 import { Events } from "./Events";
 import { Restock } from "./Restock";
 import { SERVICE_NAME } from "./settings";
@@ -26,11 +27,26 @@ export const thresholds = {
   relayFailedRunsOutOf5: 3,
   /** The API answers 503 when the database is unreachable. */
   apiServerErrorsPer5Minutes: 25,
+  /** RDS: under 10 % of the smallest allocated storage left (storage autoscaling lags). */
+  databaseFreeStorageBytes: 2 * 1024 ** 3,
+  /** RDS: CPU above this for 15 minutes (a burstable instance spends its credits). */
+  databaseCpuPercent: 80,
+  /** RDS: connections held by the proxy; a db.t4g.micro allows about 60 (max_connections). */
+  databaseConnections: 45,
+  /** Proxy: client connections (one pool of 2 per Lambda container): a flash crowd or a leak. */
+  proxyClientConnections: 1000,
+  /** Proxy: any pinned session means some code path sends session state (docs/deploy.md). */
+  proxyPinnedSessions: 1,
+  /** Events EventBridge could neither deliver nor put into the DLQ: lost restock requests. */
+  ruleFailedToDlq: 1,
+  /** Throttled invocations of an API function per 5 minutes (account concurrency exhausted). */
+  apiThrottlesPer5Minutes: 1,
 } as const;
 
 export function Monitoring({ stack, app }: StackContext) {
   const { topic } = use(Alerts);
-  const { queue, deadLetterQueue } = use(Events);
+  const { queue, deadLetterQueue, bus } = use(Events);
+  const { instance, proxy } = use(Database);
   const { api, functions: routeFunctions } = use(Api);
   const { caller, relay, watchdog } = use(Restock);
 
@@ -108,6 +124,90 @@ export function Monitoring({ stack, app }: StackContext) {
     evaluationPeriods: 1,
   });
 
+  const rule = bus.getRule(outOfStockRule.name);
+  if (!rule) throw new Error(`no rule ${outOfStockRule.name} on the bus`);
+  const ruleFailedToDlq = alarm("RuleFailedToDlq", {
+    alarmName: "out-of-stock-rule-failed-to-dlq",
+    alarmDescription: `EventBridge could deliver an OutOfStock event neither to the factory queue nor to its DLQ: a restock request is lost. Find it with \`npm run ops -- --stage ${app.stage} restock open\` and re-request it. Runbook: docs/runbook.md#dlq-alarm`,
+    metric: new cloudwatch.Metric({
+      namespace: "AWS/Events",
+      metricName: "InvocationsFailedToBeSentToDlq",
+      dimensionsMap: { EventBusName: bus.eventBusName, RuleName: rule.ruleName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+    }),
+    threshold: thresholds.ruleFailedToDlq,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+  });
+
+  const apiThrottles = Object.entries(routeFunctions).map(([routeKey, fn]) =>
+    alarm(`${fn.node.id}Throttles`, {
+      alarmName: `${fn.node.id.replace(/^Route/, "route-").toLowerCase()}-throttles`,
+      alarmDescription: `Lambda throttled ${routeKey}: the account's concurrency is exhausted and customers get 503s from API Gateway. Runbook: docs/runbook.md#function-errors`,
+      metric: fn.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+      threshold: thresholds.apiThrottlesPer5Minutes,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    }),
+  );
+
+  // RDS and its proxy ("rds" stages only).
+  const databaseAlarms: Cdk.aws_cloudwatch.Alarm[] = [];
+  if (instance && proxy) {
+    const proxyMetric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: "AWS/RDS",
+        metricName,
+        dimensionsMap: { ProxyName: proxy.dbProxyName },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      });
+    const runbook = "Runbook: docs/runbook.md#function-errors";
+    databaseAlarms.push(
+      alarm("DatabaseFreeStorage", {
+        alarmName: "database-free-storage",
+        alarmDescription: `RDS has less than ${thresholds.databaseFreeStorageBytes / 1024 ** 3} GiB free: writes will fail when it runs out. ${runbook}`,
+        metric: instance.metricFreeStorageSpace({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MINIMUM }),
+        threshold: thresholds.databaseFreeStorageBytes,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      }),
+      alarm("DatabaseCpu", {
+        alarmName: "database-cpu",
+        alarmDescription: `RDS CPU above ${thresholds.databaseCpuPercent} % for 15 minutes: orders slow down, then time out. ${runbook}`,
+        metric: instance.metricCPUUtilization({ period: Duration.minutes(5), statistic: cloudwatch.Stats.AVERAGE }),
+        threshold: thresholds.databaseCpuPercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+      }),
+      alarm("DatabaseConnections", {
+        alarmName: "database-connections",
+        alarmDescription: `RDS holds ${thresholds.databaseConnections} or more connections, close to the instance's max_connections. ${runbook}`,
+        metric: instance.metricDatabaseConnections({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: thresholds.databaseConnections,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 5,
+      }),
+      alarm("ProxyClientConnections", {
+        alarmName: "proxy-client-connections",
+        alarmDescription: `${thresholds.proxyClientConnections} or more client connections to the RDS Proxy (2 per Lambda container): a flash crowd beyond plan, or connections leaking. ${runbook}`,
+        metric: proxyMetric("ClientConnections"),
+        threshold: thresholds.proxyClientConnections,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 5,
+      }),
+      alarm("ProxyPinnedSessions", {
+        alarmName: "proxy-pinned-sessions",
+        alarmDescription: `Sessions are pinned on the RDS Proxy: some code sends session state (SET, user variables, server-side prepared statements...) and its connections are no longer multiplexed. See docs/deploy.md#pinning. ${runbook}`,
+        metric: proxyMetric("DatabaseConnectionsCurrentlySessionPinned"),
+        threshold: thresholds.proxyPinnedSessions,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 5,
+      }),
+    );
+  }
+
   const business = (metricName: string, statistic: string = cloudwatch.Stats.SUM) =>
     new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
@@ -162,7 +262,7 @@ export function Monitoring({ stack, app }: StackContext) {
           title: "Alarms",
           width,
           height,
-          alarms: [dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, apiErrors, restockAttention],
+          alarms: [dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, apiErrors, restockAttention, ruleFailedToDlq, ...databaseAlarms],
         }),
       ],
       [
@@ -230,7 +330,7 @@ export function Monitoring({ stack, app }: StackContext) {
     ],
   });
 
-  return { alarms: { dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, apiErrors } };
+  return { alarms: { dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, apiErrors, ruleFailedToDlq, apiThrottles, databaseAlarms } };
 }
 
 function comparisonOperator(value: string): Cdk.aws_cloudwatch.ComparisonOperator {

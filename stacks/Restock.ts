@@ -1,6 +1,6 @@
 import { Cron, type StackContext, use } from "sst/constructs";
 import { factoryCaller, schedules } from "@donut-states/core/topology";
-import { Duration, iam } from "./cdk";
+import { type Cdk, Duration, iam, lambda as lambdaCdk } from "./cdk";
 import { Alerts } from "./Alerts";
 import { Api } from "./Api";
 import { Config } from "./Config";
@@ -19,7 +19,7 @@ import { lambda } from "./lambda";
  * It comes after Api because the caller needs the API's URL; the queue and bus it uses are in
  * Events, so no reference points back and the stacks deploy in order.
  */
-export function Restock({ stack }: StackContext) {
+export function Restock({ stack, app }: StackContext) {
   const { settings, secrets } = use(Config);
   const { access } = use(Database);
   const { bus, queue } = use(Events);
@@ -39,6 +39,9 @@ export function Restock({ stack }: StackContext) {
   });
   // The event source grants the role exactly what polling needs on this queue
   // (ReceiveMessage, DeleteMessage, ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl).
+  // At most maxConcurrency batches in flight (the legacy factory is slow). Under `sst dev` the
+  // trigger starts disabled: without a connected session SST's live stub answers a 500-shaped
+  // object as a success, and Lambda would delete the batch (docs/deploy.md#dev).
   queue.addConsumer(stack, {
     function: caller,
     cdk: {
@@ -46,9 +49,16 @@ export function Restock({ stack }: StackContext) {
         batchSize: factoryCaller.batchSize,
         maxBatchingWindow: Duration.seconds(factoryCaller.maxBatchingWindowSeconds),
         reportBatchItemFailures: true,
+        maxConcurrency: factoryCaller.maxConcurrency,
+        enabled: app.mode !== "dev",
       },
     },
   });
+  const eventSourceMapping = caller.node.findAll().find((child) => child instanceof lambdaCdk.EventSourceMapping) as
+    | Cdk.aws_lambda.EventSourceMapping
+    | undefined;
+  if (!eventSourceMapping) throw new Error("the factory caller has no event source mapping");
+  stack.addOutputs({ FactoryCallerEventSourceMappingId: eventSourceMapping.eventSourceMappingId });
 
   const relay = lambda(stack, "OutboxRelay", settings, {
     handler: "packages/functions/src/outbox/relay.handler",

@@ -27,6 +27,7 @@ export const {
   Stack: CdkStack,
   Token,
   assertions,
+  aws_apigatewayv2: apigatewayv2,
   aws_cloudwatch: cloudwatch,
   aws_cloudwatch_actions: cloudwatchActions,
   aws_ec2: ec2,

@@ -10,7 +10,7 @@ import type { App } from "sst/constructs";
 
 /**
  * Where the functions' database is.
- * - "rds": a VPC, RDS for MySQL 8.0 behind an RDS Proxy (TLS required), credentials generated
+ * - "rds": a VPC, RDS for MySQL 8.4 behind an RDS Proxy (TLS required), credentials generated
  *   into Secrets Manager. Functions get DATABASE_SECRET_ARN + DATABASE_HOST + DATABASE_NAME +
  *   DATABASE_TLS. The default for every stage that is deployed (`sst deploy`).
  * - "url": no VPC, no RDS. Functions get the SST Secret DATABASE_URL (`npx sst secrets set
@@ -45,7 +45,10 @@ export interface StageSettings {
   };
   /** Connections per Lambda container: Lambda runs one request per container, RDS Proxy pools. */
   lambdaDatabasePoolSize: number;
-  /** Recipients of the operations alerts topic (each must confirm SNS's e-mail). */
+  /**
+   * Recipients of the operations alerts topic (each must confirm SNS's e-mail). Required to
+   * deploy any stage; under `sst dev` it may be empty (then nobody is subscribed).
+   */
   alertEmails: string[];
   /** Base URL of the legacy Factory API (a factory row's api_url overrides it). */
   factoryApiUrl: string;
@@ -62,13 +65,16 @@ export interface StageSettings {
   logRetention: "one_week" | "one_month" | "three_months";
   /** HTTP API default-stage throttling (per account and region limits still apply). */
   apiThrottle: { burst: number; rate: number };
+  /**
+   * The factory callback route's own throttle: one callback per restock request, so a flood of
+   * callbacks (a replaying factory, a leaked URL being probed) cannot take the customers' share.
+   */
+  callbackThrottle: { burst: number; rate: number };
 }
 
 export const PROD_STAGE = "prod";
 /** POWERTOOLS_SERVICE_NAME of every function, and the `service` dimension of its metrics. */
 export const SERVICE_NAME = "donut-states";
-/** Placeholder recipient for non-prod stages: it never confirms, so nothing is sent. */
-export const DEFAULT_DEV_ALERT_EMAILS = ["ops@donut-states.local"];
 /** The factory simulator (`npm run factory`); under `sst dev` the functions run locally. */
 export const DEFAULT_DEV_FACTORY_API_URL = "http://127.0.0.1:3001";
 export const DEFAULT_RESTOCK_SLA_SECONDS = 4 * 60 * 60;
@@ -98,10 +104,10 @@ function computeSettings(app: App, env: Env): StageSettings {
   for (const email of alertEmails) {
     if (!/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(email)) throw new Error(`ALERT_EMAILS: "${email}" is not an e-mail address`);
   }
-  if (alertEmails.length === 0 && isProd && strict) {
+  if (alertEmails.length === 0 && strict) {
     throw new Error(
-      "ALERT_EMAILS is required for stage prod: the operations team must get the DLQ and overdue-restock alerts. " +
-        "Set it (comma-separated) in .env.prod or the environment of `npx sst deploy --stage prod`.",
+      `ALERT_EMAILS is required to deploy stage ${stage}: someone must get its DLQ and overdue-restock alerts. ` +
+        `Set it (comma-separated) in .env.${stage} or the environment of \`npx sst deploy --stage ${stage}\`.`,
     );
   }
 
@@ -146,7 +152,7 @@ function computeSettings(app: App, env: Env): StageSettings {
       databaseName: "donut_states",
     },
     lambdaDatabasePoolSize: 2,
-    alertEmails: alertEmails.length > 0 ? alertEmails : isProd ? [] : DEFAULT_DEV_ALERT_EMAILS,
+    alertEmails,
     factoryApiUrl,
     factoryRequester: env.FACTORY_REQUESTER?.trim() || `${app.name}-${stage}`,
     restockSlaSeconds,
@@ -154,6 +160,7 @@ function computeSettings(app: App, env: Env): StageSettings {
     logLevel: isProd ? "INFO" : "DEBUG",
     logRetention: isProd ? "three_months" : "one_week",
     apiThrottle: isProd ? { burst: 2000, rate: 1000 } : { burst: 200, rate: 100 },
+    callbackThrottle: isProd ? { burst: 50, rate: 20 } : { burst: 10, rate: 5 },
   };
 }
 

@@ -18,11 +18,12 @@ import {
   routes,
   schedules,
 } from "@donut-states/core/topology";
+import { sessionDefaults } from "@donut-states/core/drizzle/session";
 import { METRICS_NAMESPACE, MetricName } from "@donut-states/core/util/metrics";
 import { APP_NAME, defaultFunctionProps } from "../sst.config";
 import { Events } from "./Events";
 import { applyNagChecks, type NagFinding } from "./nag";
-import { DEFAULT_DEV_ALERT_EMAILS, DEFAULT_DEV_FACTORY_API_URL, DEFAULT_RESTOCK_SLA_SECONDS, stageSettings } from "./settings";
+import { DEFAULT_DEV_FACTORY_API_URL, DEFAULT_RESTOCK_SLA_SECONDS, stageSettings } from "./settings";
 import { bundleBudget } from "./bundle";
 import {
   type Json,
@@ -248,6 +249,14 @@ describe.each([
     expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual({ "Fn::GetAtt": [accessLogGroup![0], "Arn"] });
     expect(stage.Properties.AccessLogSettings.Format).toContain("$context.requestId");
     expect(api.Outputs.ApiUrl.Value).toEqual({ "Fn::GetAtt": [single(api, "AWS::ApiGatewayV2::Api")[0], "ApiEndpoint"] });
+    // The factory's callback route has its own, smaller throttle, and the stage waits for it.
+    const callback = synth.stage === "prod" ? { burst: 50, rate: 20 } : { burst: 10, rate: 5 };
+    expect(stage.Properties.RouteSettings).toEqual({
+      "POST /factory/callbacks/{restockId}": { ThrottlingBurstLimit: callback.burst, ThrottlingRateLimit: callback.rate },
+    });
+    expect(callback.rate).toBeLessThan(throttle.rate);
+    const callbackRoute = resourcesOf(api, "AWS::ApiGatewayV2::Route").find(([, route]) => route.Properties.RouteKey === "POST /factory/callbacks/{restockId}");
+    expect(single(api, "AWS::ApiGatewayV2::Stage")[1].DependsOn).toContain(callbackRoute![0]);
   });
 
   it("routes OutOfStock events with exactly the topology's pattern to the factory queue", () => {
@@ -264,6 +273,12 @@ describe.each([
     expect(rule.Properties.Targets[0].Arn).toEqual({ "Fn::GetAtt": [factoryQueueId(synth), "Arn"] });
     // Undeliverable events go to the same DLQ (and its alarm).
     expect(rule.Properties.Targets[0].DeadLetterConfig).toEqual({ Arn: { "Fn::GetAtt": [deadLetterQueueId(synth), "Arn"] } });
+    // An hour of retries at most (EventBridge's default is 24 h): an outage reaches the DLQ alarm within the hour.
+    expect(rule.Properties.Targets[0].RetryPolicy).toEqual({
+      MaximumEventAgeInSeconds: outOfStockRule.maxEventAgeSeconds,
+      MaximumRetryAttempts: outOfStockRule.retryAttempts,
+    });
+    expect(outOfStockRule.maxEventAgeSeconds).toBeLessThanOrEqual(3600);
   });
 
   it("configures the factory queue and its DLQ from the topology", () => {
@@ -282,6 +297,11 @@ describe.each([
     expect(dlq.MessageRetentionPeriod).toBe(factoryDeadLetterQueue.retentionSeconds);
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 60 * 60);
     for (const properties of [queue, dlq]) expect(properties.SqsManagedSseEnabled).toBe(true);
+    // Only the factory queue may use the DLQ (and be redriven into from it).
+    expect(dlq.RedriveAllowPolicy.redrivePermission).toBe("byQueue");
+    expect(dlq.RedriveAllowPolicy.sourceQueueArns.map((arn: Json) => describeValue(synth, "Events", arn))).toEqual([
+      `arn:\${AWS::Partition}:sqs:ap-northeast-2:${TEST_ACCOUNT}:${synth.stage}-${APP_NAME}-${factoryQueue.name}`,
+    ]);
     // AWS: visibility timeout >= 6 x the consumer's timeout (read from the synthesized function).
     const [, , caller] = functionFor(synth, CALLER);
     expect(caller.Properties.Timeout).toBe(factoryCaller.timeoutSeconds);
@@ -298,6 +318,45 @@ describe.each([
     expect(mapping.Properties.BatchSize).toBe(factoryCaller.batchSize);
     expect(mapping.Properties.MaximumBatchingWindowInSeconds).toBe(factoryCaller.maxBatchingWindowSeconds);
     expect(mapping.Properties.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+    // At most maxConcurrency batches in flight: the legacy factory gets at most
+    // maxConcurrency x batchSize calls at once (records of a batch run in parallel).
+    expect(mapping.Properties.ScalingConfig).toEqual({ MaximumConcurrency: factoryCaller.maxConcurrency });
+    expect(factoryCaller.maxConcurrency * factoryCaller.batchSize).toBeLessThanOrEqual(20);
+    // Under `sst dev` the trigger starts disabled (the live stub would acknowledge batches with
+    // no session connected); deployed stages consume.
+    expect(mapping.Properties.Enabled).toBe(synth.app.mode !== "dev");
+    expect(describeValue(synth, stackId, synth.templates[stackId].Outputs.FactoryCallerEventSourceMappingId.Value)).toMatch(/^Restock\./);
+  });
+
+  it("alarms on what can break: the rule's DLQ deliveries, API throttles, and (rds) the database and its proxy", () => {
+    const synth = get();
+    const alarms = resourcesOf(synth.templates.Monitoring, "AWS::CloudWatch::Alarm").map(([, alarm]) => alarm.Properties);
+    const byMetric = (namespace: string, metric: string) => alarms.filter((alarm) => alarm.Namespace === namespace && alarm.MetricName === metric);
+    const [ruleAlarm] = byMetric("AWS/Events", "InvocationsFailedToBeSentToDlq");
+    expect(Object.fromEntries(ruleAlarm.Dimensions.map((d: Json) => [d.Name, describeValue(synth, "Monitoring", d.Value)]))).toEqual({
+      EventBusName: expect.stringMatching(/^Events\.Bus/),
+      RuleName: expect.stringMatching(/^Events\./),
+    });
+    const throttled = byMetric("AWS/Lambda", "Throttles").map((alarm) => describeValue(synth, "Monitoring", alarm.Dimensions[0].Value));
+    for (const handler of Object.values(routes)) {
+      const [stackId, logicalId] = functionFor(synth, handler);
+      expect(throttled).toContain(`${stackId}.${logicalId}`);
+    }
+    const rdsMetrics = ["FreeStorageSpace", "CPUUtilization", "DatabaseConnections", "ClientConnections", "DatabaseConnectionsCurrentlySessionPinned"];
+    const found = rdsMetrics.map((metric) => byMetric("AWS/RDS", metric).length);
+    if (databaseMode === "url") expect(found).toEqual([0, 0, 0, 0, 0]);
+    else {
+      expect(found).toEqual([1, 1, 1, 1, 1]);
+      const [pinned] = byMetric("AWS/RDS", "DatabaseConnectionsCurrentlySessionPinned");
+      expect(pinned.Dimensions.map((d: Json) => [d.Name, describeValue(synth, "Monitoring", d.Value)])).toEqual([
+        ["ProxyName", `Database.${single(synth.templates.Database, "AWS::RDS::DBProxy")[0]}`],
+      ]);
+      expect(pinned.Threshold).toBe(1);
+      const [storage] = byMetric("AWS/RDS", "FreeStorageSpace");
+      expect(storage.ComparisonOperator).toBe("LessThanThreshold");
+      expect(describeValue(synth, "Monitoring", storage.Dimensions[0].Value)).toBe(`Database.${single(synth.templates.Database, "AWS::RDS::DBInstance")[0]}`);
+    }
+    for (const alarm of alarms) expect(alarm.AlarmActions, alarm.AlarmName).toHaveLength(1);
   });
 
   it("runs the outbox relay and the restock watchdog on the topology's schedules", () => {
@@ -386,7 +445,8 @@ describe.each([
     const [topicId, topic] = single(alerts, "AWS::SNS::Topic");
     expect(topic.Properties.TopicName).toBe(`${synth.stage}-${APP_NAME}-operations-alerts`);
     const subscriptions = resourcesOf(alerts, "AWS::SNS::Subscription").map(([, subscription]) => subscription.Properties);
-    const emails = synth.stage === "prod" ? PROD_EMAILS : DEFAULT_DEV_ALERT_EMAILS;
+    // No placeholder: `sst dev` without ALERT_EMAILS subscribes nobody; deploying requires them.
+    const emails = synth.stage === "prod" ? PROD_EMAILS : [];
     expect(subscriptions.map((subscription) => subscription.Endpoint).sort()).toEqual([...emails].sort());
     for (const subscription of subscriptions) {
       expect(subscription.Protocol).toBe("email");
@@ -645,7 +705,7 @@ describe("prod stage (sst deploy)", () => {
     const [instanceId, instance] = single(database, "AWS::RDS::DBInstance");
     expect(instance.Properties).toMatchObject({
       Engine: "mysql",
-      EngineVersion: "8.0",
+      EngineVersion: "8.4",
       PubliclyAccessible: false,
       StorageEncrypted: true,
       DeletionProtection: true,
@@ -653,6 +713,12 @@ describe("prod stage (sst deploy)", () => {
       DBName: "donut_states",
     });
     expect(instance.DeletionPolicy).toBe("Retain");
+    // Session defaults come from the parameter group, so the app sends no SET (no proxy pinning).
+    const [groupId, group] = single(database, "AWS::RDS::DBParameterGroup");
+    expect(instance.Properties.DBParameterGroupName).toEqual({ Ref: groupId });
+    expect(group.Properties.Family).toBe("mysql8.4");
+    expect(group.Properties.Parameters).toEqual({ time_zone: sessionDefaults.timeZone, transaction_isolation: sessionDefaults.transactionIsolation });
+    expect(sessionDefaults).toEqual({ timeZone: "UTC", transactionIsolation: "READ-COMMITTED" });
     expect(instance.UpdateReplacePolicy).toBe("Retain");
     const [, proxy] = single(database, "AWS::RDS::DBProxy");
     expect(proxy.Properties).toMatchObject({ EngineFamily: "MYSQL", RequireTLS: true });
@@ -757,8 +823,12 @@ describe("topology as the single source of truth", () => {
 describe("stage settings", () => {
   const app = (stage: string, mode: App["mode"]) => ({ stage, mode, name: APP_NAME }) as App;
 
-  it("requires alert recipients and the Factory API URL to deploy prod", () => {
+  it("requires alert recipients and the Factory API URL to deploy any stage", () => {
     expect(() => stageSettings(app("prod", "deploy"), { FACTORY_API_URL: "https://f.example.com" })).toThrow(/ALERT_EMAILS is required/);
+    expect(() => stageSettings(app("staging", "deploy"), { FACTORY_API_URL: "https://f.example.com" })).toThrow(
+      /ALERT_EMAILS is required to deploy stage staging: .*\.env\.staging/,
+    );
+    expect(stageSettings(app("alice", "dev"), {}).alertEmails).toEqual([]);
     expect(() => stageSettings(app("prod", "deploy"), { ALERT_EMAILS: "a@example.com" })).toThrow(/FACTORY_API_URL is required/);
     expect(() => stageSettings(app("prod", "deploy"), { ALERT_EMAILS: "not-an-address", FACTORY_API_URL: "https://f.example.com" })).toThrow(
       /not an e-mail address/,
@@ -769,14 +839,15 @@ describe("stage settings", () => {
 
   it("uses RDS for deployed stages and the DATABASE_URL secret under sst dev, unless DATABASE_MODE says otherwise", () => {
     expect(stageSettings(app("alice", "dev"), {}).database).toBe("url");
-    expect(stageSettings(app("staging", "deploy"), { FACTORY_API_URL: "https://f.example.com" }).database).toBe("rds");
-    expect(stageSettings(app("pr-42", "deploy"), { FACTORY_API_URL: "https://f.example.com", DATABASE_MODE: "url" }).database).toBe("url");
+    const deployable = { FACTORY_API_URL: "https://f.example.com", ALERT_EMAILS: "ops@example.com" };
+    expect(stageSettings(app("staging", "deploy"), deployable).database).toBe("rds");
+    expect(stageSettings(app("pr-42", "deploy"), { ...deployable, DATABASE_MODE: "url" }).database).toBe("url");
     expect(() => stageSettings(app("x", "dev"), { DATABASE_MODE: "sqlite" })).toThrow(/DATABASE_MODE/);
-    expect(stageSettings(app("staging", "deploy"), { FACTORY_API_URL: "https://f.example.com" })).toMatchObject({
+    expect(stageSettings(app("staging", "deploy"), deployable)).toMatchObject({
       retain: false,
       vpc: { natGateways: 1 },
       rds: { instanceSize: "micro", multiAz: false, deletionProtection: false },
-      alertEmails: DEFAULT_DEV_ALERT_EMAILS,
+      alertEmails: ["ops@example.com"],
     });
   });
 });

@@ -21,6 +21,12 @@ export const outOfStockRule = {
     source: [EVENT_SOURCE],
     "detail-type": [DetailType.OutOfStock],
   },
+  /**
+   * EventBridge retries a delivery to the queue for at most this long (default 24 h) before the
+   * DLQ: an outage of the queue reaches the DLQ alarm within the hour.
+   */
+  maxEventAgeSeconds: 60 * 60,
+  retryAttempts: 185,
 } as const;
 
 /** The SQS consumer that calls the legacy Factory API. */
