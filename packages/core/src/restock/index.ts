@@ -269,11 +269,15 @@ export async function openFor(sku: string): Promise<OpenRequest & { sku: string 
 }
 
 /**
- * Delete every restock request of these products (the demo reset: `npm run demo:reset`). A
- * message or callback still on its way for one of them finds no request and changes nothing.
+ * Delete every restock request of these products, with its recorded factory calls (the demo
+ * reset: `npm run demo:reset`). A message or callback still on its way for one of them finds no
+ * request and changes nothing.
  */
 export async function removeForProducts(tx: Transaction, productIds: number[]): Promise<number> {
   if (productIds.length === 0) return 0;
+  // Their factory calls go first: each attempt row references its request.
+  const requests = tx.select({ id: restockRequestTable.id }).from(restockRequestTable).where(inArray(restockRequestTable.productId, productIds));
+  await tx.delete(restockAttemptTable).where(inArray(restockAttemptTable.restockId, requests));
   const [result] = await tx.delete(restockRequestTable).where(inArray(restockRequestTable.productId, productIds));
   return result.affectedRows;
 }
