@@ -46,7 +46,9 @@ export async function createDatabase(serverUrl: string): Promise<{ name: string;
 export async function resetProducts(admin: mysql.Connection, products: ProductSeed[]): Promise<Map<string, ProductRow>> {
   await admin.query("TRUNCATE TABLE orders");
   await admin.query("TRUNCATE TABLE outbox");
-  await admin.query("TRUNCATE TABLE restock_request");
+  // restock_attempt references restock_request, and a referenced table cannot be TRUNCATEd.
+  await admin.query("DELETE FROM restock_attempt");
+  await admin.query("DELETE FROM restock_request");
   await admin.query("DELETE FROM product");
   await admin.query("INSERT IGNORE INTO factory (id, name, manager_email) VALUES (?, ?, ?)", [FACTORY.id, FACTORY.name, FACTORY.managerEmail]);
   for (let start = 0; start < products.length; start += 500) {
