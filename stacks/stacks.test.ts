@@ -371,6 +371,28 @@ describe.each([
     });
   });
 
+  it("never overlaps two runs of a scheduled job: each is killed before the next is due and not retried", () => {
+    // Two overlapping watchdog runs would both e-mail the same unreported problem. Lambda stops a
+    // run at its timeout; with no async retry, the next run can start only after that.
+    const synth = get();
+    const seconds = (rate: string) => {
+      const match = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(rate);
+      if (!match) throw new Error(`unexpected schedule ${rate}`);
+      return Number(match[1]) * (match[2].startsWith("hour") ? 3600 : 60);
+    };
+    for (const [handler, schedule] of [
+      [RELAY, schedules.outboxRelay.aws],
+      [WATCHDOG, schedules.restockWatchdog.aws],
+    ] as const) {
+      const [, logicalId, fn] = functionFor(synth, handler);
+      expect(fn.Properties.Timeout, handler).toBeLessThanOrEqual(seconds(schedule));
+      const invokeConfig = resourcesOf(synth.templates.Restock, "AWS::Lambda::EventInvokeConfig").find(
+        ([, config]) => JSON.stringify(config.Properties.FunctionName).includes(logicalId),
+      );
+      expect(invokeConfig?.[1].Properties.MaximumRetryAttempts, handler).toBe(0);
+    }
+  });
+
   it("alarms on the DLQ as the topology says, and every alarm e-mails through the alerts topic on ALARM and OK", () => {
     const synth = get();
     const monitoring = synth.templates.Monitoring;

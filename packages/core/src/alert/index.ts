@@ -21,3 +21,13 @@ export async function notify(subject: string, message: string): Promise<void> {
     }),
   );
 }
+
+/**
+ * The ops CLI command an alert tells the operator to run. A deployed function knows its stage
+ * (SST_STAGE), and the command names it, so it acts on the stage that alerted; offline there is
+ * no stage and the CLI finds the offline stack by itself.
+ */
+export function opsCommand(args: string): string {
+  const stage = process.env.SST_STAGE;
+  return `npm run ops -- ${stage ? `--stage ${stage} ` : ""}${args}`;
+}

@@ -1,4 +1,5 @@
 import { and, eq, inArray, lt, notExists, sql } from "drizzle-orm";
+import { opsCommand } from "../alert";
 import { query } from "../drizzle";
 import { productTable } from "../product/product.sql";
 import { ATTENTION_KINDS, type AttentionKind, restockAlertTable, restockRequestTable } from "./restock.sql";
@@ -24,8 +25,8 @@ export interface AttentionThresholds {
   pendingSeconds: number;
 }
 
-const reRequestCommand = (id: string) => `npm run ops -- restock re-request ${id}`;
-const openCommand = (sku: string) => `npm run ops -- restock open ${sku}`;
+const reRequestCommand = (id: string) => opsCommand(`restock re-request ${id}`);
+const openCommand = (sku: string) => opsCommand(`restock open ${sku}`);
 
 /**
  * Everything about restocking that needs a human, read from the database (the truth, whatever

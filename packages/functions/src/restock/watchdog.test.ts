@@ -104,6 +104,18 @@ describe("restock watchdog", () => {
     expect((await receiveAlerts()).map((alert) => alert.subject)).toEqual(["Restock failed: 1 request(s) not delivered to the factory"]);
   });
 
+  it("names the deployed stage in every command, so the operator runs it against the stage that alerted", async () => {
+    const id = await request("WD-STAGE", "failed", 5);
+    process.env.SST_STAGE = "prod";
+    try {
+      await runWatchdog();
+    } finally {
+      delete process.env.SST_STAGE;
+    }
+    const [alert] = await receiveAlerts();
+    expect(alert?.message).toContain(`npm run ops -- --stage prod restock re-request ${id}`);
+  });
+
   it("sends an alert on the next run when SNS refused it: a report is remembered only once published", async () => {
     const id = await request("WD-OVERDUE", "requested", 120);
     snsEndpoint.setAvailable(false);
