@@ -27,6 +27,7 @@ import { databaseCpu, machineCpu, processCpu, processCpuMicros } from "./lib/cpu
 import { type DbLink, openDbLink } from "./lib/db-link";
 import { checkInvariants, createDatabase, type InvariantReport, type ProductSeed, resetProducts, runSqlWorkers, type SqlDesign, type SqlRun } from "./lib/database";
 import type { LoadJob, LoadResult } from "./lib/load-generator";
+import { profiled } from "./lib/profile";
 import { fmt, summarize, table, type LatencySummary } from "./lib/stats";
 import { FREE_PORTS } from "../packages/local/src/config";
 
@@ -280,7 +281,10 @@ async function main() {
     await seed(scenario.products);
     const commandsBefore = await link.commands();
     const [selfCpu, selfMicros, dbCpu, boxCpu, t0] = [processCpu(), processCpuMicros(), databaseCpu(), machineCpu(os.cpus().length), performance.now()];
-    const result = await load.run({ url: stack.apiUrl, connections, duration: DURATION_S, amount, skus: scenario.skus, quantity: 1 });
+    const result = await profiled(process.env.BENCH_PROFILE, `${scenario.key}-${connections}-rtt${link.rttMs}${amount ? `-n${amount}` : ""}`, () =>
+      load.run({ url: stack.apiUrl, connections, duration: DURATION_S, amount, skus: scenario.skus, quantity: 1 }),
+      log,
+    );
     const cpu = { self: selfCpu(), db: dbCpu(), loadGenerator: result.cpu, machine: boxCpu() };
     const micros = selfMicros();
     const elapsed = (performance.now() - t0) / 1000;
