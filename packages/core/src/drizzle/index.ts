@@ -38,13 +38,11 @@ export function createClient(url: string, poolSize = intEnv("DATABASE_POOL_SIZE"
     enableKeepAlive: true,
     // RDS Proxy requires TLS; its certificate chains to Amazon's public roots, which Node trusts.
     ssl: tls ? { minVersion: "TLSv1.2", rejectUnauthorized: true } : undefined,
-    // Dates are UTC on both sides of the wire.
+    // Dates are UTC on both sides of the wire. The server's own clock (CURRENT_TIMESTAMP(3)
+    // defaults) is UTC by its configuration (./session.ts): no SET per connection, which would
+    // pin an RDS Proxy connection.
     timezone: "Z",
     supportBigNumbers: true,
-  });
-  // CURRENT_TIMESTAMP(3) defaults must be UTC as well.
-  pool.on("connection", (connection) => {
-    connection.query("SET time_zone = '+00:00'");
   });
   const db = drizzle(pool, { schema, mode: "default" });
   return { url, pool, db };
@@ -134,14 +132,14 @@ export async function transaction<T>(
     let committing = false;
     try {
       const target = db ?? (await database());
-      const result = await target.transaction(
-        (tx) =>
-          transactionContext.run({ tx, effects }, async () => {
-            const value = await fn(tx);
-            committing = true;
-            return value;
-          }),
-        { isolationLevel: "read committed" },
+      // READ COMMITTED is the server's default (./session.ts): no per-transaction SET, so a
+      // transaction is BEGIN, its statements and COMMIT, and the proxy can multiplex it.
+      const result = await target.transaction((tx) =>
+        transactionContext.run({ tx, effects }, async () => {
+          const value = await fn(tx);
+          committing = true;
+          return value;
+        }),
       );
       for (const effect of effects) await effect();
       return result;

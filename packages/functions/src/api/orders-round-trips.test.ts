@@ -62,7 +62,7 @@ const ONE_CALL = [expect.stringMatching(/^CALL place_order\(/)];
 describe("POST /orders takes one database round trip", () => {
   it("confirms an order in one CALL", async () => {
     await seedProducts(database.db, [{ sku: "RT-1", stock: 100 }]);
-    await order("RT-1", 1); // the pool's connection (and its session setup) exists from here on
+    await order("RT-1", 1); // warm-up: the pool has its connection from here on
     const confirmed = await measured("RT-1", 2);
     expect(confirmed.status).toBe(201);
     expect(confirmed.json.stock).toBe(97);

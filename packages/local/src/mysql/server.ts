@@ -5,6 +5,12 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import mysql from "mysql2/promise";
+import {
+  SESSION_DEFAULTS_QUERY,
+  SET_GLOBAL_SESSION_DEFAULTS,
+  sessionDefaultServerOptions,
+  sessionDefaultsMismatch,
+} from "@donut-states/core/drizzle/session";
 import { parseCredentialUrl } from "@donut-states/core/util/url";
 
 export interface MysqlServer {
@@ -126,6 +132,9 @@ export async function startPrivateMariadb({
       "--innodb-buffer-pool-size=256M",
       "--max-connections=1000",
       `--log-error=${path.join(dataDir, "error.log")}`,
+      // UTC and READ COMMITTED for every session, as the RDS parameter group sets them: the app
+      // sends no SET of its own.
+      ...sessionDefaultServerOptions,
       ...userArgs,
     ],
     { stdio: "ignore", detached: false },
@@ -160,6 +169,41 @@ export async function startPrivateMariadb({
 }
 
 /**
+ * Make sure a server we did not start gives new sessions the defaults the app relies on (UTC,
+ * READ COMMITTED; RDS has them from its parameter group). A server that differs gets them as
+ * GLOBAL defaults when this user may set them (root on a development server: the local
+ * counterpart of the parameter group; they last until the server restarts); otherwise this
+ * fails with what to configure. Silently running with other defaults would test different
+ * semantics than production runs.
+ */
+export async function ensureSessionDefaults(serverUrl: string, source: string, log: (line: string) => void = () => {}): Promise<void> {
+  const connection = await mysql.createConnection({ uri: serverUrl, connectTimeout: 3000 });
+  try {
+    const read = async () => {
+      const [rows] = await connection.query<mysql.RowDataPacket[]>(SESSION_DEFAULTS_QUERY);
+      return sessionDefaultsMismatch(rows as Array<{ Variable_name: string; Value: string }>);
+    };
+    const problems = await read();
+    if (problems.length === 0) return;
+    try {
+      for (const statement of SET_GLOBAL_SESSION_DEFAULTS) await connection.query(statement);
+    } catch (error) {
+      throw new Error(
+        `${source} (${new URL(serverUrl).host}): ${problems.join("; ")}, and this user may not change the server's defaults ` +
+          `(${(error as Error).message}). Donut-States sends no SET per session (RDS Proxy would pin it), so the server must default to them: ` +
+          `add "default-time-zone = '+00:00'" and "transaction-isolation = READ-COMMITTED" under [mysqld] in its configuration and restart it, ` +
+          `or run as an administrator: ${SET_GLOBAL_SESSION_DEFAULTS.join("; ")}`,
+      );
+    }
+    const remaining = await read();
+    if (remaining.length > 0) throw new Error(`${source}: the server kept ${remaining.join("; ")} after ${SET_GLOBAL_SESSION_DEFAULTS.join("; ")}`);
+    log(`${source}: ${problems.join("; ")}: set the server's GLOBAL defaults to UTC and READ-COMMITTED (until it restarts)`);
+  } finally {
+    await connection.end();
+  }
+}
+
+/**
  * Find a MySQL-compatible server the way the offline stack and the tests both do:
  * DATABASE_URL if set, else root@127.0.0.1:3306, else a private mariadbd (persistent in
  * `privateDataDir`, or in a throwaway temp dir when none is given), else an error that says
@@ -175,9 +219,13 @@ export async function ensureMysqlServer({
     if (!(await canConnect(serverUrl, 3000))) {
       throw new Error(`DATABASE_URL is set but the server does not answer: ${new URL(serverUrl).host}. Start it or unset DATABASE_URL.`);
     }
+    await ensureSessionDefaults(serverUrl, "DATABASE_URL", log);
     return { serverUrl, database, source: "DATABASE_URL", stop: async () => {} };
   }
-  if (await canConnect(DEFAULT_LOCAL_URL)) return { serverUrl: DEFAULT_LOCAL_URL, source: "127.0.0.1:3306", stop: async () => {} };
+  if (await canConnect(DEFAULT_LOCAL_URL)) {
+    await ensureSessionDefaults(DEFAULT_LOCAL_URL, "127.0.0.1:3306", log);
+    return { serverUrl: DEFAULT_LOCAL_URL, source: "127.0.0.1:3306", stop: async () => {} };
+  }
 
   const temporary = privateDataDir === undefined;
   const dataDir = privateDataDir ?? (await mkdtemp(path.join(os.tmpdir(), "donut-states-mariadb-")));

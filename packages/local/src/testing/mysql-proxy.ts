@@ -8,6 +8,10 @@ export interface MysqlProxy {
   readonly commands: number;
   /** The start of each SQL text sent (COM_QUERY) since then, up to 1,000 of them. */
   readonly statements: readonly string[];
+  /** Server-side prepared statements (COM_STMT_PREPARE) since then. */
+  readonly prepares: number;
+  /** The longest client command since then, in bytes. */
+  readonly longestCommand: number;
   resetCount(): void;
   /**
    * Fault: the server's answer to the next command is dropped and that client connection cut,
@@ -37,6 +41,8 @@ export async function startMysqlProxy({
 }): Promise<MysqlProxy> {
   let commands = 0;
   let statements: string[] = [];
+  let prepares = 0;
+  let longestCommand = 0;
   let loseArmed = false;
   const sockets = new Set<net.Socket>();
 
@@ -73,9 +79,11 @@ export async function startMysqlProxy({
         const length = data.readUIntLE(0, 3);
         if (data[3] === 0) {
           commands++;
+          longestCommand = Math.max(longestCommand, length);
           if (loseArmed) [loseArmed, losing] = [false, true];
           // COM_QUERY (0x03): keep the start of its text (the rest may be in a later chunk).
-          if (data[4] === 0x03 && statements.length < 1000) statements.push(data.subarray(5, Math.min(4 + length, 5 + 80)).toString("utf8"));
+          if (data[4] === 0x03 && statements.length < 1000) statements.push(data.subarray(5, Math.min(4 + length, 5 + 200)).toString("utf8"));
+          if (data[4] === 0x16) prepares++;
         }
         skip = length;
         data = data.subarray(4);
@@ -115,9 +123,17 @@ export async function startMysqlProxy({
     get statements() {
       return statements;
     },
+    get prepares() {
+      return prepares;
+    },
+    get longestCommand() {
+      return longestCommand;
+    },
     resetCount: () => {
       commands = 0;
       statements = [];
+      prepares = 0;
+      longestCommand = 0;
     },
     loseNextAnswer: () => {
       loseArmed = true;
