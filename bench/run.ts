@@ -29,14 +29,14 @@ import { checkInvariants, createDatabase, type InvariantReport, type ProductSeed
 import type { LoadJob, LoadResult } from "./lib/load-generator";
 import { profiled } from "./lib/profile";
 import { fmt, summarize, table, type LatencySummary } from "./lib/stats";
-import { FREE_PORTS } from "../packages/local/src/config";
+import { FREE_PORTS } from "@donut-states/local/config";
 
 // Before the handlers load: Powertools reads the level once, at logger construction.
 process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
 // EMF metric lines on stdout: off, as in the offline stack by default (set it to "false" to measure their cost).
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
-const { startOfflineStack } = await import("../packages/local/src/stack");
-const { ensureMysqlServer } = await import("../packages/local/src/mysql/server");
+const { startOfflineStack } = await import("@donut-states/local/stack");
+const { ensureMysqlServer } = await import("@donut-states/local/mysql");
 const { migrateDatabase } = await import("@donut-states/core/drizzle/migrate");
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -1,6 +1,6 @@
 /**
  * `npm run bundles`: build every function as `sst deploy` would (offline synth of a deploy-mode
- * app, see stacks/testing.ts), then print one markdown row per function: its code unzipped and
+ * app, see stacks/test/synth.ts), then print one markdown row per function: its code unzipped and
  * zipped (the zip cdk-assets uploads), and its cold-import time: a fresh `node` process imports
  * the bundle, timed from just before `import()` to its end, median of RUNS processes.
  * The AWS SDK, external in the bundles, must resolve to this checkout's node_modules (in Lambda,
@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
-import { type Json, assetDir, filesOf, resourcesOf, synthesize, zippedSize } from "../stacks/testing";
+import { type Json, assetDir, filesOf, resourcesOf, synthesize, zippedSize } from "../stacks/test/synth";
 
 const RUNS = Number(process.env.RUNS ?? 9);
 

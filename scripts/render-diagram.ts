@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CHROMIUM_PATH, launchChromium } from "../packages/local/src/browser/chromium";
+import { CHROMIUM_PATH, launchChromium } from "@donut-states/local/browser";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MERMAID = path.join(ROOT, "node_modules/mermaid/dist/mermaid.min.js");

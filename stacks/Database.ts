@@ -1,26 +1,9 @@
-import { type Config as SstConfig, type Function as SstFunction, Script, type StackContext, use } from "sst/constructs";
+import { type Function as SstFunction, Script, type StackContext, use } from "sst/constructs";
 import { type Cdk, Duration, RemovalPolicy, ec2, iam, logs, rds } from "./cdk";
 import { Config } from "./Config";
-import { lambda } from "./lambda";
+import { type DatabaseAccess, lambda } from "./lambda";
 import type { DatabaseMode } from "./settings";
 import { sessionDefaults } from "@donut-states/core/drizzle/session";
-
-/** What a function needs to reach the stage's database (see `lambda({ database })`). */
-export interface DatabaseAccess {
-  mode: DatabaseMode;
-  /** DATABASE_* variables the core reads (packages/core/src/drizzle/index.ts). */
-  environment: Record<string, string>;
-  /** SST Secrets to bind (the DATABASE_URL secret in "url" mode). */
-  secrets: SstConfig.Secret[];
-  /** VPC placement ("rds" mode): private subnets with NAT egress, a security group the proxy admits. */
-  vpc?: {
-    vpc: Cdk.aws_ec2.IVpc;
-    subnets: Cdk.aws_ec2.SubnetSelection;
-    securityGroups: Cdk.aws_ec2.ISecurityGroup[];
-  };
-  /** Grant what connecting needs (read the credentials secret; nothing in "url" mode beyond the binding). */
-  grantConnect(fn: SstFunction): void;
-}
 
 /**
  * The database of the stage.

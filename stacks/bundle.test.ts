@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestDatabase, createTestDatabase } from "@donut-states/local/testing/database";
+import { type TestDatabase, createTestDatabase } from "@donut-states/core/testing";
 import { compactErrorTable, trimBundle } from "./bundle";
 
 const require = createRequire(import.meta.url);

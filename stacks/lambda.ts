@@ -8,13 +8,29 @@
  *   explicitly by the caller (secrets it reads, the bus it publishes to, ...). CDK's default
  *   role would attach AWSLambdaBasicExecutionRole (logs writes on every log group), and
  *   AWSLambdaVPCAccessExecutionRole adds logs:CreateLogGroup/PutLogEvents on "*" too.
- * - the database wiring of the stage (see Database.ts) when `database` is given.
+ * - the database wiring of the stage (`DatabaseAccess`, built by Database.ts) when `database` is given.
  */
 import type { Config, FunctionProps, Stack } from "sst/constructs";
 import { Function as SstFunction } from "sst/constructs";
 import { type Cdk, iam, logs } from "./cdk";
-import type { DatabaseAccess } from "./Database";
-import type { StageSettings } from "./settings";
+import type { DatabaseMode, StageSettings } from "./settings";
+
+/** What a function needs to reach the stage's database (built by Database.ts, used by `lambda({ database })`). */
+export interface DatabaseAccess {
+  mode: DatabaseMode;
+  /** DATABASE_* variables the core reads (packages/core/src/drizzle/index.ts). */
+  environment: Record<string, string>;
+  /** SST Secrets to bind (the DATABASE_URL secret in "url" mode). */
+  secrets: Config.Secret[];
+  /** VPC placement ("rds" mode): private subnets with NAT egress, a security group the proxy admits. */
+  vpc?: {
+    vpc: Cdk.aws_ec2.IVpc;
+    subnets: Cdk.aws_ec2.SubnetSelection;
+    securityGroups: Cdk.aws_ec2.ISecurityGroup[];
+  };
+  /** Grant what connecting needs (read the credentials secret; nothing in "url" mode beyond the binding). */
+  grantConnect(fn: SstFunction): void;
+}
 
 export interface LambdaProps extends Omit<FunctionProps, "role" | "vpc" | "vpcSubnets" | "securityGroups" | "functionName" | "bind"> {
   handler: string;

@@ -9,7 +9,7 @@ import { defaultFunctionProps } from "../sst.config";
 import { Config } from "./Config";
 import { Database } from "./Database";
 import { stageSettings } from "./settings";
-import { type Json, type SettingsEnv, type Synthesized, resourcesOf, synthesize } from "./testing";
+import { type Json, type SettingsEnv, type Synthesized, resourcesOf, synthesize } from "./test/synth";
 
 const MIGRATE = "packages/functions/src/database/migrate.handler";
 const DEPLOY_ENV: SettingsEnv = { FACTORY_API_URL: "https://factory.example.com", ALERT_EMAILS: "oncall@example.com" };

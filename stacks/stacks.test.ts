@@ -22,7 +22,7 @@ import { sessionDefaults } from "@donut-states/core/drizzle/session";
 import { METRICS_NAMESPACE, MetricName } from "@donut-states/core/util/metrics";
 import { APP_NAME, defaultFunctionProps } from "../sst.config";
 import { Events } from "./Events";
-import { applyNagChecks, type NagFinding } from "./nag";
+import { applyNagChecks, type NagFinding } from "./test/nag";
 import { DEFAULT_DEV_FACTORY_API_URL, DEFAULT_RESTOCK_SLA_SECONDS, stageSettings } from "./settings";
 import { bundleBudget } from "./bundle";
 import {
@@ -36,7 +36,7 @@ import {
   single,
   synthesize,
   zippedSize,
-} from "./testing";
+} from "./test/synth";
 
 const PROD_ENV = {
   FACTORY_API_URL: "https://factory.example.com/legacy",

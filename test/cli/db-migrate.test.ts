@@ -3,8 +3,8 @@ import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import mysql from "mysql2/promise";
 import { afterAll, expect, inject, it } from "vitest";
-import { withDatabase } from "../../packages/local/src/mysql/server";
-import { REPO_ROOT } from "../../packages/local/src/runtime/handlers";
+import { withDatabase } from "@donut-states/core/util/url";
+import { REPO_ROOT } from "@donut-states/local/runtime";
 
 const run = promisify(execFile);
 const serverUrl = inject("mysqlServerUrl");

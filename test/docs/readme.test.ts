@@ -6,8 +6,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../packages/local/src/testing/database";
-import { waitFor } from "../../packages/local/src/aws/test-utils";
+import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
+import { waitFor } from "@donut-states/local/testing/aws";
 import { bashBlock, type DocStep, expectedPairs, leaves, matches, section, steps } from "./markdown";
 
 /**

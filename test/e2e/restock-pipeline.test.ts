@@ -8,11 +8,11 @@ import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
 import { Restock, restockAttemptTable, restockRequestTable } from "@donut-states/core/restock";
 import { logger } from "@donut-states/core/util/log";
-import { readMailbox } from "../../packages/local/src/mail/smtp-sink";
-import { type OfflineStack, startOfflineStack } from "../../packages/local/src/stack";
-import { createTestDatabase, seedProducts, type TestDatabase } from "../../packages/local/src/testing/database";
-import { waitFor as waitUntil } from "../../packages/local/src/aws/test-utils";
-import { FREE_PORTS } from "../../packages/local/src/config";
+import { readMailbox } from "@donut-states/local/mail";
+import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { waitFor as waitUntil } from "@donut-states/local/testing/aws";
+import { FREE_PORTS } from "@donut-states/local/config";
 
 /**
  * The restock pipeline end to end, through the offline stack: real MariaDB, the EventBridge

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { routes } from "@donut-states/core/topology";
-import { startGateway, type Gateway } from "../../packages/local/src/gateway/server";
-import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "../../packages/local/src/testing/database";
+import { startGateway, type Gateway } from "@donut-states/local/gateway";
+import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
 import { hostileRequest, type HostileRequest, type RouteTag, type World } from "./hostile";
 
 /**

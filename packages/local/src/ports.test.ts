@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSqsSns } from "./aws/emulator";
 import { FREE_PORTS } from "./config";
 import { startOfflineStack } from "./stack";
-import { createTestDatabase, type TestDatabase } from "./testing/database";
+import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 
 /** Busy ports: every listen error of the offline stack names the variable that moves it. */
 

@@ -6,7 +6,7 @@ import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
-import { TEST_FACTORY } from "@donut-states/local/testing/database";
+import { TEST_FACTORY } from "@donut-states/core/testing";
 import { REPO_ROOT } from "./context";
 import { runOps } from "./program";
 import { opsFixture, type OpsFixture } from "./testing";

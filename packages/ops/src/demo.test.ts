@@ -5,7 +5,7 @@ import { DEMO_PRODUCTS, seedDemoData } from "@donut-states/core/drizzle/seed";
 import { orderTable } from "@donut-states/core/order";
 import { productTable } from "@donut-states/core/product";
 import { restockAttemptTable, restockRequestTable } from "@donut-states/core/restock";
-import { TEST_FACTORY } from "@donut-states/local/testing/database";
+import { TEST_FACTORY } from "@donut-states/core/testing";
 import { opsFixture, type OpsFixture } from "./testing";
 
 let fixture: OpsFixture;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
 import { restockRequestTable, type RestockStatus } from "@donut-states/core/restock";
-import { TEST_FACTORY } from "@donut-states/local/testing/database";
+import { TEST_FACTORY } from "@donut-states/core/testing";
 import { drainBodies, opsFixture, type OpsFixture } from "./testing";
 
 let fixture: OpsFixture;

@@ -1,5 +1,3 @@
-export * as Alert from "./index";
-
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { awsClientConfig } from "../util/aws";
 import { requiredEnv } from "../util/config";

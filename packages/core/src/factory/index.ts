@@ -1,5 +1,3 @@
-export * as Factory from "./index";
-
 import { eq } from "drizzle-orm";
 import type { Executor } from "../drizzle";
 import { optionalEnv } from "../util/config";

@@ -1,5 +1,3 @@
-export * as Order from "./index";
-
 import { createHash } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
 import type { RowDataPacket } from "mysql2";

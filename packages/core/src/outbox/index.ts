@@ -1,5 +1,3 @@
-export * as Outbox from "./index";
-
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { and, asc, inArray, isNull, notInArray, sql } from "drizzle-orm";
 import type * as z from "../util/zod";

@@ -1,5 +1,3 @@
-export * as Product from "./index";
-
 import { asc, eq } from "drizzle-orm";
 import * as z from "../util/zod";
 import { type Executor, query } from "../drizzle";

@@ -1,5 +1,3 @@
-export * as Restock from "./index";
-
 import { and, eq, inArray, sql } from "drizzle-orm";
 import * as z from "../util/zod";
 import { type Transaction, afterCommit, transaction } from "../drizzle";

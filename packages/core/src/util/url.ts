@@ -32,3 +32,10 @@ export function parseCredentialUrl(url: string, name = "URL"): URL {
     throw new InvalidUrlError(name);
   }
 }
+
+/** The same server URL with another database name: `mysql://root@host:3306` + `shop` -> `…/shop`. */
+export function withDatabase(serverUrl: string, database: string): string {
+  const parsed = parseCredentialUrl(serverUrl, "DATABASE_URL");
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}

@@ -9,7 +9,7 @@ import { routes } from "@donut-states/core/topology";
 import { closeDatabase } from "@donut-states/core/drizzle";
 import { logger } from "@donut-states/core/util/log";
 import { startGateway, type Gateway } from "@donut-states/local/gateway";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/local/testing/database";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 
 let database: TestDatabase;
 let gateway: Gateway;

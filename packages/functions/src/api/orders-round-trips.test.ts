@@ -8,7 +8,7 @@ import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { routes } from "@donut-states/core/topology";
 import { startGateway, type Gateway } from "@donut-states/local/gateway";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/local/testing/database";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { startMysqlProxy, type MysqlProxy } from "@donut-states/local/testing/mysql-proxy";
 
 /**

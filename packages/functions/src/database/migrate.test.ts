@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import { closeDatabase, isDatabaseUnavailable } from "@donut-states/core/drizzle";
 import { DEMO_PRODUCTS } from "@donut-states/core/drizzle/seed";
 import { productTable } from "@donut-states/core/product";
-import { createTestDatabase, type TestDatabase } from "@donut-states/local/testing/database";
+import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 import { handler } from "./migrate";
 
 let database: TestDatabase;

@@ -5,7 +5,7 @@ import { productTable } from "@donut-states/core/product";
 import { Restock, restockRequestTable } from "@donut-states/core/restock";
 import { routes } from "@donut-states/core/topology";
 import { startGateway, type Gateway } from "@donut-states/local/gateway";
-import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/local/testing/database";
+import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
 
 /** The factory's callback route while FACTORY_CALLBACK_SECRET is being rotated. */
 const OLD_SECRET = "old-callback-secret-0123456789abcdef";

@@ -9,7 +9,7 @@ import {
   type Message,
 } from "@aws-sdk/client-sqs";
 import { SubscribeCommand } from "@aws-sdk/client-sns";
-import { dlqAlarm } from "../../../core/src/topology";
+import { dlqAlarm } from "@donut-states/core/topology";
 import { startDlqAlarm, type DlqAlarm } from "./alarm";
 import { createLocalClients, startSqsSns, type SqsSnsEmulator } from "./emulator";
 import { ensureQueue, provisionTopology, type ProvisionedTopology } from "./topology";

@@ -1,1 +1,2 @@
 export { startSqsSns, type SqsSnsEmulator } from "./emulator";
+export { provisionTopology, type ProvisionedTopology } from "./topology";

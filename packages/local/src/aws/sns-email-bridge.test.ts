@@ -5,7 +5,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { PublishCommand } from "@aws-sdk/client-sns";
-import { dlqAlarm } from "../../../core/src/topology";
+import { dlqAlarm } from "@donut-states/core/topology";
 import { createMailer } from "../mail/mailer";
 import { readMailbox, startSmtpSink } from "../mail/smtp-sink";
 import { startDlqAlarm } from "./alarm";

@@ -8,7 +8,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { GetTopicAttributesCommand } from "@aws-sdk/client-sns";
-import { factoryDeadLetterQueue, factoryQueue } from "../../../core/src/topology";
+import { factoryDeadLetterQueue, factoryQueue } from "@donut-states/core/topology";
 import { startSqsSns, type SqsSnsEmulator } from "./emulator";
 import { provisionTopology } from "./topology";
 import { uniqueName } from "./test-utils";

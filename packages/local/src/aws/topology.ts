@@ -11,7 +11,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { CreateTopicCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { alertsTopic, factoryDeadLetterQueue, factoryQueue } from "../../../core/src/topology";
+import { alertsTopic, factoryDeadLetterQueue, factoryQueue } from "@donut-states/core/topology";
 
 /** Overrides exist for tests (short timeouts, unique names); production uses the defaults. */
 export interface TopologySettings {

@@ -12,7 +12,7 @@ import { restockRequestTable } from "@donut-states/core/restock";
 import { startSqsSns, type SqsSnsEmulator } from "../aws/emulator";
 import { uniqueName } from "../aws/test-utils";
 import { provisionTopology, type ProvisionedTopology } from "../aws/topology";
-import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "../testing/database";
+import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
 import { startDashboard, type Dashboard, type DashboardState } from "./index";
 
 /**

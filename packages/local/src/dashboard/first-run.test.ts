@@ -10,7 +10,7 @@ import { uniqueName } from "../aws/test-utils";
 import { provisionTopology, type ProvisionedTopology } from "../aws/topology";
 import { browserTestPlan, launchChromium } from "../browser/chromium";
 import { REPO_ROOT } from "../runtime/handlers";
-import { createTestDatabase, seedProducts, type TestDatabase } from "../testing/database";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { startDashboard, type Dashboard, type DashboardState } from "./index";
 
 /**

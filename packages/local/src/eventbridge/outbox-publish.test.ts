@@ -7,7 +7,7 @@ import { routes } from "@donut-states/core/topology";
 import { startGateway, type Gateway } from "../gateway";
 import { startEventBridge, type EventBridgeEmulator } from "./emulator";
 import { waitFor } from "../aws/test-utils";
-import { createTestDatabase, seedProducts, type TestDatabase } from "../testing/database";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 
 /**
  * A bus that accepts the connection and never answers, through the real EventBridgeClient: a

@@ -11,7 +11,7 @@ import {
   sessionDefaultServerOptions,
   sessionDefaultsMismatch,
 } from "@donut-states/core/drizzle/session";
-import { parseCredentialUrl } from "@donut-states/core/util/url";
+import { parseCredentialUrl, withDatabase } from "@donut-states/core/util/url";
 
 export interface MysqlServer {
   /** URL of the server without a database name, e.g. mysql://root@127.0.0.1:3306 */
@@ -42,12 +42,7 @@ export function splitDatabaseUrl(url: string): { serverUrl: string; database?: s
   return { serverUrl: parsed.toString().replace(/\/$/, ""), database };
 }
 
-/** Replace the database part of a URL. */
-export function withDatabase(serverUrl: string, database: string): string {
-  const parsed = parseCredentialUrl(serverUrl, "DATABASE_URL");
-  parsed.pathname = `/${encodeURIComponent(database)}`;
-  return parsed.toString();
-}
+export { withDatabase };
 
 export async function canConnect(serverUrl: string, timeoutMs = 1500): Promise<boolean> {
   try {

@@ -10,7 +10,7 @@ import { type FactorySimulator, startFactorySimulator } from "@donut-states/fact
 import { type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
 import { uniqueName, waitFor } from "../aws/test-utils";
 import { provisionTopology } from "../aws/topology";
-import { createTestDatabase, type TestDatabase } from "../testing/database";
+import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 import { FUNCTIONS } from "../stack";
 import { createHandlerPool, type HandlerPool, handlerPool, loadHandler } from "./handlers";
 import { startSqsPoller } from "./sqs-poller";

@@ -11,7 +11,7 @@ import { waitFor } from "../aws/test-utils";
 import { type EventBridgeEmulator, type EventEnvelope, startEventBridge } from "../eventbridge/emulator";
 import { startGateway, type Gateway } from "../gateway";
 import { FUNCTIONS } from "../stack";
-import { createTestDatabase, seedProducts, type TestDatabase } from "../testing/database";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { startMysqlProxy, type MysqlProxy } from "../testing/mysql-proxy";
 import { lambdaContext, loadHandler } from "./handlers";
 import { toSqsRecord } from "./sqs-poller";

@@ -1,11 +1,17 @@
+/**
+ * Test helpers for any package's tests (`@donut-states/core/testing`): a fresh migrated database
+ * per test file on the server test/global-setup.ts provides, and catalogue rows to start from.
+ * Not part of any handler's bundle.
+ */
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import mysql from "mysql2/promise";
 import { inject } from "vitest";
-import { closeDatabase, createClient, type Database } from "@donut-states/core/drizzle";
-import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
-import { factoryTable } from "@donut-states/core/factory";
-import { productTable } from "@donut-states/core/product";
-import { withDatabase } from "../mysql/server";
+import { closeDatabase, createClient, type Database } from "../drizzle";
+import { migrateDatabase } from "../drizzle/migrate";
+import { factoryTable } from "../factory";
+import { productTable } from "../product";
+import { withDatabase } from "../util/url";
 
 export interface TestDatabase {
   name: string;
@@ -71,4 +77,23 @@ declare module "vitest" {
   export interface ProvidedContext {
     mysqlServerUrl: string;
   }
+}
+
+/**
+ * A URL nothing listens on (a port that was just free): point an AWS client or the factory at
+ * it to make every call fail with "connection refused", through the real client and network.
+ */
+export async function closedPortUrl(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** Credentials and region for AWS SDK clients that talk to local endpoints only. */
+export function useLocalAwsCredentials(): void {
+  process.env.AWS_REGION ??= "ap-northeast-2";
+  process.env.AWS_ACCESS_KEY_ID ??= "local";
+  process.env.AWS_SECRET_ACCESS_KEY ??= "local";
 }

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { initProject } from "sst/project.js";
 import { App, Function as SstFunction } from "sst/constructs";
-import { APP_NAME, DEFAULT_REGION, registerStacks } from "../sst.config";
+import { APP_NAME, DEFAULT_REGION, registerStacks } from "../../sst.config";
 
 export const TEST_ACCOUNT = "123456789012";
 

@@ -1,0 +1,62 @@
+/**
+ * Order.place against MariaDB alone: no emulator runs. The event bus is a port nothing listens
+ * on, so every after-commit publish fails the way an EventBridge outage does, through the real
+ * SDK client: the sale must not notice, and the event must wait in the outbox.
+ */
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Order, orderTable } from "../order";
+import { outboxTable } from "../outbox";
+import { productTable } from "../product";
+import { restockRequestTable } from "../restock";
+import { closedPortUrl, createTestDatabase, seedProducts, type TestDatabase, useLocalAwsCredentials } from "../testing";
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase("core_order");
+  useLocalAwsCredentials();
+  process.env.EVENT_BUS_NAME = "default";
+  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = await closedPortUrl();
+});
+afterAll(() => database?.drop());
+
+const stockOf = async (sku: string) => (await database.db.select().from(productTable).where(eq(productTable.sku, sku)))[0].stock;
+
+describe("Order.place", () => {
+  it("sells exactly the stock to racing buyers, opens one restock request and keeps its event in the outbox", async () => {
+    const [sku] = await seedProducts(database.db, [{ sku: "CO-000001", stock: 10, restockQuantity: 40 }]);
+    const outcomes = await Promise.allSettled(Array.from({ length: 30 }, () => Order.place({ sku, quantity: 1 })));
+
+    const confirmed = outcomes.filter((outcome) => outcome.status === "fulfilled");
+    const refused = outcomes.flatMap((outcome) => (outcome.status === "rejected" ? [outcome.reason] : []));
+    expect(confirmed).toHaveLength(10);
+    expect(refused).toHaveLength(20);
+    for (const error of refused) expect(error).toBeInstanceOf(Order.OutOfStockError);
+    expect(await stockOf(sku)).toBe(0);
+    expect(await database.db.select().from(orderTable).where(eq(orderTable.sku, sku))).toHaveLength(10);
+
+    const requests = await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku));
+    expect(requests).toMatchObject([{ status: "pending", quantity: 40 }]);
+    const events = await database.db.select().from(outboxTable);
+    const ours = events.filter((event) => JSON.parse(event.detail).restockId === requests[0].id);
+    expect(ours).toHaveLength(1);
+    expect(ours[0].publishedAt).toBeNull();
+    expect(ours[0].lastError).toMatch(/ECONNREFUSED|connect/i);
+  });
+
+  it("answers a retry with the same Idempotency-Key with the same order, and refuses the key for another body", async () => {
+    const [sku] = await seedProducts(database.db, [{ sku: "CO-000002", stock: 5 }]);
+    const first = await Order.place({ sku, quantity: 2 }, "core-key-1");
+    const again = await Order.place({ sku, quantity: 2 }, "core-key-1");
+    expect(first.replayed).toBe(false);
+    expect(again).toEqual({ ...first, replayed: true });
+    expect(await stockOf(sku)).toBe(3);
+    await expect(Order.place({ sku, quantity: 3 }, "core-key-1")).rejects.toBeInstanceOf(Order.IdempotencyKeyReusedError);
+    expect(await stockOf(sku)).toBe(3);
+  });
+
+  it("refuses an unknown SKU without changing anything", async () => {
+    await expect(Order.place({ sku: "CO-999999", quantity: 1 })).rejects.toMatchObject({ status: 404, code: "PRODUCT_NOT_FOUND" });
+  });
+});

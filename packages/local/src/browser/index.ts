@@ -1,0 +1,1 @@
+export { CHROMIUM_PATH, browserTestPlan, launchChromium } from "./chromium";

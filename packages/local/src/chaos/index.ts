@@ -1,0 +1,1 @@
+export { runChaos, DEFAULT_CHAOS, type ChaosOptions, type ChaosReport } from "./chaos";

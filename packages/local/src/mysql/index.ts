@@ -1,0 +1,1 @@
+export { ensureMysqlServer, startPrivateMariadb, splitDatabaseUrl, withDatabase, canConnect, INSTALL_HINT, type MysqlServer } from "./server";
