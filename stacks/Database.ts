@@ -128,10 +128,36 @@ export function Database({ stack, app }: StackContext) {
   const credentials = instance.secret;
   if (!credentials) throw new Error("the generated database secret is missing");
 
+  // Two database users, each with a generated secret that Secrets Manager rotates:
+  // - the admin (master) user: migrations only (the Migrate function is the only one that reads
+  //   its secret); single-user rotation, as nothing holds it for long.
+  // - the application user: DML on the app's tables, EXECUTE on its procedures, made by the
+  //   migrate function (packages/core/src/drizzle/app-user.ts). Every other function reads only
+  //   this secret. Multi-user rotation: the secret alternates between the user and its `_clone`
+  //   (created by the rotation with the same grants), so its current value is valid in the
+  //   database at every moment of a rotation. A container whose new connection is refused with
+  //   the credentials it read earlier (the proxy checks the secrets' current values) reads the
+  //   secret again, once (packages/core/src/drizzle/index.ts, withCurrentCredentials).
+  const rotationSchedule = Duration.days(settings.rds.credentialRotationDays);
+  const rotationSubnets = functionSubnets; // the rotation functions reach Secrets Manager through the NAT
+  instance.addRotationSingleUser({ automaticallyAfter: rotationSchedule, vpcSubnets: rotationSubnets });
+  const applicationSecret = new rds.DatabaseSecret(stack, "ApplicationUserSecret", {
+    username: settings.rds.applicationUser,
+    masterSecret: credentials,
+    dbname: settings.rds.databaseName,
+  }).attach(instance);
+  instance.addRotationMultiUser("ApplicationUserRotation", {
+    secret: applicationSecret,
+    automaticallyAfter: rotationSchedule,
+    vpcSubnets: rotationSubnets,
+  });
+
   const proxy = new rds.DatabaseProxy(stack, "Proxy", {
     dbProxyName: app.logicalPrefixedName("mysql-proxy"),
     proxyTarget: rds.ProxyTarget.fromInstance(instance),
-    secrets: [credentials],
+    // The proxy authenticates clients against the users of these secrets and reads each again
+    // after a rotation.
+    secrets: [credentials, applicationSecret],
     vpc,
     vpcSubnets: dataSubnets,
     securityGroups: [proxySg],
@@ -143,7 +169,7 @@ export function Database({ stack, app }: StackContext) {
   const access: DatabaseAccess = {
     mode: "rds",
     environment: {
-      DATABASE_SECRET_ARN: credentials.secretArn,
+      DATABASE_SECRET_ARN: applicationSecret.secretArn,
       DATABASE_HOST: proxy.endpoint,
       DATABASE_NAME: settings.rds.databaseName,
       DATABASE_TLS: "true",
@@ -156,29 +182,37 @@ export function Database({ stack, app }: StackContext) {
         new iam.PolicyStatement({
           sid: "ReadDatabaseCredentials",
           actions: ["secretsmanager:GetSecretValue"],
-          resources: [credentials.secretArn],
+          resources: [applicationSecret.secretArn],
         }),
       );
     },
   };
-  const migrations = addMigrations(access);
+  const migrations = addMigrations(access, {
+    environment: { DATABASE_ADMIN_SECRET_ARN: credentials.secretArn },
+    statements: [
+      new iam.PolicyStatement({ sid: "ReadDatabaseAdminCredentials", actions: ["secretsmanager:GetSecretValue"], resources: [credentials.secretArn] }),
+    ],
+  });
   // Migrate only once the proxy and its target exist.
   migrations?.node.addDependency(proxy);
 
   stack.addOutputs({
-    DatabaseSecretArn: credentials.secretArn,
+    DatabaseSecretArn: applicationSecret.secretArn,
+    DatabaseAdminSecretArn: credentials.secretArn,
     DatabaseProxyEndpoint: proxy.endpoint,
   });
   return { access, vpc, instance, proxy };
 
-  function addMigrations(access: DatabaseAccess) {
+  /** The migrate function; in "rds" stages it also reads the admin secret (`admin`), which no other function may. */
+  function addMigrations(access: DatabaseAccess, admin?: { environment: Record<string, string>; statements: Cdk.aws_iam.PolicyStatement[] }) {
     if (app.mode === "dev") return undefined;
     const migrate = lambda(stack, "Migrate", settings, {
       handler: "packages/functions/src/database/migrate.handler",
       enableLiveDev: false,
       timeout: "5 minutes",
       copyFiles: [{ from: "packages/core/migrations", to: "migrations" }],
-      environment: { MIGRATIONS_FOLDER: "migrations", SEED_DEMO_DATA: String(settings.seedDemoData) },
+      environment: { MIGRATIONS_FOLDER: "migrations", SEED_DEMO_DATA: String(settings.seedDemoData), ...admin?.environment },
+      statements: admin?.statements,
       database: access,
     });
     return new Script(stack, "Migrations", { onCreate: migrate, onUpdate: migrate });

@@ -28,7 +28,7 @@ export interface DatabaseAccess {
     subnets: Cdk.aws_ec2.SubnetSelection;
     securityGroups: Cdk.aws_ec2.ISecurityGroup[];
   };
-  /** Grant what connecting needs (read the credentials secret; nothing in "url" mode beyond the binding). */
+  /** Grant what connecting needs (read the application user's secret; nothing in "url" mode beyond the binding). */
   grantConnect(fn: SstFunction): void;
 }
 

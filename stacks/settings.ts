@@ -42,6 +42,10 @@ export interface StageSettings {
     backupRetentionDays: number;
     deletionProtection: boolean;
     databaseName: string;
+    /** The application user every function connects as (DML only); ≤ 10 characters, as multi-user rotation appends `_clone`. */
+    applicationUser: string;
+    /** Secrets Manager rotates the admin and the application credentials this often. */
+    credentialRotationDays: number;
   };
   /** Connections per Lambda container: Lambda runs one request per container, RDS Proxy pools. */
   lambdaDatabasePoolSize: number;
@@ -150,6 +154,8 @@ function computeSettings(app: App, env: Env): StageSettings {
       backupRetentionDays: isProd ? 14 : 1,
       deletionProtection: isProd,
       databaseName: "donut_states",
+      applicationUser: "donut_app",
+      credentialRotationDays: 30,
     },
     lambdaDatabasePoolSize: 2,
     alertEmails,

@@ -53,6 +53,8 @@ interface Expected {
   previousCallbackSecret?: boolean;
   consumesQueue?: boolean;
   publishesAlerts?: boolean;
+  /** Reads the admin (master) database secret too: the migrate function only. */
+  readsAdminSecret?: boolean;
   env?: Record<string, string>;
 }
 const MIGRATE = "packages/functions/src/database/migrate.handler";
@@ -68,7 +70,7 @@ const expectedFunctions: Record<string, Expected> = {
   [CALLER]: { database: true, callbackSecret: true, consumesQueue: true },
   [RELAY]: { database: true, putEvents: true },
   [WATCHDOG]: { database: true, publishesAlerts: true },
-  [MIGRATE]: { database: true },
+  [MIGRATE]: { database: true, readsAdminSecret: true },
 };
 
 let dev: Synthesized;
@@ -144,6 +146,18 @@ function logicalIdOf(synth: Synthesized, stackId: string, type: string): string 
   return single(synth.templates[stackId], type)[0];
 }
 
+/**
+ * The database secrets as the functions see them (their attachment to the instance, which adds
+ * host, port and engine): the application user's, or the admin (master) user's.
+ */
+function databaseSecretOf(synth: Synthesized, user: "application" | "admin"): string {
+  const attachments = resourcesOf(synth.templates.Database, "AWS::SecretsManager::SecretTargetAttachment");
+  expect(attachments).toHaveLength(2);
+  const found = attachments.find(([, attachment]) => String(attachment.Properties.SecretId.Ref).startsWith("ApplicationUserSecret") === (user === "application"));
+  if (!found) throw new Error(`no ${user} secret attachment`);
+  return `Database.${found[0]}`;
+}
+
 function ssmSecretPaths(synth: Synthesized, name: string): string {
   const arn = (stage: string) => `arn:\${AWS::Partition}:ssm:ap-northeast-2:${TEST_ACCOUNT}:parameter/sst/${APP_NAME}/${stage}/Secret/${name}/value`;
   return [arn(synth.stage), arn(".fallback")].sort().join(" + ");
@@ -160,7 +174,8 @@ function expectedStatements(synth: Synthesized, stackId: string, fn: Json, expec
     "xray:PutTelemetryRecords,xray:PutTraceSegments -> *",
   ];
   if (expected.database && databaseMode === "rds") {
-    statements.push(`secretsmanager:GetSecretValue -> Database.${logicalIdOf(synth, "Database", "AWS::SecretsManager::SecretTargetAttachment")}`);
+    statements.push(`secretsmanager:GetSecretValue -> ${databaseSecretOf(synth, "application")}`);
+    if (expected.readsAdminSecret) statements.push(`secretsmanager:GetSecretValue -> ${databaseSecretOf(synth, "admin")}`);
     // The network-interface part of AWSLambdaVPCAccessExecutionRole, without its logs on "*".
     statements.push("ec2:DescribeNetworkInterfaces,ec2:DescribeSubnets -> *");
     statements.push(
@@ -558,9 +573,9 @@ describe.each([
       }
       expect(variables.DATABASE_POOL_SIZE).toBe("2");
       if (databaseMode === "rds") {
-        expect(describeValue(synth, stackId, variables.DATABASE_SECRET_ARN)).toBe(
-          `Database.${logicalIdOf(synth, "Database", "AWS::SecretsManager::SecretTargetAttachment")}`,
-        );
+        expect(describeValue(synth, stackId, variables.DATABASE_SECRET_ARN)).toBe(databaseSecretOf(synth, "application"));
+        if (expectedFunctions[handler].readsAdminSecret) expect(describeValue(synth, stackId, variables.DATABASE_ADMIN_SECRET_ARN)).toBe(databaseSecretOf(synth, "admin"));
+        else expect(variables.DATABASE_ADMIN_SECRET_ARN, handler).toBeUndefined();
         expect(describeValue(synth, stackId, variables.DATABASE_HOST)).toBe(`Database.${logicalIdOf(synth, "Database", "AWS::RDS::DBProxy")}.Endpoint`);
         expect(variables.DATABASE_NAME).toBe("donut_states");
         expect(variables.DATABASE_TLS).toBe("true");
@@ -764,10 +779,53 @@ describe("prod stage (sst deploy)", () => {
     // Security groups chain functions -> proxy -> database; nothing else gets in.
     const groupOf = (value: Json) => value["Fn::GetAtt"][0].replace(/[0-9A-F]{8}$/, "");
     const ingress = resourcesOf(database, "AWS::EC2::SecurityGroupIngress").map(([, rule]) => `${groupOf(rule.Properties.SourceSecurityGroupId)} -> ${groupOf(rule.Properties.GroupId)}`);
-    expect([...new Set(ingress)].sort()).toEqual(["FunctionsSecurityGroup -> ProxySecurityGroup", "ProxySecurityGroup -> DatabaseSecurityGroup"]);
+    expect([...new Set(ingress)].sort()).toEqual([
+      "FunctionsSecurityGroup -> ProxySecurityGroup",
+      "MysqlApplicationUserRotationSecurityGroup -> DatabaseSecurityGroup",
+      "MysqlRotationSingleUserSecurityGroup -> DatabaseSecurityGroup",
+      "ProxySecurityGroup -> DatabaseSecurityGroup",
+    ]);
     const databaseGroupId = resourcesOf(database, "AWS::EC2::SecurityGroup").find(([id]) => id.startsWith("DatabaseSecurityGroup"))![0];
     expect(instance.Properties.VPCSecurityGroups).toEqual([{ "Fn::GetAtt": [databaseGroupId, "GroupId"] }]);
     expect(JSON.stringify(database.Resources[databaseGroupId].Properties.SecurityGroupIngress ?? [])).toBe("[]");
+  });
+
+  it("rotates both database secrets, lets the proxy know both users, and keeps the admin secret to the migrate function", () => {
+    const database = prod.templates.Database;
+    const secretId = (user: "application" | "admin") => databaseSecretOf(prod, user).replace(/^Database\./, "");
+    const schedules = resourcesOf(database, "AWS::SecretsManager::RotationSchedule");
+    expect(schedules.map(([, schedule]) => schedule.Properties.SecretId.Ref).sort()).toEqual([secretId("admin"), secretId("application")].sort());
+    for (const [, schedule] of schedules) expect(schedule.Properties.RotationRules).toEqual({ ScheduleExpression: "rate(30 days)" });
+    // Which rotation: single user for the admin, alternating users (multi-user) for the application.
+    const rotations = Object.fromEntries(
+      resourcesOf(database, "AWS::Serverless::Application").map(([, application]) => {
+        const [mapping] = application.Properties.Location.ApplicationId["Fn::FindInMap"];
+        return [String(database.Mappings[mapping].aws.applicationId).split("/").pop(), application.Properties.Parameters];
+      }),
+    );
+    expect(Object.keys(rotations).sort()).toEqual(["SecretsManagerRDSMySQLRotationMultiUser", "SecretsManagerRDSMySQLRotationSingleUser"]);
+    // The multi-user rotation logs in as the admin to clone the application user.
+    expect(describeValue(prod, "Database", rotations.SecretsManagerRDSMySQLRotationMultiUser.masterSecretArn)).toBe(databaseSecretOf(prod, "admin"));
+    // Both run where the functions run: private subnets with a NAT to reach Secrets Manager.
+    for (const parameters of Object.values(rotations) as Json[]) {
+      expect(JSON.stringify(parameters.vpcSubnetIds)).toMatch(/VpcfunctionsSubnet1Subnet.*VpcfunctionsSubnet2Subnet/);
+    }
+
+    const [applicationSecretId, applicationSecret] = resourcesOf(database, "AWS::SecretsManager::Secret").find(([id]) => id.startsWith("ApplicationUserSecret"))!;
+    const template = JSON.parse(applicationSecret.Properties.GenerateSecretString.SecretStringTemplate["Fn::Join"][1].map((part: Json) => (typeof part === "string" ? part : "MASTER")).join(""));
+    expect(template).toEqual({ username: "donut_app", dbname: "donut_states", masterarn: "MASTER" });
+    expect(`${template.username}_clone`.length).toBeLessThanOrEqual(16); // the multi-user rotation's limit
+    expect(applicationSecretId).toBeTruthy();
+
+    const [, proxy] = single(database, "AWS::RDS::DBProxy");
+    expect(proxy.Properties.Auth.map((auth: Json) => auth.SecretArn.Ref).sort()).toEqual([secretId("admin"), secretId("application")].sort());
+
+    // Only the migrate function may read the admin secret (statements of every function: above).
+    const readers = allStatements(prod)
+      .filter(({ statement }) => JSON.stringify(statement.Resource ?? "").includes(secretId("admin")))
+      .map(({ stackId, policy }) => `${stackId}.${policy.replace(/[0-9A-F]{8}$/, "")}`);
+    expect(readers.sort()).toEqual(expect.arrayContaining(["Database.MigrateRoleDefaultPolicy"]));
+    expect(readers.filter((reader) => !/Migrate|Proxy|Rotation/.test(reader))).toEqual([]);
   });
 
   it("retains every resource on sst remove", () => {
@@ -787,7 +845,9 @@ describe("prod stage (sst deploy)", () => {
     expect(suppressed.length).toBeGreaterThan(0);
     for (const finding of suppressed) expect(finding.reason?.length ?? 0).toBeGreaterThan(40);
     // Nag really looked at our resources (it sees SST's aws-cdk-lib copy): the DB checks ran.
-    expect(suppressed.map((finding) => finding.ruleId)).toEqual(expect.arrayContaining(["AwsSolutions-RDS11", "AwsSolutions-SMG4"]));
+    expect(suppressed.map((finding) => finding.ruleId)).toEqual(expect.arrayContaining(["AwsSolutions-RDS11"]));
+    // Both database secrets rotate: the secrets check has nothing to report, suppressed or not.
+    expect(nagFindings.filter((finding) => finding.ruleId === "AwsSolutions-SMG4")).toEqual([]);
   });
 });
 

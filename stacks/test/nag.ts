@@ -79,11 +79,6 @@ const perStack: Record<string, Suppression[]> = {
       id: "AwsSolutions-RDS11",
       reason: "The default port adds no exposure: the instance is in isolated subnets and its security group admits the RDS Proxy only.",
     },
-    {
-      id: "AwsSolutions-SMG4",
-      reason:
-        "No rotation yet: each Lambda container resolves the credentials once and keeps its pool, so a rotated password would fail new connections until containers recycle. Needs a re-read-on-auth-failure in packages/core (or IAM auth to the proxy) first.",
-    },
   ],
 };
 

@@ -3,6 +3,7 @@ import path from "node:path";
 import mysql from "mysql2/promise";
 import { closeDatabase, createClient } from "@donut-states/core/drizzle";
 import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
+import { applicationUrl } from "@donut-states/core/drizzle/local-app-user";
 import { redactUrl } from "@donut-states/core/util/url";
 import { seedDemoData } from "@donut-states/core/drizzle/seed";
 import {
@@ -81,6 +82,9 @@ export async function startOfflineStack(
       await seedDemoData(seeding.db);
       await seeding.pool.end();
     }
+    // The functions connect as the database's DML-only application user, as in AWS; migrations,
+    // seeding, the dashboard and the ops CLI keep the admin URL.
+    const functionsDatabaseUrl = await applicationUrl(databaseUrl);
 
     // 2. SQS + SNS, and the queues and topic from the shared topology
     const host = config.HOST;
@@ -174,7 +178,7 @@ export async function startOfflineStack(
       AWS_ENDPOINT_URL_SQS: aws.endpoint,
       AWS_ENDPOINT_URL_SNS: aws.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: functionsDatabaseUrl,
       DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? "32",
       EVENT_BUS_NAME: "default",
       ALERTS_TOPIC_ARN: topology.alertsTopicArn,

@@ -48,6 +48,14 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return (driver.code !== undefined && UNAVAILABLE_CODES.has(driver.code)) || driver.fatal === true;
 }
 
+/**
+ * The server (or RDS Proxy) refused the credentials (ER_ACCESS_DENIED_ERROR): after a rotation,
+ * the password this process read earlier is no longer valid. Nothing ran on such a connection.
+ */
+export function isAccessDenied(error: unknown): boolean {
+  return driverError(error)?.errno === 1045;
+}
+
 export function isDuplicateKey(error: unknown, indexName?: string): boolean {
   const driver = driverError(error);
   if (driver?.code !== "ER_DUP_ENTRY") return false;

@@ -5,7 +5,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { awsClientConfig } from "../util/aws";
 import { intEnv, optionalEnv } from "../util/config";
 import { DependencyUnavailableError } from "../util/error";
-import { driverError, isDatabaseUnavailable } from "./error";
+import { driverError, isAccessDenied, isDatabaseUnavailable } from "./error";
 import { secret } from "../util/secret";
 import { parseCredentialUrl } from "../util/url";
 import * as schema from "./schema";
@@ -48,29 +48,57 @@ export function createClient(url: string, poolSize = intEnv("DATABASE_POOL_SIZE"
   return { url, pool, db };
 }
 
+/** Credentials as Secrets Manager keeps them for RDS (the generated and the rotated secrets alike). */
+interface SecretCredentials {
+  username: string;
+  password: string;
+  host?: string;
+  port?: number;
+  dbname?: string;
+}
+
+/** Read a database secret from Secrets Manager (each call asks again: rotation changes it). */
+export async function readDatabaseSecret(secretArn: string): Promise<SecretCredentials> {
+  const { SecretString } = await new SecretsManagerClient(awsClientConfig()).send(new GetSecretValueCommand({ SecretId: secretArn }));
+  const credentials = JSON.parse(SecretString ?? "{}") as Partial<SecretCredentials>;
+  if (typeof credentials.username !== "string" || typeof credentials.password !== "string") throw new Error(`secret ${secretArn} has no username and password`);
+  return credentials as SecretCredentials;
+}
+
+/** A MySQL URL for a secret's credentials, at DATABASE_HOST (the RDS Proxy endpoint) and DATABASE_NAME. */
+function urlOf(credentials: SecretCredentials): string {
+  const url = new URL("mysql://placeholder");
+  url.username = encodeURIComponent(credentials.username);
+  url.password = encodeURIComponent(credentials.password);
+  url.host = `${optionalEnv("DATABASE_HOST") ?? credentials.host}:${credentials.port ?? 3306}`;
+  url.pathname = `/${optionalEnv("DATABASE_NAME") ?? credentials.dbname ?? "donut_states"}`;
+  return url.toString();
+}
+
 /**
- * Where the database is, in order:
+ * Where the database is, and as whom the functions connect, in order:
  * 1. DATABASE_URL (offline stack, tests, and anything that sets it);
- * 2. DATABASE_SECRET_ARN: the RDS-generated credentials in Secrets Manager, with DATABASE_HOST
- *    (the RDS Proxy endpoint) and DATABASE_NAME (deployed stages);
+ * 2. DATABASE_SECRET_ARN: the application user's credentials in Secrets Manager (DML only,
+ *    rotated), with DATABASE_HOST (the RDS Proxy endpoint) and DATABASE_NAME (deployed stages);
  * 3. the SST Secret DATABASE_URL (`sst dev` stages, which reach a developer's database).
  */
 export async function resolveDatabaseUrl(): Promise<string> {
   const direct = optionalEnv("DATABASE_URL");
   if (direct) return direct;
   const secretArn = optionalEnv("DATABASE_SECRET_ARN");
-  if (secretArn) {
-    const { SecretString } = await new SecretsManagerClient(awsClientConfig()).send(new GetSecretValueCommand({ SecretId: secretArn }));
-    const credentials = JSON.parse(SecretString ?? "{}") as { username: string; password: string; host?: string; port?: number; dbname?: string };
-    const url = new URL("mysql://placeholder");
-    url.username = encodeURIComponent(credentials.username);
-    url.password = encodeURIComponent(credentials.password);
-    url.host = `${optionalEnv("DATABASE_HOST") ?? credentials.host}:${credentials.port ?? 3306}`;
-    url.pathname = `/${optionalEnv("DATABASE_NAME") ?? credentials.dbname ?? "donut_states"}`;
-    return url.toString();
-  }
+  if (secretArn) return urlOf(await readDatabaseSecret(secretArn));
   if (optionalEnv("SST_Secret_value_DATABASE_URL")) return secret("DATABASE_URL");
   throw new Error("No database configured: set DATABASE_URL, DATABASE_SECRET_ARN (+ DATABASE_HOST) or bind the SST Secret DATABASE_URL");
+}
+
+/**
+ * As whom migrations connect: the admin (master) user of DATABASE_ADMIN_SECRET_ARN, which only
+ * the migrate function may read; where there is none (`url` stages, offline, tools), the same
+ * URL as everything else.
+ */
+export async function resolveAdminDatabaseUrl(): Promise<string> {
+  const adminSecretArn = optionalEnv("DATABASE_ADMIN_SECRET_ARN");
+  return adminSecretArn ? urlOf(await readDatabaseSecret(adminSecretArn)) : resolveDatabaseUrl();
 }
 
 /** The process-wide client (one pool per Lambda container), created on first use. */
@@ -90,6 +118,34 @@ export async function database(): Promise<Database> {
     return client.db;
   } catch (error) {
     throw new DependencyUnavailableError("database", error);
+  }
+}
+
+/**
+ * Forget the client whose credentials were refused, so the next `database()` reads them again
+ * (the secret was rotated since this container read it). Only that client: if another caller
+ * already replaced it, the new one stays.
+ */
+function forgetRefusedCredentials(refused: Database): void {
+  if (client?.db !== refused) return;
+  const stale = client;
+  client = undefined;
+  void stale.pool.end().catch(() => {});
+}
+
+/**
+ * Run `work` on the process-wide client; when the database refuses its credentials, read them
+ * again once and run `work` once more. Safe to repeat: a refused connection ran nothing. Once
+ * only: credentials that are still refused after a fresh read are an outage (503), not a loop.
+ */
+export async function withCurrentCredentials<T>(work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await database();
+  try {
+    return await work(db);
+  } catch (error) {
+    if (!isAccessDenied(error)) throw error;
+    forgetRefusedCredentials(db);
+    return work(await database());
   }
 }
 
@@ -125,13 +181,14 @@ export async function transaction<T>(
   const outer = transactionContext.getStore();
   if (outer) return fn(outer.tx);
 
+  let credentialsRead = false;
   for (let attempt = 1; ; attempt++) {
     const effects: Effect[] = [];
     // Set once the body finished: a connection lost after that may have lost the COMMIT's
     // answer rather than the COMMIT, so the outcome is unknown (not "nothing changed").
     let committing = false;
+    const target = db ?? (await database());
     try {
-      const target = db ?? (await database());
       // READ COMMITTED is the server's default (./session.ts): no per-transaction SET, so a
       // transaction is BEGIN, its statements and COMMIT, and the proxy can multiplex it.
       const result = await target.transaction((tx) =>
@@ -144,6 +201,12 @@ export async function transaction<T>(
       for (const effect of effects) await effect();
       return result;
     } catch (error) {
+      // Credentials rotated since this container read them: read them again, once (see withCurrentCredentials).
+      if (!db && !credentialsRead && isAccessDenied(error)) {
+        credentialsRead = true;
+        forgetRefusedCredentials(target);
+        continue;
+      }
       if (isRetryable(error) && attempt < attempts) {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
         continue;
@@ -164,7 +227,7 @@ export async function afterCommit(effect: Effect): Promise<void> {
 /** Run a read outside a transaction, translating "database down" into a 503-able error. */
 export async function query<T>(fn: (db: Database) => Promise<T>, db?: Database): Promise<T> {
   try {
-    return await fn(db ?? (await database()));
+    return await (db ? fn(db) : withCurrentCredentials(fn));
   } catch (error) {
     if (isDatabaseUnavailable(error)) throw new DependencyUnavailableError("database", error);
     throw error;
@@ -172,4 +235,4 @@ export async function query<T>(fn: (db: Database) => Promise<T>, db?: Database):
 }
 
 export { schema };
-export { driverError, isDatabaseUnavailable, isDuplicateKey } from "./error";
+export { driverError, isAccessDenied, isDatabaseUnavailable, isDuplicateKey } from "./error";

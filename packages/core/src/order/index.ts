@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
 import type { RowDataPacket } from "mysql2";
 import * as z from "../util/zod";
-import { type Transaction, database, isDatabaseUnavailable, isDuplicateKey, isRetryable, query } from "../drizzle";
+import { type Database, type Transaction, isAccessDenied, isDatabaseUnavailable, isDuplicateKey, isRetryable, query, withCurrentCredentials } from "../drizzle";
 import { Sku } from "../product";
 import { Restock } from "../restock";
 import { AppError, DependencyUnavailableError, NotFoundError } from "../util/error";
@@ -111,11 +111,12 @@ const MAX_ATTEMPTS = 5;
  * mysql2's callback API: its promise wrapper captures a stack trace for every query (tens of
  * µs per order under load) that this one call does not need.
  */
-async function callPlaceOrder(args: unknown[]): Promise<PlaceOrderRow> {
-  const pool = (await database()).$client.pool;
+async function callPlaceOrder(db: Database, args: unknown[]): Promise<PlaceOrderRow> {
+  const pool = db.$client.pool;
   return new Promise((resolve, reject) => {
     pool.getConnection((connectError, connection) => {
-      if (connectError) return reject(new DependencyUnavailableError("database", connectError));
+      // Refused credentials go up as they are: withCurrentCredentials reads them again and calls once more.
+      if (connectError) return reject(isAccessDenied(connectError) ? connectError : new DependencyUnavailableError("database", connectError));
       connection.query<RowDataPacket[][]>(PLACE_ORDER_SQL, args, (error, results) => {
         if (!error) {
           connection.release();
@@ -161,7 +162,7 @@ export async function place(input: PlaceOrderInput, idempotencyKey?: string): Pr
     const opening = facts ? Restock.prepareOpening(facts, now) : undefined;
     let row: PlaceOrderRow;
     try {
-      row = await callPlaceOrder([
+      row = await withCurrentCredentials((db) => callPlaceOrder(db, [
         input.sku,
         input.quantity,
         orderId,
@@ -176,7 +177,7 @@ export async function place(input: PlaceOrderInput, idempotencyKey?: string): Pr
         opening?.event.source ?? null,
         opening?.event.detailType ?? null,
         opening?.event.detail ?? null,
-      ]);
+      ]));
     } catch (error) {
       // Two retries with the same key raced; the loser's transaction rolled back. Answer like the winner.
       if (idempotencyKey && hash && isDuplicateKey(error, "orders_idempotency_key_unique")) {

@@ -8,22 +8,29 @@ import net from "node:net";
 import mysql from "mysql2/promise";
 import { inject } from "vitest";
 import { closeDatabase, createClient, type Database } from "../drizzle";
+import { applicationUrl, dropApplicationUser } from "../drizzle/local-app-user";
 import { migrateDatabase } from "../drizzle/migrate";
 import { factoryTable } from "../factory";
 import { productTable } from "../product";
 import { withDatabase } from "../util/url";
 
+export { type SecretsManagerStandIn, startSecretsManager } from "./secrets-manager";
+
 export interface TestDatabase {
   name: string;
+  /** As root: migrations, seeding, what a test sets up or checks. */
   url: string;
+  /** As the database's application user (DML only), as the handlers connect: DATABASE_URL. */
+  appUrl: string;
   db: Database;
   /** Close every pool and drop the database. */
   drop(): Promise<void>;
 }
 
 /**
- * A fresh, migrated database on the test server (see test/global-setup.ts) for one test file.
- * Also points DATABASE_URL at it, so handlers under test use it.
+ * A fresh, migrated database on the test server (see test/global-setup.ts) for one test file,
+ * with its application user. Also points DATABASE_URL at it as that user, so handlers under test
+ * connect as they do in AWS and every test proves the user's grants are enough.
  */
 export async function createTestDatabase(label = "test"): Promise<TestDatabase> {
   const serverUrl = inject("mysqlServerUrl");
@@ -35,15 +42,18 @@ export async function createTestDatabase(label = "test"): Promise<TestDatabase> 
 
   const url = withDatabase(serverUrl, name);
   await migrateDatabase(url);
-  process.env.DATABASE_URL = url;
+  const appUrl = await applicationUrl(url);
+  process.env.DATABASE_URL = appUrl;
   const client = createClient(url, 4);
   return {
     name,
     url,
+    appUrl,
     db: client.db,
     drop: async () => {
       await closeDatabase();
       await client.pool.end();
+      await dropApplicationUser(url);
       const connection = await mysql.createConnection({ uri: serverUrl });
       await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await connection.end();

@@ -22,7 +22,7 @@ let proxy: MysqlProxy;
 
 beforeAll(async () => {
   database = await createTestDatabase("round_trips");
-  const url = new URL(database.url);
+  const url = new URL(database.appUrl);
   proxy = await startMysqlProxy({ targetHost: url.hostname, targetPort: Number(url.port || 3306) });
   url.port = String(proxy.port);
   process.env.DATABASE_URL = url.toString();

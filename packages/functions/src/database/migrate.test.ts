@@ -1,10 +1,13 @@
+import { randomBytes } from "node:crypto";
 import net from "node:net";
+import mysql from "mysql2/promise";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { closeDatabase, isDatabaseUnavailable } from "@donut-states/core/drizzle";
 import { DEMO_PRODUCTS } from "@donut-states/core/drizzle/seed";
 import { productTable } from "@donut-states/core/product";
-import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
+import { applicationTables } from "@donut-states/core/drizzle/app-user";
+import { createTestDatabase, startSecretsManager, type TestDatabase } from "@donut-states/core/testing";
 import { handler } from "./migrate";
 
 let database: TestDatabase;
@@ -12,6 +15,8 @@ const original = process.env.DATABASE_URL;
 
 beforeAll(async () => {
   database = await createTestDatabase("migrate");
+  // Migrations run as the admin user, not as the application user the handlers use.
+  process.env.DATABASE_URL = database.url;
 });
 afterEach(() => {
   process.env.DATABASE_URL = database.url;
@@ -85,5 +90,42 @@ it("seeds the demo catalogue only when the stage asks for it (SEED_DEMO_DATA=tru
     expect(await skus()).toContain("CP-502101:1");
   } finally {
     delete process.env.SEED_DEMO_DATA;
+  }
+});
+
+it("in a deployed stage, migrates as the admin secret's user and makes the application user of the app secret", async () => {
+  const secrets = await startSecretsManager();
+  const server = new URL(database.url);
+  const location = { engine: "mysql", host: server.hostname, port: Number(server.port || 3306), dbname: database.name };
+  const app = { username: `dsm_${randomBytes(3).toString("hex")}`, password: randomBytes(12).toString("hex") };
+  const saved = { ...process.env };
+  delete process.env.DATABASE_URL;
+  Object.assign(process.env, {
+    DATABASE_ADMIN_SECRET_ARN: secrets.put("admin", { ...location, username: decodeURIComponent(server.username), password: decodeURIComponent(server.password) }),
+    DATABASE_SECRET_ARN: secrets.put("app", { ...location, ...app }),
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    AWS_REGION: "ap-northeast-2",
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+  });
+  const appUrl = new URL(database.url);
+  appUrl.username = app.username;
+  appUrl.password = app.password;
+  try {
+    await handler({}, lambdaTime(60_000));
+    expect([secrets.reads("admin"), secrets.reads("app")]).toEqual([1, 1]);
+    const connection = await mysql.createConnection({ uri: appUrl.toString() });
+    try {
+      for (const table of applicationTables()) await connection.query(`SELECT * FROM ${mysql.escapeId(table)} LIMIT 1`);
+      await expect(connection.query("CREATE TABLE intruder (id INT)")).rejects.toMatchObject({ code: "ER_TABLEACCESS_DENIED_ERROR" });
+    } finally {
+      await connection.end();
+    }
+  } finally {
+    process.env = saved;
+    await secrets.close();
+    const admin = await mysql.createConnection({ uri: database.url });
+    await admin.query("DROP USER IF EXISTS ?@'%'", [app.username]);
+    await admin.end();
   }
 });
