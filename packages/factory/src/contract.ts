@@ -1,8 +1,10 @@
 /**
  * The legacy Factory API wire contract (docs/design.md §3), as the simulator
- * enforces it. The real API is fixed and owned by another team. This file is
- * written from the contract and imports nothing from core, so the simulator is
- * an independent check of the requests core's client sends.
+ * enforces it. The real API is fixed and owned by another team. This file is a
+ * deliberate second copy: written from the contract, importing nothing from core
+ * (whose copy is packages/core/src/factory/contract.ts), so the simulator checks
+ * the requests core's client sends instead of sharing its mistakes.
+ * test/contract/factory.test.ts checks that the two copies agree.
  */
 import { z } from "zod";
 

@@ -1,22 +1,19 @@
 import { eq } from "drizzle-orm";
 import type { Executor } from "../drizzle";
 import { optionalEnv } from "../util/config";
+import { MANUFACTURE_PATH, type ManufactureRequest } from "./contract";
 import { factoryTable } from "./factory.sql";
 
 export { factoryTable };
 
-/** The fixed MessageGroupId the legacy API expects for stock arrivals. */
-export const MESSAGE_GROUP_ID = "stock-arrival-group";
-
-/** The legacy Factory API's request body. Every value is a string; the API is strict about that. */
-export interface ManufactureRequest {
-  MessageGroupId: string;
-  MessageAttributeProductId: string;
-  MessageAttributeProductCnt: string;
-  MessageAttributeFactoryId: string;
-  MessageAttributeRequester: string;
-  CallbackUrl: string;
-}
+export {
+  FactoryCallback,
+  MANUFACTURE_FIELDS,
+  MANUFACTURE_PATH,
+  MESSAGE_GROUP_ID,
+  type ManufactureField,
+  type ManufactureRequest,
+} from "./contract";
 
 export class FactoryCallError extends Error {
   constructor(
@@ -39,12 +36,12 @@ export async function apiUrlOf(db: Executor, factoryId: string): Promise<string>
 }
 
 /**
- * POST {apiUrl}/api/manufactures. Any 2xx is "accepted" (no body is promised). Anything else,
+ * POST {apiUrl}/api/manufactures (MANUFACTURE_PATH). Any 2xx is "accepted" (no body is promised). Anything else,
  * a network error or no answer within `timeoutMs`, throws FactoryCallError.
  */
 export async function requestProduction(apiUrl: string, body: ManufactureRequest, timeoutMs: number): Promise<{ status: number; ms: number }> {
   const started = Date.now();
-  const url = new URL("api/manufactures", apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`);
+  const url = new URL(MANUFACTURE_PATH.slice(1), apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`);
   let response: Response;
   try {
     response = await fetch(url, {

@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import * as z from "../util/zod";
 import { type Transaction, afterCommit, transaction } from "../drizzle";
 import { Events } from "../event";
+import type { FactoryCallback } from "../factory/contract";
 import { Outbox } from "../outbox";
 import { productTable } from "../product/product.sql";
 import { AppError, NotFoundError } from "../util/error";
@@ -87,18 +88,8 @@ export {
 export { requestFromFactory, type DeliveryOutcome } from "./delivery";
 export { findAttention, unreported, markReported, type Attention, type AttentionThresholds } from "./attention";
 
-/** What the legacy factory POSTs to CallbackUrl: the fields we sent, echoed, all strings. */
-export const FactoryCallback = z.looseObject({
-  MessageAttributeProductId: z.string({ error: "MessageAttributeProductId must be a string" }).check(z.minLength(1), z.maxLength(64)),
-  MessageAttributeProductCnt: z
-    .string({ error: "MessageAttributeProductCnt must be a string" })
-    .check(z.regex(/^[1-9][0-9]{0,8}$/, "MessageAttributeProductCnt must be a positive whole number as a string")),
-  MessageAttributeFactoryId: z.optional(z.string().check(z.maxLength(32))),
-  MessageGroupId: z.optional(z.string().check(z.maxLength(128))),
-  MessageAttributeRequester: z.optional(z.string().check(z.maxLength(256))),
-  CallbackUrl: z.optional(z.string().check(z.maxLength(4096))),
-});
-export type FactoryCallback = z.infer<typeof FactoryCallback>;
+/** The factory's callback body (the contract is in factory/contract.ts). */
+export { FactoryCallback } from "../factory/contract";
 
 export const RestockId = z.string().check(z.regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "restock id must be a ULID"));
 
