@@ -8,10 +8,11 @@ import { Events } from "./stacks/Events";
 import { Monitoring } from "./stacks/Monitoring";
 import { Restock } from "./stacks/Restock";
 import { trimBundle } from "./stacks/bundle";
+import { DEFAULT_REGION } from "@donut-states/core/topology";
 import { SERVICE_NAME } from "./stacks/settings";
 
 export const APP_NAME = "donut-states";
-export const DEFAULT_REGION = "ap-northeast-2";
+export { DEFAULT_REGION };
 
 /**
  * Defaults of every function (the tests in stacks/ synthesize with this same object).

@@ -1,27 +1,27 @@
 import { Api as SstApi, type Function as SstFunction, type StackContext, use } from "sst/constructs";
-import { type RouteKey, routes } from "@donut-states/core/topology";
+import { type FunctionName, type RouteKey, functions as topologyFunctions, routeFunctions } from "@donut-states/core/topology";
 import { type Cdk, apigatewayv2, iam } from "./cdk";
 import { Config } from "./Config";
 import { Database } from "./Database";
 import { Events } from "./Events";
-import { lambda } from "./lambda";
+import { type StageWiring, fromTopology, lambda } from "./lambda";
 
-/** What each route's function may touch. A route added to the topology must be listed here (type error otherwise). */
+/**
+ * What each route's function may do besides reading its settings (those, and the database and
+ * secrets they imply, come from the topology's `functions` table). A route added to the topology
+ * must be listed here (type error otherwise).
+ */
 interface RouteAccess {
-  database: boolean;
   /** events:PutEvents on the bus (the sale publishes OutOfStock after commit). */
   publishEvents?: boolean;
-  /** Verifies callback URLs: reads their HMAC key, and the previous one during a rotation. */
-  callbackSecret?: boolean;
 }
 
 export const routeAccess = {
-  "GET /products": { database: true },
-  "GET /products/{sku}": { database: true },
-  "POST /orders": { database: true, publishEvents: true },
-  "POST /factory/callbacks/{restockId}": { database: true, callbackSecret: true },
-  // JSON 404/405 from the route table alone: no database, no secrets.
-  $default: { database: false },
+  "GET /products": {},
+  "GET /products/{sku}": {},
+  "POST /orders": { publishEvents: true },
+  "POST /factory/callbacks/{restockId}": {},
+  $default: {},
 } as const satisfies Record<RouteKey, RouteAccess>;
 
 /** The route the legacy factory calls back on. */
@@ -34,7 +34,7 @@ export function routeFunctionId(routeKey: string): string {
 }
 
 /**
- * The Sales API: an HTTP API whose routes are exactly `routes` from the topology (the offline
+ * The Sales API: an HTTP API whose routes are exactly the routes of the topology's `functions` (the offline
  * gateway serves the same table), one function per route, throttled on the default stage,
  * access logs in CloudWatch Logs.
  */
@@ -50,14 +50,12 @@ export function Api({ stack }: StackContext) {
   });
 
   const functions: Partial<Record<RouteKey, SstFunction>> = {};
-  for (const [routeKey, handler] of Object.entries(routes) as [RouteKey, string][]) {
+  const wiring: StageWiring = { database: access, secrets, values: { EVENT_BUS_NAME: bus.eventBusName } };
+  for (const [routeKey, name] of Object.entries(routeFunctions) as [RouteKey, FunctionName][]) {
     const needs: RouteAccess = routeAccess[routeKey];
     functions[routeKey] = lambda(stack, routeFunctionId(routeKey), settings, {
-      handler,
-      database: needs.database ? access : undefined,
-      secrets: needs.callbackSecret ? [secrets.FACTORY_CALLBACK_SECRET, secrets.FACTORY_CALLBACK_SECRET_PREVIOUS] : [],
+      ...fromTopology(topologyFunctions[name], wiring),
       statements: needs.publishEvents ? [putEvents] : [],
-      environment: needs.publishEvents ? { EVENT_BUS_NAME: bus.eventBusName } : {},
     });
   }
 

@@ -1,7 +1,8 @@
 import { type Function as SstFunction, Script, type StackContext, use } from "sst/constructs";
 import { type Cdk, Duration, RemovalPolicy, ec2, iam, logs, rds } from "./cdk";
 import { Config } from "./Config";
-import { type DatabaseAccess, lambda } from "./lambda";
+import { type DatabaseAccess, fromTopology, lambda } from "./lambda";
+import { type FunctionEnvironment, functions } from "@donut-states/core/topology";
 import type { DatabaseMode } from "./settings";
 import { sessionDefaults } from "@donut-states/core/drizzle/session";
 
@@ -204,16 +205,17 @@ export function Database({ stack, app }: StackContext) {
   return { access, vpc, instance, proxy };
 
   /** The migrate function; in "rds" stages it also reads the admin secret (`admin`), which no other function may. */
-  function addMigrations(access: DatabaseAccess, admin?: { environment: Record<string, string>; statements: Cdk.aws_iam.PolicyStatement[] }) {
+  function addMigrations(access: DatabaseAccess, admin?: { environment: FunctionEnvironment; statements: Cdk.aws_iam.PolicyStatement[] }) {
     if (app.mode === "dev") return undefined;
     const migrate = lambda(stack, "Migrate", settings, {
-      handler: "packages/functions/src/database/migrate.handler",
+      ...fromTopology(functions.migrate, {
+        database: access,
+        secrets: {},
+        values: { MIGRATIONS_FOLDER: "migrations", SEED_DEMO_DATA: String(settings.seedDemoData), ...admin?.environment },
+      }),
       enableLiveDev: false,
-      timeout: "5 minutes",
       copyFiles: [{ from: "packages/core/migrations", to: "migrations" }],
-      environment: { MIGRATIONS_FOLDER: "migrations", SEED_DEMO_DATA: String(settings.seedDemoData), ...admin?.environment },
       statements: admin?.statements,
-      database: access,
     });
     return new Script(stack, "Migrations", { onCreate: migrate, onUpdate: migrate });
   }

@@ -1,12 +1,12 @@
 import { Cron, type StackContext, use } from "sst/constructs";
-import { factoryCaller, schedules } from "@donut-states/core/topology";
+import { factoryCaller, functions } from "@donut-states/core/topology";
 import { type Cdk, Duration, iam, lambda as lambdaCdk } from "./cdk";
 import { Alerts } from "./Alerts";
 import { Api } from "./Api";
 import { Config } from "./Config";
 import { Database } from "./Database";
 import { Events } from "./Events";
-import { lambda } from "./lambda";
+import { type StageWiring, fromTopology, lambda } from "./lambda";
 
 /**
  * The restock pipeline's functions:
@@ -26,17 +26,20 @@ export function Restock({ stack, app }: StackContext) {
   const { api } = use(Api);
   const { topic } = use(Alerts);
 
-  const caller = lambda(stack, "FactoryCaller", settings, {
-    handler: "packages/functions/src/factory/caller.handler",
-    timeout: factoryCaller.timeoutSeconds,
+  const wiring: StageWiring = {
     database: access,
-    secrets: [secrets.FACTORY_CALLBACK_SECRET],
-    environment: {
+    secrets,
+    values: {
       FACTORY_API_URL: settings.factoryApiUrl,
       PUBLIC_API_URL: api.url,
       FACTORY_REQUESTER: settings.factoryRequester,
+      EVENT_BUS_NAME: bus.eventBusName,
+      ALERTS_TOPIC_ARN: topic.topicArn,
+      RESTOCK_SLA_SECONDS: String(settings.restockSlaSeconds),
     },
-  });
+  };
+
+  const caller = lambda(stack, "FactoryCaller", settings, fromTopology(functions.factoryCaller, wiring));
   // The event source grants the role exactly what polling needs on this queue
   // (ReceiveMessage, DeleteMessage, ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl).
   // At most maxConcurrency batches in flight (the legacy factory is slow). Under `sst dev` the
@@ -61,30 +64,21 @@ export function Restock({ stack, app }: StackContext) {
   stack.addOutputs({ FactoryCallerEventSourceMappingId: eventSourceMapping.eventSourceMappingId });
 
   const relay = lambda(stack, "OutboxRelay", settings, {
-    handler: "packages/functions/src/outbox/relay.handler",
-    timeout: 60,
+    ...fromTopology(functions.outboxRelay, wiring),
     // The next run is a minute away: an async retry would only overlap it.
     retryAttempts: 0,
-    database: access,
-    environment: { EVENT_BUS_NAME: bus.eventBusName },
     statements: [
       new iam.PolicyStatement({ sid: "PublishToEventBus", actions: ["events:PutEvents"], resources: [bus.eventBusArn] }),
     ],
   });
-  new Cron(stack, "OutboxRelaySchedule", { schedule: schedules.outboxRelay.aws, job: relay });
+  new Cron(stack, "OutboxRelaySchedule", { schedule: functions.outboxRelay.trigger.schedule.aws, job: relay });
 
   const watchdog = lambda(stack, "RestockWatchdog", settings, {
-    handler: "packages/functions/src/restock/watchdog.handler",
-    timeout: 60,
+    ...fromTopology(functions.restockWatchdog, wiring),
     retryAttempts: 0,
-    database: access,
-    environment: {
-      ALERTS_TOPIC_ARN: topic.topicArn,
-      RESTOCK_SLA_SECONDS: String(settings.restockSlaSeconds),
-    },
     statements: [new iam.PolicyStatement({ sid: "PublishAlerts", actions: ["sns:Publish"], resources: [topic.topicArn] })],
   });
-  new Cron(stack, "RestockWatchdogSchedule", { schedule: schedules.restockWatchdog.aws, job: watchdog });
+  new Cron(stack, "RestockWatchdogSchedule", { schedule: functions.restockWatchdog.trigger.schedule.aws, job: watchdog });
 
   return { caller, relay, watchdog };
 }

@@ -13,13 +13,14 @@
 import type { Config, FunctionProps, Stack } from "sst/constructs";
 import { Function as SstFunction } from "sst/constructs";
 import { type Cdk, iam, logs } from "./cdk";
+import type { FunctionDefinition, FunctionEnvironment, FunctionSetting } from "@donut-states/core/topology";
 import type { DatabaseMode, StageSettings } from "./settings";
 
 /** What a function needs to reach the stage's database (built by Database.ts, used by `lambda({ database })`). */
 export interface DatabaseAccess {
   mode: DatabaseMode;
   /** DATABASE_* variables the core reads (packages/core/src/drizzle/index.ts). */
-  environment: Record<string, string>;
+  environment: FunctionEnvironment;
   /** SST Secrets to bind (the DATABASE_URL secret in "url" mode). */
   secrets: Config.Secret[];
   /** VPC placement ("rds" mode): private subnets with NAT egress, a security group the proxy admits. */
@@ -32,8 +33,10 @@ export interface DatabaseAccess {
   grantConnect(fn: SstFunction): void;
 }
 
-export interface LambdaProps extends Omit<FunctionProps, "role" | "vpc" | "vpcSubnets" | "securityGroups" | "functionName" | "bind"> {
+export interface LambdaProps extends Omit<FunctionProps, "role" | "vpc" | "vpcSubnets" | "securityGroups" | "functionName" | "bind" | "environment"> {
   handler: string;
+  /** Settings the function reads (names from the topology's `functionSettings`). */
+  environment?: FunctionEnvironment;
   /** Connect to the stage's database (VPC + proxy + credentials, or the DATABASE_URL secret). */
   database?: DatabaseAccess;
   /** SST Secrets the function reads (bind: SST_Secret_value_<NAME> + ssm:GetParameters on its two paths). */
@@ -86,6 +89,29 @@ export function lambda(stack: Stack, id: string, settings: StageSettings, props:
   database?.grantConnect(fn);
   for (const statement of statements) fn.addToRolePolicy(statement);
   return fn;
+}
+
+/** What a stage offers its functions: the database, the SST Secrets and setting values. */
+export interface StageWiring {
+  database?: DatabaseAccess;
+  secrets: Partial<Record<FunctionSetting, Config.Secret>>;
+  values: FunctionEnvironment;
+}
+
+/**
+ * The props of a function of the topology's `functions` table: its handler and timeout, the
+ * database if it reads the database's settings, and of the stage's secrets and values exactly
+ * those it reads. Triggers and permissions stay with the stack that owns them.
+ */
+export function fromTopology(definition: FunctionDefinition, wiring: StageWiring): Pick<LambdaProps, "handler" | "timeout" | "database" | "secrets" | "environment"> {
+  const reads = new Set<FunctionSetting>(definition.reads);
+  return {
+    handler: definition.handler,
+    timeout: definition.timeoutSeconds,
+    database: reads.has("DATABASE_URL") ? wiring.database : undefined,
+    secrets: definition.reads.flatMap((name) => (name !== "DATABASE_URL" && wiring.secrets[name] ? [wiring.secrets[name]] : [])),
+    environment: Object.fromEntries(Object.entries(wiring.values).filter(([name]) => reads.has(name as FunctionSetting))),
+  };
 }
 
 /**

@@ -7,6 +7,7 @@
  * packages/core/src/topology.ts, the single source of truth shared with the offline stack.
  */
 import type { App } from "sst/constructs";
+import { restockAlerts } from "@donut-states/core/topology";
 
 /**
  * Where the functions' database is.
@@ -81,7 +82,7 @@ export const PROD_STAGE = "prod";
 export const SERVICE_NAME = "donut-states";
 /** The factory simulator (`npm run factory`); under `sst dev` the functions run locally. */
 export const DEFAULT_DEV_FACTORY_API_URL = "http://127.0.0.1:3001";
-export const DEFAULT_RESTOCK_SLA_SECONDS = 4 * 60 * 60;
+export const DEFAULT_RESTOCK_SLA_SECONDS = restockAlerts.slaSeconds;
 
 type Env = Record<string, string | undefined>;
 

@@ -9,6 +9,9 @@
 
 export const EVENT_SOURCE = "donut-states.sales";
 
+/** The AWS region of the app (SST), the offline stack's emulators and the ops CLI, unless told otherwise. */
+export const DEFAULT_REGION = "ap-northeast-2";
+
 export const DetailType = {
   OutOfStock: "OutOfStock",
 } as const;
@@ -88,6 +91,8 @@ export const offlineClock = {
 
 /** When the restock watchdog asks for a human (AWS values; the offline stack compresses them). */
 export const restockAlerts = {
+  /** A `requested` request without callback for this long is overdue (RESTOCK_SLA_SECONDS overrides it). */
+  slaSeconds: 4 * 60 * 60,
   /**
    * A pending request nothing touched for this long is stuck: five runs of the outbox relay
    * (rate(1 minute)), and longer than the factory queue's visibility timeout, after which a
@@ -102,13 +107,141 @@ export const schedules = {
   restockWatchdog: { aws: "rate(5 minutes)", localIntervalMs: 10_000 },
 } as const;
 
-/** HTTP routes of the Sales API: route key -> handler (file#export under packages/functions/src). */
-export const routes = {
-  "GET /products": "packages/functions/src/api/products.list",
-  "GET /products/{sku}": "packages/functions/src/api/products.get",
-  "POST /orders": "packages/functions/src/api/orders.create",
-  "POST /factory/callbacks/{restockId}": "packages/functions/src/factory/callback.handler",
-  /** Everything else: a JSON 404/405 in our error format instead of API Gateway's bare one. */
-  $default: "packages/functions/src/api/fallback.handler",
+/**
+ * Every environment variable a function reads, with what it means. Readers (core's
+ * `optionalEnv`, `requiredEnv`, `intEnv`, `secret`) and writers (the stacks' `lambda()`, the
+ * offline stack) accept only these names, so a renamed setting fails to type-check everywhere.
+ * The README's "Functions" table documents them for operators.
+ */
+export const functionSettings = {
+  DATABASE_URL: "the database (offline, tests, `sst dev` stages through the SST Secret of that name)",
+  DATABASE_SECRET_ARN: "deployed stages: the RDS-generated credentials in Secrets Manager",
+  DATABASE_HOST: "deployed stages: the RDS Proxy endpoint",
+  DATABASE_NAME: "deployed stages: the schema",
+  DATABASE_TLS: '"true": connect with TLS (RDS Proxy requires it)',
+  DATABASE_POOL_SIZE: "MySQL connections per container or process",
+  DATABASE_ADMIN_SECRET_ARN: "deployed stages, the migrate function only: the administrator's credentials, which create the application user",
+  DATABASE_CONNECT_TIMEOUT_MS: "give up connecting to the database after this",
+  MIGRATIONS_FOLDER: "where the migrate function finds the SQL migrations (copied beside its bundle)",
+  SEED_DEMO_DATA: '"true": the migrations also insert the demo catalogue where it is missing',
+  EVENT_BUS_NAME: "where OutOfStock events go",
+  OUTBOX_PUBLISH_BUDGET_MS: "how long a sale waits for its own after-commit publish",
+  FACTORY_API_URL: "the legacy Factory API (a factory row's api_url overrides it)",
+  FACTORY_REQUESTER: "MessageAttributeRequester sent to the factory",
+  FACTORY_TIMEOUT_MS: "give up on one factory call after this",
+  PUBLIC_API_URL: "base of the CallbackUrl handed to the factory",
+  FACTORY_CALLBACK_SECRET: "HMAC key of callback URLs (an SST Secret in AWS)",
+  FACTORY_CALLBACK_SECRET_PREVIOUS: "while rotating the key above only: URLs signed with it stay valid (an SST Secret)",
+  ALERTS_TOPIC_ARN: "where the watchdog's alerts go",
+  RESTOCK_SLA_SECONDS: "a requested restock without callback for this long is overdue",
+  RESTOCK_PENDING_SECONDS: "a pending restock nothing touched for this long is stuck",
 } as const;
-export type RouteKey = keyof typeof routes;
+export type FunctionSetting = keyof typeof functionSettings;
+/** Values for some of the settings, as a stack or the offline stack sets them. */
+export type FunctionEnvironment = Partial<Record<FunctionSetting, string>>;
+
+/** What every function that uses the database reads. */
+export const DATABASE_SETTINGS = [
+  "DATABASE_URL",
+  "DATABASE_SECRET_ARN",
+  "DATABASE_HOST",
+  "DATABASE_NAME",
+  "DATABASE_TLS",
+  "DATABASE_POOL_SIZE",
+  "DATABASE_CONNECT_TIMEOUT_MS",
+] as const satisfies readonly FunctionSetting[];
+
+/** What starts a function: an HTTP route, the factory queue, a schedule, or a deploy. */
+export type FunctionTrigger =
+  | { route: string }
+  | { queue: typeof factoryQueue.name }
+  | { schedule: (typeof schedules)[keyof typeof schedules] }
+  | { deploy: true };
+
+export interface FunctionDefinition {
+  /** file#export under the repository root, as SST and the offline runtimes load it. */
+  handler: string;
+  timeoutSeconds: number;
+  trigger: FunctionTrigger;
+  /** Every setting the handler reads (the database's included when it uses one). */
+  reads: readonly FunctionSetting[];
+}
+
+/**
+ * Every function of the app. The stacks (stacks/Api.ts, Restock.ts, Database.ts) and the
+ * offline stack (packages/local) both build their functions from this table: handler, timeout,
+ * trigger and the settings each one gets.
+ */
+export const functions = {
+  listProducts: {
+    handler: "packages/functions/src/api/products.list",
+    timeoutSeconds: 10,
+    trigger: { route: "GET /products" },
+    reads: [...DATABASE_SETTINGS],
+  },
+  getProduct: {
+    handler: "packages/functions/src/api/products.get",
+    timeoutSeconds: 10,
+    trigger: { route: "GET /products/{sku}" },
+    reads: [...DATABASE_SETTINGS],
+  },
+  createOrder: {
+    handler: "packages/functions/src/api/orders.create",
+    timeoutSeconds: 10,
+    trigger: { route: "POST /orders" },
+    reads: [...DATABASE_SETTINGS, "EVENT_BUS_NAME", "OUTBOX_PUBLISH_BUDGET_MS"],
+  },
+  factoryCallback: {
+    handler: "packages/functions/src/factory/callback.handler",
+    timeoutSeconds: 10,
+    trigger: { route: "POST /factory/callbacks/{restockId}" },
+    reads: [...DATABASE_SETTINGS, "FACTORY_CALLBACK_SECRET", "FACTORY_CALLBACK_SECRET_PREVIOUS"],
+  },
+  /** Everything else: a JSON 404/405 in our error format instead of API Gateway's bare one. */
+  fallback: {
+    handler: "packages/functions/src/api/fallback.handler",
+    timeoutSeconds: 10,
+    trigger: { route: "$default" },
+    reads: [],
+  },
+  factoryCaller: {
+    handler: "packages/functions/src/factory/caller.handler",
+    timeoutSeconds: factoryCaller.timeoutSeconds,
+    trigger: { queue: factoryQueue.name },
+    reads: [...DATABASE_SETTINGS, "FACTORY_API_URL", "FACTORY_REQUESTER", "FACTORY_TIMEOUT_MS", "PUBLIC_API_URL", "FACTORY_CALLBACK_SECRET"],
+  },
+  outboxRelay: {
+    handler: "packages/functions/src/outbox/relay.handler",
+    timeoutSeconds: 60,
+    trigger: { schedule: schedules.outboxRelay },
+    reads: [...DATABASE_SETTINGS, "EVENT_BUS_NAME"],
+  },
+  restockWatchdog: {
+    handler: "packages/functions/src/restock/watchdog.handler",
+    timeoutSeconds: 60,
+    trigger: { schedule: schedules.restockWatchdog },
+    reads: [...DATABASE_SETTINGS, "ALERTS_TOPIC_ARN", "RESTOCK_SLA_SECONDS", "RESTOCK_PENDING_SECONDS"],
+  },
+  migrate: {
+    handler: "packages/functions/src/database/migrate.handler",
+    timeoutSeconds: 5 * 60,
+    trigger: { deploy: true },
+    reads: [...DATABASE_SETTINGS, "DATABASE_ADMIN_SECRET_ARN", "MIGRATIONS_FOLDER", "SEED_DEMO_DATA"],
+  },
+} as const satisfies Record<string, FunctionDefinition>;
+export type FunctionName = keyof typeof functions;
+
+type Functions = typeof functions;
+type RouteOf<Name extends FunctionName> = Functions[Name]["trigger"] extends { route: infer Route extends string } ? Route : never;
+/** The Sales API's route keys, from the functions table. */
+export type RouteKey = { [Name in FunctionName]: RouteOf<Name> }[FunctionName];
+
+/** HTTP routes of the Sales API: route key -> handler (derived from `functions`). */
+export const routes = Object.fromEntries(
+  Object.values(functions as Record<string, FunctionDefinition>).flatMap((fn) => ("route" in fn.trigger ? [[fn.trigger.route, fn.handler]] : [])),
+) as Record<RouteKey, string>;
+
+/** The function a route runs. */
+export const routeFunctions = Object.fromEntries(
+  (Object.entries(functions) as Array<[FunctionName, FunctionDefinition]>).flatMap(([name, fn]) => ("route" in fn.trigger ? [[fn.trigger.route, name]] : [])),
+) as Record<RouteKey, FunctionName>;

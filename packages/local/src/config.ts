@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { factoryQueue, offlineClock, schedules } from "@donut-states/core/topology";
+import { DEFAULT_REGION, factoryQueue, offlineClock, schedules } from "@donut-states/core/topology";
 import { REPO_ROOT } from "./runtime/handlers";
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -21,7 +21,7 @@ export const OfflineConfigSchema = z.object({
   PORT: port(3000),
   DASHBOARD_PORT: port(3002),
   HOST: z.string().default("127.0.0.1"),
-  AWS_REGION: z.string().default("ap-northeast-2"),
+  AWS_REGION: z.string().default(DEFAULT_REGION),
   LOCAL_DIR: z.string().default(path.join(REPO_ROOT, ".local")),
   DATABASE_URL: z.string().regex(/^mysql:\/\//, "DATABASE_URL must start with mysql://").optional(),
   SEED_DEMO_DATA: z.enum(["true", "false"]).default("true"),

@@ -7,10 +7,11 @@ import { applicationUrl } from "@donut-states/core/drizzle/local-app-user";
 import { redactUrl } from "@donut-states/core/util/url";
 import { seedDemoData } from "@donut-states/core/drizzle/seed";
 import {
+  type FunctionEnvironment,
   dlqAlarm,
   factoryCaller,
-  factoryDeadLetterQueue,
   factoryQueue,
+  functions,
   outOfStockRule,
   routes,
 } from "@donut-states/core/topology";
@@ -32,16 +33,30 @@ import { handlerPool } from "./runtime/handlers";
 import { startScheduler } from "./runtime/scheduler";
 import { startSqsPoller } from "./runtime/sqs-poller";
 
-/** Handlers the offline stack runs besides the HTTP routes (same references as the stacks). */
-export const FUNCTIONS = {
-  factoryCaller: "packages/functions/src/factory/caller.handler",
-  outboxRelay: "packages/functions/src/outbox/relay.handler",
-  restockWatchdog: "packages/functions/src/restock/watchdog.handler",
-} as const;
-
 const DEFAULT_DATABASE = "donut_states";
 
 export type OfflineStack = Awaited<ReturnType<typeof startOfflineStack>>;
+
+/** What `npm start` writes to `.local/stack.json`: where everything runs (the ops CLI and the dashboard read it). */
+export interface StackFile {
+  apiUrl: string;
+  dashboardUrl: string;
+  factoryUrl: string;
+  /** True when factoryUrl is the simulator (its /_sim/* control plane exists). */
+  factorySimulator: boolean;
+  sqsEndpoint: string;
+  eventBridgeEndpoint: string;
+  region: string;
+  factoryQueueUrl: string;
+  dlqUrl: string;
+  alertsTopicArn: string;
+  /** Where the built-in SMTP sink saves alert mails (unset when SMTP_URL sends them elsewhere). */
+  mailDir?: string;
+  smtpUrl: string;
+  /** The database URL with its password hidden. */
+  databaseUrl: string;
+  databaseSource: string;
+}
 
 /**
  * Start the whole AWS topology on this machine: MySQL, SQS + DLQ and SNS (fauxqs), the event
@@ -178,6 +193,8 @@ export async function startOfflineStack(
       AWS_ENDPOINT_URL_SQS: aws.endpoint,
       AWS_ENDPOINT_URL_SNS: aws.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
+    });
+    Object.assign(process.env, {
       DATABASE_URL: functionsDatabaseUrl,
       DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? "32",
       EVENT_BUS_NAME: "default",
@@ -187,7 +204,7 @@ export async function startOfflineStack(
       FACTORY_TIMEOUT_MS: String(config.FACTORY_TIMEOUT_MS),
       RESTOCK_SLA_SECONDS: String(config.RESTOCK_SLA_SECONDS),
       RESTOCK_PENDING_SECONDS: String(config.RESTOCK_PENDING_SECONDS),
-    });
+    } satisfies FunctionEnvironment);
     stoppers.push(() => closeDatabase());
 
     // 7. Lambda runtimes: HTTP API, SQS event source mapping, cron
@@ -196,7 +213,7 @@ export async function startOfflineStack(
     // The real port is known only now (PORT=0 in tests): the factory calls back here.
     process.env.PUBLIC_API_URL = gateway.url;
 
-    const caller = handlerPool(FUNCTIONS.factoryCaller);
+    const caller = handlerPool(functions.factoryCaller.handler);
     await caller.prewarm();
     const startPoller = () =>
       startSqsPoller({
@@ -206,7 +223,7 @@ export async function startOfflineStack(
         region,
         handler: caller,
         batchSize: factoryCaller.batchSize,
-        timeoutMs: Math.min(factoryCaller.timeoutSeconds * 1000, config.QUEUE_VISIBILITY_TIMEOUT_SECONDS * 1000),
+        timeoutMs: Math.min(functions.factoryCaller.timeoutSeconds * 1000, config.QUEUE_VISIBILITY_TIMEOUT_SECONDS * 1000),
         concurrency: factoryCaller.maxConcurrency,
         waitTimeSeconds: 1,
         log: (line) => log(`[poller] ${line}`),
@@ -214,8 +231,8 @@ export async function startOfflineStack(
     let poller = startPoller();
     stoppers.push(() => poller.stop());
 
-    const relay = handlerPool(FUNCTIONS.outboxRelay);
-    const watchdog = handlerPool(FUNCTIONS.restockWatchdog);
+    const relay = handlerPool(functions.outboxRelay.handler);
+    const watchdog = handlerPool(functions.restockWatchdog.handler);
     await Promise.all([relay.prewarm(), watchdog.prewarm()]);
     const scheduler = startScheduler(
       [
@@ -241,7 +258,7 @@ export async function startOfflineStack(
     stoppers.push(() => dashboard.close());
 
     // Where everything is, for the ops CLI and the dashboard.
-    const endpoints = {
+    const endpoints: StackFile = {
       apiUrl: gateway.url,
       dashboardUrl: dashboard.url,
       factoryUrl,

@@ -20,10 +20,11 @@ import { closeDatabase, database, type Database } from "@donut-states/core/drizz
 import { SQS_TIMEOUTS, awsClientConfig } from "@donut-states/core/util/aws";
 import { OpsError, usageError } from "./output";
 import { redactUrl } from "@donut-states/core/util/url";
+import { DEFAULT_REGION } from "@donut-states/core/topology";
+import type { StackFile as OfflineStackFile } from "@donut-states/local/stack";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const DEFAULT_LOCAL_DATABASE_URL = "mysql://root@127.0.0.1:3306/donut_states";
-const DEFAULT_REGION = "ap-northeast-2";
 
 /** Options every command accepts (see program.ts). */
 export interface GlobalOptions {
@@ -35,23 +36,12 @@ export interface GlobalOptions {
   dlqUrl?: string;
 }
 
-/** What `npm start` writes to .local/stack.json (see packages/local/src/stack.ts). */
-export interface StackFile {
-  apiUrl?: string;
-  dashboardUrl?: string;
-  factoryUrl?: string;
-  /** True when factoryUrl is the simulator (its /_sim/* control plane exists). */
-  factorySimulator?: boolean;
-  sqsEndpoint?: string;
-  eventBridgeEndpoint?: string;
-  region?: string;
-  factoryQueueUrl?: string;
-  dlqUrl?: string;
-  alertsTopicArn?: string;
-  mailDir?: string;
-  databaseUrl?: string;
-  databaseSource?: string;
-}
+/**
+ * What `npm start` writes to .local/stack.json: the offline stack's own type (a type-only import,
+ * so the CLI does not load the offline stack). Every field may be missing from a file written by
+ * an older version or by hand.
+ */
+export type StackFile = Partial<OfflineStackFile>;
 
 export type Env = Record<string, string | undefined>;
 

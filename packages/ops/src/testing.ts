@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { outOfStockRule } from "@donut-states/core/topology";
+import { DEFAULT_REGION, outOfStockRule } from "@donut-states/core/topology";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { provisionTopology, startSqsSns, type ProvisionedTopology, type SqsSnsEmulator } from "@donut-states/local/aws";
 import { startEventBridge, sqsTarget, type EventBridgeEmulator } from "@donut-states/local/eventbridge";
@@ -17,7 +17,7 @@ import type { StackFile } from "./context";
 import { runOps } from "./program";
 import { queueDepth } from "@donut-states/core/queue";
 
-export const REGION = "ap-northeast-2";
+export const REGION = DEFAULT_REGION;
 
 export interface OpsRun {
   code: number;

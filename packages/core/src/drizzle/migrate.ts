@@ -2,11 +2,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import mysql from "mysql2/promise";
 import { migrate } from "drizzle-orm/mysql2/migrator";
+import { optionalEnv } from "../util/config";
 import { createClient, driverError } from "./index";
 
 /** Where drizzle-kit writes migrations (committed). Functions that migrate copy this folder. */
 export const MIGRATIONS_FOLDER =
-  process.env.MIGRATIONS_FOLDER ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../migrations");
+  optionalEnv("MIGRATIONS_FOLDER") ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../migrations");
 
 /** Apply every pending migration to the database at `url`. Run it once per deploy or start: drizzle's migrator takes no lock. */
 export async function migrateDatabase(url: string): Promise<void> {

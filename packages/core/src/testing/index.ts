@@ -12,6 +12,7 @@ import { applicationUrl, dropApplicationUser } from "../drizzle/local-app-user";
 import { migrateDatabase } from "../drizzle/migrate";
 import { factoryTable } from "../factory";
 import { productTable } from "../product";
+import { DEFAULT_REGION } from "../topology";
 import { withDatabase } from "../util/url";
 
 export { type SecretsManagerStandIn, startSecretsManager } from "./secrets-manager";
@@ -103,7 +104,7 @@ export async function closedPortUrl(): Promise<string> {
 
 /** Credentials and region for AWS SDK clients that talk to local endpoints only. */
 export function useLocalAwsCredentials(): void {
-  process.env.AWS_REGION ??= "ap-northeast-2";
+  process.env.AWS_REGION ??= DEFAULT_REGION;
   process.env.AWS_ACCESS_KEY_ID ??= "local";
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
 }

@@ -1,5 +1,6 @@
 import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { awsClientConfig } from "./aws";
+import type { FunctionSetting } from "../topology";
 import { optionalEnv } from "./config";
 
 /**
@@ -23,19 +24,19 @@ export interface SecretOptions {
   refresh?: boolean;
 }
 
-export async function secret(name: string, options: SecretOptions = {}): Promise<string> {
+export async function secret(name: FunctionSetting, options: SecretOptions = {}): Promise<string> {
   const found = await lookup(name, options);
   if ("missing" in found) throw new Error(found.missing);
   return found.value;
 }
 
 /** A secret that may be absent (not configured, or bound but never set): undefined then. */
-export async function optionalSecret(name: string, options: SecretOptions = {}): Promise<string | undefined> {
+export async function optionalSecret(name: FunctionSetting, options: SecretOptions = {}): Promise<string | undefined> {
   const found = await lookup(name, options);
   return "value" in found ? found.value : undefined;
 }
 
-function lookup(name: string, { refresh = false }: SecretOptions): Promise<Lookup> {
+function lookup(name: FunctionSetting, { refresh = false }: SecretOptions): Promise<Lookup> {
   const direct = optionalEnv(name);
   if (direct !== undefined) return Promise.resolve({ value: direct });
   const sst = optionalEnv(`SST_Secret_value_${name}`);

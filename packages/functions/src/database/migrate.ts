@@ -3,6 +3,7 @@ import { ensureApplicationUser } from "@donut-states/core/drizzle/app-user";
 import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
 import { DEMO_PRODUCTS, seedDemoData } from "@donut-states/core/drizzle/seed";
 import { logger } from "@donut-states/core/util/log";
+import { optionalEnv } from "@donut-states/core/util/config";
 import type { Context } from "aws-lambda";
 
 /** Stop retrying this long before the function's own timeout, so the failure is ours and readable. */
@@ -35,7 +36,7 @@ export const handler = async (_event: unknown, context?: Pick<Context, "getRemai
       await migrateDatabase(url);
       logger.info("database migrated", { attempt });
       await ensureApplicationUserIfSeparate(url);
-      if (process.env.SEED_DEMO_DATA === "true") await seedDemoCatalogue(url);
+      if (optionalEnv("SEED_DEMO_DATA") === "true") await seedDemoCatalogue(url);
       return;
     } catch (error) {
       const remaining = context?.getRemainingTimeInMillis() ?? 0;

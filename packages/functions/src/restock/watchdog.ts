@@ -41,7 +41,7 @@ const MAIL: Record<AttentionKind, { subject: (n: number) => string; intro: (t: R
  */
 export const handler: ScheduledHandler = async () => {
   const thresholds = {
-    slaSeconds: intEnv("RESTOCK_SLA_SECONDS", 4 * 60 * 60, { min: 1 }),
+    slaSeconds: intEnv("RESTOCK_SLA_SECONDS", restockAlerts.slaSeconds, { min: 1 }),
     pendingSeconds: intEnv("RESTOCK_PENDING_SECONDS", restockAlerts.pendingSeconds, { min: 1 }),
   };
   const current = await Restock.findAttention(thresholds);

@@ -11,7 +11,7 @@ import { type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
 import { uniqueName, waitFor } from "../aws/test-utils";
 import { provisionTopology } from "../aws/topology";
 import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
-import { FUNCTIONS } from "../stack";
+import { functions } from "@donut-states/core/topology";
 import { createHandlerPool, type HandlerPool, handlerPool, loadHandler } from "./handlers";
 import { startSqsPoller } from "./sqs-poller";
 
@@ -126,7 +126,7 @@ beforeAll(async () => {
 });
 
 it("keeps a failed record of one batch on the queue while another batch overlaps it", async () => {
-  const caller = handlerPool(FUNCTIONS.factoryCaller);
+  const caller = handlerPool(functions.factoryCaller.handler);
   await overlappingBatches(caller, "OVERLAP");
   // Each batch in flight ran in an execution environment of its own.
   expect(caller.instances.loaded).toBe(2);
@@ -137,7 +137,7 @@ it("keeps a failed record of one batch on the queue while another batch overlaps
  * multi-concurrency), the consumer itself must keep each batch's failures apart.
  */
 it("keeps each batch's failures apart when one handler instance serves both batches", async () => {
-  const shared = await loadHandler(FUNCTIONS.factoryCaller);
+  const shared = await loadHandler(functions.factoryCaller.handler);
   const caller = createHandlerPool({ functionName: "factory-caller-shared", load: async () => shared });
   await overlappingBatches(caller, "SHARED");
 }, 60_000);

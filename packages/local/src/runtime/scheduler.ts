@@ -26,7 +26,7 @@ export function startScheduler(jobs: ScheduledJob[], log: (line: string) => void
       source: "aws.events",
       account: "000000000000",
       time: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
-      region: process.env.AWS_REGION ?? "ap-northeast-2",
+      region: process.env.AWS_REGION ?? "local",
       resources: [`arn:aws:events:local:000000000000:rule/${job.name}`],
       detail: {},
     };

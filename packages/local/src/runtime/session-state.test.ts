@@ -5,12 +5,11 @@ import { closeDatabase } from "@donut-states/core/drizzle";
 import { Events } from "@donut-states/core/event";
 import { outboxTable } from "@donut-states/core/outbox";
 import { restockRequestTable } from "@donut-states/core/restock";
-import { routes } from "@donut-states/core/topology";
+import { functions, routes } from "@donut-states/core/topology";
 import { type FactorySimulator, startFactorySimulator } from "@donut-states/factory";
 import { waitFor } from "../aws/test-utils";
 import { type EventBridgeEmulator, type EventEnvelope, startEventBridge } from "../eventbridge/emulator";
 import { startGateway, type Gateway } from "../gateway";
-import { FUNCTIONS } from "../stack";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { startMysqlProxy, type MysqlProxy } from "../testing/mysql-proxy";
 import { lambdaContext, loadHandler } from "./handlers";
@@ -94,13 +93,13 @@ describe("what the functions send to the database", () => {
     expect(unpublished?.publishedAt).toBeNull();
 
     eventBridge.setAvailable(true);
-    const relayOutbox = await loadHandler(FUNCTIONS.outboxRelay);
+    const relayOutbox = await loadHandler(functions.outboxRelay.handler);
     await relayOutbox({}, lambdaContext("outbox-relay", 60_000));
     await eventBridge.idle();
     expect(delivered).toHaveLength(1);
 
     const record = toSqsRecord({ MessageId: "m-1", ReceiptHandle: "r-1", Body: JSON.stringify(delivered[0]) }, "arn:aws:sqs:ap-northeast-2:000000000000:factory", "ap-northeast-2");
-    const callFactory = await loadHandler(FUNCTIONS.factoryCaller);
+    const callFactory = await loadHandler(functions.factoryCaller.handler);
     const result = await callFactory({ Records: [record] } satisfies SQSEvent, lambdaContext("factory-caller", 60_000));
     expect(result).toEqual({ batchItemFailures: [] });
     // The simulator calls back the callback route, which adds the stock.
