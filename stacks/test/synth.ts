@@ -7,7 +7,7 @@
  *
  * NODE_ENV must be "test" (vitest sets it): SST then skips its bootstrap lookups (AWS calls).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -33,6 +33,51 @@ export interface Synthesized {
   functions: SstFunction[];
   /** Wall time of construct + finish (bundling) + synth. */
   ms: number;
+}
+
+/**
+ * SST bundles each function into .sst/artifacts/<its construct address>, which is the same for
+ * the same function in two apps (the Migrate function of two test files): two test files
+ * building at once would write and delete each other's bundle. One build at a time, across the
+ * test workers: a lock directory (mkdir is atomic) holding the owner's pid, taken over when
+ * that process is gone.
+ */
+async function oneBuildAtATime<T>(build: () => Promise<T>): Promise<T> {
+  const lock = path.join(".sst", "synth.lock");
+  mkdirSync(".sst", { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(path.join(lock, "pid"), String(process.pid));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if (!ownerAlive(lock)) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  try {
+    return await build();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function ownerAlive(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(lock, "pid"), "utf8"));
+  } catch {
+    // No pid yet: being created right now, unless its creator died in between.
+    const created = statSync(lock, { throwIfNoEntry: false });
+    return created !== undefined && Date.now() - created.mtimeMs < 5_000;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface SynthesizeOptions {
@@ -68,8 +113,10 @@ export async function synthesize({ stage, mode, env = {}, register = registerSta
     try {
       register(app);
       beforeFinish?.(app);
-      await app.finish();
-      assembly = app.synth();
+      assembly = await oneBuildAtATime(async () => {
+        await app.finish();
+        return app.synth();
+      });
     } catch (error) {
       rmSync(app.outdir, { recursive: true, force: true });
       throw error;
