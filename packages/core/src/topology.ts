@@ -135,6 +135,7 @@ export const functionSettings = {
   ALERTS_TOPIC_ARN: "where the watchdog's alerts go",
   RESTOCK_SLA_SECONDS: "a requested restock without callback for this long is overdue",
   RESTOCK_PENDING_SECONDS: "a pending restock nothing touched for this long is stuck",
+  FACTORY_DLQ_URL: "the factory DLQ, whose depth the admin API reports",
 } as const;
 export type FunctionSetting = keyof typeof functionSettings;
 /** Values for some of the settings, as a stack or the offline stack sets them. */
@@ -245,3 +246,37 @@ export const routes = Object.fromEntries(
 export const routeFunctions = Object.fromEntries(
   (Object.entries(functions) as Array<[FunctionName, FunctionDefinition]>).flatMap(([name, fn]) => ("route" in fn.trigger ? [[fn.trigger.route, name]] : [])),
 ) as Record<RouteKey, FunctionName>;
+
+/**
+ * The admin API: operator routes on the same HTTP API, each behind API Gateway's AWS_IAM
+ * authorizer (a SigV4-signed request from a principal whose IAM policy allows
+ * execute-api:Invoke on the route). The offline gateway checks the same signature against the
+ * offline credentials. The ops CLI calls these for a deployed stage and offline alike.
+ */
+export const adminRoutes = {
+  "GET /admin/products": "packages/functions/src/admin/products.list",
+  "POST /admin/products": "packages/functions/src/admin/products.create",
+  "PATCH /admin/products/{sku}": "packages/functions/src/admin/products.update",
+  "PUT /admin/products/{sku}/stock": "packages/functions/src/admin/stock.set",
+  "GET /admin/products/{sku}/stock": "packages/functions/src/admin/stock.history",
+  "POST /admin/products/{sku}/restock": "packages/functions/src/admin/restocks.open",
+  "GET /admin/restocks": "packages/functions/src/admin/restocks.list",
+  "POST /admin/restocks/{restockId}/re-request": "packages/functions/src/admin/restocks.reRequest",
+  "GET /admin/outbox": "packages/functions/src/admin/outbox.summary",
+  "GET /admin/dlq": "packages/functions/src/admin/dlq.depth",
+} as const;
+export type AdminRouteKey = keyof typeof adminRoutes;
+
+/** Every route the HTTP API serves: the public Sales API and the admin API. */
+export const allRoutes = { ...routes, ...adminRoutes } as const;
+
+/**
+ * The fixed credentials of the offline stack: the emulators accept them, the offline gateway
+ * verifies admin requests' SigV4 signatures against them, and the ops CLI signs with them when
+ * it talks to the offline stack. Not a secret: nothing offline is reachable from elsewhere.
+ */
+export const offlineCredentials = {
+  accessKeyId: "local",
+  secretAccessKey: "local",
+  accountId: "000000000000",
+} as const;

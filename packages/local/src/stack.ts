@@ -12,8 +12,10 @@ import {
   factoryCaller,
   factoryQueue,
   functions,
+  adminRoutes,
+  allRoutes,
+  offlineCredentials,
   outOfStockRule,
-  routes,
 } from "@donut-states/core/topology";
 import { type FactorySimulator, loadFactoryConfig, startFactorySimulator } from "@donut-states/factory";
 import { startDlqAlarm } from "./aws/alarm";
@@ -24,6 +26,7 @@ import { provisionTopology } from "./aws/topology";
 import { callbackSecret, loadOfflineConfig, type OfflineConfig } from "./config";
 import { startEventBridge } from "./eventbridge/emulator";
 import { sqsTarget } from "./eventbridge/sqs-target";
+import { createIamVerifier } from "./gateway/iam";
 import { startGateway } from "./gateway/server";
 import { createMailer } from "./mail/mailer";
 import { startSmtpSink } from "./mail/smtp-sink";
@@ -200,6 +203,7 @@ export async function startOfflineStack(
       EVENT_BUS_NAME: "default",
       ALERTS_TOPIC_ARN: topology.alertsTopicArn,
       FACTORY_API_URL: factoryUrl,
+      FACTORY_DLQ_URL: topology.dlqUrl,
       FACTORY_CALLBACK_SECRET: callbackSecret(config),
       FACTORY_TIMEOUT_MS: String(config.FACTORY_TIMEOUT_MS),
       RESTOCK_SLA_SECONDS: String(config.RESTOCK_SLA_SECONDS),
@@ -208,7 +212,9 @@ export async function startOfflineStack(
     stoppers.push(() => closeDatabase());
 
     // 7. Lambda runtimes: HTTP API, SQS event source mapping, cron
-    const gateway = await listeningOn("PORT", { host, port: config.PORT }, () => startGateway({ routes, port: config.PORT, host }));
+    // The admin routes are checked as API Gateway's AWS_IAM authorizer would, against the offline credentials.
+    const iam = { routes: Object.keys(adminRoutes), verify: createIamVerifier({ credentials: offlineCredentials, region }) };
+    const gateway = await listeningOn("PORT", { host, port: config.PORT }, () => startGateway({ routes: allRoutes, iam, port: config.PORT, host }));
     stoppers.push(() => gateway.close());
     // The real port is known only now (PORT=0 in tests): the factory calls back here.
     process.env.PUBLIC_API_URL = gateway.url;

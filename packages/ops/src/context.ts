@@ -1,23 +1,26 @@
 /**
  * Where the ops CLI points: the offline stack (default) or a deployed stage (`--stage`).
  *
- * Offline: `.local/stack.json`, written by `npm start`, says where SQS, the event bus and the
- * queues are; the database is DATABASE_URL, else the stack file's URL when it carries no
- * password, else mysql://root@127.0.0.1:3306/donut_states.
+ * Stock, products, restock requests, the outbox and the DLQ depth go through the admin API,
+ * SigV4-signed, in both cases: offline through the local gateway (its URL from
+ * `.local/stack.json`, written by `npm start`), signed with the offline credentials; for a
+ * stage through its HTTP API (--api-url or API_URL, the stack output ApiUrl), signed with the
+ * standard AWS credential chain. No database connection is opened for either.
  *
- * A deployed stage: nothing is discovered. DATABASE_URL (or DATABASE_SECRET_ARN + DATABASE_HOST,
- * as the functions use), AWS_REGION and the queue URLs (--queue-url/--dlq-url or
- * FACTORY_QUEUE_URL/FACTORY_DLQ_URL, from the stack outputs) come from the operator.
- *
- * The core domain code (Restock.reRequest, Outbox.publishPending) reads its configuration from
- * process.env, exactly as a Lambda does; this module sets those variables for this process.
+ * DLQ peek and redrive and the queue depths use SQS directly: offline the stack file gives the
+ * emulator and the queue URLs; for a stage, AWS_REGION and --queue-url/--dlq-url or
+ * FACTORY_QUEUE_URL/FACTORY_DLQ_URL (stack outputs). `demo reset` (offline only) uses the
+ * offline database: DATABASE_URL, else the stack file's password-less URL, else
+ * mysql://root@127.0.0.1:3306/donut_states.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { closeDatabase, database, type Database } from "@donut-states/core/drizzle";
+import { offlineCredentials } from "@donut-states/core/topology";
 import { SQS_TIMEOUTS, awsClientConfig } from "@donut-states/core/util/aws";
+import { type AdminApi, createAdminApi } from "./admin-api";
 import { OpsError, usageError } from "./output";
 import { redactUrl } from "@donut-states/core/util/url";
 import { DEFAULT_REGION } from "@donut-states/core/topology";
@@ -34,6 +37,7 @@ export interface GlobalOptions {
   region?: string;
   queueUrl?: string;
   dlqUrl?: string;
+  apiUrl?: string;
 }
 
 /**
@@ -57,12 +61,13 @@ export interface OpsContext {
   readonly databaseLabel: string;
   /** Where the SQS client sends requests, for messages. */
   readonly sqsLabel: string;
+  /** The offline database: only `demo reset` uses it; a deployed stage is operated through `api()`. */
   db(): Promise<Database>;
+  /** The admin API (SigV4-signed): stock, products, restock requests, outbox, DLQ depth. */
+  api(): AdminApi;
   sqs(): SQSClient;
   factoryQueueUrl(): string;
   dlqUrl(): string;
-  /** True when the process can publish events itself after a commit (else the relay will). */
-  canPublishEvents(): boolean;
   close(): Promise<void>;
 }
 
@@ -98,15 +103,12 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
   const where = path.relative(process.cwd(), stackFile) || stackFile;
   const notRunning = `no offline stack file at ${where}: start the stack with \`npm start\`, or pass --stage with the deployed stage's settings`;
 
-  // Configuration for the core code running in this process (Outbox.enqueue's after-commit publish).
+  // The database `demo reset` uses, through core's process-wide client.
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   env.AWS_REGION = region;
-  env.AWS_ACCESS_KEY_ID ??= "local";
-  env.AWS_SECRET_ACCESS_KEY ??= "local";
-  env.EVENT_BUS_NAME ??= "default";
-  if (stack?.eventBridgeEndpoint) env.AWS_ENDPOINT_URL_EVENTBRIDGE = stack.eventBridgeEndpoint;
 
   let sqs: SQSClient | undefined;
+  let api: AdminApi | undefined;
   return {
     mode: "offline",
     label: stack ? `offline stack (${where})` : "offline stack",
@@ -119,6 +121,13 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
       if (!databaseUrl) throw usageError(`The offline stack's database (${stack?.databaseUrl}) has a password that ${where} does not store: set DATABASE_URL`);
       return database();
     },
+    api() {
+      const baseUrl = options.apiUrl ?? value(env.API_URL) ?? stack?.apiUrl;
+      if (!baseUrl) throw new OpsError(`Cannot reach the admin API: ${notRunning}`);
+      // The offline gateway checks signatures against the offline stack's fixed credentials.
+      api ??= createAdminApi({ baseUrl, region, credentials: offlineCredentials, target: `offline stack (${where})` });
+      return api;
+    },
     sqs() {
       if (!stack?.sqsEndpoint) throw new OpsError(`Cannot reach SQS: ${notRunning}`);
       // fauxqs: an explicit endpoint, and queue URLs used exactly as the emulator returned them.
@@ -126,7 +135,7 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
         new SQSClient({
           endpoint: stack.sqsEndpoint,
           region,
-          credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? "local", secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "local" },
+          credentials: { accessKeyId: offlineCredentials.accessKeyId, secretAccessKey: offlineCredentials.secretAccessKey },
           useQueueUrlAsEndpoint: false,
           ...awsClientConfig(SQS_TIMEOUTS),
         }),
@@ -143,7 +152,6 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
       if (!url) throw new OpsError(`No DLQ URL: ${notRunning}`);
       return url;
     },
-    canPublishEvents: () => Boolean(env.AWS_ENDPOINT_URL_EVENTBRIDGE),
     async close() {
       sqs?.destroy();
       await closeDatabase();
@@ -157,25 +165,27 @@ function awsContext(options: GlobalOptions, env: Env, json: boolean): OpsContext
   const region = options.region ?? value(env.AWS_REGION) ?? value(env.AWS_DEFAULT_REGION);
   if (!region) throw usageError(`Set AWS_REGION (or --region) for stage ${stage}`);
   env.AWS_REGION = region;
-  const hasDatabase = value(env.DATABASE_URL) ?? value(env.DATABASE_SECRET_ARN) ?? value(env.SST_Secret_value_DATABASE_URL);
   const fromOutputs = (flag: string, variable: string) =>
     `No ${variable} for stage ${stage}: pass ${flag} or set ${variable} (the stack outputs list it: \`npx sst deploy --stage ${stage}\` prints them, or \`aws cloudformation describe-stacks\`)`;
 
   let sqs: SQSClient | undefined;
+  let api: AdminApi | undefined;
   return {
     mode: "aws",
     label: `stage ${stage} (${region})`,
     json,
     region,
-    databaseLabel: value(env.DATABASE_URL) ? redactUrl(env.DATABASE_URL!) : value(env.DATABASE_SECRET_ARN) ? "(from DATABASE_SECRET_ARN)" : "(not configured)",
+    databaseLabel: "(the admin API's)",
     sqsLabel: `SQS ${region}`,
     async db() {
-      if (!hasDatabase) {
-        throw new OpsError(
-          `No database for stage ${stage}: set DATABASE_URL (through a tunnel to the RDS Proxy) or DATABASE_SECRET_ARN + DATABASE_HOST`,
-        );
-      }
-      return database();
+      throw new OpsError(`Stage ${stage} is operated through its admin API, not its database`);
+    },
+    api() {
+      const baseUrl = options.apiUrl ?? value(env.API_URL);
+      if (!baseUrl) throw new OpsError(fromOutputs("--api-url", "API_URL"));
+      // Credentials from the SDK's standard chain (AWS_PROFILE, SSO, environment, instance role...).
+      api ??= createAdminApi({ baseUrl, region, target: `stage ${stage}` });
+      return api;
     },
     sqs() {
       // Credentials and endpoint from the SDK's standard chain (AWS_PROFILE, SSO, env...).
@@ -192,7 +202,6 @@ function awsContext(options: GlobalOptions, env: Env, json: boolean): OpsContext
       if (!url) throw new OpsError(fromOutputs("--dlq-url", "FACTORY_DLQ_URL"));
       return url;
     },
-    canPublishEvents: () => Boolean(value(env.EVENT_BUS_NAME)),
     async close() {
       sqs?.destroy();
       await closeDatabase();

@@ -88,6 +88,20 @@ export function registerDlq(program: Command, kit: Kit): void {
   const dlq = program.command("dlq").description("the factory dead-letter queue: restock requests the factory-caller gave up on");
 
   dlq
+    .command("depth")
+    .description("messages waiting in the DLQ, from the admin API (needs no SQS permissions)")
+    .action(
+      kit.action(async (ctx, io) => {
+        const { dlq: depth } = await ctx
+          .api()
+          .request<{ dlq: { queueUrl: string; visible: number; inFlight: number; delayed: number; alarming: boolean } }>("GET", "/admin/dlq");
+        emit(io, ctx.json, depth, () =>
+          `DLQ: ${depth.visible} waiting, ${depth.inFlight} in flight${depth.alarming ? " (the DLQ alarm is on: see docs/runbook.md, DLQ alarm)" : ""}.`,
+        );
+      }),
+    );
+
+  dlq
     .command("peek", { isDefault: true })
     .description("show DLQ messages without consuming them (they stay in the DLQ)")
     .option("-m, --max <n>", "at most n messages (default 10)")

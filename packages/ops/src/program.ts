@@ -8,28 +8,32 @@ import { registerDemo } from "./demo";
 import { registerDlq } from "./dlq";
 import { createKit } from "./kit";
 import { registerOutbox } from "./outbox";
+import { registerProduct } from "./product";
 import { EXIT, OpsError, processIo, type Io } from "./output";
 import { registerRestock } from "./restock";
 import { registerStock } from "./stock";
 
 const EPILOG = `
 Target:
-  Default: the offline stack. .local/stack.json (written by \`npm start\`) gives the SQS and
-  event-bus endpoints and queue URLs; the database is DATABASE_URL, else the stack's
-  (password-less) URL, else mysql://root@127.0.0.1:3306/donut_states.
-  --stage <name>: a deployed stage. Needs DATABASE_URL (or DATABASE_SECRET_ARN + DATABASE_HOST),
-  AWS_REGION and AWS credentials; queue URLs from --queue-url/--dlq-url or FACTORY_QUEUE_URL/
-  FACTORY_DLQ_URL (stack outputs); EVENT_BUS_NAME lets re-request publish at once.
+  stock, product, restock, outbox and dlq depth call the admin API with SigV4-signed requests.
+  Default: the offline stack. .local/stack.json (written by \`npm start\`) gives its gateway
+  (signed with the offline credentials), the SQS endpoint and the queue URLs.
+  --stage <name>: a deployed stage. Needs AWS_REGION, AWS credentials (the standard chain:
+  AWS_PROFILE, SSO, environment...) allowed to invoke the admin routes, the API URL from
+  --api-url or API_URL, and for queues and dlq peek/redrive the queue URLs from
+  --queue-url/--dlq-url or FACTORY_QUEUE_URL/FACTORY_DLQ_URL (all stack outputs).
 
 Exit codes: 0 ok, 1 the operation failed, 2 invalid input.
 
 Examples:
   npm run ops -- stock
-  npm run ops -- stock set CP-502101 100
+  npm run ops -- stock set CP-502101 100 --reason "stock count"
+  npm run ops -- product create CP-502105 --name "Yuzu Glazed" --price 3000 --factory FF-500301 --stock 40
   npm run ops -- restock list --status failed
   npm run ops -- restock re-request 01J9Z3X8Q6W5V4T3S2R1P0N9M8
   npm run ops -- dlq peek --max 20
   npm run ops -- dlq redrive --rate 5/s
+  npm run ops -- --stage prod --api-url https://abc123.execute-api.ap-northeast-2.amazonaws.com restock list --status failed
   npx donut-ops --stage prod --json dlq peek   (scripts: npx donut-ops or npm run -s ops, no npm banner)
   npm run demo:reset   (offline: demo products back to their starting stock)
 Runbook: docs/runbook.md`;
@@ -45,11 +49,13 @@ export function buildProgram(io: Io, env: Env) {
     .option("--region <region>", "AWS region (default: AWS_REGION, or the offline stack's)")
     .option("--queue-url <url>", "factory queue URL (default: FACTORY_QUEUE_URL or stack.json)")
     .option("--dlq-url <url>", "factory DLQ URL (default: FACTORY_DLQ_URL or stack.json)")
+    .option("--api-url <url>", "the stage's HTTP API (default: API_URL, the stack output ApiUrl; offline: stack.json)")
     .addHelpText("after", EPILOG)
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ writeOut: (text) => io.out(text.replace(/\n$/, "")), writeErr: (text) => io.err(text.replace(/\n$/, "")) })
     .exitOverride();
   registerStock(program, kit);
+  registerProduct(program, kit);
   registerRestock(program, kit);
   registerOutbox(program, kit);
   registerDlq(program, kit);

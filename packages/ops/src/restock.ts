@@ -1,10 +1,8 @@
 /** `ops restock list [--status s]`, `ops restock re-request <id>` and `ops restock open <sku>`. */
 import type { Command } from "commander";
-import { desc, eq, like } from "drizzle-orm";
-import type { Database } from "@donut-states/core/drizzle";
-import { outboxTable } from "@donut-states/core/outbox";
-import { Restock, RESTOCK_STATUSES, restockRequestTable, type RestockStatus } from "@donut-states/core/restock";
+import { Restock, RESTOCK_STATUSES, type RestockStatus } from "@donut-states/core/restock";
 import { schedules } from "@donut-states/core/topology";
+import type { AdminApi } from "./admin-api";
 import type { OpsContext } from "./context";
 import type { Kit } from "./kit";
 import { age, emit, table, usageError } from "./output";
@@ -30,60 +28,26 @@ export function parseRestockId(raw: string): string {
   return parsed.data;
 }
 
-export type RestockRow = Pick<
-  typeof restockRequestTable.$inferSelect,
-  "id" | "sku" | "factoryId" | "quantity" | "status" | "attempts" | "lastError" | "createdAt" | "updatedAt" | "requestedAt"
->;
+/** A restock request as the admin API lists it (dates as ISO strings). */
+export type RestockRow = { [K in keyof Restock.RestockSummary]: Restock.RestockSummary[K] extends Date ? string : Restock.RestockSummary[K] extends Date | null ? string | null : Restock.RestockSummary[K] };
 
 /** Newest first. */
-export async function listRestock(db: Database, { status, limit = 50 }: { status?: RestockStatus; limit?: number } = {}): Promise<RestockRow[]> {
-  return db
-    .select({
-      id: restockRequestTable.id,
-      sku: restockRequestTable.sku,
-      factoryId: restockRequestTable.factoryId,
-      quantity: restockRequestTable.quantity,
-      status: restockRequestTable.status,
-      attempts: restockRequestTable.attempts,
-      lastError: restockRequestTable.lastError,
-      createdAt: restockRequestTable.createdAt,
-      updatedAt: restockRequestTable.updatedAt,
-      requestedAt: restockRequestTable.requestedAt,
-    })
-    .from(restockRequestTable)
-    .where(status ? eq(restockRequestTable.status, status) : undefined)
-    .orderBy(desc(restockRequestTable.createdAt), desc(restockRequestTable.id))
-    .limit(limit);
+export async function listRestock(api: AdminApi, { status, limit = 50 }: { status?: RestockStatus; limit?: number } = {}): Promise<RestockRow[]> {
+  const { restockRequests } = await api.request<{ restockRequests: RestockRow[] }>("GET", "/admin/restocks", { query: { status, limit: String(limit) } });
+  return restockRequests;
 }
 
-export interface ReRequestResult {
-  id: string;
-  sku: string;
-  previousStatus: RestockStatus;
-  status: "pending";
-  /** The OutOfStock event written to the outbox in the same transaction. */
-  outboxId: string | null;
-  /** Whether this process already published it to the bus; if not, the outbox relay will. */
-  published: boolean;
-}
+export type ReRequestResult = Restock.ReRequested & { who: string };
 
 /**
- * Ask the factory again: Restock.reRequest moves the request back to `pending` and writes a new
- * OutOfStock event to the outbox in one transaction; after commit this process tries to publish
- * it (it needs EVENT_BUS_NAME and the bus endpoint). Whether or not that worked, the outbox row
- * guarantees delivery: the relay publishes anything left unpublished.
+ * Ask the factory again: the admin API moves the request back to `pending` and writes a new
+ * OutOfStock event to the outbox in one transaction, then publishes it. Whether or not that
+ * worked, the outbox row guarantees delivery: the relay publishes anything left unpublished.
  */
-export async function reRequestRestock(db: Database, id: string): Promise<ReRequestResult> {
+export async function reRequestRestock(api: AdminApi, id: string): Promise<ReRequestResult> {
   const restockId = parseRestockId(id);
-  const result = await Restock.reRequest(restockId);
-  // The newest OutOfStock row of this request is the one reRequest just wrote.
-  const [row] = await db
-    .select({ id: outboxTable.id, publishedAt: outboxTable.publishedAt })
-    .from(outboxTable)
-    .where(like(outboxTable.detail, `%"restockId":"${restockId}"%`))
-    .orderBy(desc(outboxTable.createdAt), desc(outboxTable.id))
-    .limit(1);
-  return { ...result, status: "pending", outboxId: row?.id ?? null, published: Boolean(row?.publishedAt) };
+  const { restock, who } = await api.request<{ restock: Restock.ReRequested; who: string }>("POST", `/admin/restocks/${restockId}/re-request`);
+  return { ...restock, who };
 }
 
 /** How long until the relay publishes what this process could not. */
@@ -104,7 +68,7 @@ export function registerRestock(program: Command, kit: Kit): void {
     .action(
       kit.action(async (ctx, io, options: { status?: string; limit?: string }) => {
         const status = parseStatus(options.status);
-        const rows = await listRestock(await ctx.db(), { status, limit: parseLimit(options.limit, 50) });
+        const rows = await listRestock(ctx.api(), { status, limit: parseLimit(options.limit, 50) });
         emit(io, ctx.json, { restockRequests: rows }, () =>
           rows.length === 0
             ? `No restock requests${status ? ` with status ${status}` : ""}.`
@@ -114,8 +78,8 @@ export function registerRestock(program: Command, kit: Kit): void {
                 { header: "STATUS", value: (row) => row.status },
                 { header: "QTY", value: (row) => row.quantity, align: "right" },
                 { header: "CALLS", value: (row) => row.attempts, align: "right" },
-                { header: "AGE", value: (row) => age(row.createdAt), align: "right" },
-                { header: "UPDATED", value: (row) => age(row.updatedAt), align: "right" },
+                { header: "AGE", value: (row) => age(new Date(row.createdAt)), align: "right" },
+                { header: "UPDATED", value: (row) => age(new Date(row.updatedAt)), align: "right" },
                 { header: "LAST ERROR", value: (row) => row.lastError, maxWidth: 48 },
               ]),
         );
@@ -128,14 +92,13 @@ export function registerRestock(program: Command, kit: Kit): void {
     .argument("<id>", "restock request id (ULID)")
     .action(
       kit.action(async (ctx, io, id: string) => {
-        const db = await ctx.db();
-        const result = await reRequestRestock(db, id);
+        const result = await reRequestRestock(ctx.api(), id);
         emit(io, ctx.json, result, () =>
           [
-            `Restock request ${result.id} (${result.sku}): ${result.previousStatus} -> pending; OutOfStock event ${result.outboxId ?? "?"} written to the outbox.`,
+            `Restock request ${result.id} (${result.sku}): ${result.previousStatus} -> pending; OutOfStock event ${result.outboxId} written to the outbox.`,
             result.published
               ? "Published to the event bus: the factory-caller will call the factory shortly."
-              : `Not published from here${ctx.canPublishEvents() ? " (the event bus did not answer)" : " (no EVENT_BUS_NAME in this shell)"}; the outbox relay will publish it ${relayDelay(ctx)}.`,
+              : `Not published yet (the event bus did not answer); the outbox relay will publish it ${relayDelay(ctx)}.`,
             "Follow it with: npm run ops -- restock list",
           ].join("\n"),
         );
@@ -148,7 +111,8 @@ export function registerRestock(program: Command, kit: Kit): void {
     .argument("<sku>", "product SKU, e.g. CP-502101")
     .action(
       kit.action(async (ctx, io, sku: string) => {
-        const result = await Restock.openFor(parseSku(sku));
+        const validSku = parseSku(sku);
+        const { restock: result } = await ctx.api().request<{ restock: Restock.OpenRequest & { sku: string } }>("POST", `/admin/products/${encodeURIComponent(validSku)}/restock`);
         emit(io, ctx.json, result, () =>
           result.opened
             ? `Restock request ${result.id} opened for ${result.sku} (x${result.quantity}); its OutOfStock event is in the outbox and the relay publishes it.`

@@ -44,16 +44,35 @@ describe("ops stock", () => {
 });
 
 describe("ops stock set", () => {
-  it("sets the level and reports the previous one", async () => {
-    const run = await fixture.ops("--json", "stock", "set", "CP-502102", "40");
+  it("sets the level over the signed admin API, and records who, the previous level and why", async () => {
+    const run = await fixture.ops("--json", "stock", "set", "CP-502102", "40", "--reason", "stock count");
     expect(run.code, run.err).toBe(0);
-    expect(run.json()).toEqual({ sku: "CP-502102", previous: 0, stock: 40 });
+    const who = "arn:aws:iam::000000000000:user/local";
+    expect(run.json()).toEqual({ id: expect.any(String), sku: "CP-502102", previous: 0, stock: 40, who, reason: "stock count", changedAt: expect.any(String) });
     expect(await stockOf("CP-502102")).toBe(40);
 
-    const human = await fixture.ops("stock", "set", "CP-502102", "7");
+    const human = await fixture.ops("stock", "set", "CP-502102", "7", "--reason", "broken in transit");
     expect(human.code, human.err).toBe(0);
-    expect(human.out).toBe("CP-502102: stock 40 -> 7");
+    expect(human.out).toBe(`CP-502102: stock 40 -> 7 (by ${who}: broken in transit)`);
     expect(await stockOf("CP-502102")).toBe(7);
+
+    const history = await fixture.ops("--json", "stock", "history", "CP-502102");
+    expect(history.code, history.err).toBe(0);
+    expect(history.json()).toMatchObject({
+      sku: "CP-502102",
+      stock: 7,
+      changes: [
+        { previous: 40, stock: 7, who, reason: "broken in transit" },
+        { previous: 0, stock: 40, who, reason: "stock count" },
+      ],
+    });
+  });
+
+  it("needs a reason, and changes nothing without one", async () => {
+    const run = await fixture.ops("stock", "set", "CP-502101", "3");
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(/--reason is required/);
+    expect(await stockOf("CP-502101")).toBe(12);
   });
 
   it("refuses a negative level with exit 2 and changes nothing", async () => {
@@ -71,11 +90,11 @@ describe("ops stock set", () => {
   });
 
   it("fails with exit 1 for an unknown SKU, and with exit 2 for a malformed one", async () => {
-    const unknown = await fixture.ops("stock", "set", "CP-999999", "5");
+    const unknown = await fixture.ops("stock", "set", "CP-999999", "5", "--reason", "count");
     expect(unknown.code).toBe(1);
     expect(unknown.err).toMatch(/No product has SKU CP-999999/);
 
-    const malformed = await fixture.ops("--json", "stock", "set", "CP 1; DROP TABLE product", "5");
+    const malformed = await fixture.ops("--json", "stock", "set", "CP 1; DROP TABLE product", "5", "--reason", "count");
     expect(malformed.code).toBe(2);
     expect(JSON.parse(malformed.err)).toMatchObject({ error: { code: "INVALID_INPUT", message: expect.stringMatching(/Invalid SKU/) } });
     expect(await stockOf("CP-502101")).toBe(12);

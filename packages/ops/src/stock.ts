@@ -1,18 +1,14 @@
-/** `ops stock` (levels per SKU) and `ops stock set <sku> <n>`. */
+/** `ops stock` (levels per SKU), `ops stock set <sku> <n> --reason …` and `ops stock history <sku>`, over the admin API. */
 import type { Command } from "commander";
-import { eq } from "drizzle-orm";
-import { transaction, type Database } from "@donut-states/core/drizzle";
-import { Product, productTable } from "@donut-states/core/product";
+import { Product } from "@donut-states/core/product";
+import type { AdminApi } from "./admin-api";
 import type { Kit } from "./kit";
-import { emit, OpsError, table, usageError } from "./output";
-
-/** INT UNSIGNED, the column's type. */
-const MAX_STOCK = 4_294_967_295;
+import { emit, table, usageError } from "./output";
 
 export type StockRow = Product.StockLevel;
 
-export async function listStock(db: Database): Promise<StockRow[]> {
-  return Product.stockLevels(db);
+export async function listStock(api: AdminApi): Promise<StockRow[]> {
+  return (await api.request<{ products: StockRow[] }>("GET", "/admin/products")).products;
 }
 
 /** Parse the `<n>` of `stock set`: a whole number from 0 to the column's maximum. */
@@ -21,7 +17,7 @@ export function parseStockLevel(raw: string): number {
   if (/^-\d+$/.test(text)) throw usageError(`Stock cannot be negative (got ${text})`);
   if (!/^\d+$/.test(text)) throw usageError(`Stock must be a whole number (got ${JSON.stringify(raw)})`);
   const value = Number(text);
-  if (value > MAX_STOCK) throw usageError(`Stock must be at most ${MAX_STOCK} (got ${text})`);
+  if (value > Product.MAX_UNSIGNED_INT) throw usageError(`Stock must be at most ${Product.MAX_UNSIGNED_INT} (got ${text})`);
   return value;
 }
 
@@ -31,29 +27,22 @@ export function parseSku(raw: string): string {
   return parsed.data;
 }
 
-export interface SetStockResult {
-  sku: string;
-  previous: number;
-  stock: number;
+export function parseReason(raw: string | undefined): string {
+  const parsed = Product.Reason.safeParse(raw ?? "");
+  if (!parsed.success) throw usageError(`--reason is required: say why the stock is set (a count, a correction), e.g. --reason "stock count"`);
+  return parsed.data;
 }
 
+/** What `stock set` prints with --json: the recorded change. */
+export type SetStockResult = Product.StockChange;
+
 /**
- * Set a product's stock to an absolute level (a stock count, a correction). Locks the row so
- * the reported previous level is the one replaced. Does not open or close restock requests:
- * orders do that as they see the new level.
+ * Set a product's stock to an absolute level (a stock count, a correction). The admin API
+ * records who (the IAM caller), when, the level replaced and why, with the change.
  */
-export async function setStock(db: Database, sku: string, level: number): Promise<SetStockResult> {
-  const validSku = parseSku(sku);
-  if (!Number.isInteger(level) || level < 0 || level > MAX_STOCK) throw usageError(`Stock must be a whole number from 0 to ${MAX_STOCK} (got ${level})`);
-  return transaction(
-    async (tx) => {
-      const [product] = await tx.select({ stock: productTable.stock }).from(productTable).where(eq(productTable.sku, validSku)).for("update");
-      if (!product) throw new OpsError(`No product has SKU ${validSku} (see \`npm run ops -- stock\`)`, 1, "PRODUCT_NOT_FOUND");
-      await tx.update(productTable).set({ stock: level }).where(eq(productTable.sku, validSku));
-      return { sku: validSku, previous: product.stock, stock: level };
-    },
-    { db },
-  );
+export async function setStock(api: AdminApi, sku: string, level: number, reason: string): Promise<SetStockResult> {
+  const { change } = await api.request<{ change: SetStockResult }>("PUT", `/admin/products/${encodeURIComponent(sku)}/stock`, { body: { stock: level, reason } });
+  return change;
 }
 
 export function registerStock(program: Command, kit: Kit): void {
@@ -64,7 +53,7 @@ export function registerStock(program: Command, kit: Kit): void {
     .description("stock level, reorder point and open restock request of every product")
     .action(
       kit.action(async (ctx, io) => {
-        const rows = await listStock(await ctx.db());
+        const rows = await listStock(ctx.api());
         emit(io, ctx.json, { products: rows }, () =>
           rows.length === 0
             ? "No products."
@@ -82,15 +71,47 @@ export function registerStock(program: Command, kit: Kit): void {
 
   stock
     .command("set")
-    .description("set a product's stock to <n> units (a stock count or a correction)")
+    .description("set a product's stock to <n> units (a stock count or a correction); recorded with who and why")
     .argument("<sku>", "product SKU, e.g. CP-502101")
     .argument("<n>", "the new stock level, a whole number >= 0")
+    .option("-r, --reason <text>", "why (kept with the change), e.g. \"stock count\"")
     .action(
-      kit.action(async (ctx, io, sku: string, n: string) => {
+      kit.action(async (ctx, io, sku: string, n: string, options: { reason?: string }) => {
         const level = parseStockLevel(n);
-        parseSku(sku);
-        const result = await setStock(await ctx.db(), sku, level);
-        emit(io, ctx.json, result, () => `${result.sku}: stock ${result.previous} -> ${result.stock}`);
+        const validSku = parseSku(sku);
+        const reason = parseReason(options.reason);
+        const result = await setStock(ctx.api(), validSku, level, reason);
+        emit(io, ctx.json, result, () => `${result.sku}: stock ${result.previous} -> ${result.stock} (by ${result.who}: ${result.reason})`);
+      }),
+    );
+
+  stock
+    .command("history")
+    .description("a product's stock changes made by hand: who, when, old -> new, why (newest first)")
+    .argument("<sku>", "product SKU, e.g. CP-502101")
+    .option("-n, --limit <n>", "at most n changes (default 20)")
+    .action(
+      kit.action(async (ctx, io, sku: string, options: { limit?: string }) => {
+        const validSku = parseSku(sku);
+        const result = await ctx
+          .api()
+          .request<{ sku: string; stock: number; changes: Product.StockChange[] }>("GET", `/admin/products/${encodeURIComponent(validSku)}/stock`, {
+            query: { limit: options.limit },
+          });
+        emit(io, ctx.json, result, () =>
+          [
+            `${result.sku}: stock ${result.stock} now.`,
+            result.changes.length === 0
+              ? "No stock changes by hand."
+              : table(result.changes, [
+                  { header: "WHEN", value: (row) => new Date(row.changedAt) },
+                  { header: "OLD", value: (row) => row.previous, align: "right" },
+                  { header: "NEW", value: (row) => row.stock, align: "right" },
+                  { header: "WHO", value: (row) => row.who, maxWidth: 60 },
+                  { header: "WHY", value: (row) => row.reason, maxWidth: 60 },
+                ]),
+          ].join("\n"),
+        );
       }),
     );
 }

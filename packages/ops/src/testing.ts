@@ -8,14 +8,16 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { DEFAULT_REGION, outOfStockRule } from "@donut-states/core/topology";
+import { DEFAULT_REGION, adminRoutes, offlineCredentials, outOfStockRule } from "@donut-states/core/topology";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { provisionTopology, startSqsSns, type ProvisionedTopology, type SqsSnsEmulator } from "@donut-states/local/aws";
 import { startEventBridge, sqsTarget, type EventBridgeEmulator } from "@donut-states/local/eventbridge";
 import { drain, uniqueName } from "@donut-states/local/testing/aws";
+import { createIamVerifier, startGateway, type Gateway } from "@donut-states/local/gateway";
 import type { StackFile } from "./context";
 import { runOps } from "./program";
 import { queueDepth } from "@donut-states/core/queue";
+import { closeDatabase } from "@donut-states/core/drizzle";
 
 export const REGION = DEFAULT_REGION;
 
@@ -34,6 +36,8 @@ export interface OpsFixture {
   eventBridge?: EventBridgeEmulator;
   /** An SQS client of the ops package's SDK, pointed at the emulator. */
   sqs?: SQSClient;
+  /** The offline gateway serving the admin routes (SigV4-checked) with the real handlers, in this process. */
+  gateway: Gateway;
   stackFile: string;
   /** `npm run ops -- <args>`, in-process, against this fixture's stack file. */
   ops(...args: string[]): Promise<OpsRun>;
@@ -95,6 +99,22 @@ export async function opsFixture({
     });
     stack.eventBridgeEndpoint = eventBridge.url;
   }
+  // The admin handlers run in this process, configured as the offline stack configures them.
+  Object.assign(process.env, {
+    DATABASE_URL: database.url,
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: offlineCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: offlineCredentials.secretAccessKey,
+    EVENT_BUS_NAME: "default",
+    ...(eventBridge ? { AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url } : {}),
+    ...(emulator && topology ? { AWS_ENDPOINT_URL_SQS: emulator.endpoint, FACTORY_DLQ_URL: topology.dlqUrl } : {}),
+  });
+  const gateway = await startGateway({
+    routes: adminRoutes,
+    iam: { routes: Object.keys(adminRoutes), verify: createIamVerifier({ credentials: offlineCredentials, region: REGION }) },
+    port: 0,
+  });
+  stack.apiUrl = gateway.url;
   const stackFile = path.join(dir, "stack.json");
   await writeFile(stackFile, JSON.stringify(stack, null, 2));
 
@@ -104,6 +124,7 @@ export async function opsFixture({
     topology,
     eventBridge,
     sqs,
+    gateway,
     stackFile,
     async ops(...args) {
       const out: string[] = [];
@@ -124,6 +145,8 @@ export async function opsFixture({
       return result;
     },
     async close() {
+      await gateway.close();
+      await closeDatabase();
       sqs?.destroy();
       await eventBridge?.close();
       await emulator?.close();

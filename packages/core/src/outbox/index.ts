@@ -1,8 +1,8 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
-import { and, asc, inArray, isNull, notInArray, sql } from "drizzle-orm";
+import { and, asc, count as countRows, eq, inArray, isNull, min, notInArray, sql } from "drizzle-orm";
 import type * as z from "../util/zod";
 import type { EventDefinition } from "../event";
-import { type Transaction, afterCommit, transaction } from "../drizzle";
+import { type Executor, type Transaction, afterCommit, query, transaction } from "../drizzle";
 import { awsClientConfig } from "../util/aws";
 import { intEnv, requiredEnv } from "../util/config";
 import { newId } from "../util/id";
@@ -191,7 +191,55 @@ async function publishChunk(
   return { ids: chunk.map((row) => row.id), published: publishedIds.length, failed: chunk.length - publishedIds.length, errors, callFailed };
 }
 
-/** Unpublished rows, oldest first (for the ops CLI and the invariants checks). */
-export async function pending(db: Transaction | import("../drizzle").Database, limit = 100) {
+/** Unpublished rows, oldest first (for the invariants checks). */
+export async function pending(db: Executor, limit = 100) {
   return db.select().from(outboxTable).where(isNull(outboxTable.publishedAt)).orderBy(asc(outboxTable.createdAt)).limit(limit);
+}
+
+/** Whether an outbox row has reached the event bus. */
+export async function isPublished(id: string): Promise<boolean> {
+  const [row] = await query((db) => db.select({ publishedAt: outboxTable.publishedAt }).from(outboxTable).where(eq(outboxTable.id, id)));
+  return Boolean(row?.publishedAt);
+}
+
+/** An unpublished event as operators see it: what it is about, how old, how often tried, the last error. */
+export interface PendingEvent {
+  id: string;
+  detailType: string;
+  restockId?: string;
+  sku?: string;
+  createdAt: Date;
+  attempts: number;
+  lastError: string | null;
+}
+
+export interface OutboxSummary {
+  /** Events committed but not yet on the bus. */
+  pending: number;
+  oldestPendingAt: Date | null;
+  /** The oldest `limit` of them. */
+  events: PendingEvent[];
+}
+
+/** What the outbox holds that the bus has not taken yet: the count, the oldest, and the first rows. */
+export async function summary({ limit = 100, executor }: { limit?: number; executor?: Executor } = {}): Promise<OutboxSummary> {
+  return query(async (db) => {
+    const target = executor ?? db;
+    const [[totals], rows] = await Promise.all([
+      target.select({ n: countRows(), oldest: min(outboxTable.createdAt) }).from(outboxTable).where(isNull(outboxTable.publishedAt)),
+      pending(target, limit),
+    ]);
+    return {
+      pending: Number(totals?.n ?? 0),
+      oldestPendingAt: totals?.oldest ? new Date(totals.oldest) : null,
+      events: rows.map((row) => ({
+        id: row.id,
+        detailType: row.detailType,
+        ...correlation(row.detail),
+        createdAt: row.createdAt,
+        attempts: row.attempts,
+        lastError: row.lastError,
+      })),
+    };
+  });
 }

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import { bigint, check, int, mysqlTable, varchar } from "drizzle-orm/mysql-core";
+import { bigint, check, datetime, index, int, mysqlTable, varchar } from "drizzle-orm/mysql-core";
 import { factoryTable } from "../factory/factory.sql";
-import { createdAt, updatedAt } from "../util/sql";
+import { createdAt, ulidColumn, updatedAt } from "../util/sql";
 
 export const productTable = mysqlTable(
   "product",
@@ -28,4 +28,29 @@ export const productTable = mysqlTable(
     check("product_stock_non_negative", sql`stock >= 0`),
     check("product_restock_quantity_positive", sql`restock_quantity > 0`),
   ],
+);
+
+/**
+ * Every stock level set by hand (a count, a correction): who set it, when, from what to what,
+ * and why. Orders and factory callbacks change stock too, but they leave their own records
+ * (orders, restock requests); this is the trail of what an operator did.
+ */
+export const stockChangeTable = mysqlTable(
+  "stock_change",
+  {
+    id: ulidColumn("id").primaryKey(),
+    productId: bigint("product_id", { mode: "number", unsigned: true })
+      .notNull()
+      .references(() => productTable.id),
+    sku: varchar("sku", { length: 64 }).notNull(),
+    previousStock: int("previous_stock", { unsigned: true }).notNull(),
+    newStock: int("new_stock", { unsigned: true }).notNull(),
+    /** The caller: an IAM principal ARN for the admin API, `local:<user>` for the offline stack's tools. */
+    actor: varchar("actor", { length: 512 }).notNull(),
+    reason: varchar("reason", { length: 500 }).notNull(),
+    changedAt: datetime("changed_at", { fsp: 3, mode: "date" })
+      .notNull()
+      .default(sql`CURRENT_TIMESTAMP(3)`),
+  },
+  (table) => [index("stock_change_product_changed_idx").on(table.productId, table.changedAt)],
 );

@@ -1,6 +1,6 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, count as countRows, desc, eq, inArray, sql } from "drizzle-orm";
 import * as z from "../util/zod";
-import { type Transaction, afterCommit, transaction } from "../drizzle";
+import { type Executor, type Transaction, afterCommit, query, transaction } from "../drizzle";
 import { Events } from "../event";
 import type { FactoryCallback } from "../factory/contract";
 import { Outbox } from "../outbox";
@@ -9,7 +9,7 @@ import { AppError, NotFoundError } from "../util/error";
 import { newId } from "../util/id";
 import { logger } from "../util/log";
 import { MetricName, count } from "../util/metrics";
-import { restockAlertTable, restockAttemptTable, restockRequestTable, type RestockStatus } from "./restock.sql";
+import { RESTOCK_STATUSES, restockAlertTable, restockAttemptTable, restockRequestTable, type RestockStatus } from "./restock.sql";
 
 export {
   restockRequestTable,
@@ -44,9 +44,9 @@ function outOfStockDetail(request: { id: string; sku: string; quantity: number; 
   return { restockId: request.id, sku: request.sku, quantity: request.quantity, factoryId: request.factoryId, occurredAt: occurredAt.toISOString() };
 }
 
-/** The request's OutOfStock event, into the outbox of the current transaction. */
-async function announce(tx: Transaction, request: { id: string; sku: string; quantity: number; factoryId: string }) {
-  await Outbox.enqueue(tx, Events.OutOfStock, outOfStockDetail(request, new Date()));
+/** The request's OutOfStock event, into the outbox of the current transaction; returns its outbox id. */
+async function announce(tx: Transaction, request: { id: string; sku: string; quantity: number; factoryId: string }): Promise<string> {
+  return Outbox.enqueue(tx, Events.OutOfStock, outOfStockDetail(request, new Date()));
 }
 
 /** A restock request ready to be opened inside another statement, with its outbox row. */
@@ -209,6 +209,17 @@ export class RestockStateError extends AppError {
 /** Statuses from which a request can be asked for again. */
 const RE_REQUESTABLE: readonly RestockStatus[] = ["pending", "requested", "failed"];
 
+export interface ReRequested {
+  id: string;
+  sku: string;
+  previousStatus: RestockStatus;
+  status: "pending";
+  /** The OutOfStock event written to the outbox in the same transaction. */
+  outboxId: string;
+  /** Whether it reached the event bus right after commit; if not, the outbox relay sends it. */
+  published: boolean;
+}
+
 /**
  * Ask the factory again for a request that is stuck (`requested` but never called back,
  * `pending` with its event or message lost) or `failed`: back to `pending` with a fresh
@@ -217,8 +228,8 @@ const RE_REQUESTABLE: readonly RestockStatus[] = ["pending", "requested", "faile
  * arrives after all, its callback is counted too (see `fulfil`). The watchdog forgets its
  * reports about it: if it gets stuck again, it says so again.
  */
-export async function reRequest(restockId: string): Promise<{ id: string; sku: string; previousStatus: RestockStatus }> {
-  return transaction(async (tx) => {
+export async function reRequest(restockId: string): Promise<ReRequested> {
+  const result = await transaction(async (tx) => {
     const [request] = await tx.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)).for("update");
     if (!request) throw new NotFoundError("RESTOCK_NOT_FOUND", `No restock request ${restockId}`, { restockId });
     if (!RE_REQUESTABLE.includes(request.status)) {
@@ -229,10 +240,63 @@ export async function reRequest(restockId: string): Promise<{ id: string; sku: s
       .set({ status: "pending", leaseUntil: null, failedAt: null })
       .where(eq(restockRequestTable.id, restockId));
     await tx.delete(restockAlertTable).where(eq(restockAlertTable.subject, restockId));
-    await announce(tx, request);
-    logger.info("restock re-requested", { restockId, sku: request.sku, previousStatus: request.status });
-    return { id: restockId, sku: request.sku, previousStatus: request.status };
+    const outboxId = await announce(tx, request);
+    logger.info("restock re-requested", { restockId, sku: request.sku, previousStatus: request.status, outboxId });
+    return { id: restockId, sku: request.sku, previousStatus: request.status, status: "pending" as const, outboxId };
   });
+  // The after-commit publish has run (or given up) by now.
+  return { ...result, published: await Outbox.isPublished(result.outboxId) };
+}
+
+/** One restock request as operators list it. */
+export interface RestockSummary {
+  id: string;
+  sku: string;
+  factoryId: string;
+  quantity: number;
+  status: RestockStatus;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  requestedAt: Date | null;
+  fulfilledAt: Date | null;
+  failedAt: Date | null;
+}
+
+/** Restock requests, newest first (optionally only one status): the ops CLI, the admin API and the dashboard. */
+export async function list({ status, limit = 50, executor }: { status?: RestockStatus; limit?: number; executor?: Executor } = {}): Promise<RestockSummary[]> {
+  return query((db) =>
+    (executor ?? db)
+      .select({
+        id: restockRequestTable.id,
+        sku: restockRequestTable.sku,
+        factoryId: restockRequestTable.factoryId,
+        quantity: restockRequestTable.quantity,
+        status: restockRequestTable.status,
+        attempts: restockRequestTable.attempts,
+        lastError: restockRequestTable.lastError,
+        createdAt: restockRequestTable.createdAt,
+        updatedAt: restockRequestTable.updatedAt,
+        requestedAt: restockRequestTable.requestedAt,
+        fulfilledAt: restockRequestTable.fulfilledAt,
+        failedAt: restockRequestTable.failedAt,
+      })
+      .from(restockRequestTable)
+      .where(status ? eq(restockRequestTable.status, status) : undefined)
+      .orderBy(desc(restockRequestTable.createdAt), desc(restockRequestTable.id))
+      .limit(limit),
+  );
+}
+
+/** How many requests are in each status (every status present, 0 when none). */
+export async function countByStatus(executor?: Executor): Promise<Record<RestockStatus, number>> {
+  const rows = await query((db) =>
+    (executor ?? db).select({ status: restockRequestTable.status, n: countRows() }).from(restockRequestTable).groupBy(restockRequestTable.status),
+  );
+  const counts = Object.fromEntries(RESTOCK_STATUSES.map((status) => [status, 0])) as Record<RestockStatus, number>;
+  for (const row of rows) counts[row.status] = Number(row.n);
+  return counts;
 }
 
 /**

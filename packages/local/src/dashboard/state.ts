@@ -7,13 +7,12 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { count, desc, isNull, min } from "drizzle-orm";
 import { simpleParser, type AddressObject } from "mailparser";
 import type { Database } from "@donut-states/core/drizzle";
-import { outboxTable } from "@donut-states/core/outbox";
+import { Outbox } from "@donut-states/core/outbox";
 import { Product } from "@donut-states/core/product";
 import { queueDepth } from "@donut-states/core/queue";
-import { RESTOCK_STATUSES, restockRequestTable, type RestockStatus } from "@donut-states/core/restock";
+import { RESTOCK_STATUSES, Restock, type RestockStatus } from "@donut-states/core/restock";
 import { dlqAlarm } from "@donut-states/core/topology";
 
 /** What the page shows of a queue: waiting (the DLQ alarm's metric) and being processed. */
@@ -58,32 +57,26 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 async function readDatabase(db: Database, recent: number) {
   const [products, counts, requests, outbox] = await Promise.all([
     Product.stockLevels(db),
-    db.select({ status: restockRequestTable.status, n: count() }).from(restockRequestTable).groupBy(restockRequestTable.status),
-    db
-      .select({
-        id: restockRequestTable.id,
-        sku: restockRequestTable.sku,
-        status: restockRequestTable.status,
-        quantity: restockRequestTable.quantity,
-        attempts: restockRequestTable.attempts,
-        lastError: restockRequestTable.lastError,
-        createdAt: restockRequestTable.createdAt,
-        updatedAt: restockRequestTable.updatedAt,
-      })
-      .from(restockRequestTable)
-      .orderBy(desc(restockRequestTable.updatedAt), desc(restockRequestTable.id))
-      .limit(recent),
-    db.select({ n: count(), oldest: min(outboxTable.createdAt) }).from(outboxTable).where(isNull(outboxTable.publishedAt)),
+    Restock.countByStatus(db),
+    Restock.list({ limit: recent, executor: db }),
+    Outbox.summary({ limit: 1, executor: db }),
   ]);
-  const statusCounts = Object.fromEntries(RESTOCK_STATUSES.map((status) => [status, 0])) as Record<RestockStatus, number>;
-  for (const row of counts) statusCounts[row.status] = Number(row.n);
   return {
     products,
     restock: {
-      counts: statusCounts,
-      recent: requests.map((request) => ({ ...request, createdAt: request.createdAt.toISOString(), updatedAt: request.updatedAt.toISOString() })),
+      counts,
+      recent: requests.map(({ id, sku, status, quantity, attempts, lastError, createdAt, updatedAt }) => ({
+        id,
+        sku,
+        status,
+        quantity,
+        attempts,
+        lastError,
+        createdAt: createdAt.toISOString(),
+        updatedAt: updatedAt.toISOString(),
+      })),
     },
-    outbox: { pending: Number(outbox[0]?.n ?? 0), oldestPendingAt: outbox[0]?.oldest ? new Date(outbox[0].oldest).toISOString() : null },
+    outbox: { pending: outbox.pending, oldestPendingAt: outbox.oldestPendingAt?.toISOString() ?? null },
   };
 }
 

@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { toApiGatewayEvent, tryParseRequestTarget } from "./event";
+import type { IamVerifier } from "./iam";
 import { createRouter } from "./router";
 import { type HandlerPool, handlerPool } from "../runtime/handlers";
 
@@ -33,17 +34,21 @@ export async function startGateway({
   routes,
   port = 3000,
   host = "127.0.0.1",
+  iam,
   log = () => {},
 }: {
   routes: Record<string, string>;
   port?: number;
   host?: string;
+  /** Routes behind the AWS_IAM authorizer, and how to check a request's SigV4 signature. */
+  iam?: { routes: Iterable<string>; verify: IamVerifier };
   log?: (line: string) => void;
 }): Promise<Gateway> {
   // One pool of execution environments per route's function: concurrent requests each get an instance.
   const handlers = new Map<string, HandlerPool>(Object.entries(routes).map(([routeKey, reference]) => [routeKey, handlerPool(reference, { maxInstances: MAX_INSTANCES_PER_ROUTE })]));
   await Promise.all([...handlers.values()].map((pool) => pool.prewarm()));
   const match = createRouter(Object.keys(routes));
+  const iamRoutes = new Set(iam?.routes ?? []);
 
   let active = 0;
   const server = http.createServer((request, response) => {
@@ -95,7 +100,15 @@ export async function startGateway({
     const route = match(request.method ?? "GET", target.pathname);
     if (!route) return send(request, response, started, 404, JSON_TYPE, JSON.stringify({ message: "Not Found" }));
 
-    const event = toApiGatewayEvent(request, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), route, { target });
+    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    const event = toApiGatewayEvent(request, body, route, { target });
+    if (iam && iamRoutes.has(route.routeKey)) {
+      // As API Gateway: the authorizer answers before any function runs.
+      const rawPath = (request.url ?? "/").split("?")[0];
+      const verdict = await iam.verify({ method: request.method ?? "GET", path: rawPath, query: target.searchParams, headers: request.headers, body });
+      if (!verdict.ok) return send(request, response, started, 403, JSON_TYPE, JSON.stringify({ message: verdict.message }));
+      event.requestContext = { ...event.requestContext, authorizer: { iam: verdict.identity } } as typeof event.requestContext;
+    }
     try {
       const result = await handlers.get(route.routeKey)!.invoke<APIGatewayProxyStructuredResultV2 | string | undefined>(event, {
         timeoutMs: HANDLER_TIMEOUT_MS,

@@ -1,0 +1,23 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { queueDepth } from "@donut-states/core/queue";
+import { SQS_TIMEOUTS, awsClientConfig } from "@donut-states/core/util/aws";
+import { requiredEnv } from "@donut-states/core/util/config";
+import { DependencyUnavailableError } from "@donut-states/core/util/error";
+import { dlqAlarm } from "@donut-states/core/topology";
+import { json } from "../api/http";
+import { adminHandler, caller } from "./http";
+
+let sqs: SQSClient | undefined;
+
+/** GET /admin/dlq: how many messages wait in the factory DLQ (the DLQ alarm's metric) and how many are in flight. */
+export const depth = adminHandler(async (event) => {
+  caller(event);
+  sqs ??= new SQSClient(awsClientConfig(SQS_TIMEOUTS));
+  const queueUrl = requiredEnv("FACTORY_DLQ_URL");
+  try {
+    const depth = await queueDepth(sqs, queueUrl);
+    return json(200, { dlq: { queueUrl, ...depth, alarmThreshold: dlqAlarm.threshold, alarming: depth.visible >= dlqAlarm.threshold } });
+  } catch (error) {
+    throw new DependencyUnavailableError("queue service", error);
+  }
+});
