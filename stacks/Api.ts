@@ -1,5 +1,5 @@
 import { Api as SstApi, type Function as SstFunction, type StackContext, use } from "sst/constructs";
-import { type FunctionName, type RouteKey, functions as topologyFunctions, routeFunctions } from "@donut-states/core/topology";
+import { type AdminRouteKey, type FunctionName, type RouteKey, adminFunctions as adminDefinitions, functions as topologyFunctions, routeFunctions } from "@donut-states/core/topology";
 import { type Cdk, apigatewayv2, iam } from "./cdk";
 import { Config } from "./Config";
 import { Database } from "./Database";
@@ -14,6 +14,8 @@ import { type StageWiring, fromTopology, lambda } from "./lambda";
 interface RouteAccess {
   /** events:PutEvents on the bus (the sale publishes OutOfStock after commit). */
   publishEvents?: boolean;
+  /** sqs:GetQueueAttributes on the factory DLQ (its depth). */
+  dlqDepth?: boolean;
 }
 
 export const routeAccess = {
@@ -26,6 +28,35 @@ export const routeAccess = {
 
 /** The route the legacy factory calls back on. */
 export const CALLBACK_ROUTE = "POST /factory/callbacks/{restockId}" satisfies RouteKey;
+
+/**
+ * The admin routes: each its own function behind the AWS_IAM authorizer, with what it needs and
+ * nothing else. Re-request and open write an OutOfStock event and publish it after commit.
+ */
+export const adminRouteAccess = {
+  "GET /admin/products": {},
+  "POST /admin/products": {},
+  "PATCH /admin/products/{sku}": {},
+  "PUT /admin/products/{sku}/stock": {},
+  "GET /admin/products/{sku}/stock": {},
+  "POST /admin/products/{sku}/restock": { publishEvents: true },
+  "GET /admin/restocks": {},
+  "POST /admin/restocks/{restockId}/re-request": { publishEvents: true },
+  "GET /admin/outbox": {},
+  "GET /admin/dlq": { dlqDepth: true },
+} as const satisfies Record<AdminRouteKey, RouteAccess>;
+
+/**
+ * "POST /admin/restocks/{restockId}/re-request" -> "AdminPostRestocksReRequest": path parameters
+ * left out, so the function name (<stage>-donut-states-<id>, at most 64 characters) leaves room
+ * for the stage name.
+ */
+export function adminFunctionId(routeKey: AdminRouteKey): string {
+  const [method, path] = routeKey.split(" ");
+  const words = [method, ...path.split("/").filter((segment) => segment && segment !== "admin" && !segment.startsWith("{"))]
+    .flatMap((segment) => segment.toLowerCase().match(/[a-z0-9]+/g) ?? []);
+  return `Admin${words.map((word) => word[0].toUpperCase() + word.slice(1)).join("")}`;
+}
 
 /** "POST /factory/callbacks/{restockId}" -> "RoutePostFactoryCallbacksRestockId", "$default" -> "RouteDefault". */
 export function routeFunctionId(routeKey: string): string {
@@ -41,7 +72,7 @@ export function routeFunctionId(routeKey: string): string {
 export function Api({ stack }: StackContext) {
   const { settings, secrets } = use(Config);
   const { access } = use(Database);
-  const { bus } = use(Events);
+  const { bus, deadLetterQueue } = use(Events);
 
   const putEvents = new iam.PolicyStatement({
     sid: "PublishToEventBus",
@@ -50,12 +81,25 @@ export function Api({ stack }: StackContext) {
   });
 
   const functions: Partial<Record<RouteKey, SstFunction>> = {};
-  const wiring: StageWiring = { database: access, secrets, values: { EVENT_BUS_NAME: bus.eventBusName } };
+  const wiring: StageWiring = { database: access, secrets, values: { EVENT_BUS_NAME: bus.eventBusName, FACTORY_DLQ_URL: deadLetterQueue.queueUrl } };
   for (const [routeKey, name] of Object.entries(routeFunctions) as [RouteKey, FunctionName][]) {
     const needs: RouteAccess = routeAccess[routeKey];
     functions[routeKey] = lambda(stack, routeFunctionId(routeKey), settings, {
       ...fromTopology(topologyFunctions[name], wiring),
       statements: needs.publishEvents ? [putEvents] : [],
+    });
+  }
+  const dlqDepth = new iam.PolicyStatement({
+    sid: "ReadDlqDepth",
+    actions: ["sqs:GetQueueAttributes"],
+    resources: [deadLetterQueue.queueArn],
+  });
+  const adminFunctions: Partial<Record<AdminRouteKey, SstFunction>> = {};
+  for (const [routeKey, definition] of Object.entries(adminDefinitions) as [AdminRouteKey, (typeof adminDefinitions)[AdminRouteKey]][]) {
+    const needs: RouteAccess = adminRouteAccess[routeKey];
+    adminFunctions[routeKey] = lambda(stack, adminFunctionId(routeKey), settings, {
+      ...fromTopology(definition, wiring),
+      statements: [...(needs.publishEvents ? [putEvents] : []), ...(needs.dlqDepth ? [dlqDepth] : [])],
     });
   }
 
@@ -64,7 +108,13 @@ export function Api({ stack }: StackContext) {
     cors: false,
     accessLog: { retention: settings.logRetention },
     defaults: { throttle: settings.apiThrottle },
-    routes: Object.fromEntries(Object.entries(functions).map(([routeKey, fn]) => [routeKey, { function: fn }])),
+    routes: {
+      // Public: anyone may call them (the callback checks its own token).
+      ...Object.fromEntries(Object.entries(functions).map(([routeKey, fn]) => [routeKey, { function: fn, authorizer: "none" as const }])),
+      // Admin: API Gateway refuses (403) any request not SigV4-signed by a principal whose IAM
+      // policy allows execute-api:Invoke on the route (docs/runbook.md, "Access to the admin API").
+      ...Object.fromEntries(Object.entries(adminFunctions).map(([routeKey, fn]) => [routeKey, { function: fn, authorizer: "iam" as const }])),
+    },
   });
 
   // The factory's callbacks get their own, smaller throttle (settings.ts), so no flood on that
@@ -82,6 +132,10 @@ export function Api({ stack }: StackContext) {
     if (child instanceof apigatewayv2.CfnRoute) stage.node.addDependency(child);
   }
 
-  stack.addOutputs({ ApiUrl: api.url });
-  return { api, functions: functions as Record<RouteKey, SstFunction> };
+  stack.addOutputs({
+    ApiUrl: api.url,
+    // For the operators' IAM policy: execute-api:Invoke on arn:aws:execute-api:<region>:<account>:<ApiId>/$default/*/admin/*
+    ApiId: api.cdk.httpApi.apiId,
+  });
+  return { api, functions: functions as Record<RouteKey, SstFunction>, adminFunctions: adminFunctions as Record<AdminRouteKey, SstFunction> };
 }

@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "sst/constructs";
 import {
+  adminRoutes,
   dlqAlarm,
   factoryCaller,
   factoryDeadLetterQueue,
@@ -55,6 +56,8 @@ interface Expected {
   publishesAlerts?: boolean;
   /** Reads the admin (master) database secret too: the migrate function only. */
   readsAdminSecret?: boolean;
+  /** sqs:GetQueueAttributes on the DLQ. */
+  dlqDepth?: boolean;
   env?: Record<string, string>;
 }
 const MIGRATE = "packages/functions/src/database/migrate.handler";
@@ -67,6 +70,16 @@ const expectedFunctions: Record<string, Expected> = {
   [routes["POST /orders"]]: { database: true, putEvents: true },
   [routes["POST /factory/callbacks/{restockId}"]]: { database: true, callbackSecret: true, previousCallbackSecret: true },
   [routes.$default]: { database: false },
+  [adminRoutes["GET /admin/products"]]: { database: true },
+  [adminRoutes["POST /admin/products"]]: { database: true },
+  [adminRoutes["PATCH /admin/products/{sku}"]]: { database: true },
+  [adminRoutes["PUT /admin/products/{sku}/stock"]]: { database: true },
+  [adminRoutes["GET /admin/products/{sku}/stock"]]: { database: true },
+  [adminRoutes["POST /admin/products/{sku}/restock"]]: { database: true, putEvents: true },
+  [adminRoutes["GET /admin/restocks"]]: { database: true },
+  [adminRoutes["POST /admin/restocks/{restockId}/re-request"]]: { database: true, putEvents: true },
+  [adminRoutes["GET /admin/outbox"]]: { database: true },
+  [adminRoutes["GET /admin/dlq"]]: { database: false, dlqDepth: true },
   [CALLER]: { database: true, callbackSecret: true, consumesQueue: true },
   [RELAY]: { database: true, putEvents: true },
   [WATCHDOG]: { database: true, publishesAlerts: true },
@@ -187,6 +200,7 @@ function expectedStatements(synth: Synthesized, stackId: string, fn: Json, expec
   if (expected.previousCallbackSecret) statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "FACTORY_CALLBACK_SECRET_PREVIOUS")}`);
   if (expected.putEvents) statements.push(`events:PutEvents -> Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}.Arn`);
   if (expected.publishesAlerts) statements.push(`sns:Publish -> Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
+  if (expected.dlqDepth) statements.push(`sqs:GetQueueAttributes -> Events.${deadLetterQueueId(synth)}.Arn`);
   if (expected.consumesQueue) {
     statements.push(
       `sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage -> Events.${factoryQueueId(synth)}.Arn`,
@@ -229,15 +243,16 @@ describe.each([
     expect(synth.app.defaultFunctionProps[0]).toBe(defaultFunctionProps);
   });
 
-  it("routes every entry of the topology route table, and nothing else, to its function", () => {
+  it("routes every entry of the topology route tables, and nothing else, to its function: public routes open, admin routes behind AWS_IAM", () => {
     const synth = get();
     const api = synth.templates.Api;
     const [apiId, httpApi] = single(api, "AWS::ApiGatewayV2::Api");
     expect(httpApi.Properties.ProtocolType).toBe("HTTP");
     const routeResources = resourcesOf(api, "AWS::ApiGatewayV2::Route");
-    expect(routeResources.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(Object.keys(routes).sort());
-    for (const [routeKey, handler] of Object.entries(routes)) {
+    expect(routeResources.map(([, route]) => route.Properties.RouteKey).sort()).toEqual([...Object.keys(routes), ...Object.keys(adminRoutes)].sort());
+    for (const [routeKey, handler] of Object.entries({ ...routes, ...adminRoutes })) {
       const [, route] = routeResources.find(([, candidate]) => candidate.Properties.RouteKey === routeKey)!;
+      expect(route.Properties.AuthorizationType ?? "NONE", routeKey).toBe(routeKey in adminRoutes ? "AWS_IAM" : "NONE");
       expect(route.Properties.ApiId).toEqual({ Ref: apiId });
       const integrationId = route.Properties.Target["Fn::Join"][1][1].Ref;
       const integration = api.Resources[integrationId];
@@ -554,7 +569,10 @@ describe.each([
     }
     // Only the orders function and the relay may publish to the bus.
     const publishers = allStatements(synth).filter(({ statement }) => [statement.Action].flat().includes("events:PutEvents"));
-    expect(publishers.map(({ policy }) => policy.replace(/Role.*$/, "")).sort()).toEqual(["OutboxRelay", "RoutePostOrders"]);
+    expect(publishers.map(({ policy }) => policy.replace(/Role.*$/, "")).sort()).toEqual(["AdminPostProductsRestock", "AdminPostRestocksReRequest", "OutboxRelay", "RoutePostOrders"]);
+    // Only the DLQ-depth admin function reads a queue's attributes, the DLQ's alone.
+    const queueReaders = allStatements(synth).filter(({ statement }) => [statement.Action].flat().includes("sqs:GetQueueAttributes"));
+    expect(queueReaders.map(({ policy }) => policy.replace(/Role.*$/, "")).sort()).toEqual(["AdminGetDlq", "FactoryCaller"]);
   });
 
   it("gives functions the environment the handler code reads", () => {
@@ -602,6 +620,10 @@ describe.each([
     });
     expect(describeEnv(CALLER, "PUBLIC_API_URL")).toBe(`Api.${single(synth.templates.Api, "AWS::ApiGatewayV2::Api")[0]}.ApiEndpoint`);
     expect(describeEnv(WATCHDOG, "ALERTS_TOPIC_ARN")).toBe(`Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
+    expect(describeEnv(adminRoutes["GET /admin/dlq"], "FACTORY_DLQ_URL")).toBe(`Events.${deadLetterQueueId(synth)}`);
+    for (const routeKey of ["POST /admin/restocks/{restockId}/re-request", "POST /admin/products/{sku}/restock"] as const) {
+      expect(describeEnv(adminRoutes[routeKey], "EVENT_BUS_NAME")).toBe(busName);
+    }
     expect(env(WATCHDOG).RESTOCK_SLA_SECONDS).toBe(String(DEFAULT_RESTOCK_SLA_SECONDS));
   });
 
@@ -625,7 +647,7 @@ describe.each([
     const synth = get();
     expect(Object.keys(synth.templates.Events.Outputs)).toEqual(expect.arrayContaining(["EventBusName", "FactoryQueueUrl", "FactoryDlqUrl"]));
     expect(Object.keys(synth.templates.Alerts.Outputs)).toContain("AlertsTopicArn");
-    expect(Object.keys(synth.templates.Api.Outputs)).toContain("ApiUrl");
+    expect(Object.keys(synth.templates.Api.Outputs)).toEqual(expect.arrayContaining(["ApiUrl", "ApiId"]));
   });
 });
 

@@ -267,6 +267,22 @@ export const adminRoutes = {
 } as const;
 export type AdminRouteKey = keyof typeof adminRoutes;
 
+/** What an admin function reads: the database, and what its work needs. */
+const adminReads = (route: AdminRouteKey): readonly FunctionSetting[] =>
+  route === "GET /admin/dlq"
+    ? ["FACTORY_DLQ_URL"]
+    : route === "POST /admin/products/{sku}/restock" || route === "POST /admin/restocks/{restockId}/re-request"
+      ? [...DATABASE_SETTINGS, "EVENT_BUS_NAME", "OUTBOX_PUBLISH_BUDGET_MS"]
+      : [...DATABASE_SETTINGS];
+
+/** The admin routes' functions, in the shape of the `functions` table (the stacks build them with it). */
+export const adminFunctions = Object.fromEntries(
+  (Object.entries(adminRoutes) as Array<[AdminRouteKey, string]>).map(([route, handler]) => [
+    route,
+    { handler, timeoutSeconds: 10, trigger: { route }, reads: adminReads(route) } satisfies FunctionDefinition,
+  ]),
+) as Record<AdminRouteKey, FunctionDefinition>;
+
 /** Every route the HTTP API serves: the public Sales API and the admin API. */
 export const allRoutes = { ...routes, ...adminRoutes } as const;
 

@@ -65,7 +65,7 @@ describe("the ops CLI as a process", { timeout: 600_000 }, () => {
   it("exits 2 with a one-line message on bad input, 1 on a failed operation", async () => {
     const [negative, unknown] = await Promise.all([
       cli(["--stack-file", fixture.stackFile, "stock", "set", "CP-7", "-1"], { DATABASE_URL: fixture.database.url }),
-      cli(["--stack-file", fixture.stackFile, "--json", "stock", "set", "CP-404", "1"], { DATABASE_URL: fixture.database.url }),
+      cli(["--stack-file", fixture.stackFile, "--json", "stock", "set", "CP-404", "1", "--reason", "count"], { DATABASE_URL: fixture.database.url }),
     ]);
     expect(negative.code).toBe(2);
     expect(negative.stderr.trim()).toBe("error: Stock cannot be negative (got -1)");
@@ -76,7 +76,7 @@ describe("the ops CLI as a process", { timeout: 600_000 }, () => {
   it("--help lists the commands and exits 0", async () => {
     const run = await cli(["--help"]);
     expect(run.code).toBe(0);
-    for (const command of ["stock", "restock", "outbox", "queues", "dlq"]) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    for (const command of ["stock", "product", "restock", "outbox", "queues", "dlq"]) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
     expect(run.stdout).toMatch(/Exit codes: 0 ok, 1 the operation failed, 2 invalid input/);
   });
 });
@@ -89,7 +89,7 @@ describe("choosing the target", () => {
     return { code, out: out.join("\n"), err: err.join("\n") };
   };
 
-  it("a stage needs a region, queue URLs from flags/env (stack outputs) and a database", async () => {
+  it("a stage needs a region, queue URLs from flags/env (stack outputs) and its API URL", async () => {
     const noRegion = await capture(["--stage", "prod", "dlq", "peek"], {});
     expect(noRegion.code).toBe(2);
     expect(noRegion.err).toMatch(/Set AWS_REGION \(or --region\) for stage prod/);
@@ -98,9 +98,9 @@ describe("choosing the target", () => {
     expect(noQueue.code).toBe(1);
     expect(noQueue.err).toMatch(/No FACTORY_DLQ_URL for stage prod: pass --dlq-url or set FACTORY_DLQ_URL \(the stack outputs list it/);
 
-    const noDatabase = await capture(["--stage", "prod", "stock"], { AWS_REGION: "ap-northeast-2" });
-    expect(noDatabase.code).toBe(1);
-    expect(noDatabase.err).toMatch(/No database for stage prod: set DATABASE_URL/);
+    const noApi = await capture(["--stage", "prod", "stock"], { AWS_REGION: "ap-northeast-2" });
+    expect(noApi.code).toBe(1);
+    expect(noApi.err).toMatch(/No API_URL for stage prod: pass --api-url or set API_URL \(the stack outputs list it/);
   });
 
   it("offline without a stack file: SQS commands say to start the stack", async () => {

@@ -98,7 +98,7 @@ describe("ops restock re-request", () => {
       const run = await fixture.ops("restock", "re-request", ids.requested);
       expect(run.code, run.err).toBe(0);
       expect(run.out).toMatch(new RegExp(`Restock request ${ids.requested} \\(CP-2\\): requested -> pending`));
-      expect(run.out).toMatch(/Not published from here \(the event bus did not answer\); the outbox relay will publish it within \d+ s/);
+      expect(run.out).toMatch(/Not published yet \(the event bus did not answer\); the outbox relay will publish it within \d+ s/);
     } finally {
       fixture.eventBridge!.setAvailable(true);
     }

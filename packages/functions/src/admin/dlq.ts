@@ -12,7 +12,8 @@ let sqs: SQSClient | undefined;
 /** GET /admin/dlq: how many messages wait in the factory DLQ (the DLQ alarm's metric) and how many are in flight. */
 export const depth = adminHandler(async (event) => {
   caller(event);
-  sqs ??= new SQSClient(awsClientConfig(SQS_TIMEOUTS));
+  // The endpoint from the SDK's configuration (AWS_ENDPOINT_URL_SQS offline), not the queue URL's host.
+  sqs ??= new SQSClient({ ...awsClientConfig(SQS_TIMEOUTS), useQueueUrlAsEndpoint: false });
   const queueUrl = requiredEnv("FACTORY_DLQ_URL");
   try {
     const depth = await queueDepth(sqs, queueUrl);
