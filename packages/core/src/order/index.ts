@@ -11,6 +11,7 @@ import { MetricName, count } from "../util/metrics";
 import { PLACE_ORDER_SQL, type PlaceOrderRow, orderTable } from "./order.sql";
 
 export { orderTable };
+export { perMinute, type MinuteActivity } from "./activity";
 
 export const MAX_QUANTITY = 100;
 

@@ -7,6 +7,7 @@ import type { BrowserContext } from "playwright-core";
 import { browserTestPlan, launchChromium } from "../browser/chromium";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderTable } from "@donut-states/core/order";
 import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { startSqsSns, type SqsSnsEmulator } from "../aws/emulator";
@@ -69,6 +70,35 @@ beforeAll(async () => {
     lastError: "Factory API answered 500 (simulated)",
   });
 
+  // The last hour's sales of CP-502101 (stock 7 now), and a request that went all the way.
+  const [busan] = await database.db.select({ id: productTable.id }).from(productTable).where(eq(productTable.sku, "CP-502101"));
+  const sales = [
+    { minutesAgo: 50, quantity: 20, stockAfter: 80 },
+    { minutesAgo: 35, quantity: 30, stockAfter: 50 },
+    { minutesAgo: 20, quantity: 25, stockAfter: 25 },
+    { minutesAgo: 20, quantity: 10, stockAfter: 15 },
+    { minutesAgo: 5, quantity: 8, stockAfter: 7 },
+  ];
+  await database.db.insert(orderTable).values(
+    sales.map(({ minutesAgo, quantity, stockAfter }, index) => {
+      const at = Date.now() - minutesAgo * 60_000 + index;
+      return { id: ulid(at), productId: busan.id, sku: "CP-502101", quantity, unitPrice: 19900, stockAfter, createdAt: new Date(at) };
+    }),
+  );
+  const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+  await database.db.insert(restockRequestTable).values({
+    id: ulid(minutesAgo(45).getTime()),
+    productId: busan.id,
+    sku: "CP-502101",
+    factoryId: TEST_FACTORY.id,
+    quantity: 100,
+    status: "fulfilled",
+    attempts: 1,
+    createdAt: minutesAgo(45),
+    requestedAt: minutesAgo(44),
+    fulfilledAt: minutesAgo(38),
+  });
+
   emulator = await startSqsSns({ port: 0, region: REGION });
   topology = await provisionTopology({
     sqs: emulator.sqs,
@@ -114,8 +144,21 @@ describe("dashboard HTTP", () => {
       { sku: "CP-502102", stock: 0 },
     ]);
     expect(state.products[1].restock).toMatchObject({ status: "failed" });
-    expect(state.restock.counts).toEqual({ pending: 0, requested: 0, fulfilled: 0, failed: 1, cancelled: 0 });
-    expect(state.restock.recent).toHaveLength(1);
+    expect(state.restock.counts).toEqual({ pending: 0, requested: 0, fulfilled: 1, failed: 1, cancelled: 0 });
+    expect(state.restock.recent).toHaveLength(2);
+    // The last hour, from the orders' own records: 5 orders in 4 minutes, the stock each left.
+    const history = state.history!;
+    expect(history.to - history.from).toBe(60 * 60_000);
+    expect(history.ordersPerMinute.length).toBeGreaterThanOrEqual(60);
+    expect(history.ordersPerMinute.reduce((sum, point) => sum + point.orders, 0)).toBe(5);
+    expect(history.ordersPerMinute.reduce((sum, point) => sum + point.units, 0)).toBe(93);
+    expect(history.stock["CP-502101"].map((point) => point.stock)).toEqual([80, 50, 15, 7, 7]);
+    expect(history.stock["CP-502102"].map((point) => point.stock)).toEqual([0]);
+    expect(history.restocks.find((request) => request.status === "fulfilled")).toMatchObject({
+      sku: "CP-502101",
+      requestedAt: expect.any(String),
+      fulfilledAt: expect.any(String),
+    });
     expect(state.queues).toEqual({ factory: { visible: 1, inFlight: 0 }, dlq: { visible: 2, inFlight: 0 } });
     expect(state.alarm).toEqual({ state: "OK", source: "alarm" });
     expect(state.alerts.map((mail) => mail.subject)).toEqual([HOSTILE_SUBJECT, `ALARM: "factory-dlq-not-empty" in ${REGION}`]);
@@ -171,6 +214,22 @@ describe.runIf(browserPlan.run)("dashboard in Chromium", () => {
     expect(await alerts.textContent()).toContain(HOSTILE_SUBJECT);
     expect(await alerts.locator("img").count()).toBe(0);
     expect(await page.title()).toBe("Donut-States · operations");
+
+    // The charts are drawn (uPlot, served by the dashboard itself) with the hour's data.
+    await page.locator("[data-testid=orders-chart] canvas").waitFor({ timeout: 5000 });
+    expect(await page.getByTestId("orders-chart").getAttribute("data-orders")).toBe("5");
+    expect(await page.getByTestId("stock-chart").getAttribute("data-series")).toBe("2");
+    for (const chart of ["orders-chart", "stock-chart"]) {
+      const painted = await page.locator(`[data-testid=${chart}] canvas`).evaluate((canvas: HTMLCanvasElement) => {
+        const { data } = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
+        let count = 0;
+        for (let index = 3; index < data.length; index += 4) if (data[index] > 0) count++;
+        return count;
+      });
+      expect(painted, chart).toBeGreaterThan(500);
+    }
+    expect(await page.getByTestId("stock-chart").textContent()).toContain("CP-502101");
+    expect(await page.getByTestId("timeline-row").count()).toBe(2);
 
     // Live: the database, the DLQ and the alarm change; the page follows without a reload.
     await database.db.update(productTable).set({ stock: 42 }).where(eq(productTable.sku, "CP-502101"));

@@ -1,4 +1,5 @@
 import type { DashboardState } from "./state";
+import { UPLOT_SCRIPT_PATH, uplotCss } from "./vendor";
 
 /**
  * The dashboard page: one HTML document, inline CSS and vanilla JS, no build step. It polls
@@ -8,6 +9,9 @@ import type { DashboardState } from "./state";
  *
  * `initial`, the snapshot at the time of the request, travels inside the page and is drawn
  * before the first poll: a first look (or a screenshot, or a slow client) sees data at once.
+ *
+ * The charts over the last hour are uPlot, served by the dashboard from node_modules (its
+ * script at UPLOT_SCRIPT_PATH, its CSS inlined here); the restock timeline is plain DOM.
  */
 export function dashboardPage(nonce: string, pollMs = 1000, initial?: DashboardState): string {
   return `<!doctype html>
@@ -74,6 +78,25 @@ export function dashboardPage(nonce: string, pollMs = 1000, initial?: DashboardS
   .flash { animation: flash 1.2s ease-out; }
   @keyframes flash { from { background: var(--warn-bg); } to { background: transparent; } }
   footer { text-align: center; color: var(--muted); font-size: 12px; padding: 0 24px 24px; }
+  ${uplotCss}
+  .charts { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 20px; }
+  @media (max-width: 900px) { .charts { grid-template-columns: minmax(0, 1fr); } }
+  figure { margin: 0; min-width: 0; }
+  figcaption { font-size: 12px; color: var(--muted); margin-bottom: 6px; }
+  .chart { min-height: 220px; }
+  .uplot, .u-legend { color: var(--ink); font-family: inherit; }
+  .tl-row { display: grid; grid-template-columns: 250px minmax(0, 1fr); align-items: center; gap: 10px; padding: 4px 0; }
+  .tl-label { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  .track { position: relative; height: 14px; background: var(--idle-bg); border-radius: 4px; }
+  .seg { position: absolute; top: 2px; height: 10px; border-radius: 3px; min-width: 3px; }
+  .seg.pending { background: var(--warn); } .seg.requested { background: var(--info); }
+  .mark { position: absolute; top: -2px; width: 4px; height: 18px; margin-left: -2px; border-radius: 2px; }
+  .mark.fulfilled { background: var(--ok); } .mark.failed { background: var(--bad); }
+  .tl-axis { display: grid; grid-template-columns: 250px minmax(0, 1fr); gap: 10px; font-size: 11px; color: var(--muted); }
+  .tl-axis div { display: flex; justify-content: space-between; }
+  .legend { display: flex; gap: 14px; font-size: 12px; color: var(--muted); margin-bottom: 8px; }
+  .legend i { display: inline-block; width: 12px; height: 8px; border-radius: 2px; margin-right: 4px; vertical-align: middle; }
+  .legend .pending { background: var(--warn); } .legend .requested { background: var(--info); } .legend .fulfilled { background: var(--ok); } .legend .failed { background: var(--bad); }
   code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; background: var(--idle-bg); padding: 1px 5px; border-radius: 4px; }
 </style>
 </head>
@@ -104,6 +127,20 @@ export function dashboardPage(nonce: string, pollMs = 1000, initial?: DashboardS
     </div>
   </section>
   <section class="wide">
+    <h2>Over the last hour</h2>
+    <p class="error" id="chart-error" hidden></p>
+    <div class="charts">
+      <figure><figcaption>Orders per minute (confirmed)</figcaption><div class="chart" id="orders-chart" data-testid="orders-chart"></div></figure>
+      <figure><figcaption>Stock per SKU (the lowest level each minute's orders left, then now)</figcaption><div class="chart" id="stock-chart" data-testid="stock-chart"></div></figure>
+    </div>
+  </section>
+  <section class="wide">
+    <h2>Restock timeline</h2>
+    <div class="legend"><span><i class="pending"></i>opened, event on its way</span><span><i class="requested"></i>requested, factory producing</span><span><i class="fulfilled"></i>fulfilled</span><span><i class="failed"></i>failed</span></div>
+    <div id="timeline" data-testid="restock-timeline"></div>
+    <div class="tl-axis"><span></span><div><span>60 min ago</span><span>30 min ago</span><span>now</span></div></div>
+  </section>
+  <section class="wide">
     <h2>Restock requests</h2>
     <div class="counts" id="restock-counts"></div>
     <table>
@@ -123,6 +160,7 @@ export function dashboardPage(nonce: string, pollMs = 1000, initial?: DashboardS
 <footer>
   DLQ not empty? <code>npm run ops -- dlq peek</code> · fix the cause · <code>npm run ops -- dlq redrive</code> — see <code>docs/runbook.md</code>
 </footer>
+<script nonce="${nonce}" src="${UPLOT_SCRIPT_PATH}"></script>
 ${initial ? `<script type="application/json" id="initial-state">${jsonForScript(initial)}</script>\n` : ""}<script nonce="${nonce}">
 "use strict";
 const POLL_MS = ${Number(pollMs)};
@@ -238,6 +276,105 @@ function renderAlerts(alerts) {
   $("alerts").replaceChildren(...(rows.length ? rows : [el("tr", {}, [el("td", { colspan: 3, class: "empty-note", text: "No alert e-mails." })])]));
 }
 
+const PALETTE = ["#d9480f", "#1971c2", "#2f9e44", "#9c36b5", "#e67700", "#0c8599", "#c2255c", "#5c940d"];
+const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+let ordersPlot;
+let stockPlot;
+let stockKeys = "";
+let windowRange = [0, 1];
+
+function chartAxes() {
+  const grid = { stroke: cssVar("--line"), width: 1 };
+  return [{ stroke: cssVar("--muted"), grid, ticks: grid }, { stroke: cssVar("--muted"), grid, ticks: grid, size: 44 }];
+}
+function chartOptions(id, series, legend) {
+  return {
+    width: Math.max(280, $(id).clientWidth),
+    height: 200,
+    legend: { show: legend },
+    cursor: { drag: { x: false, y: false } },
+    scales: { x: { time: true, range: () => windowRange }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+    axes: chartAxes(),
+    series: [{}, ...series],
+  };
+}
+
+/** Orders per minute as bars, stock per SKU as steps, both over the same hour. */
+function renderCharts(history) {
+  if (!history) return;
+  if (typeof uPlot === "undefined") {
+    showError("chart-error", "the charting library did not load");
+    return;
+  }
+  windowRange = [history.from / 1000, history.to / 1000];
+  const minutes = history.ordersPerMinute.map((point) => point.minute / 1000);
+  const orders = history.ordersPerMinute.map((point) => point.orders);
+  if (!ordersPlot) {
+    const bars = { label: "orders", stroke: cssVar("--accent"), fill: cssVar("--accent"), paths: uPlot.paths.bars({ size: [0.7, 20] }), points: { show: false } };
+    ordersPlot = new uPlot(chartOptions("orders-chart", [bars], false), [minutes, orders], $("orders-chart"));
+  } else {
+    ordersPlot.setData([minutes, orders]);
+  }
+  $("orders-chart").dataset.orders = String(orders.reduce((sum, value) => sum + value, 0));
+
+  const skus = Object.keys(history.stock).sort();
+  const times = [...new Set(skus.flatMap((sku) => history.stock[sku].map((point) => point.at / 1000)))].sort((a, b) => a - b);
+  const columns = skus.map((sku) => {
+    const at = new Map(history.stock[sku].map((point) => [point.at / 1000, point.stock]));
+    return times.map((time) => (at.has(time) ? at.get(time) : null));
+  });
+  if (stockPlot && stockKeys !== skus.join()) {
+    stockPlot.destroy();
+    stockPlot = undefined;
+  }
+  if (!stockPlot) {
+    stockKeys = skus.join();
+    const series = skus.map((sku, index) => ({
+      label: sku,
+      stroke: PALETTE[index % PALETTE.length],
+      width: 2,
+      spanGaps: true,
+      paths: uPlot.paths.stepped({ align: 1 }),
+      points: { show: true, size: 4 },
+    }));
+    stockPlot = new uPlot(chartOptions("stock-chart", series, true), [times, ...columns], $("stock-chart"));
+  } else {
+    stockPlot.setData([times, ...columns]);
+  }
+  $("stock-chart").dataset.series = String(skus.length);
+}
+
+/** One row per recent restock request: opened -> requested -> fulfilled or failed, on the hour's scale. */
+function renderTimeline(history) {
+  if (!history) return;
+  const span = history.to - history.from;
+  const now = new Date(history.to).toISOString();
+  const at = (iso) => Math.max(0, Math.min(100, ((Date.parse(iso) - history.from) / span) * 100));
+  const segment = (kind, from, to, title) => {
+    const node = el("i", { class: "seg " + kind, title });
+    node.style.left = at(from) + "%";
+    node.style.width = Math.max(0, at(to) - at(from)) + "%";
+    return node;
+  };
+  const rows = history.restocks.map((request) => {
+    const closedAt = request.fulfilledAt || request.failedAt;
+    const track = el("div", { class: "track" });
+    track.append(segment("pending", request.openedAt, request.requestedAt || closedAt || now, "opened " + new Date(request.openedAt).toLocaleTimeString()));
+    if (request.requestedAt) track.append(segment("requested", request.requestedAt, closedAt || now, "requested " + new Date(request.requestedAt).toLocaleTimeString()));
+    if (closedAt) {
+      const mark = el("b", { class: "mark " + (request.fulfilledAt ? "fulfilled" : "failed"), title: (request.fulfilledAt ? "fulfilled " : "failed ") + new Date(closedAt).toLocaleTimeString() });
+      mark.style.left = at(closedAt) + "%";
+      track.append(mark);
+    }
+    const label = el("div", { class: "tl-label", title: request.id }, [
+      el("span", { class: "mono", text: request.sku + " ×" + request.quantity + " " }),
+      el("span", { class: "chip " + request.status, text: request.status }),
+    ]);
+    return el("div", { class: "tl-row", "data-testid": "timeline-row" }, [label, track]);
+  });
+  $("timeline").replaceChildren(...(rows.length ? rows : [el("div", { class: "empty-note", text: "No restock requests yet." })]));
+}
+
 function render(state) {
   const alarm = $("alarm");
   alarm.className = "chip alarm " + state.alarm.state;
@@ -246,6 +383,12 @@ function render(state) {
   renderQueues(state.queues, state.outbox);
   renderRestock(state.restock);
   renderAlerts(state.alerts);
+  try {
+    renderCharts(state.history);
+    renderTimeline(state.history);
+  } catch (error) {
+    showError("chart-error", String(error && error.message));
+  }
   showError("db-error", state.errors.database);
   showError("queue-error", state.errors.queues);
   showError("mail-error", state.errors.mail);

@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createClient } from "@donut-states/core/drizzle";
 import { dashboardPage } from "./page";
+import { UPLOT_SCRIPT_PATH, uplotScript } from "./vendor";
 import { createStateReader, type DashboardState } from "./state";
 
 export interface DashboardOptions {
@@ -80,6 +81,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
             dashboardPage(nonce, pollMs, snapshot),
           ),
         );
+      return;
+    }
+    if (url.pathname === UPLOT_SCRIPT_PATH) {
+      response.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "max-age=3600", "x-content-type-options": "nosniff" });
+      response.end(request.method === "HEAD" ? undefined : uplotScript);
       return;
     }
     if (url.pathname === "/api/state") {

@@ -14,6 +14,7 @@ import { Product } from "@donut-states/core/product";
 import { queueDepth } from "@donut-states/core/queue";
 import { RESTOCK_STATUSES, Restock, type RestockStatus } from "@donut-states/core/restock";
 import { dlqAlarm } from "@donut-states/core/topology";
+import { type DashboardHistory, readHistory } from "./history";
 
 /** What the page shows of a queue: waiting (the DLQ alarm's metric) and being processed. */
 export interface QueueDepth {
@@ -37,6 +38,8 @@ export interface DashboardState {
   queues: { factory: QueueDepth | null; dlq: QueueDepth | null };
   alarm: { state: string; source: "alarm" | "derived" };
   alerts: Array<{ subject: string; to: string[]; date: string }>;
+  /** The last hour: orders per minute, stock per SKU, the restock requests' timelines (null: database unreadable). */
+  history: DashboardHistory | null;
   /** Sections that could not be read, with why (the rest of the snapshot is still good). */
   errors: Partial<Record<"database" | "queues" | "mail" | "alarm", string>>;
 }
@@ -63,6 +66,7 @@ async function readDatabase(db: Database, recent: number) {
   ]);
   return {
     products,
+    history: await readHistory(db, products, { restocks: recent }),
     restock: {
       counts,
       recent: requests.map(({ id, sku, status, quantity, attempts, lastError, createdAt, updatedAt }) => ({
@@ -150,6 +154,7 @@ export function createStateReader(sources: StateSources): () => Promise<Dashboar
       queues: { factory: factory ?? null, dlq: dlq ?? null },
       alarm,
       alerts: alerts ?? [],
+      history: database?.history ?? null,
       errors,
     };
   }
