@@ -285,7 +285,9 @@ let windowRange = [0, 1];
 
 function chartAxes() {
   const grid = { stroke: cssVar("--line"), width: 1 };
-  return [{ stroke: cssVar("--muted"), grid, ticks: grid }, { stroke: cssVar("--muted"), grid, ticks: grid, size: 44 }];
+  // Orders and units are whole numbers: no 0.5 ticks.
+  const whole = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
+  return [{ stroke: cssVar("--muted"), grid, ticks: grid }, { stroke: cssVar("--muted"), grid, ticks: grid, size: 52, incrs: whole }];
 }
 function chartOptions(id, series, legend) {
   return {
