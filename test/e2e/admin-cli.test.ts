@@ -12,11 +12,11 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { factoryTable } from "@donut-states/core/factory";
 import { offlineCredentials } from "@donut-states/core/topology";
-import { runOps } from "../../packages/ops/src/program";
-import { waitFor } from "../../packages/local/src/aws/test-utils";
-import { FREE_PORTS } from "../../packages/local/src/config";
-import { type OfflineStack, startOfflineStack } from "../../packages/local/src/stack";
-import { TEST_FACTORY, createTestDatabase, type TestDatabase } from "../../packages/local/src/testing/database";
+import { TEST_FACTORY, createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
+import { FREE_PORTS } from "@donut-states/local/config";
+import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
+import { waitFor } from "@donut-states/local/testing/aws";
+import { runOps } from "@donut-states/ops/program";
 
 let database: TestDatabase;
 let stack: OfflineStack;
