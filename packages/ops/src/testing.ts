@@ -101,7 +101,8 @@ export async function opsFixture({
   }
   // The admin handlers run in this process, configured as the offline stack configures them.
   Object.assign(process.env, {
-    DATABASE_URL: database.url,
+    // As the functions connect: the DML-only application user.
+    DATABASE_URL: database.appUrl,
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: offlineCredentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: offlineCredentials.secretAccessKey,
