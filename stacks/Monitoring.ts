@@ -1,13 +1,15 @@
-import { type Function as SstFunction, type StackContext, use } from "sst/constructs";
-import { dlqAlarm, factoryCaller, factoryQueue, outOfStockRule, schedules } from "@donut-states/core/topology";
+import { type Function as SstFunction, type Queue, type Stack, type StackContext, use } from "sst/constructs";
+import { dlqAlarm, dlqAlarmFollowUp, factoryCaller, factoryQueue, functions as functionTable, outOfStockRule, schedules } from "@donut-states/core/topology";
 import { METRICS_NAMESPACE, MetricName } from "@donut-states/core/util/metrics";
-import { type Cdk, Duration, cloudwatch, cloudwatchActions } from "./cdk";
+import { type Cdk, Duration, cloudwatch, cloudwatchActions, events, eventsTargets, iam } from "./cdk";
 import { Alerts } from "./Alerts";
 import { Api } from "./Api";
+import { Config } from "./Config";
 import { Database } from "./Database";
-import { Events } from "./Events";
+import { Events, toCdkEventPattern } from "./Events";
+import { type DatabaseAccess, type StageWiring, fromTopology, lambda } from "./lambda";
 import { Restock } from "./Restock";
-import { SERVICE_NAME } from "./settings";
+import { SERVICE_NAME, type StageSettings } from "./settings";
 
 /**
  * Alarms that e-mail operations (through the Alerts topic, on ALARM and again on OK) and one
@@ -44,9 +46,10 @@ export const thresholds = {
 } as const;
 
 export function Monitoring({ stack, app }: StackContext) {
+  const { settings } = use(Config);
   const { topic } = use(Alerts);
   const { queue, deadLetterQueue, bus } = use(Events);
-  const { instance, proxy } = use(Database);
+  const { instance, proxy, access } = use(Database);
   const { api, functions: routeFunctions } = use(Api);
   const { caller, relay, watchdog } = use(Restock);
 
@@ -75,6 +78,14 @@ export function Monitoring({ stack, app }: StackContext) {
     threshold: dlqAlarm.threshold,
     comparisonOperator: comparisonOperator(dlqAlarm.comparison),
     evaluationPeriods: dlqAlarm.evaluationPeriods,
+  });
+
+  const followUp = dlqFollowUp(stack, settings, {
+    access,
+    topic,
+    deadLetterQueue,
+    alarmName: app.logicalPrefixedName(dlqAlarm.name),
+    ruleName: app.logicalPrefixedName(dlqAlarmFollowUp.name),
   });
 
   const queueAge = alarm("FactoryQueueStuck", {
@@ -113,6 +124,15 @@ export function Monitoring({ stack, app }: StackContext) {
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     evaluationPeriods: 2,
     datapointsToAlarm: 2,
+  });
+
+  const followUpErrors = alarm("DlqFollowUpErrors", {
+    alarmName: "dlq-follow-up-errors",
+    alarmDescription: `The DLQ alarm's follow-up failed (Lambda retries it twice): the failed restock requests are not named by e-mail and may still be pending. \`npm run ops -- --stage ${app.stage} dlq peek\` shows them. Runbook: docs/runbook.md#dlq-alarm`,
+    metric: followUp.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
   });
 
   const apiErrors = alarm("ApiServerErrors", {
@@ -231,6 +251,7 @@ export function Monitoring({ stack, app }: StackContext) {
     ["factory caller", caller],
     ["outbox relay", relay],
     ["restock watchdog", watchdog],
+    ["DLQ follow-up", followUp],
   ];
   const width = 8;
   const height = 6;
@@ -262,7 +283,7 @@ export function Monitoring({ stack, app }: StackContext) {
           title: "Alarms",
           width,
           height,
-          alarms: [dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, apiErrors, restockAttention, ruleFailedToDlq, ...databaseAlarms],
+          alarms: [dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, followUpErrors, apiErrors, restockAttention, ruleFailedToDlq, ...databaseAlarms],
         }),
       ],
       [
@@ -337,4 +358,50 @@ function comparisonOperator(value: string): Cdk.aws_cloudwatch.ComparisonOperato
   const known = Object.values(cloudwatch.ComparisonOperator) as string[];
   if (!known.includes(value)) throw new Error(`topology: unknown alarm comparison "${value}"`);
   return value as Cdk.aws_cloudwatch.ComparisonOperator;
+}
+
+/**
+ * The DLQ alarm's follow-up: CloudWatch sends the alarm's state changes to the account's default
+ * event bus, and a rule there runs this function when the DLQ alarm enters ALARM. It reads the
+ * DLQ without consuming it (ReceiveMessage with a short hold, then ChangeMessageVisibility back
+ * to 0 at once: a message hidden for longer could let the alarm see an empty DLQ, go OK and come
+ * back to ALARM, which would run this function again), marks each restock request it finds
+ * failed, and publishes the list with the commands to run to the alerts topic.
+ */
+function dlqFollowUp(
+  stack: Stack,
+  settings: StageSettings,
+  {
+    access,
+    topic,
+    deadLetterQueue,
+    alarmName,
+    ruleName,
+  }: { access: DatabaseAccess; topic: Cdk.aws_sns.ITopic; deadLetterQueue: Queue; alarmName: string; ruleName: string },
+): SstFunction {
+  const wiring: StageWiring = {
+    database: access,
+    secrets: {},
+    values: { ALERTS_TOPIC_ARN: topic.topicArn, FACTORY_DLQ_URL: deadLetterQueue.queueUrl },
+  };
+  const fn = lambda(stack, "DlqFollowUp", settings, {
+    ...fromTopology(functionTable.dlqFollowUp, wiring),
+    statements: [
+      new iam.PolicyStatement({
+        sid: "PeekDeadLetterQueue",
+        actions: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"],
+        resources: [deadLetterQueue.queueArn],
+      }),
+      new iam.PolicyStatement({ sid: "PublishAlerts", actions: ["sns:Publish"], resources: [topic.topicArn] }),
+    ],
+  });
+  // No eventBus: the rule is on the default bus, where CloudWatch sends alarm state changes.
+  new events.Rule(stack, "DlqAlarmFollowUpRule", {
+    ruleName,
+    description: "The DLQ alarm entered ALARM: name the failed restock requests and what to run",
+    eventPattern: toCdkEventPattern(dlqAlarmFollowUp.pattern(alarmName)),
+    // Lambda itself retries a failed invocation twice; this is EventBridge's delivery to Lambda.
+    targets: [new eventsTargets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+  });
+  return fn;
 }

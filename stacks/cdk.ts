@@ -31,6 +31,7 @@ export const {
   aws_cloudwatch: cloudwatch,
   aws_cloudwatch_actions: cloudwatchActions,
   aws_ec2: ec2,
+  aws_events: events,
   aws_events_targets: eventsTargets,
   aws_iam: iam,
   aws_lambda: lambda,

@@ -12,6 +12,7 @@ import type { App } from "sst/constructs";
 import {
   adminRoutes,
   dlqAlarm,
+  dlqAlarmFollowUp,
   factoryCaller,
   factoryDeadLetterQueue,
   factoryQueue,
@@ -58,12 +59,15 @@ interface Expected {
   readsAdminSecret?: boolean;
   /** sqs:GetQueueAttributes on the DLQ. */
   dlqDepth?: boolean;
+  /** Reads the DLQ without consuming it: receives, then makes the messages visible again. */
+  peeksDeadLetterQueue?: boolean;
   env?: Record<string, string>;
 }
 const MIGRATE = "packages/functions/src/database/migrate.handler";
 const CALLER = "packages/functions/src/factory/caller.handler";
 const RELAY = "packages/functions/src/outbox/relay.handler";
 const WATCHDOG = "packages/functions/src/restock/watchdog.handler";
+const FOLLOW_UP = "packages/functions/src/restock/dlq-follow-up.handler";
 const expectedFunctions: Record<string, Expected> = {
   [routes["GET /products"]]: { database: true },
   [routes["GET /products/{sku}"]]: { database: true },
@@ -83,6 +87,7 @@ const expectedFunctions: Record<string, Expected> = {
   [CALLER]: { database: true, callbackSecret: true, consumesQueue: true },
   [RELAY]: { database: true, putEvents: true },
   [WATCHDOG]: { database: true, publishesAlerts: true },
+  [FOLLOW_UP]: { database: true, publishesAlerts: true, peeksDeadLetterQueue: true },
   [MIGRATE]: { database: true, readsAdminSecret: true },
 };
 
@@ -201,6 +206,7 @@ function expectedStatements(synth: Synthesized, stackId: string, fn: Json, expec
   if (expected.putEvents) statements.push(`events:PutEvents -> Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}.Arn`);
   if (expected.publishesAlerts) statements.push(`sns:Publish -> Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
   if (expected.dlqDepth) statements.push(`sqs:GetQueueAttributes -> Events.${deadLetterQueueId(synth)}.Arn`);
+  if (expected.peeksDeadLetterQueue) statements.push(`sqs:ChangeMessageVisibility,sqs:ReceiveMessage -> Events.${deadLetterQueueId(synth)}.Arn`);
   if (expected.consumesQueue) {
     statements.push(
       `sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage -> Events.${factoryQueueId(synth)}.Arn`,
@@ -462,10 +468,46 @@ describe.each([
       EvaluationPeriods: 1,
     });
     const lambdaErrors = watching("AWS/Lambda", "Errors");
-    for (const handler of [CALLER, RELAY, WATCHDOG]) {
+    for (const handler of [CALLER, RELAY, WATCHDOG, FOLLOW_UP]) {
       const [stackId, logicalId] = functionFor(synth, handler);
       expect(lambdaErrors).toContain(`${stackId}.${logicalId}`);
     }
+  });
+
+  it("runs the DLQ follow-up when the DLQ alarm enters ALARM: a rule on the default bus with the topology's pattern", () => {
+    const synth = get();
+    const monitoring = synth.templates.Monitoring;
+    const rules = resourcesOf(monitoring, "AWS::Events::Rule");
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0];
+    expect(rule.Properties.Name).toBe(`${synth.stage}-${APP_NAME}-${dlqAlarmFollowUp.name}`);
+    // CloudWatch sends alarm state changes to the default bus only.
+    expect(rule.Properties.EventBusName).toBeUndefined();
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ["aws.cloudwatch"],
+      "detail-type": ["CloudWatch Alarm State Change"],
+      detail: { alarmName: [`${synth.stage}-${APP_NAME}-${dlqAlarm.name}`], state: { value: ["ALARM"] } },
+    });
+    expect(rule.Properties.EventPattern).toEqual(dlqAlarmFollowUp.pattern(`${synth.stage}-${APP_NAME}-${dlqAlarm.name}`));
+    // The alarm it listens to exists under that name.
+    expect(resourcesOf(monitoring, "AWS::CloudWatch::Alarm").map(([, alarm]) => alarm.Properties.AlarmName)).toContain(
+      `${synth.stage}-${APP_NAME}-${dlqAlarm.name}`,
+    );
+    const [stackId, functionId] = functionFor(synth, FOLLOW_UP);
+    expect(stackId).toBe("Monitoring");
+    expect(rule.Properties.Targets).toHaveLength(1);
+    expect(rule.Properties.Targets[0]).toMatchObject({
+      Arn: { "Fn::GetAtt": [functionId, "Arn"] },
+      RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 },
+    });
+    // EventBridge may invoke it, from this rule only.
+    const permissions = resourcesOf(monitoring, "AWS::Lambda::Permission").filter(
+      ([, permission]) => JSON.stringify(permission.Properties.FunctionName).includes(functionId),
+    );
+    expect(permissions.map(([, permission]) => [permission.Properties.Principal, permission.Properties.SourceArn])).toEqual([
+      ["events.amazonaws.com", { "Fn::GetAtt": [rules[0][0], "Arn"] }],
+    ]);
+    expect(functionFor(synth, FOLLOW_UP)[2].Properties.Timeout).toBe(dlqAlarmFollowUp.timeoutSeconds);
   });
 
   it("lets this stage's CloudWatch alarms publish to the alerts topic (its policy replaces the SNS default)", () => {
@@ -625,6 +667,10 @@ describe.each([
       expect(describeEnv(adminRoutes[routeKey], "EVENT_BUS_NAME")).toBe(busName);
     }
     expect(env(WATCHDOG).RESTOCK_SLA_SECONDS).toBe(String(DEFAULT_RESTOCK_SLA_SECONDS));
+    expect(describeEnv(FOLLOW_UP, "ALERTS_TOPIC_ARN")).toBe(`Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
+    expect(describeEnv(FOLLOW_UP, "FACTORY_DLQ_URL")).toBe(`Events.${deadLetterQueueId(synth)}`);
+    // The stage its e-mail names in the ops commands (--stage).
+    expect(env(FOLLOW_UP).SST_STAGE).toBe(synth.stage);
   });
 
   it("runs every function on nodejs22.x, arm64, with active tracing and its own log group", () => {

@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Factory } from "@donut-states/core/factory";
+import { Restock } from "@donut-states/core/restock";
 import { offlineClock } from "@donut-states/core/topology";
 import { type FactorySimulator, startFactorySimulator } from "@donut-states/factory";
 
@@ -61,3 +62,52 @@ it("quotes the LAST ERROR a refusing factory and a silent factory leave", async 
   expect(await lastErrorWhen({ failureRate: 1, timeoutRate: 0 })).toMatch(refused);
   expect(await lastErrorWhen({ failureRate: 0, timeoutRate: 1 })).toMatch(silent);
 });
+
+it("shows the DLQ follow-up e-mail exactly as the follow-up writes it (for the stage prod)", () => {
+  const stage = process.env.SST_STAGE;
+  process.env.SST_STAGE = "prod";
+  try {
+    expectFollowUpExample();
+  } finally {
+    if (stage === undefined) delete process.env.SST_STAGE;
+    else process.env.SST_STAGE = stage;
+  }
+});
+
+function expectFollowUpExample() {
+  const at = RUNBOOK.indexOf("Subject: Restock DLQ:");
+  expect(at, "the runbook shows a follow-up e-mail").toBeGreaterThan(0);
+  const shown = RUNBOOK.slice(at, RUNBOOK.indexOf("\n```", at));
+  const mail = Restock.deadLetterMail(
+    {
+      requests: [
+        {
+          restockId: "01J9Z3X8Q6W5V4T3S2R1P0N9M8",
+          known: true,
+          sku: "CP-502104",
+          quantity: 30,
+          attempts: 5,
+          lastError: 'Factory API answered 500: {"result":"FAIL","message":"Internal Server Error"}',
+          status: "failed",
+          markedNow: false,
+          messages: 1,
+        },
+        {
+          restockId: "01J9Z3XB7TQ2M4N5P6R7S8T9V0",
+          known: true,
+          sku: "CP-502101",
+          quantity: 20,
+          attempts: 4,
+          lastError: "Factory API factory.example.com failed: no answer within 10000 ms",
+          status: "failed",
+          markedNow: true,
+          messages: 1,
+        },
+      ],
+      unreadable: [],
+      truncated: false,
+    },
+    { alarmName: "prod-donut-states-factory-dlq-not-empty", at: "2026-12-02T05:31:07.412+0000" },
+  );
+  expect(shown).toBe(`Subject: ${mail.subject}\n\n${mail.text}`);
+}

@@ -5,11 +5,11 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queueDepth } from "@donut-states/core/queue";
 import { restockRequestTable } from "@donut-states/core/restock";
-import { readMailbox } from "../../packages/local/src/mail/smtp-sink";
-import { type OfflineStack, startOfflineStack } from "../../packages/local/src/stack";
-import { createTestDatabase, seedProducts, type TestDatabase } from "../../packages/local/src/testing/database";
-import { waitFor as waitUntil } from "../../packages/local/src/aws/test-utils";
-import { FREE_PORTS } from "../../packages/local/src/config";
+import { readMailbox } from "@donut-states/local/mail";
+import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { waitFor as waitUntil } from "@donut-states/local/testing/aws";
+import { FREE_PORTS } from "@donut-states/local/config";
 
 /**
  * The DLQ alarm's follow-up, end to end through the offline stack: the alarm's state change goes

@@ -72,6 +72,32 @@ export const dlqAlarm = {
   evaluationPeriods: 1,
 } as const;
 
+/** What CloudWatch puts on the account's default event bus when an alarm changes state. */
+export const ALARM_STATE_CHANGE = { source: "aws.cloudwatch", detailType: "CloudWatch Alarm State Change" } as const;
+
+/**
+ * When the DLQ alarm goes to ALARM, a rule on the default bus (where CloudWatch sends alarm state
+ * changes) runs the follow-up function: it reads the DLQ without consuming it, marks each restock
+ * request it finds there failed, and e-mails operations which requests failed and what to run.
+ */
+export const dlqAlarmFollowUp = {
+  name: "factory-dlq-alarm-follow-up",
+  /** The rule's pattern for the DLQ alarm as it is named on the stage (prefixed in AWS). */
+  pattern: (alarmName: string) => ({
+    source: [ALARM_STATE_CHANGE.source],
+    "detail-type": [ALARM_STATE_CHANGE.detailType],
+    detail: { alarmName: [alarmName], state: { value: ["ALARM"] } },
+  }),
+  timeoutSeconds: 60,
+  /** At most this many DLQ messages are read (and their requests marked failed) per run. */
+  maxMessages: 100,
+  /**
+   * Seconds a peeked message stays hidden if the function dies before making it visible again
+   * (it does so at once otherwise): short, so the alarm never sees an empty DLQ for long.
+   */
+  peekHoldSeconds: 5,
+} as const;
+
 export const alertsTopic = {
   name: "operations-alerts",
 } as const;
@@ -132,10 +158,10 @@ export const functionSettings = {
   PUBLIC_API_URL: "base of the CallbackUrl handed to the factory",
   FACTORY_CALLBACK_SECRET: "HMAC key of callback URLs (an SST Secret in AWS)",
   FACTORY_CALLBACK_SECRET_PREVIOUS: "while rotating the key above only: URLs signed with it stay valid (an SST Secret)",
-  ALERTS_TOPIC_ARN: "where the watchdog's alerts go",
+  ALERTS_TOPIC_ARN: "where the watchdog's and the DLQ follow-up's alerts go",
   RESTOCK_SLA_SECONDS: "a requested restock without callback for this long is overdue",
   RESTOCK_PENDING_SECONDS: "a pending restock nothing touched for this long is stuck",
-  FACTORY_DLQ_URL: "the factory DLQ, whose depth the admin API reports",
+  FACTORY_DLQ_URL: "the factory DLQ: the admin API reports its depth, the DLQ follow-up reads it (never deletes)",
 } as const;
 export type FunctionSetting = keyof typeof functionSettings;
 /** Values for some of the settings, as a stack or the offline stack sets them. */
@@ -152,8 +178,9 @@ export const DATABASE_SETTINGS = [
   "DATABASE_CONNECT_TIMEOUT_MS",
 ] as const satisfies readonly FunctionSetting[];
 
-/** What starts a function: an HTTP route, the factory queue, a schedule, or a deploy. */
+/** What starts a function: an HTTP route, the factory queue, a schedule, an alarm's state change, or a deploy. */
 export type FunctionTrigger =
+  | { alarm: typeof dlqAlarm.name }
   | { route: string }
   | { queue: typeof factoryQueue.name }
   | { schedule: (typeof schedules)[keyof typeof schedules] }
@@ -222,6 +249,13 @@ export const functions = {
     timeoutSeconds: 60,
     trigger: { schedule: schedules.restockWatchdog },
     reads: [...DATABASE_SETTINGS, "ALERTS_TOPIC_ARN", "RESTOCK_SLA_SECONDS", "RESTOCK_PENDING_SECONDS"],
+  },
+  /** The DLQ alarm's follow-up, run by a rule on the default bus when the alarm enters ALARM. */
+  dlqFollowUp: {
+    handler: "packages/functions/src/restock/dlq-follow-up.handler",
+    timeoutSeconds: dlqAlarmFollowUp.timeoutSeconds,
+    trigger: { alarm: dlqAlarm.name },
+    reads: [...DATABASE_SETTINGS, "FACTORY_DLQ_URL", "ALERTS_TOPIC_ARN"],
   },
   migrate: {
     handler: "packages/functions/src/database/migrate.handler",

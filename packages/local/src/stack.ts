@@ -9,6 +9,7 @@ import { seedDemoData } from "@donut-states/core/drizzle/seed";
 import {
   type FunctionEnvironment,
   dlqAlarm,
+  dlqAlarmFollowUp,
   factoryCaller,
   factoryQueue,
   functions,
@@ -25,6 +26,7 @@ import { startEmailSubscriptions } from "./aws/sns-email-bridge";
 import { provisionTopology } from "./aws/topology";
 import { callbackSecret, loadOfflineConfig, type OfflineConfig } from "./config";
 import { startEventBridge } from "./eventbridge/emulator";
+import { lambdaTarget } from "./eventbridge/lambda-target";
 import { sqsTarget } from "./eventbridge/sqs-target";
 import { createIamVerifier } from "./gateway/iam";
 import { startGateway } from "./gateway/server";
@@ -117,7 +119,10 @@ export async function startOfflineStack(
       },
     });
 
-    // 3. EventBridge with the OutOfStock rule -> factory queue
+    // 3. EventBridge with the OutOfStock rule -> factory queue, and on the default bus (where
+    // CloudWatch sends alarm state changes) the DLQ alarm's rule -> its follow-up function.
+    const followUpPool = handlerPool(functions.dlqFollowUp.handler);
+    const followUp = lambdaTarget(followUpPool, functions.dlqFollowUp.timeoutSeconds * 1000, { log: (line) => log(`[eventbridge] ${line}`) });
     const eventBridge = await listeningOn("EVENTBRIDGE_PORT", { host, port: config.EVENTBRIDGE_PORT }, () => startEventBridge({
       port: config.EVENTBRIDGE_PORT,
       host,
@@ -129,10 +134,16 @@ export async function startOfflineStack(
           pattern: outOfStockRule.pattern,
           targets: [{ id: factoryQueue.name, deliver: sqsTarget(aws.sqs, topology.factoryQueueUrl) }],
         },
+        {
+          name: dlqAlarmFollowUp.name,
+          pattern: dlqAlarmFollowUp.pattern(dlqAlarm.name),
+          targets: [{ id: "dlq-follow-up", deliver: followUp }],
+        },
       ],
       log: (message, error) => log(`[eventbridge] ${message}${error ? `: ${(error as Error).message}` : ""}`),
     }));
     stoppers.push(() => eventBridge.close());
+    stoppers.push(() => followUp.stop());
 
     // 4. E-mail: the SMTP sink (or a real server), SNS e-mail subscriptions, the DLQ alarm
     const mailDir = config.MAIL_DIR ?? path.join(config.LOCAL_DIR, "mail");
@@ -165,6 +176,7 @@ export async function startOfflineStack(
       alarm: dlqAlarm,
       intervalMs: config.ALARM_INTERVAL_MS,
       region,
+      onStateChange: (event) => eventBridge.putServiceEvent(event),
       log: (line) => log(`[alarm] ${line}`),
     });
     stoppers.push(() => alarm.stop());
@@ -202,8 +214,8 @@ export async function startOfflineStack(
       DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? "32",
       EVENT_BUS_NAME: "default",
       ALERTS_TOPIC_ARN: topology.alertsTopicArn,
-      FACTORY_API_URL: factoryUrl,
       FACTORY_DLQ_URL: topology.dlqUrl,
+      FACTORY_API_URL: factoryUrl,
       FACTORY_CALLBACK_SECRET: callbackSecret(config),
       FACTORY_TIMEOUT_MS: String(config.FACTORY_TIMEOUT_MS),
       RESTOCK_SLA_SECONDS: String(config.RESTOCK_SLA_SECONDS),
@@ -239,7 +251,7 @@ export async function startOfflineStack(
 
     const relay = handlerPool(functions.outboxRelay.handler);
     const watchdog = handlerPool(functions.restockWatchdog.handler);
-    await Promise.all([relay.prewarm(), watchdog.prewarm()]);
+    await Promise.all([relay.prewarm(), watchdog.prewarm(), followUpPool.prewarm()]);
     const scheduler = startScheduler(
       [
         { name: "outbox-relay", intervalMs: config.OUTBOX_RELAY_INTERVAL_MS, handler: relay },

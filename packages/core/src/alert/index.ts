@@ -1,6 +1,7 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { awsClientConfig } from "../util/aws";
 import { requiredEnv } from "../util/config";
+import * as z from "../util/zod";
 
 let sns: SNSClient | undefined;
 
@@ -29,3 +30,26 @@ export function opsCommand(args: string): string {
   const stage = process.env.SST_STAGE;
   return `npm run ops -- ${stage ? `--stage ${stage} ` : ""}${args}`;
 }
+
+const AlarmState = z.object({
+  value: z.enum(["OK", "ALARM", "INSUFFICIENT_DATA"]),
+  reason: z.optional(z.string()),
+  timestamp: z.string(),
+});
+
+/**
+ * The event CloudWatch sends to the default event bus when an alarm changes state (source
+ * `aws.cloudwatch`, detail-type `CloudWatch Alarm State Change`): the fields we read.
+ */
+export const AlarmStateChange = z.looseObject({
+  source: z.literal("aws.cloudwatch"),
+  "detail-type": z.literal("CloudWatch Alarm State Change"),
+  time: z.string(),
+  region: z.string(),
+  detail: z.looseObject({
+    alarmName: z.string(),
+    state: AlarmState,
+    previousState: z.optional(AlarmState),
+  }),
+});
+export type AlarmStateChange = z.infer<typeof AlarmStateChange>;

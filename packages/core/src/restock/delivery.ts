@@ -5,6 +5,7 @@ import { intEnv, optionalEnv } from "../util/config";
 import { logger } from "../util/log";
 import { MetricName, count, milliseconds } from "../util/metrics";
 import { factoryCaller } from "../topology";
+import { markFailed } from "./failed";
 import { callbackUrl, signingSecret } from "./token";
 import { restockAttemptTable, restockRequestTable, type AttemptOutcome } from "./restock.sql";
 
@@ -121,17 +122,17 @@ export async function requestFromFactory(
     const final = receiveCount >= maxReceiveCount;
     const message = (error as Error).message.slice(0, 1000);
     count(MetricName.FactoryCallErrors);
-    if (final) count(MetricName.RestockFailed);
-    await query((db) =>
-      db
-        .update(restockRequestTable)
-        .set({
-          leaseUntil: null,
-          lastError: message,
-          ...(final ? { status: "failed" as const, failedAt: sql`NOW(3)` } : {}),
-        })
-        .where(and(eq(restockRequestTable.id, restockId), inArray(restockRequestTable.status, CALLABLE))),
-    ).catch((recordError) => logger.error("could not record the factory failure", { ...log, error: recordError }));
+    // If this cannot be written (the database is down), the request stays pending with its
+    // message in the DLQ: the DLQ alarm's follow-up marks it failed.
+    const recorded = final
+      ? markFailed(restockId, { lastError: message })
+      : query((db) =>
+          db
+            .update(restockRequestTable)
+            .set({ leaseUntil: null, lastError: message })
+            .where(and(eq(restockRequestTable.id, restockId), inArray(restockRequestTable.status, CALLABLE))),
+        );
+    await recorded.catch((recordError) => logger.error("could not record the factory failure", { ...log, error: recordError }));
     logger.warn(final ? "factory call failed for the last time; message goes to the DLQ" : "factory call failed; will retry", {
       ...log,
       error: message,

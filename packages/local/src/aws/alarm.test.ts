@@ -9,7 +9,9 @@ import {
   type Message,
 } from "@aws-sdk/client-sqs";
 import { SubscribeCommand } from "@aws-sdk/client-sns";
-import { dlqAlarm } from "@donut-states/core/topology";
+import { dlqAlarm, dlqAlarmFollowUp } from "@donut-states/core/topology";
+import { startEventBridge, type EventEnvelope } from "../eventbridge/emulator";
+import { regionName } from "./alarm-email";
 import { startDlqAlarm, type DlqAlarm } from "./alarm";
 import { createLocalClients, startSqsSns, type SqsSnsEmulator } from "./emulator";
 import { ensureQueue, provisionTopology, type ProvisionedTopology } from "./topology";
@@ -42,7 +44,7 @@ async function setup(): Promise<{ t: ProvisionedTopology; watchUrl: string }> {
   return { t, watchUrl };
 }
 
-function start(t: ProvisionedTopology, extra: { intervalMs?: number } = {}): DlqAlarm {
+function start(t: ProvisionedTopology, extra: { intervalMs?: number; onStateChange?: Parameters<typeof startDlqAlarm>[0]["onStateChange"] } = {}): DlqAlarm {
   const alarm = startDlqAlarm({
     sqs: emu.sqs,
     sns: emu.sns,
@@ -52,6 +54,7 @@ function start(t: ProvisionedTopology, extra: { intervalMs?: number } = {}): Dlq
     alarm: dlqAlarm,
     intervalMs: extra.intervalMs ?? 100,
     region: REGION,
+    onStateChange: extra.onStateChange,
   });
   alarms.push(alarm);
   return alarm;
@@ -75,7 +78,7 @@ describe("startDlqAlarm", () => {
     await sleep(500);
     expect(alarm.state).toBe("ALARM");
     const notifications = (await drain(emu.sqs, watchUrl)).map((m) => envelope(m).Subject);
-    expect(notifications).toEqual([`ALARM: "${dlqAlarm.name}" in ${REGION}`]);
+    expect(notifications).toEqual([`ALARM: "${dlqAlarm.name}" in ${regionName(REGION)}`]);
   });
 
   it("goes OK -> ALARM once when the DLQ gets a message, and ALARM -> OK when it is purged", async () => {
@@ -92,7 +95,7 @@ describe("startDlqAlarm", () => {
     const alarmed = await drain(emu.sqs, watchUrl);
     expect(alarmed).toHaveLength(1);
     const n = envelope(alarmed[0]);
-    expect(n.Subject).toBe(`ALARM: "${dlqAlarm.name}" in ${REGION}`);
+    expect(n.Subject).toBe(`ALARM: "${dlqAlarm.name}" in ${regionName(REGION)}`);
     const body = JSON.parse(n.Message);
     expect(body).toMatchObject({
       AlarmName: dlqAlarm.name,
@@ -122,10 +125,56 @@ describe("startDlqAlarm", () => {
     await sleep(500);
     const cleared = await drain(emu.sqs, watchUrl);
     expect(cleared).toHaveLength(1);
-    expect(envelope(cleared[0]).Subject).toBe(`OK: "${dlqAlarm.name}" in ${REGION}`);
+    expect(envelope(cleared[0]).Subject).toBe(`OK: "${dlqAlarm.name}" in ${regionName(REGION)}`);
     const ok = JSON.parse(envelope(cleared[0]).Message);
     expect(ok).toMatchObject({ NewStateValue: "OK", OldStateValue: "ALARM" });
     expect(ok.NewStateReason).toMatch(/\[0\.0 .*\] was not greater than or equal to the threshold \(1\.0\)\.$/);
+  });
+
+  it("sends every state change to the default bus as CloudWatch's event; the follow-up rule takes only the ALARM one", async () => {
+    const { t } = await setup();
+    const followedUp: EventEnvelope[] = [];
+    const bus = await startEventBridge({
+      region: REGION,
+      accountId: "000000000000",
+      rules: [
+        {
+          name: dlqAlarmFollowUp.name,
+          pattern: dlqAlarmFollowUp.pattern(dlqAlarm.name),
+          targets: [{ id: "follow-up", deliver: async (event) => void followedUp.push(event) }],
+        },
+      ],
+    });
+    try {
+      const alarm = start(t, { intervalMs: 60_000, onStateChange: (event) => bus.putServiceEvent(event) });
+      expect(await alarm.evaluateNow()).toBe("OK");
+      await emu.sqs.send(new SendMessageCommand({ QueueUrl: t.dlqUrl, MessageBody: "dead" }));
+      expect(await alarm.evaluateNow()).toBe("ALARM");
+      await bus.idle();
+      expect(bus.published.map((event) => `${event.detail.previousState && (event.detail.previousState as { value: string }).value} -> ${(event.detail.state as { value: string }).value}`)).toEqual([
+        "INSUFFICIENT_DATA -> OK",
+        "OK -> ALARM",
+      ]);
+      expect(followedUp).toHaveLength(1);
+      expect(followedUp[0]).toMatchObject({
+        version: "0",
+        source: "aws.cloudwatch",
+        "detail-type": "CloudWatch Alarm State Change",
+        account: "000000000000",
+        region: REGION,
+        resources: [`arn:aws:cloudwatch:${REGION}:000000000000:alarm:${dlqAlarm.name}`],
+        detail: {
+          alarmName: dlqAlarm.name,
+          state: { value: "ALARM", reason: expect.stringMatching(/^Threshold Crossed: 1 datapoint \[1\.0 /), timestamp: expect.stringMatching(/\+0000$/) },
+          previousState: { value: "OK" },
+          configuration: {
+            metrics: [{ metricStat: { metric: { namespace: "AWS/SQS", name: dlqAlarm.metricName, dimensions: { QueueName: t.dlqName } }, stat: "Maximum" } }],
+          },
+        },
+      });
+    } finally {
+      await bus.close();
+    }
   });
 
   it("notifies INSUFFICIENT_DATA -> ALARM when the DLQ is already non-empty at start", async () => {

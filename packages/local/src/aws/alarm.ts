@@ -10,6 +10,7 @@
  */
 import { GetQueueAttributesCommand, type QueueAttributeName, type SQSClient } from "@aws-sdk/client-sqs";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { regionName } from "./alarm-email";
 import { FAUXQS_ACCOUNT_ID } from "./emulator";
 
 export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA";
@@ -45,6 +46,11 @@ export interface DlqAlarmOptions {
   samplesPerDatapoint?: number;
   /** Defaults to a sentence naming the queue. */
   description?: string;
+  /**
+   * Every state change, as the event CloudWatch sends to the default event bus (detail-type
+   * "CloudWatch Alarm State Change"); the offline stack hands it to the EventBridge emulator.
+   */
+  onStateChange?: (event: AlarmStateChangeEvent) => void;
   log?: (line: string) => void;
 }
 
@@ -54,6 +60,35 @@ export interface DlqAlarm {
   evaluateNow(): Promise<"OK" | "ALARM">;
   /** Stops polling and waits for a running evaluation to finish. */
   stop(): Promise<void>;
+}
+
+interface AlarmStateRecord {
+  value: AlarmState;
+  reason: string;
+  reasonData?: string;
+  /** CloudWatch's format, e.g. "2026-11-27T05:30:00.123+0000". */
+  timestamp: string;
+}
+
+/** What CloudWatch puts on the default bus when an alarm changes state (source aws.cloudwatch). */
+export interface AlarmStateChangeEvent {
+  source: "aws.cloudwatch";
+  detailType: "CloudWatch Alarm State Change";
+  resources: string[];
+  time: Date;
+  detail: {
+    alarmName: string;
+    state: AlarmStateRecord;
+    previousState: AlarmStateRecord;
+    configuration: {
+      description: string;
+      metrics: Array<{
+        id: string;
+        metricStat: { metric: { namespace: string; name: string; dimensions: Record<string, string> }; period: number; stat: string };
+        returnData: boolean;
+      }>;
+    };
+  };
 }
 
 interface Datapoint {
@@ -89,6 +124,8 @@ export function startDlqAlarm(options: DlqAlarmOptions): DlqAlarm {
   const configuredAt = new Date();
 
   let state: AlarmState = "INSUFFICIENT_DATA";
+  const alarmArn = `arn:aws:cloudwatch:${region}:${accountId}:alarm:${alarm.name}`;
+  let stateRecord: AlarmStateRecord = { value: state, reason: "Unchecked: Initial alarm creation", timestamp: cloudWatchTime(configuredAt) };
   let datapoints: Datapoint[] = []; // newest first, as CloudWatch lists them
   // The alarm's statistic is Maximum over a period: one datapoint is the maximum of the last few
   // samples, so a message hidden for a moment (someone peeking at the DLQ) does not flap the alarm.
@@ -113,6 +150,7 @@ export function startDlqAlarm(options: DlqAlarmOptions): DlqAlarm {
       const old = state;
       state = next;
       log(`alarm ${alarm.name}: ${old} -> ${next} (${alarm.metricName}=${value})`);
+      announce(next);
       // CloudWatch only runs actions for the configured transitions: the first
       // evaluation INSUFFICIENT_DATA -> OK is silent, INSUFFICIENT_DATA -> ALARM is not.
       if (!(old === "INSUFFICIENT_DATA" && next === "OK")) {
@@ -125,18 +163,66 @@ export function startDlqAlarm(options: DlqAlarmOptions): DlqAlarm {
     return next;
   }
 
+  /** The state change event, for every transition (alarm actions run only for some, events go for all). */
+  function announce(next: AlarmState): void {
+    const previousState = stateRecord;
+    const reason = stateReason(alarm, datapoints, next === "ALARM");
+    stateRecord = {
+      value: next,
+      reason,
+      reasonData: JSON.stringify({
+        version: "1.0",
+        queryDate: cloudWatchTime(new Date()),
+        statistic: "Maximum",
+        period: alarm.periodSeconds,
+        recentDatapoints: datapoints.map((d) => d.value),
+        threshold: alarm.threshold,
+      }),
+      timestamp: cloudWatchTime(new Date()),
+    };
+    if (!options.onStateChange) return;
+    try {
+      options.onStateChange({
+        source: "aws.cloudwatch",
+        detailType: "CloudWatch Alarm State Change",
+        resources: [alarmArn],
+        time: new Date(),
+        detail: {
+          alarmName: alarm.name,
+          state: stateRecord,
+          previousState,
+          configuration: {
+            description,
+            metrics: [
+              {
+                id: "m1",
+                metricStat: {
+                  metric: { namespace: "AWS/SQS", name: alarm.metricName, dimensions: { QueueName: queueName } },
+                  period: alarm.periodSeconds,
+                  stat: "Maximum",
+                },
+                returnData: true,
+              },
+            ],
+          },
+        },
+      });
+    } catch (error) {
+      log(`alarm ${alarm.name}: state change event not sent: ${(error as Error).message}`);
+    }
+  }
+
   async function notify(old: AlarmState, next: AlarmState): Promise<void> {
-    const now = new Date();
     const message = {
       AlarmName: alarm.name,
       AlarmDescription: description,
       AWSAccountId: accountId,
       AlarmConfigurationUpdatedTimestamp: cloudWatchTime(configuredAt),
       NewStateValue: next,
-      NewStateReason: stateReason(alarm, datapoints, next === "ALARM"),
-      StateChangeTime: cloudWatchTime(now),
+      NewStateReason: stateRecord.reason,
+      StateChangeTime: stateRecord.timestamp,
       Region: region,
-      AlarmArn: `arn:aws:cloudwatch:${region}:${accountId}:alarm:${alarm.name}`,
+      AlarmArn: alarmArn,
       OldStateValue: old,
       OKActions: [topicArn],
       AlarmActions: [topicArn],
@@ -159,7 +245,7 @@ export function startDlqAlarm(options: DlqAlarmOptions): DlqAlarm {
     await sns.send(
       new PublishCommand({
         TopicArn: topicArn,
-        Subject: `${next}: "${alarm.name}" in ${region}`,
+        Subject: `${next}: "${alarm.name}" in ${regionName(region)}`,
         Message: JSON.stringify(message),
       }),
     );

@@ -8,6 +8,7 @@ import { PublishCommand } from "@aws-sdk/client-sns";
 import { dlqAlarm } from "@donut-states/core/topology";
 import { createMailer } from "../mail/mailer";
 import { readMailbox, startSmtpSink } from "../mail/smtp-sink";
+import { regionName } from "./alarm-email";
 import { startDlqAlarm } from "./alarm";
 import { startSqsSns, type SqsSnsEmulator } from "./emulator";
 import { startEmailSubscriptions, DEFAULT_SUBJECT } from "./sns-email-bridge";
@@ -80,9 +81,12 @@ describe("end to end: DLQ -> alarm -> SNS -> e-mail bridge -> SMTP sink", () => 
     expect(mails).toHaveLength(2);
     expect(mails.map((m) => m.to).sort()).toEqual(OPS.map((a) => [a]).sort());
     for (const mail of mails) {
-      expect(mail.subject).toBe(`ALARM: "${dlqAlarm.name}" in ${REGION}`);
+      expect(mail.subject).toBe(`ALARM: "${dlqAlarm.name}" in ${regionName(REGION)}`);
       expect(mail.text).toContain(t.dlqName);
-      expect(mail.text).toContain('"NewStateValue": "ALARM"'); // pretty-printed JSON
+      // The readable text AWS e-mails for an alarm, not its JSON.
+      expect(mail.text).toMatch(/^You are receiving this email because your Amazon CloudWatch Alarm "factory-dlq-not-empty" in the EU \(Ireland\) region has entered the ALARM state, because "Threshold Crossed: /);
+      expect(mail.text).toContain("- State Change:               INSUFFICIENT_DATA -> ALARM");
+      expect(mail.text).not.toContain("NewStateValue");
       expect(mail.from).toContain("no-reply@sns.amazonaws.com");
     }
     expect(logLines).toHaveLength(2);

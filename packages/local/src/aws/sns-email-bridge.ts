@@ -20,6 +20,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { SubscribeCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { Mailer } from "../mail/mailer";
+import { alarmEmailText, asAlarmMessage } from "./alarm-email";
 import { ensureQueue } from "./topology";
 
 /** Subject AWS uses when Publish had none. */
@@ -176,15 +177,17 @@ function parseEnvelope(body: string | undefined): SnsNotification | undefined {
 }
 
 /**
- * AWS "email" sends the Message text plus an unsubscribe footer. JSON
- * messages (e.g. CloudWatch alarm payloads) are pretty-printed so operators
- * can read them; AWS itself sends CloudWatch alarms as a prose e-mail.
+ * AWS "email" sends the Message text plus an unsubscribe footer. A CloudWatch
+ * alarm notification arrives as AWS e-mails it, in readable text (alarm-email.ts);
+ * other JSON messages are pretty-printed so operators can read them.
  */
 export function emailBody(n: Pick<SnsNotification, "Message" | "UnsubscribeURL">): string {
   let text = n.Message;
   try {
     const json: unknown = JSON.parse(n.Message);
-    if (json !== null && typeof json === "object") text = JSON.stringify(json, null, 2);
+    const alarm = asAlarmMessage(json);
+    if (alarm) text = alarmEmailText(alarm);
+    else if (json !== null && typeof json === "object") text = JSON.stringify(json, null, 2);
   } catch {
     // Plain text: send as is.
   }

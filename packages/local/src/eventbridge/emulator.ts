@@ -19,7 +19,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { compilePattern, EventPatternError } from "./pattern";
-import { ApiError, busName, checkEntry, checkRequest, type EventEnvelope, type PutEventsResultEntry } from "./put-events";
+import { ApiError, busName, checkEntry, checkRequest, isoSeconds, type EventEnvelope, type PutEventsResultEntry } from "./put-events";
 
 export type { EventEnvelope } from "./put-events";
 
@@ -74,10 +74,27 @@ export interface EventBridgeEmulator {
   setSilent(when: boolean | ((body: unknown) => boolean)): void;
   /** How many requests were left unanswered by setSilent so far. */
   readonly silenced: number;
-  /** Every event accepted by PutEvents, in order, whether or not a rule matched it. */
+  /**
+   * An event an AWS service puts on a bus itself (CloudWatch sends alarm state changes to the
+   * default bus), routed like an accepted PutEvents entry. Callers cannot do this through
+   * PutEvents: AWS refuses `aws.*` sources from them.
+   */
+  putServiceEvent(event: ServiceEvent): EventEnvelope;
+  /** Every event accepted by PutEvents (or put by a service), in order, whether or not a rule matched it. */
   readonly published: EventEnvelope[];
   /** Resolves once every delivery started so far has finished (retries included). */
   idle(): Promise<void>;
+}
+
+/** An AWS service's event, e.g. CloudWatch's "CloudWatch Alarm State Change". */
+export interface ServiceEvent {
+  source: string;
+  detailType: string;
+  detail: Record<string, unknown>;
+  resources?: string[];
+  time?: Date;
+  /** Defaults to "default", where AWS services send their events. */
+  eventBusName?: string;
 }
 
 const JSON_1_1 = "application/x-amz-json-1.1";
@@ -214,6 +231,22 @@ export async function startEventBridge(options: StartEventBridgeOptions): Promis
   return {
     url: `http://${urlHost(address)}:${port}`,
     published,
+    putServiceEvent(event) {
+      const envelope: EventEnvelope = {
+        version: "0",
+        id: randomUUID(),
+        "detail-type": event.detailType,
+        source: event.source,
+        account: options.accountId,
+        time: isoSeconds(event.time ?? new Date()),
+        region: options.region,
+        resources: event.resources ?? [],
+        detail: event.detail,
+      };
+      published.push(envelope);
+      route(envelope, busName(event.eventBusName));
+      return envelope;
+    },
     setAvailable(up: boolean) {
       available = up;
     },
