@@ -100,9 +100,16 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
       MessageAttributeFactoryId: "FF-500293",
     });
     expect((calls[0].body as Record<string, string>).CallbackUrl).toContain(`/factory/callbacks/${request.id}?attempt=1&token=`);
-    const events = stack.eventBridge.published.filter((event) => (event.detail as { sku?: string }).sku === "E2E-RUSH");
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ source: "donut-states.sales", "detail-type": "OutOfStock", detail: { restockId: request.id } });
+    // Publishing is at least once: an after-commit publish abandoned at its budget (a busy machine)
+    // may already have reached the bus, and the relay then sends the row again. Every copy names
+    // the one request, and the consumer calls the factory once (asserted above).
+    const events = stack.eventBridge.published.filter(
+      (event) => event["detail-type"] === "OutOfStock" && (event.detail as { sku?: string }).sku === "E2E-RUSH",
+    );
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    for (const event of events) {
+      expect(event).toMatchObject({ source: "donut-states.sales", "detail-type": "OutOfStock", detail: { restockId: request.id } });
+    }
 
     const again = await order("E2E-RUSH", 3);
     expect(again.status).toBe(201);
