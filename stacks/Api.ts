@@ -12,7 +12,7 @@ import { type StageWiring, fromTopology, lambda } from "./lambda";
  * must be listed here (type error otherwise).
  */
 interface RouteAccess {
-  /** events:PutEvents on the bus (the sale publishes OutOfStock after commit). */
+  /** events:PutEvents on the bus (the sale publishes OutOfStock after commit, the callback RestockFulfilled). */
   publishEvents?: boolean;
   /** sqs:GetQueueAttributes on the factory DLQ (its depth). */
   dlqDepth?: boolean;
@@ -22,7 +22,7 @@ export const routeAccess = {
   "GET /products": {},
   "GET /products/{sku}": {},
   "POST /orders": { publishEvents: true },
-  "POST /factory/callbacks/{restockId}": {},
+  "POST /factory/callbacks/{restockId}": { publishEvents: true },
   $default: {},
 } as const satisfies Record<RouteKey, RouteAccess>;
 

@@ -12,10 +12,11 @@ import { type StageWiring, fromTopology, lambda } from "./lambda";
  * The restock pipeline's functions:
  * - the factory caller, consumer of the factory queue (batches with partial failures), which
  *   calls the legacy Factory API and hands it a callback URL on this stage's Api;
- * - the outbox relay (cron), which republishes OutOfStock events whose after-commit publish
- *   did not happen;
+ * - the outbox relay (cron), which republishes events whose after-commit publish did not happen;
  * - the restock watchdog (cron), which e-mails operations about requests the factory accepted
  *   but never called back for.
+ * The caller (RestockRequested, RestockFailed) and the watchdog (RestockOverdue) publish the
+ * lifecycle events they commit, like the sale: PutEvents on this bus only.
  * It comes after Api because the caller needs the API's URL; the queue and bus it uses are in
  * Events, so no reference points back and the stacks deploy in order.
  */
@@ -25,6 +26,8 @@ export function Restock({ stack, app }: StackContext) {
   const { bus, queue } = use(Events);
   const { api } = use(Api);
   const { topic } = use(Alerts);
+
+  const putEvents = () => new iam.PolicyStatement({ sid: "PublishToEventBus", actions: ["events:PutEvents"], resources: [bus.eventBusArn] });
 
   const wiring: StageWiring = {
     database: access,
@@ -39,7 +42,7 @@ export function Restock({ stack, app }: StackContext) {
     },
   };
 
-  const caller = lambda(stack, "FactoryCaller", settings, fromTopology(functions.factoryCaller, wiring));
+  const caller = lambda(stack, "FactoryCaller", settings, { ...fromTopology(functions.factoryCaller, wiring), statements: [putEvents()] });
   // The event source grants the role exactly what polling needs on this queue
   // (ReceiveMessage, DeleteMessage, ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl).
   // At most maxConcurrency batches in flight (the legacy factory is slow). Under `sst dev` the
@@ -67,16 +70,17 @@ export function Restock({ stack, app }: StackContext) {
     ...fromTopology(functions.outboxRelay, wiring),
     // The next run is a minute away: an async retry would only overlap it.
     retryAttempts: 0,
-    statements: [
-      new iam.PolicyStatement({ sid: "PublishToEventBus", actions: ["events:PutEvents"], resources: [bus.eventBusArn] }),
-    ],
+    statements: [putEvents()],
   });
   new Cron(stack, "OutboxRelaySchedule", { schedule: functions.outboxRelay.trigger.schedule.aws, job: relay });
 
   const watchdog = lambda(stack, "RestockWatchdog", settings, {
     ...fromTopology(functions.restockWatchdog, wiring),
     retryAttempts: 0,
-    statements: [new iam.PolicyStatement({ sid: "PublishAlerts", actions: ["sns:Publish"], resources: [topic.topicArn] })],
+    statements: [
+      new iam.PolicyStatement({ sid: "PublishAlerts", actions: ["sns:Publish"], resources: [topic.topicArn] }),
+      putEvents(),
+    ],
   });
   new Cron(stack, "RestockWatchdogSchedule", { schedule: functions.restockWatchdog.trigger.schedule.aws, job: watchdog });
 

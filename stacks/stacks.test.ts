@@ -72,7 +72,7 @@ const expectedFunctions: Record<string, Expected> = {
   [routes["GET /products"]]: { database: true },
   [routes["GET /products/{sku}"]]: { database: true },
   [routes["POST /orders"]]: { database: true, putEvents: true },
-  [routes["POST /factory/callbacks/{restockId}"]]: { database: true, callbackSecret: true, previousCallbackSecret: true },
+  [routes["POST /factory/callbacks/{restockId}"]]: { database: true, callbackSecret: true, previousCallbackSecret: true, putEvents: true },
   [routes.$default]: { database: false },
   [adminRoutes["GET /admin/products"]]: { database: true },
   [adminRoutes["POST /admin/products"]]: { database: true },
@@ -84,9 +84,9 @@ const expectedFunctions: Record<string, Expected> = {
   [adminRoutes["POST /admin/restocks/{restockId}/re-request"]]: { database: true, putEvents: true },
   [adminRoutes["GET /admin/outbox"]]: { database: true },
   [adminRoutes["GET /admin/dlq"]]: { database: false, dlqDepth: true },
-  [CALLER]: { database: true, callbackSecret: true, consumesQueue: true },
+  [CALLER]: { database: true, callbackSecret: true, consumesQueue: true, putEvents: true },
   [RELAY]: { database: true, putEvents: true },
-  [WATCHDOG]: { database: true, publishesAlerts: true },
+  [WATCHDOG]: { database: true, publishesAlerts: true, putEvents: true },
   [FOLLOW_UP]: { database: true, publishesAlerts: true, peeksDeadLetterQueue: true },
   [MIGRATE]: { database: true, readsAdminSecret: true },
 };
@@ -609,9 +609,17 @@ describe.each([
         }
       }
     }
-    // Only the orders function and the relay may publish to the bus.
+    // Only the functions that commit events (and the relay) may publish to the bus.
     const publishers = allStatements(synth).filter(({ statement }) => [statement.Action].flat().includes("events:PutEvents"));
-    expect(publishers.map(({ policy }) => policy.replace(/Role.*$/, "")).sort()).toEqual(["AdminPostProductsRestock", "AdminPostRestocksReRequest", "OutboxRelay", "RoutePostOrders"]);
+    expect(publishers.map(({ policy }) => policy.replace(/Role.*$/, "")).sort()).toEqual([
+      "AdminPostProductsRestock",
+      "AdminPostRestocksReRequest",
+      "FactoryCaller",
+      "OutboxRelay",
+      "RestockWatchdog",
+      "RoutePostFactoryCallbacksRestockid",
+      "RoutePostOrders",
+    ]);
     // Only the DLQ-depth admin function reads a queue's attributes, the DLQ's alone.
     const queueReaders = allStatements(synth).filter(({ statement }) => [statement.Action].flat().includes("sqs:GetQueueAttributes"));
     expect(queueReaders.map(({ policy }) => policy.replace(/Role.*$/, "")).sort()).toEqual(["AdminGetDlq", "FactoryCaller"]);
@@ -655,7 +663,9 @@ describe.each([
     }
     const busName = `Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}`;
     expect(describeEnv(routes["POST /orders"], "EVENT_BUS_NAME")).toBe(busName);
-    expect(describeEnv(RELAY, "EVENT_BUS_NAME")).toBe(busName);
+    for (const publisher of [RELAY, CALLER, WATCHDOG, routes["POST /factory/callbacks/{restockId}"]]) {
+      expect(describeEnv(publisher, "EVENT_BUS_NAME"), publisher).toBe(busName);
+    }
     expect(env(CALLER)).toMatchObject({
       FACTORY_API_URL: synth.stage === "prod" ? PROD_ENV.FACTORY_API_URL : DEFAULT_DEV_FACTORY_API_URL,
       FACTORY_REQUESTER: `donut-states-${synth.stage}`,

@@ -1,6 +1,17 @@
 import * as z from "./util/zod";
 import { DetailType, EVENT_SOURCE } from "./topology";
 
+/**
+ * Every event this system puts on its bus, with the schema of its detail. Each one is written
+ * to the transactional outbox in the same transaction as the change it announces (see
+ * docs/events.md), and validated against its schema before it is written.
+ *
+ * Versioning: a detail-type is a contract. Within it, changes are additive only (a new field;
+ * consumers ignore fields they do not know, as these schemas do). A change that would break a
+ * consumer (a field removed, renamed or given another meaning) is a new detail-type, published
+ * beside the old one until its consumers moved.
+ */
+
 /** An event type: its EventBridge detail-type and the schema of its detail. */
 export interface EventDefinition<Type extends string, Schema extends z.ZodMiniType> {
   source: typeof EVENT_SOURCE;
@@ -12,21 +23,82 @@ function defineEvent<Type extends string, Schema extends z.ZodMiniType>(type: Ty
   return { source: EVENT_SOURCE, type, schema };
 }
 
+const text = () => z.string().check(z.minLength(1));
+const units = () => z.number().check(z.int(), z.positive());
+const timestamp = () => z.iso.datetime();
+
 export const Events = {
-  /** A product ran out (or fell to its reorder point) and a restock request was opened. One per request. */
+  /** A product ran out (or fell to its reorder point) and a restock request was opened. One per request (and per re-request). */
   OutOfStock: defineEvent(
     DetailType.OutOfStock,
     z.object({
-      restockId: z.string().check(z.minLength(1)),
-      sku: z.string().check(z.minLength(1)),
-      quantity: z.number().check(z.int(), z.positive()),
-      factoryId: z.string().check(z.minLength(1)),
-      occurredAt: z.iso.datetime(),
+      restockId: text(),
+      sku: text(),
+      quantity: units(),
+      factoryId: text(),
+      occurredAt: timestamp(),
+    }),
+  ),
+  /** The legacy factory accepted a restock request (answered 2xx): production is under way. */
+  RestockRequested: defineEvent(
+    DetailType.RestockRequested,
+    z.object({
+      restockId: text(),
+      sku: text(),
+      quantity: units(),
+      factoryId: text(),
+      /** Which factory call this was (1 for the first; a redrive or re-request calls again). */
+      attempt: units(),
+      occurredAt: timestamp(),
+    }),
+  ),
+  /** The factory called back and the request's units were added to stock. Once per request. */
+  RestockFulfilled: defineEvent(
+    DetailType.RestockFulfilled,
+    z.object({
+      restockId: text(),
+      sku: text(),
+      /** The product's name in the catalogue. */
+      name: text(),
+      /** Units added. */
+      quantity: units(),
+      /** The product's stock right after they were added. */
+      stock: z.number().check(z.int(), z.nonnegative()),
+      occurredAt: timestamp(),
+    }),
+  ),
+  /** The request could not be handed to the factory (its message went to the DLQ); it waits for operations. */
+  RestockFailed: defineEvent(
+    DetailType.RestockFailed,
+    z.object({
+      restockId: text(),
+      sku: text(),
+      quantity: units(),
+      /** Factory calls made for it. */
+      attempts: z.number().check(z.int(), z.nonnegative()),
+      lastError: z.nullable(z.string()),
+      occurredAt: timestamp(),
+    }),
+  ),
+  /** The factory accepted the request but has not called back within the restock SLA. Once per overdue spell. */
+  RestockOverdue: defineEvent(
+    DetailType.RestockOverdue,
+    z.object({
+      restockId: text(),
+      sku: text(),
+      quantity: units(),
+      requestedAt: timestamp(),
+      occurredAt: timestamp(),
     }),
   ),
 };
 
+export type EventName = keyof typeof Events;
 export type OutOfStockDetail = z.infer<typeof Events.OutOfStock.schema>;
+export type RestockRequestedDetail = z.infer<typeof Events.RestockRequested.schema>;
+export type RestockFulfilledDetail = z.infer<typeof Events.RestockFulfilled.schema>;
+export type RestockFailedDetail = z.infer<typeof Events.RestockFailed.schema>;
+export type RestockOverdueDetail = z.infer<typeof Events.RestockOverdue.schema>;
 
 /** The EventBridge envelope as delivered to targets (e.g. an SQS message body). */
 export const EventEnvelope = z.object({

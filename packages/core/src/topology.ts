@@ -14,6 +14,10 @@ export const DEFAULT_REGION = "ap-northeast-2";
 
 export const DetailType = {
   OutOfStock: "OutOfStock",
+  RestockRequested: "RestockRequested",
+  RestockFulfilled: "RestockFulfilled",
+  RestockFailed: "RestockFailed",
+  RestockOverdue: "RestockOverdue",
 } as const;
 export type DetailType = (typeof DetailType)[keyof typeof DetailType];
 
@@ -150,7 +154,7 @@ export const functionSettings = {
   DATABASE_CONNECT_TIMEOUT_MS: "give up connecting to the database after this",
   MIGRATIONS_FOLDER: "where the migrate function finds the SQL migrations (copied beside its bundle)",
   SEED_DEMO_DATA: '"true": the migrations also insert the demo catalogue where it is missing',
-  EVENT_BUS_NAME: "where OutOfStock events go",
+  EVENT_BUS_NAME: "where the events go (docs/events.md)",
   OUTBOX_PUBLISH_BUDGET_MS: "how long a sale waits for its own after-commit publish",
   FACTORY_API_URL: "the legacy Factory API (a factory row's api_url overrides it)",
   FACTORY_REQUESTER: "MessageAttributeRequester sent to the factory",
@@ -223,7 +227,7 @@ export const functions = {
     handler: "packages/functions/src/factory/callback.handler",
     timeoutSeconds: 10,
     trigger: { route: "POST /factory/callbacks/{restockId}" },
-    reads: [...DATABASE_SETTINGS, "FACTORY_CALLBACK_SECRET", "FACTORY_CALLBACK_SECRET_PREVIOUS"],
+    reads: [...DATABASE_SETTINGS, "FACTORY_CALLBACK_SECRET", "FACTORY_CALLBACK_SECRET_PREVIOUS", "EVENT_BUS_NAME", "OUTBOX_PUBLISH_BUDGET_MS"],
   },
   /** Everything else: a JSON 404/405 in our error format instead of API Gateway's bare one. */
   fallback: {
@@ -236,7 +240,16 @@ export const functions = {
     handler: "packages/functions/src/factory/caller.handler",
     timeoutSeconds: factoryCaller.timeoutSeconds,
     trigger: { queue: factoryQueue.name },
-    reads: [...DATABASE_SETTINGS, "FACTORY_API_URL", "FACTORY_REQUESTER", "FACTORY_TIMEOUT_MS", "PUBLIC_API_URL", "FACTORY_CALLBACK_SECRET"],
+    reads: [
+      ...DATABASE_SETTINGS,
+      "FACTORY_API_URL",
+      "FACTORY_REQUESTER",
+      "FACTORY_TIMEOUT_MS",
+      "PUBLIC_API_URL",
+      "FACTORY_CALLBACK_SECRET",
+      "EVENT_BUS_NAME",
+      "OUTBOX_PUBLISH_BUDGET_MS",
+    ],
   },
   outboxRelay: {
     handler: "packages/functions/src/outbox/relay.handler",
@@ -248,7 +261,7 @@ export const functions = {
     handler: "packages/functions/src/restock/watchdog.handler",
     timeoutSeconds: 60,
     trigger: { schedule: schedules.restockWatchdog },
-    reads: [...DATABASE_SETTINGS, "ALERTS_TOPIC_ARN", "RESTOCK_SLA_SECONDS", "RESTOCK_PENDING_SECONDS"],
+    reads: [...DATABASE_SETTINGS, "ALERTS_TOPIC_ARN", "RESTOCK_SLA_SECONDS", "RESTOCK_PENDING_SECONDS", "EVENT_BUS_NAME", "OUTBOX_PUBLISH_BUDGET_MS"],
   },
   /** The DLQ alarm's follow-up, run by a rule on the default bus when the alarm enters ALARM. */
   dlqFollowUp: {

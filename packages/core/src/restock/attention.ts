@@ -1,6 +1,8 @@
 import { and, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import { opsCommand } from "../alert";
-import { query } from "../drizzle";
+import { query, transaction } from "../drizzle";
+import { Events } from "../event";
+import { Outbox } from "../outbox";
 import { productTable } from "../product/product.sql";
 import { ATTENTION_KINDS, type AttentionKind, restockAlertTable, restockRequestTable } from "./restock.sql";
 
@@ -11,6 +13,8 @@ export interface Attention {
   subject: string;
   sku: string;
   restockId?: string;
+  /** Units the restock request asks for (requests only). */
+  quantity?: number;
   /** When the problem started: failed at, requested at, last touched, or the product's last change. */
   since: Date;
   /** One line for the e-mail. */
@@ -76,6 +80,7 @@ export async function findAttention({ slaSeconds, pendingSeconds }: AttentionThr
       subject: request.id,
       sku: request.sku,
       restockId: request.id,
+      quantity: request.quantity,
       since: request.requestedAt ?? request.updatedAt,
       summary: `${request.id}  ${request.sku}  x${request.quantity}  factory ${request.factoryId}  requested ${request.requestedAt?.toISOString()}  attempts ${request.attempts}`,
       fix: reRequestCommand(request.id),
@@ -116,13 +121,26 @@ export async function unreported(current: Attention[]): Promise<Attention[]> {
   return current.filter((item) => !reportedKeys.has(key(item.kind, item.subject)));
 }
 
-/** Remember that these were reported. Call only after the alert was published: a failed publish is retried next run. */
+/**
+ * Remember that these were reported. Call only after the alert was published: a failed publish
+ * is retried next run. Recording a request as overdue is what makes it overdue for the rest of
+ * the system: its RestockOverdue event is written in the same transaction, once per overdue
+ * spell (a report already remembered, by this run or a concurrent one, writes none).
+ */
 export async function markReported(items: Attention[]): Promise<void> {
   if (items.length === 0) return;
-  await query((db) =>
-    db
-      .insert(restockAlertTable)
-      .values(items.map((item) => ({ kind: item.kind, subject: item.subject })))
-      .onDuplicateKeyUpdate({ set: { alertedAt: sql`${restockAlertTable.alertedAt}` } }),
-  );
+  await transaction(async (tx) => {
+    for (const item of items) {
+      // INSERT IGNORE: affectedRows says whether this call is the one that recorded it.
+      const [inserted] = await tx.insert(restockAlertTable).ignore().values({ kind: item.kind, subject: item.subject });
+      if (inserted.affectedRows !== 1 || item.kind !== "overdue" || !item.restockId || item.quantity === undefined) continue;
+      await Outbox.enqueue(tx, Events.RestockOverdue, {
+        restockId: item.restockId,
+        sku: item.sku,
+        quantity: item.quantity,
+        requestedAt: item.since.toISOString(),
+        occurredAt: new Date().toISOString(),
+      });
+    }
+  });
 }

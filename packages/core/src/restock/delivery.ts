@@ -5,6 +5,8 @@ import { intEnv, optionalEnv } from "../util/config";
 import { logger } from "../util/log";
 import { MetricName, count, milliseconds } from "../util/metrics";
 import { factoryCaller } from "../topology";
+import { Events } from "../event";
+import { Outbox } from "../outbox";
 import { markFailed } from "./failed";
 import { callbackUrl, signingSecret } from "./token";
 import { restockAttemptTable, restockRequestTable, type AttemptOutcome } from "./restock.sql";
@@ -105,7 +107,7 @@ export async function requestFromFactory(
       throw error;
     }
     await transaction(async (tx) => {
-      await tx
+      const [moved] = await tx
         .update(restockRequestTable)
         .set({ status: "requested", requestedAt: sql`NOW(3)`, leaseUntil: null, lastError: null, failedAt: null })
         .where(and(eq(restockRequestTable.id, restockId), inArray(restockRequestTable.status, CALLABLE)));
@@ -113,6 +115,17 @@ export async function requestFromFactory(
         .update(restockAttemptTable)
         .set({ outcome: "accepted", answeredAt: sql`NOW(3)` })
         .where(and(eq(restockAttemptTable.restockId, restockId), eq(restockAttemptTable.attempt, request.attempts), eq(restockAttemptTable.outcome, "sending")));
+      // Announced only by the delivery that moved it (a callback may have overtaken the 2xx).
+      if (moved.affectedRows === 1) {
+        await Outbox.enqueue(tx, Events.RestockRequested, {
+          restockId,
+          sku: request.sku,
+          quantity: request.quantity,
+          factoryId: request.factoryId,
+          attempt: request.attempts,
+          occurredAt: new Date().toISOString(),
+        });
+      }
     });
     count(MetricName.RestockRequested);
     milliseconds(MetricName.FactoryCallLatency, ms);

@@ -1,5 +1,7 @@
 import { eq, getTableColumns, sql } from "drizzle-orm";
 import { afterCommit, transaction } from "../drizzle";
+import { Events } from "../event";
+import { Outbox } from "../outbox";
 import { NotFoundError } from "../util/error";
 import { logger } from "../util/log";
 import { MetricName, count } from "../util/metrics";
@@ -10,13 +12,14 @@ export interface MarkFailedResult {
   sku: string;
   /** The request's status now. */
   status: RestockStatus;
-  /** True only for the call that moved it to `failed`. */
+  /** True only for the call that moved it to `failed` (and wrote its RestockFailed event). */
   marked: boolean;
 }
 
 /**
  * Mark a restock request `failed`: its factory message is (or is about to be) in the DLQ, and
- * it waits for operations (redrive or re-request). The one place a request becomes failed.
+ * it waits for operations (redrive or re-request). The one place a request becomes failed, and
+ * the one place RestockFailed is written, in the same transaction.
  *
  * Idempotent, so anything that learns of the failure (the factory caller on the last delivery,
  * the DLQ alarm's follow-up reading the DLQ) may call it: only a `pending` request changes; a
@@ -49,6 +52,14 @@ export async function markFailed(
       .update(restockRequestTable)
       .set({ status: "failed", failedAt, leaseUntil: null, lastError: recordedError })
       .where(eq(restockRequestTable.id, restockId));
+    await Outbox.enqueue(tx, Events.RestockFailed, {
+      restockId,
+      sku: request.sku,
+      quantity: request.quantity,
+      attempts: request.attempts,
+      lastError: recordedError,
+      occurredAt: failedAt.toISOString(),
+    });
     await afterCommit(() => count(MetricName.RestockFailed));
     logger.warn("restock request failed; it waits for operations", { restockId, sku: request.sku, attempts: request.attempts, error: recordedError });
     return { ...result, status: "failed" as const, marked: true };

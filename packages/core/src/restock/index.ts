@@ -184,11 +184,20 @@ export async function fulfil(restockId: string, callback: FactoryCallback, attem
       .update(restockRequestTable)
       .set({ status: "fulfilled", fulfilledAt: now, lastError: null })
       .where(eq(restockRequestTable.id, restockId));
+    const stock = product.stock + request.quantity;
+    await Outbox.enqueue(tx, Events.RestockFulfilled, {
+      restockId,
+      sku: request.sku,
+      name: product.name,
+      quantity: request.quantity,
+      stock,
+      occurredAt: now.toISOString(),
+    });
     await afterCommit(() => count(MetricName.RestockFulfilled));
     logger.info("restock fulfilled", { restockId, sku: request.sku, quantity: request.quantity, previousStatus: request.status });
     return {
       restock: { ...pick(request), status: "fulfilled" as const },
-      stock: product.stock + request.quantity,
+      stock,
       applied: true,
     };
   });

@@ -99,6 +99,21 @@ describe("local EventBridge via the real EventBridgeClient", () => {
     expect(event.resources).toEqual([]);
   });
 
+  it("adds a rule at run time (PutRule + PutTargets) and removes it again", async () => {
+    const first = collector();
+    const added = collector();
+    const { eb, client } = await setup([ordersRule(first.target)]);
+    const remove = eb.addRule({ name: "listener", pattern: { source: ["donut.shop"] }, targets: [{ id: "t", deliver: added.target.deliver }] });
+    expect(() => eb.addRule({ name: "listener", pattern: { source: ["x"] }, targets: [] })).toThrow(/Duplicate rule listener/);
+    await client.send(new PutEventsCommand({ Entries: [orderPlaced({ orderId: "o-3", total: 3 })] }));
+    await eb.idle();
+    remove();
+    await client.send(new PutEventsCommand({ Entries: [orderPlaced({ orderId: "o-4", total: 4 })] }));
+    await eb.idle();
+    expect(first.received.map((e) => e.detail.orderId)).toEqual(["o-3", "o-4"]);
+    expect(added.received.map((e) => e.detail.orderId)).toEqual(["o-3"]);
+  });
+
   it("does not deliver an entry the pattern does not match, but still accepts it", async () => {
     const sink = collector();
     const { eb, client } = await setup([ordersRule(sink.target)]);

@@ -84,6 +84,11 @@ export interface EventBridgeEmulator {
   readonly published: EventEnvelope[];
   /** Resolves once every delivery started so far has finished (retries included). */
   idle(): Promise<void>;
+  /**
+   * Add a rule at run time, as PutRule + PutTargets would (tests listen on the bus this way).
+   * Returns its removal (DeleteRule).
+   */
+  addRule(rule: EventBridgeRule): () => void;
 }
 
 /** An AWS service's event, e.g. CloudWatch's "CloudWatch Alarm State Change". */
@@ -108,7 +113,7 @@ interface CompiledRule {
 }
 
 export async function startEventBridge(options: StartEventBridgeOptions): Promise<EventBridgeEmulator> {
-  const rules = compileRules(options.rules);
+  let rules = compileRules(options.rules);
   const retries = options.retry?.retries ?? 3;
   const baseDelayMs = options.retry?.baseDelayMs ?? 25;
   const log = options.log ?? ((message: string, error?: unknown) => console.error(message, error));
@@ -247,6 +252,13 @@ export async function startEventBridge(options: StartEventBridgeOptions): Promis
       route(envelope, busName(event.eventBusName));
       return envelope;
     },
+    addRule(rule: EventBridgeRule) {
+      const [compiled] = compileRules([rule], rules);
+      rules = [...rules, compiled];
+      return () => {
+        rules = rules.filter((candidate) => candidate !== compiled);
+      };
+    },
     setAvailable(up: boolean) {
       available = up;
     },
@@ -267,8 +279,8 @@ export async function startEventBridge(options: StartEventBridgeOptions): Promis
   };
 }
 
-function compileRules(rules: EventBridgeRule[]): CompiledRule[] {
-  const seen = new Set<string>();
+function compileRules(rules: EventBridgeRule[], existing: CompiledRule[] = []): CompiledRule[] {
+  const seen = new Set<string>(existing.map((rule) => `${rule.busName}/${rule.name}`));
   return rules.map((rule) => {
     const bus = busName(rule.eventBusName);
     // PutRule: rule names are unique per event bus; PutTargets: target ids are unique per rule.
