@@ -599,6 +599,7 @@ function buildReport({
       targets.map((t) => [t.name, t.value === undefined ? "-" : t.unit === "x" ? fmt.ratio(t.value) : `${fmt.int(t.value)} ${t.unit}`, `${t.atLeast ? ">=" : "<="} ${t.unit === "x" ? fmt.ratio(t.wanted) : `${t.wanted} ${t.unit}`}`, t.met ? "yes" : "NO"]),
       { alignLeft: 1 },
     ),
+    p99Floor(measurements),
     "",
   );
 
@@ -678,6 +679,18 @@ interface Target {
   unit: "x" | "ms" | "µs";
   atLeast: boolean;
   met: boolean;
+}
+
+/**
+ * The p99 goal is absolute, so it also measures the machine: the same run's raw one-round-trip
+ * p99 (nothing on this box does one hot row faster) says what the machine allowed.
+ */
+function p99Floor(measurements: Measurement[]): string {
+  const at = (design: Design) => measurements.find((m) => m.design === design && m.scenario === "hot" && m.rttMs === 0 && m.connections === 64);
+  const ours = at("ours");
+  const floor = at("raw1rt");
+  if (!ours || !floor) return "";
+  return `hot SKU @64 p99: ours ${fmt.ms(ours.latency.p99)} ms, raw one-round-trip ${fmt.ms(floor.latency.p99)} ms in this run (${fmt.ratio(ours.latency.p99 / floor.latency.p99)}): the machine's floor for this tail`;
 }
 
 /** The hot-path goals, from this run only (ratios within one run: the machine is shared). */

@@ -66,7 +66,7 @@ describe("the application user", () => {
         await connection.query(`SELECT * FROM ${mysql.escapeId(table)} LIMIT 1`);
         await connection.query(`DELETE FROM ${mysql.escapeId(table)} WHERE 1 = 0`);
       }
-      await connection.query("CALL place_order('NO-SUCH-SKU', 1, '01J00000000000000000000000', NULL, NULL, UTC_TIMESTAMP(3), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
+      await connection.query("CALL place_order('NO-SUCH-SKU', 1, '01J00000000000000000000000', NULL, NULL, UTC_TIMESTAMP(3), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0)");
 
       const refused = async (sql: string) => {
         const error = await connection.query(sql).then(() => undefined, (caught: unknown) => caught as { errno?: number });

@@ -28,13 +28,14 @@ export const orderTable = mysqlTable(
 );
 
 /**
- * The whole order in one round trip: the `place_order` procedure (migration 0002_place_order).
+ * The whole order in one round trip: the `place_order` procedure (migrations 0002_place_order and 0006_place_order_refusal_hint).
  * Arguments, in order: sku, quantity, order id, Idempotency-Key, request hash, now (UTC), then
  * the restock request it may open (id, sku, factory id, quantity) and that request's outbox row
- * (id, source, detail type, detail). Sent as text with `?` placeholders filled by the driver:
+ * (id, source, detail type, detail), and whether a refusal is likely (migration 0006: only then
+ * is the refusal fast path's read taken). Sent as text with `?` placeholders filled by the driver:
  * no server-side prepared statement (those pin an RDS Proxy connection).
  */
-export const PLACE_ORDER_SQL = "CALL place_order(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+export const PLACE_ORDER_SQL = "CALL place_order(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /** The one row `place_order` answers with. */
 export interface PlaceOrderRow {

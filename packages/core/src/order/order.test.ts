@@ -7,7 +7,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Order, orderTable } from "../order";
 import { outboxTable } from "../outbox";
-import { productTable } from "../product";
+import { Product, productTable } from "../product";
 import { restockRequestTable } from "../restock";
 import { closedPortUrl, createTestDatabase, seedProducts, type TestDatabase, useLocalAwsCredentials } from "../testing";
 
@@ -54,6 +54,20 @@ describe("Order.place", () => {
     expect(await stockOf(sku)).toBe(3);
     await expect(Order.place({ sku, quantity: 3 }, "core-key-1")).rejects.toBeInstanceOf(Order.IdempotencyKeyReusedError);
     expect(await stockOf(sku)).toBe(3);
+  });
+
+  it("refuses from the fast path once the product refused, and sells again as soon as stock is back", async () => {
+    const [sku] = await seedProducts(database.db, [{ sku: "CO-000003", stock: 1 }]);
+    await Order.place({ sku, quantity: 1 });
+    // The first refusal here goes through the transaction (nothing said a refusal was likely) and
+    // opens the restock; the second is the fast path's plain read. Both refuse the same way.
+    for (let i = 0; i < 2; i++) await expect(Order.place({ sku, quantity: 1 })).rejects.toMatchObject({ status: 409, code: "OUT_OF_STOCK" });
+    expect(await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku))).toHaveLength(1);
+
+    await Product.setStock(sku, { stock: 2, reason: "count" }, { who: "core test" });
+    const order = await Order.place({ sku, quantity: 2 });
+    expect(order).toMatchObject({ order: { sku, quantity: 2 }, stock: 0 });
+    expect(await stockOf(sku)).toBe(0);
   });
 
   it("refuses an unknown SKU without changing anything", async () => {
