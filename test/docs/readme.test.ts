@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
-import { waitFor } from "@donut-states/local/testing/aws";
+import { waitFor } from "@donut-states/emulators/testing";
 import { bashBlock, type DocStep, expectedPairs, leaves, matches, section, steps } from "./markdown";
 
 /**

@@ -15,7 +15,7 @@ import { offlineCredentials } from "@donut-states/core/topology";
 import { TEST_FACTORY, createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 import { FREE_PORTS } from "@donut-states/local/config";
 import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
-import { waitFor } from "@donut-states/local/testing/aws";
+import { waitFor } from "@donut-states/emulators/testing";
 import { runOps } from "@donut-states/ops/program";
 
 let database: TestDatabase;

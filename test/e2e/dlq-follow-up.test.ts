@@ -5,10 +5,10 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queueDepth } from "@donut-states/core/queue";
 import { restockRequestTable } from "@donut-states/core/restock";
-import { readMailbox } from "@donut-states/local/mail";
+import { readMailbox } from "@donut-states/emulators/mail";
 import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
-import { waitFor as waitUntil } from "@donut-states/local/testing/aws";
+import { waitFor as waitUntil } from "@donut-states/emulators/testing";
 import { FREE_PORTS } from "@donut-states/local/config";
 
 /**

@@ -8,10 +8,10 @@ import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
 import { Restock, restockRequestTable } from "@donut-states/core/restock";
 import { DetailType, EVENT_SOURCE } from "@donut-states/core/topology";
-import type { EventEnvelope } from "@donut-states/local/eventbridge";
+import type { EventEnvelope } from "@donut-states/emulators/eventbridge";
 import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
-import { waitFor as waitUntil } from "@donut-states/local/testing/aws";
+import { waitFor as waitUntil } from "@donut-states/emulators/testing";
 import { FREE_PORTS } from "@donut-states/local/config";
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { DEFAULT_REGION, factoryQueue, offlineClock, schedules } from "@donut-states/core/topology";
-import { REPO_ROOT } from "./runtime/handlers";
+import { REPO_ROOT } from "./runtime";
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);

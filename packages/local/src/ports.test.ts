@@ -3,7 +3,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startSqsSns } from "./aws/emulator";
+import { startSqsSns } from "@donut-states/emulators/aws";
 import { FREE_PORTS } from "./config";
 import { startOfflineStack } from "./stack";
 import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";

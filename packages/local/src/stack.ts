@@ -19,24 +19,18 @@ import {
   outOfStockRule,
 } from "@donut-states/core/topology";
 import { type FactorySimulator, loadFactoryConfig, startFactorySimulator } from "@donut-states/factory";
-import { startDlqAlarm } from "./aws/alarm";
+import { startDlqAlarm, startEmailSubscriptions, startSqsSns } from "@donut-states/emulators/aws";
+import { lambdaTarget, sqsTarget, startEventBridge } from "@donut-states/emulators/eventbridge";
+import { createIamVerifier } from "@donut-states/emulators/gateway";
+import { createMailer, startSmtpSink } from "@donut-states/emulators/mail";
+import { listeningOn } from "@donut-states/emulators/ports";
+import { startScheduler, startSqsPoller } from "@donut-states/emulators/runtime";
 import { startDashboard } from "./dashboard";
-import { startSqsSns } from "./aws/emulator";
-import { startEmailSubscriptions } from "./aws/sns-email-bridge";
 import { provisionTopology } from "./aws/topology";
 import { callbackSecret, loadOfflineConfig, type OfflineConfig } from "./config";
-import { startEventBridge } from "./eventbridge/emulator";
-import { lambdaTarget } from "./eventbridge/lambda-target";
-import { sqsTarget } from "./eventbridge/sqs-target";
-import { createIamVerifier } from "./gateway/iam";
-import { startGateway } from "./gateway/server";
-import { createMailer } from "./mail/mailer";
-import { startSmtpSink } from "./mail/smtp-sink";
-import { ensureMysqlServer, withDatabase } from "./mysql/server";
-import { listeningOn } from "./ports";
-import { handlerPool } from "./runtime/handlers";
-import { startScheduler } from "./runtime/scheduler";
-import { startSqsPoller } from "./runtime/sqs-poller";
+import { startGateway } from "./gateway";
+import { ensureMysqlServer, withDatabase } from "./mysql";
+import { handlerPool } from "./runtime";
 
 const DEFAULT_DATABASE = "donut_states";
 

@@ -12,7 +12,7 @@ import { ulid } from "ulid";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
-import { type SqsSnsEmulator, startSqsSns } from "@donut-states/local/aws";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { handler } from "./dlq-follow-up";
 

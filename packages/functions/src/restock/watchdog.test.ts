@@ -5,7 +5,7 @@ import { ulid } from "ulid";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { productTable } from "@donut-states/core/product";
 import { Restock, restockAlertTable, restockRequestTable } from "@donut-states/core/restock";
-import { type SqsSnsEmulator, startSqsSns } from "@donut-states/local/aws";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { type SwitchableProxy, startSwitchableProxy } from "@donut-states/local/testing/switchable-proxy";
 import { handler } from "./watchdog";

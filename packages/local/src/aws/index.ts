@@ -1,2 +1,1 @@
-export { startSqsSns, type SqsSnsEmulator } from "./emulator";
 export { provisionTopology, type ProvisionedTopology } from "./topology";

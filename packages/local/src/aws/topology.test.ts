@@ -9,9 +9,9 @@ import {
 } from "@aws-sdk/client-sqs";
 import { GetTopicAttributesCommand } from "@aws-sdk/client-sns";
 import { factoryDeadLetterQueue, factoryQueue } from "@donut-states/core/topology";
-import { startSqsSns, type SqsSnsEmulator } from "./emulator";
+import { startSqsSns, type SqsSnsEmulator } from "@donut-states/emulators/aws";
 import { provisionTopology } from "./topology";
-import { uniqueName } from "./test-utils";
+import { uniqueName } from "@donut-states/emulators/testing";
 
 const REGION = "eu-west-1";
 let emu: SqsSnsEmulator;

@@ -3,14 +3,9 @@
  * queue with redrive, alerts topic) from packages/core/src/topology.ts, so
  * the local stack cannot drift from what `stacks/` deploys.
  */
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  SetQueueAttributesCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import { CreateTopicCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { ensureQueue, queueArn } from "@donut-states/emulators/aws";
 import { alertsTopic, factoryDeadLetterQueue, factoryQueue } from "@donut-states/core/topology";
 
 /** Overrides exist for tests (short timeouts, unique names); production uses the defaults. */
@@ -62,35 +57,4 @@ export async function provisionTopology(params: {
   if (!topic.TopicArn) throw new Error("CreateTopic returned no TopicArn");
 
   return { factoryQueueUrl, factoryQueueArn, factoryQueueName, dlqUrl, dlqArn, dlqName, alertsTopicArn: topic.TopicArn };
-}
-
-/**
- * CreateQueue is only idempotent with identical attributes (AWS and fauxqs
- * both throw QueueNameExists otherwise). Re-provisioning with changed
- * settings should converge rather than fail, so fall back to SetQueueAttributes.
- */
-export async function ensureQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
-  try {
-    const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-    if (!created.QueueUrl) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
-    return created.QueueUrl;
-  } catch (err) {
-    // The SDK surfaces the query-compatible code, e.g. name
-    // "AWS.SimpleQueueService.QueueNameExists", so match loosely.
-    const e = err as { name?: string; Code?: string };
-    if (!/QueueNameExists|QueueAlreadyExists/.test(`${e.name} ${e.Code}`)) throw err;
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    if (!QueueUrl) throw err;
-    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
-    return QueueUrl;
-  }
-}
-
-async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
-  );
-  const arn = Attributes?.QueueArn;
-  if (!arn) throw new Error(`No QueueArn for ${queueUrl}`);
-  return arn;
 }

@@ -13,8 +13,8 @@ import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
 import { peekMessages, queueDepth } from "@donut-states/core/queue";
 import { OPEN_RESTOCK_STATUSES, restockAttemptTable, restockRequestTable } from "@donut-states/core/restock";
-import { type MailboxEntry, readMailbox } from "../mail/smtp-sink";
-import { startPrivateMariadb, withDatabase } from "../mysql/server";
+import { type MailboxEntry, readMailbox } from "@donut-states/emulators/mail";
+import { startPrivateMariadb, withDatabase } from "../mysql";
 import { type OfflineStack, startOfflineStack } from "../stack";
 import { FREE_PORTS } from "../config";
 

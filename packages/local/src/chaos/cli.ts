@@ -6,7 +6,7 @@ const { spawn } = await import("node:child_process");
 const path = await import("node:path");
 const { Command, InvalidArgumentError } = await import("commander");
 const { logger } = await import("@donut-states/core/util/log");
-const { REPO_ROOT } = await import("../runtime/handlers");
+const { REPO_ROOT } = await import("../runtime");
 const { DEFAULT_CHAOS, runChaos } = await import("./chaos");
 export {};
 

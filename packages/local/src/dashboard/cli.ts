@@ -9,9 +9,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { createLocalClients } from "../aws/emulator";
-import { listeningOn } from "../ports";
-import { REPO_ROOT } from "../runtime/handlers";
+import { createLocalClients } from "@donut-states/emulators/aws";
+import { listeningOn } from "@donut-states/emulators/ports";
+import { REPO_ROOT } from "../runtime";
 import { startDashboard } from "./server";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

@@ -5,11 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSqsSns, type SqsSnsEmulator } from "../aws/emulator";
-import { uniqueName } from "../aws/test-utils";
+import { startSqsSns, type SqsSnsEmulator } from "@donut-states/emulators/aws";
+import { uniqueName } from "@donut-states/emulators/testing";
 import { provisionTopology, type ProvisionedTopology } from "../aws/topology";
 import { browserTestPlan, launchChromium } from "../browser/chromium";
-import { REPO_ROOT } from "../runtime/handlers";
+import { REPO_ROOT } from "../runtime";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { startDashboard, type Dashboard, type DashboardState } from "./index";
 

@@ -92,9 +92,9 @@ function addresses(field: AddressObject | AddressObject[] | undefined): string[]
 }
 
 /**
- * The newest `limit` mails of the SMTP sink's directory (same files as readMailbox in
- * ../mail/smtp-sink.ts, whose names sort by arrival). Only the newest few are parsed, and each
- * file once: `.local/mail` keeps growing across runs and the page asks every second.
+ * The newest `limit` mails of the SMTP sink's directory (same files as readMailbox of
+ * @donut-states/emulators/mail, whose names sort by arrival). Only the newest few are parsed, and
+ * each file once: `.local/mail` keeps growing across runs and the page asks every second.
  */
 export function createMailReader(dir: string, limit: number) {
   const cache = new Map<string, Mail>();

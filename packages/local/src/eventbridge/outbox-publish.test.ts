@@ -5,8 +5,8 @@ import { Outbox, outboxTable } from "@donut-states/core/outbox";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { routes } from "@donut-states/core/topology";
 import { startGateway, type Gateway } from "../gateway";
-import { startEventBridge, type EventBridgeEmulator } from "./emulator";
-import { waitFor } from "../aws/test-utils";
+import { startEventBridge, type EventBridgeEmulator } from "@donut-states/emulators/eventbridge";
+import { waitFor } from "@donut-states/emulators/testing";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 
 /**

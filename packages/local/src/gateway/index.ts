@@ -1,4 +1,1 @@
-export { startGateway, type Gateway } from "./server";
-export { toApiGatewayEvent } from "./event";
-export { createRouter } from "./router";
-export { createIamVerifier, IAM_REFUSALS, type IamVerifier, type IamCredentials } from "./iam";
+export { startGateway, type Gateway } from "@donut-states/emulators/gateway";

@@ -1,1 +1,1 @@
-export { ensureMysqlServer, startPrivateMariadb, splitDatabaseUrl, withDatabase, canConnect, INSTALL_HINT, type MysqlServer } from "./server";
+export { ensureMysqlServer, startPrivateMariadb, withDatabase, type MysqlServer } from "@donut-states/emulators/mysql";

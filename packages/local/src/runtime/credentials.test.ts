@@ -6,7 +6,7 @@ import { Order } from "@donut-states/core/order";
 import { productTable } from "@donut-states/core/product";
 import { DependencyUnavailableError } from "@donut-states/core/util/error";
 import { createTestDatabase, type SecretsManagerStandIn, seedProducts, startSecretsManager, type TestDatabase } from "@donut-states/core/testing";
-import { waitFor } from "../aws/test-utils";
+import { waitFor } from "@donut-states/emulators/testing";
 
 /**
  * Deployed functions read the application user's credentials from Secrets Manager once per

@@ -7,13 +7,14 @@ import { productTable } from "@donut-states/core/product";
 import { queueDepth } from "@donut-states/core/queue";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { type FactorySimulator, startFactorySimulator } from "@donut-states/factory";
-import { type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
-import { uniqueName, waitFor } from "../aws/test-utils";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
+import { uniqueName, waitFor } from "@donut-states/emulators/testing";
 import { provisionTopology } from "../aws/topology";
 import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 import { functions } from "@donut-states/core/topology";
-import { createHandlerPool, type HandlerPool, handlerPool, loadHandler } from "./handlers";
-import { startSqsPoller } from "./sqs-poller";
+import { createHandlerPool, type HandlerPool } from "@donut-states/emulators/runtime";
+import { handlerPool, loadHandler } from "./index";
+import { startSqsPoller } from "@donut-states/emulators/runtime";
 
 const REGION = "ap-northeast-2";
 let emulator: SqsSnsEmulator;

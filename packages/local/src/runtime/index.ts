@@ -1,3 +1,1 @@
-export { REPO_ROOT, handlerPool, type HandlerPool } from "./handlers";
-export { startScheduler } from "./scheduler";
-export { startSqsPoller, type SqsPoller } from "./sqs-poller";
+export { REPO_ROOT, handlerPool, loadHandler, type HandlerPool } from "@donut-states/emulators/runtime";

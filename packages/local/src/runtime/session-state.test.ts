@@ -7,13 +7,14 @@ import { outboxTable } from "@donut-states/core/outbox";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { functions, routes } from "@donut-states/core/topology";
 import { type FactorySimulator, startFactorySimulator } from "@donut-states/factory";
-import { waitFor } from "../aws/test-utils";
-import { type EventBridgeEmulator, type EventEnvelope, startEventBridge } from "../eventbridge/emulator";
+import { waitFor } from "@donut-states/emulators/testing";
+import { type EventBridgeEmulator, type EventEnvelope, startEventBridge } from "@donut-states/emulators/eventbridge";
 import { startGateway, type Gateway } from "../gateway";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { startMysqlProxy, type MysqlProxy } from "../testing/mysql-proxy";
-import { lambdaContext, loadHandler } from "./handlers";
-import { toSqsRecord } from "./sqs-poller";
+import { lambdaContext } from "@donut-states/emulators/runtime";
+import { loadHandler } from "./index";
+import { toSqsRecord } from "@donut-states/emulators/runtime";
 
 /**
  * Nothing the functions send would make RDS Proxy pin a connection (docs/deploy.md, "No proxy

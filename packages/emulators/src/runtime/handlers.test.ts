@@ -1,8 +1,8 @@
-import { waitFor } from "../aws/test-utils";
+import { waitFor } from "../testing/aws";
 import { describe, expect, it } from "vitest";
 import { type AnyHandler, InvocationKilledError, InvocationTimeoutError, createHandlerPool, handlerPool, loadHandler } from "./handlers";
 
-const COUNTER = "packages/local/src/testing/counter-handler.handler";
+const COUNTER = "packages/emulators/src/testing/counter-handler.handler";
 
 describe("local Lambda runtime", () => {
   it("loads a fresh module instance each time, as a new execution environment would", async () => {

@@ -11,7 +11,7 @@ import { IAM_REFUSALS, createIamVerifier } from "./iam";
 import { type Gateway, startGateway } from "./server";
 
 const REGION = "ap-northeast-2";
-const ECHO = "packages/local/src/testing/echo-handler.handler";
+const ECHO = "packages/emulators/src/testing/echo-handler.handler";
 let gateway: Gateway;
 
 beforeAll(async () => {

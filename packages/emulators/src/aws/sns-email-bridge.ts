@@ -21,7 +21,7 @@ import {
 import { SubscribeCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { Mailer } from "../mail/mailer";
 import { alarmEmailText, asAlarmMessage } from "./alarm-email";
-import { ensureQueue } from "./topology";
+import { ensureQueue } from "./queues";
 
 /** Subject AWS uses when Publish had none. */
 export const DEFAULT_SUBJECT = "AWS Notification Message";

@@ -12,8 +12,7 @@ import { regionName } from "./alarm-email";
 import { startDlqAlarm } from "./alarm";
 import { startSqsSns, type SqsSnsEmulator } from "./emulator";
 import { startEmailSubscriptions, DEFAULT_SUBJECT } from "./sns-email-bridge";
-import { provisionTopology } from "./topology";
-import { uniqueName, waitFor } from "./test-utils";
+import { testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
 
 const REGION = "eu-west-1";
 const OPS = ["ops@donut.test", "night-shift@donut.test"];
@@ -36,12 +35,10 @@ async function mailbox(): Promise<string> {
   return dir;
 }
 
+/** A dead-letter queue to watch and the topic its alarm notifies. */
 async function topology() {
-  return provisionTopology({
-    sqs: emu.sqs,
-    sns: emu.sns,
-    settings: { factoryQueueName: uniqueName("f"), dlqName: uniqueName("dlq"), alertsTopicName: uniqueName("alerts") },
-  });
+  const dlq = await testQueue(emu.sqs, "dlq");
+  return { dlqUrl: dlq.url, dlqName: dlq.name, alertsTopicArn: await testTopic(emu.sns, "alerts") };
 }
 
 async function depth(queueUrl: string): Promise<number> {

@@ -1,10 +1,8 @@
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
-import { queueDepth } from "@donut-states/core/queue";
+import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
-import { waitFor, uniqueName } from "../aws/test-utils";
-import { provisionTopology } from "../aws/topology";
+import { testQueue, waitFor } from "../testing/aws";
 import { type AnyHandler, createHandlerPool } from "./handlers";
 import { startSqsPoller } from "./sqs-poller";
 
@@ -19,22 +17,19 @@ afterAll(async () => {
 });
 
 async function depth(queueUrl: string): Promise<number> {
-  const { visible, inFlight } = await queueDepth(emulator.sqs, queueUrl);
-  return visible + inFlight;
+  const { Attributes = {} } = await emulator.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
 }
 
 async function setup(maxReceiveCount: number) {
-  const topology = await provisionTopology({
-    sqs: emulator.sqs,
-    sns: emulator.sns,
-    settings: {
-      visibilityTimeoutSeconds: 1,
-      maxReceiveCount,
-      factoryQueueName: uniqueName("poller"),
-      dlqName: uniqueName("poller-dlq"),
-      alertsTopicName: uniqueName("poller-alerts"),
-    },
+  const dlq = await testQueue(emulator.sqs, "poller-dlq");
+  const queue = await testQueue(emulator.sqs, "poller", {
+    VisibilityTimeout: "1",
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
   });
+  const topology = { factoryQueueUrl: queue.url, factoryQueueArn: queue.arn, dlqUrl: dlq.url, dlqArn: dlq.arn };
   await emulator.sqs.send(
     new SendMessageBatchCommand({
       QueueUrl: topology.factoryQueueUrl,

@@ -14,8 +14,8 @@ import { startEventBridge, type EventEnvelope } from "../eventbridge/emulator";
 import { regionName } from "./alarm-email";
 import { startDlqAlarm, type DlqAlarm } from "./alarm";
 import { createLocalClients, startSqsSns, type SqsSnsEmulator } from "./emulator";
-import { ensureQueue, provisionTopology, type ProvisionedTopology } from "./topology";
-import { drain, uniqueName, waitFor } from "./test-utils";
+import { ensureQueue } from "./queues";
+import { drain, testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
 
 const REGION = "eu-west-1";
 let emu: SqsSnsEmulator;
@@ -32,19 +32,22 @@ afterAll(async () => {
 });
 
 /** A fresh topology plus an SQS queue on the alerts topic that records every notification. */
-async function setup(): Promise<{ t: ProvisionedTopology; watchUrl: string }> {
-  const t = await provisionTopology({
-    sqs: emu.sqs,
-    sns: emu.sns,
-    settings: { factoryQueueName: uniqueName("f"), dlqName: uniqueName("dlq"), alertsTopicName: uniqueName("alerts") },
-  });
+interface Watched {
+  dlqUrl: string;
+  dlqName: string;
+  alertsTopicArn: string;
+}
+
+async function setup(): Promise<{ t: Watched; watchUrl: string }> {
+  const dlq = await testQueue(emu.sqs, "dlq");
+  const t = { dlqUrl: dlq.url, dlqName: dlq.name, alertsTopicArn: await testTopic(emu.sns, "alerts") };
   const watchUrl = await ensureQueue(emu.sqs, uniqueName("watch"), {});
   const { Attributes } = await emu.sqs.send(new GetQueueAttributesCommand({ QueueUrl: watchUrl, AttributeNames: ["QueueArn"] }));
   await emu.sns.send(new SubscribeCommand({ TopicArn: t.alertsTopicArn, Protocol: "sqs", Endpoint: Attributes?.QueueArn }));
   return { t, watchUrl };
 }
 
-function start(t: ProvisionedTopology, extra: { intervalMs?: number; onStateChange?: Parameters<typeof startDlqAlarm>[0]["onStateChange"] } = {}): DlqAlarm {
+function start(t: Watched, extra: { intervalMs?: number; onStateChange?: Parameters<typeof startDlqAlarm>[0]["onStateChange"] } = {}): DlqAlarm {
   const alarm = startDlqAlarm({
     sqs: emu.sqs,
     sns: emu.sns,

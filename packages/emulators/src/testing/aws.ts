@@ -1,5 +1,7 @@
-/** Helpers shared by the aws/ and mail/ tests (real emulator, real sockets: we wait, we don't mock). */
+/** Helpers for tests against the emulators (real emulator, real sockets: we wait, we don't mock). */
 import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { CreateTopicCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { ensureQueue, queueArn } from "../aws/queues";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Polls `probe` until it returns a truthy value; fails with `what` after timeoutMs. */
@@ -29,4 +31,18 @@ let counter = 0;
 /** Queue/topic names unique per test, so tests sharing an emulator never see each other's messages. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+}
+
+/** A queue of this test's own (a unique name), with the attributes given. */
+export async function testQueue(sqs: SQSClient, prefix: string, attributes: Record<string, string> = {}): Promise<{ url: string; arn: string; name: string }> {
+  const name = uniqueName(prefix);
+  const url = await ensureQueue(sqs, name, attributes);
+  return { url, arn: await queueArn(sqs, url), name };
+}
+
+/** A topic of this test's own (a unique name); its ARN. */
+export async function testTopic(sns: SNSClient, prefix: string): Promise<string> {
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: uniqueName(prefix) }));
+  if (!TopicArn) throw new Error("CreateTopic returned no TopicArn");
+  return TopicArn;
 }

@@ -1,0 +1,4 @@
+export { startGateway, type Gateway } from "./server";
+export { toApiGatewayEvent } from "./event";
+export { createRouter } from "./router";
+export { createIamVerifier, IAM_REFUSALS, type IamVerifier, type IamCredentials } from "./iam";
