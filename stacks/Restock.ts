@@ -13,8 +13,9 @@ import { type StageWiring, fromTopology, lambda } from "./lambda";
  * - the factory caller, consumer of the factory queue (batches with partial failures), which
  *   calls the legacy Factory API and hands it a callback URL on this stage's Api;
  * - the outbox relay (cron), which republishes events whose after-commit publish did not happen;
- * - the restock watchdog (cron), which e-mails operations about requests the factory accepted
- *   but never called back for.
+ * - the restock watchdog (cron), which e-mails operations about requests that failed, that the
+ *   factory accepted but never called back for, or that stopped moving (marking failed those whose
+ *   message it finds in the DLQ), and about products sold out with nothing to restock them.
  * The caller (RestockRequested, RestockFailed) and the watchdog (RestockOverdue) publish the
  * lifecycle events they commit, like the sale: PutEvents on this bus only.
  * It comes after Api because the caller needs the API's URL; the queue and bus it uses are in
@@ -23,7 +24,7 @@ import { type StageWiring, fromTopology, lambda } from "./lambda";
 export function Restock({ stack, app }: StackContext) {
   const { settings, secrets } = use(Config);
   const { access } = use(Database);
-  const { bus, queue } = use(Events);
+  const { bus, queue, deadLetterQueue } = use(Events);
   const { api } = use(Api);
   const { topic } = use(Alerts);
 
@@ -75,11 +76,17 @@ export function Restock({ stack, app }: StackContext) {
   new Cron(stack, "OutboxRelaySchedule", { schedule: functions.outboxRelay.trigger.schedule.aws, job: relay });
 
   const watchdog = lambda(stack, "RestockWatchdog", settings, {
-    ...fromTopology(functions.restockWatchdog, wiring),
+    ...fromTopology(functions.restockWatchdog, { ...wiring, values: { ...wiring.values, FACTORY_DLQ_URL: deadLetterQueue.queueUrl } }),
     retryAttempts: 0,
     statements: [
       new iam.PolicyStatement({ sid: "PublishAlerts", actions: ["sns:Publish"], resources: [topic.topicArn] }),
       putEvents(),
+      // A stuck request whose message is in the DLQ is marked failed: peeked, never consumed.
+      new iam.PolicyStatement({
+        sid: "PeekDeadLetterQueue",
+        actions: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"],
+        resources: [deadLetterQueue.queueArn],
+      }),
     ],
   });
   new Cron(stack, "RestockWatchdogSchedule", { schedule: functions.restockWatchdog.trigger.schedule.aws, job: watchdog });

@@ -86,7 +86,7 @@ const expectedFunctions: Record<string, Expected> = {
   [adminRoutes["GET /admin/dlq"]]: { database: false, dlqDepth: true },
   [CALLER]: { database: true, callbackSecret: true, consumesQueue: true, putEvents: true },
   [RELAY]: { database: true, putEvents: true },
-  [WATCHDOG]: { database: true, publishesAlerts: true, putEvents: true },
+  [WATCHDOG]: { database: true, publishesAlerts: true, putEvents: true, peeksDeadLetterQueue: true },
   [FOLLOW_UP]: { database: true, publishesAlerts: true, peeksDeadLetterQueue: true },
   [MIGRATE]: { database: true, readsAdminSecret: true },
 };
@@ -679,6 +679,7 @@ describe.each([
     expect(env(WATCHDOG).RESTOCK_SLA_SECONDS).toBe(String(DEFAULT_RESTOCK_SLA_SECONDS));
     expect(describeEnv(FOLLOW_UP, "ALERTS_TOPIC_ARN")).toBe(`Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
     expect(describeEnv(FOLLOW_UP, "FACTORY_DLQ_URL")).toBe(`Events.${deadLetterQueueId(synth)}`);
+    expect(describeEnv(WATCHDOG, "FACTORY_DLQ_URL")).toBe(`Events.${deadLetterQueueId(synth)}`);
     // The stage its e-mail names in the ops commands (--stage).
     expect(env(FOLLOW_UP).SST_STAGE).toBe(synth.stage);
   });

@@ -165,7 +165,7 @@ export const functionSettings = {
   ALERTS_TOPIC_ARN: "where the watchdog's and the DLQ follow-up's alerts go",
   RESTOCK_SLA_SECONDS: "a requested restock without callback for this long is overdue",
   RESTOCK_PENDING_SECONDS: "a pending restock nothing touched for this long is stuck",
-  FACTORY_DLQ_URL: "the factory DLQ: the admin API reports its depth, the DLQ follow-up reads it (never deletes)",
+  FACTORY_DLQ_URL: "the factory DLQ: the admin API reports its depth, the DLQ follow-up and the watchdog read it (never delete)",
 } as const;
 export type FunctionSetting = keyof typeof functionSettings;
 /** Values for some of the settings, as a stack or the offline stack sets them. */
@@ -261,7 +261,15 @@ export const functions = {
     handler: "packages/functions/src/restock/watchdog.handler",
     timeoutSeconds: 60,
     trigger: { schedule: schedules.restockWatchdog },
-    reads: [...DATABASE_SETTINGS, "ALERTS_TOPIC_ARN", "RESTOCK_SLA_SECONDS", "RESTOCK_PENDING_SECONDS", "EVENT_BUS_NAME", "OUTBOX_PUBLISH_BUDGET_MS"],
+    reads: [
+      ...DATABASE_SETTINGS,
+      "ALERTS_TOPIC_ARN",
+      "RESTOCK_SLA_SECONDS",
+      "RESTOCK_PENDING_SECONDS",
+      "EVENT_BUS_NAME",
+      "OUTBOX_PUBLISH_BUDGET_MS",
+      "FACTORY_DLQ_URL",
+    ],
   },
   /** The DLQ alarm's follow-up, run by a rule on the default bus when the alarm enters ALARM. */
   dlqFollowUp: {

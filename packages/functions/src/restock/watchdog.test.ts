@@ -1,4 +1,4 @@
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns";
 import { eq, sql } from "drizzle-orm";
 import { ulid } from "ulid";
@@ -15,6 +15,7 @@ let database: TestDatabase;
 let emulator: SqsSnsEmulator;
 let snsEndpoint: SwitchableProxy;
 let inboxUrl: string;
+let dlqUrl: string;
 
 beforeAll(async () => {
   database = await createTestDatabase("watchdog");
@@ -27,11 +28,14 @@ beforeAll(async () => {
   inboxUrl = QueueUrl!;
   const { Attributes } = await emulator.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
   await emulator.sns.send(new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: Attributes!.QueueArn }));
+  dlqUrl = (await emulator.sqs.send(new CreateQueueCommand({ QueueName: "watchdog-factory-dlq" }))).QueueUrl!;
   Object.assign(process.env, {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: "local",
     AWS_SECRET_ACCESS_KEY: "local",
     AWS_ENDPOINT_URL_SNS: snsEndpoint.url,
+    AWS_ENDPOINT_URL_SQS: emulator.endpoint,
+    FACTORY_DLQ_URL: dlqUrl,
     ALERTS_TOPIC_ARN: TopicArn,
     RESTOCK_SLA_SECONDS: "60",
     RESTOCK_PENDING_SECONDS: "30",
@@ -48,6 +52,7 @@ beforeEach(async () => {
   await database.db.delete(restockRequestTable);
   await database.db.delete(productTable);
   await receiveAlerts();
+  await emulator.sqs.send(new PurgeQueueCommand({ QueueUrl: dlqUrl }));
   snsEndpoint.setAvailable(true);
 });
 
@@ -139,6 +144,32 @@ describe("restock watchdog", () => {
     expect(alerts.map((alert) => alert.subject)).toEqual(["Restock stuck: 1 request(s) pending without progress"]);
     expect(alerts[0].message).toContain(`npm run ops -- restock re-request ${stuck}`);
     expect(alerts[0].message).not.toContain("WD-YOUNG");
+  });
+
+  it("marks a stuck pending request whose message is in the DLQ failed, and e-mails it as failed, not as stuck", async () => {
+    // Its last delivery met a database outage: the failure was never recorded, and the DLQ alarm
+    // may already have been in ALARM (no new state change, no follow-up). The watchdog looks.
+    const inDlq = await request("WD-IN-DLQ", "pending", 45);
+    const lost = await request("WD-LOST", "pending", 45);
+    const event = { source: "donut-states.sales", "detail-type": "OutOfStock", detail: { restockId: inDlq, sku: "WD-IN-DLQ" } };
+    await emulator.sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(event) }));
+
+    await runWatchdog();
+    const alerts = await receiveAlerts();
+    expect(alerts.map((alert) => alert.subject).sort()).toEqual([
+      "Restock failed: 1 request(s) not delivered to the factory",
+      "Restock stuck: 1 request(s) pending without progress",
+    ]);
+    expect(alerts.find((alert) => alert.subject.startsWith("Restock failed"))!.message).toContain(inDlq);
+    expect(alerts.find((alert) => alert.subject.startsWith("Restock stuck"))!.message).toContain(lost);
+    const statuses = await database.db.select({ id: restockRequestTable.id, status: restockRequestTable.status }).from(restockRequestTable);
+    expect(Object.fromEntries(statuses.map((row) => [row.id, row.status]))).toEqual({ [inDlq]: "failed", [lost]: "pending" });
+    // Peeked, not consumed: the message stays for the redrive.
+    const { Attributes } = await emulator.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["ApproximateNumberOfMessages"] }));
+    expect(Attributes?.ApproximateNumberOfMessages).toBe("1");
+
+    await runWatchdog();
+    expect(await receiveAlerts()).toEqual([]);
   });
 
   it("e-mails a product at stock 0 with no open restock request, with the command that opens one", async () => {

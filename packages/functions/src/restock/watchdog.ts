@@ -1,8 +1,10 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
 import type { ScheduledHandler } from "aws-lambda";
 import { Alert } from "@donut-states/core/alert";
 import { type AttentionKind, Restock } from "@donut-states/core/restock";
-import { restockAlerts } from "@donut-states/core/topology";
-import { intEnv } from "@donut-states/core/util/config";
+import { dlqAlarmFollowUp, restockAlerts } from "@donut-states/core/topology";
+import { SQS_TIMEOUTS, awsClientConfig } from "@donut-states/core/util/aws";
+import { intEnv, requiredEnv } from "@donut-states/core/util/config";
 import { logger } from "@donut-states/core/util/log";
 import { MetricName, count, gauge } from "@donut-states/core/util/metrics";
 
@@ -31,11 +33,32 @@ const MAIL: Record<AttentionKind, { subject: (n: number) => string; intro: (t: R
   },
 };
 
+let sqs: SQSClient | undefined;
+
+/**
+ * A pending request that stopped moving may be one whose last delivery met a database outage:
+ * its message went to the DLQ but its failure was never recorded. The DLQ alarm's follow-up marks
+ * such requests failed, but only when the alarm enters ALARM; one that arrives while the alarm is
+ * already in ALARM brings no new state change. So, when there is a new stuck request, look in the
+ * DLQ (without consuming it) the same way. True if any request was marked failed.
+ */
+async function markDeadLettersFailed(): Promise<boolean> {
+  sqs ??= new SQSClient({ ...awsClientConfig(SQS_TIMEOUTS), useQueueUrlAsEndpoint: false });
+  const report = await Restock.followUpDeadLetters({
+    sqs,
+    dlqUrl: requiredEnv("FACTORY_DLQ_URL"),
+    maxMessages: dlqAlarmFollowUp.maxMessages,
+    holdSeconds: dlqAlarmFollowUp.peekHoldSeconds,
+  });
+  return report.requests.some((request) => request.markedNow);
+}
+
 /**
  * Cron: the database's view of what needs a human, whatever happened to the messages. Reports
  * each failed request, each request the factory never called back for within
  * RESTOCK_SLA_SECONDS, each pending request untouched for RESTOCK_PENDING_SECONDS, and each
- * product sold out with no open request: once each, with the command that fixes it. A report
+ * product sold out with no open request: once each, with the command that fixes it. A stuck
+ * request whose message is in the DLQ is marked failed first, and reported as failed. A report
  * is remembered only after SNS accepted it, so a failed publish is retried on the next run.
  * The RestockNeedsAttention metric (all current problems, reported or not) feeds an alarm.
  */
@@ -44,9 +67,13 @@ export const handler: ScheduledHandler = async () => {
     slaSeconds: intEnv("RESTOCK_SLA_SECONDS", restockAlerts.slaSeconds, { min: 1 }),
     pendingSeconds: intEnv("RESTOCK_PENDING_SECONDS", restockAlerts.pendingSeconds, { min: 1 }),
   };
-  const current = await Restock.findAttention(thresholds);
+  let current = await Restock.findAttention(thresholds);
+  let fresh = await Restock.unreported(current);
+  if (fresh.some((item) => item.kind === "stuck-pending") && (await markDeadLettersFailed())) {
+    current = await Restock.findAttention(thresholds);
+    fresh = await Restock.unreported(current);
+  }
   gauge(MetricName.RestockNeedsAttention, current.length);
-  const fresh = await Restock.unreported(current);
   if (fresh.length === 0) return;
 
   const failures: unknown[] = [];
