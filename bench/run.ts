@@ -16,7 +16,7 @@
  * design), BENCH_REFERENCE=1 (also write bench/results/reference.json, which README.md quotes).
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ChildProcess, execSync, fork } from "node:child_process";
+import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -26,7 +26,8 @@ import mysql from "mysql2/promise";
 import { databaseCpu, machineCpu, processCpu, processCpuMicros } from "./lib/cpu";
 import { type DbLink, openDbLink } from "./lib/db-link";
 import { checkInvariants, createDatabase, type InvariantReport, type ProductSeed, resetProducts, runSqlWorkers, type SqlDesign, type SqlRun } from "./lib/database";
-import type { LoadJob, LoadResult } from "./lib/load-generator";
+import { answersMatchOrders } from "./lib/invariants";
+import { startLoadGenerator } from "./lib/load-client";
 import { profiled } from "./lib/profile";
 import { fmt, summarize, table, type LatencySummary } from "./lib/stats";
 import { FREE_PORTS } from "@donut-states/local/config";
@@ -159,39 +160,6 @@ async function machineInfo(admin: mysql.Connection) {
   };
 }
 
-/** The load generator child process (autocannon), so it does not steal the API's event loop. */
-async function startLoadGenerator(): Promise<{ run(job: Omit<LoadJob, "type" | "id">): Promise<LoadResult>; stop(): void }> {
-  const child: ChildProcess = fork(path.join(HERE, "lib/load-generator.ts"), [], {
-    execArgv: ["--import", import.meta.resolve("tsx")],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`load generator exited with ${code}`)));
-    child.once("message", () => resolve());
-  });
-  let id = 0;
-  return {
-    run: (job) =>
-      new Promise((resolve, reject) => {
-        const jobId = ++id;
-        const onMessage = (message: LoadResult | { type: "error"; id: number; message: string }) => {
-          if (message.id !== jobId) return;
-          child.off("message", onMessage);
-          if (message.type === "error") reject(new Error(message.message));
-          else resolve(message);
-        };
-        child.on("message", onMessage);
-        child.send({ ...job, type: "run", id: jobId } satisfies LoadJob);
-      }),
-    stop: () => {
-      child.removeAllListeners("exit");
-      child.disconnect();
-      child.kill();
-    },
-  };
-}
-
 /**
  * Round trips per request from the proxy's command count. A baseline's pool opens its
  * connections inside the count: each sends its session SET, a warm-up SELECT 1 and, at the
@@ -282,7 +250,7 @@ async function main() {
     const commandsBefore = await link.commands();
     const [selfCpu, selfMicros, dbCpu, boxCpu, t0] = [processCpu(), processCpuMicros(), databaseCpu(), machineCpu(os.cpus().length), performance.now()];
     const result = await profiled(process.env.BENCH_PROFILE, `${scenario.key}-${connections}-rtt${link.rttMs}${amount ? `-n${amount}` : ""}`, () =>
-      load.run({ url: stack.apiUrl, connections, duration: DURATION_S, amount, skus: scenario.skus, quantity: 1 }),
+      load.run({ url: stack.apiUrl, connections, duration: DURATION_S, amount, skus: scenario.skus, quantities: [1] }),
       log,
     );
     const cpu = { self: selfCpu(), db: dbCpu(), loadGenerator: result.cpu, machine: boxCpu() };
@@ -315,7 +283,7 @@ async function main() {
       roundTripsPerRequest: roundTrips(commandsBefore, commandsAfter, invariant.orders + result.non2xx),
       inFlightAtStop: inFlight,
       // Every 201 is a row; the only rows without a counted 201 are the <= `connections` in flight at the stop.
-      answersMatchRows: inFlight >= 0 && inFlight <= connections,
+      answersMatchRows: answersMatchOrders({ confirmed: result.ok, orders: invariant.orders, slack: connections }),
     };
   }
 

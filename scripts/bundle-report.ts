@@ -5,13 +5,15 @@
  * the bundle, timed from just before `import()` to its end, median of RUNS processes.
  * The AWS SDK, external in the bundles, must resolve to this checkout's node_modules (in Lambda,
  * to the runtime's copy): each bundle is timed from a copy under .local/bundles/.
- * Writes the rows to .local/bundle-report.json too.
+ * Writes the rows to .local/bundle-report.json too; with BUNDLES_REFERENCE=1 also to
+ * docs/bundles.json, the committed reference, and rewrites docs/deploy.md's table from it.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { type Json, assetDir, filesOf, resourcesOf, synthesize, zippedSize } from "../stacks/test/synth";
+import { BUNDLES_REFERENCE, type BundleReport, type BundleRow, DEPLOY_GUIDE, bundleRegion, renderBundleTable } from "./bundle-table";
 
 const RUNS = Number(process.env.RUNS ?? 9);
 
@@ -38,13 +40,14 @@ function coldImportMs(file: string): number {
   return samples[Math.floor(samples.length / 2)];
 }
 
+const loadAtStart = loadavg()[0];
 const synth = await synthesize({
   stage: "bundles",
   mode: "deploy",
   env: { FACTORY_API_URL: "https://factory.example.com", ALERT_EMAILS: "ops@example.com" },
 });
 try {
-  const rows: { handler: string; unzippedKiB: number; zippedKiB: number; coldImportMs: number }[] = [];
+  const rows: BundleRow[] = [];
   for (const template of Object.values(synth.templates)) {
     for (const [, resource] of resourcesOf(template, "AWS::Lambda::Function") as [string, Json][]) {
       if (!String(resource.Properties.Description ?? "").startsWith("packages/functions/src/")) continue;
@@ -64,13 +67,24 @@ try {
   }
   rows.sort((a, b) => a.handler.localeCompare(b.handler));
   // Import times scale with how busy the machine is: say how busy it was.
-  const machine = `node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} at the end`;
-  console.log(machine);
-  console.log(`| function (handler) | unzipped | zipped | cold import (median of ${RUNS}) |`);
-  console.log("|---|---:|---:|---:|");
-  for (const row of rows) console.log(`| \`${row.handler}\` | ${row.unzippedKiB} KiB | ${row.zippedKiB} KiB | ${row.coldImportMs} ms |`);
+  const report: BundleReport = {
+    measuredAt: new Date().toISOString(),
+    machine: { node: process.version, cpus: cpus().length, loadAverage1mAtStart: Number(loadAtStart.toFixed(2)), loadAverage1mAtEnd: Number(loadavg()[0].toFixed(2)) },
+    runs: RUNS,
+    rows,
+  };
+  const table = renderBundleTable(report);
+  console.log(table);
   mkdirSync(".local", { recursive: true });
-  writeFileSync(".local/bundle-report.json", JSON.stringify({ machine, runs: RUNS, rows }, null, 2));
+  writeFileSync(".local/bundle-report.json", `${JSON.stringify(report, null, 2)}\n`);
+  if (process.env.BUNDLES_REFERENCE === "1") {
+    writeFileSync(BUNDLES_REFERENCE, `${JSON.stringify(report, null, 2)}\n`);
+    const guide = readFileSync(DEPLOY_GUIDE, "utf8");
+    const region = bundleRegion(guide);
+    if (!region) throw new Error("docs/deploy.md has no bundle table markers");
+    writeFileSync(DEPLOY_GUIDE, guide.replace(region, table));
+    console.log("docs/bundles.json written and docs/deploy.md's table rewritten from it");
+  }
 } finally {
   rmSync(synth.app.outdir, { recursive: true, force: true });
   rmSync(".local/bundles", { recursive: true, force: true });

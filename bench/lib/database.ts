@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import mysql from "mysql2/promise";
 import { ulid } from "ulid";
 import { summarize, type LatencySummary } from "./stats";
+import { checkConservation, readStockLedger } from "./invariants";
 
 export const FACTORY = { id: "FF-500293", name: "부산도너츠 공장", managerEmail: "factory@bench.local" };
 
@@ -75,27 +76,11 @@ export interface InvariantReport {
   ok: boolean;
 }
 
-/** Invariant 1 (no oversell): confirmed units + stock = initial stock, stock >= 0, per product. */
+/** Invariant 1 (no oversell): confirmed units + stock = initial stock, stock >= 0, per product (./invariants.ts, shared with the chaos run). */
 export async function checkInvariants(admin: mysql.Connection, initial: Map<string, number>): Promise<InvariantReport> {
-  const [rows] = await admin.query<mysql.RowDataPacket[]>(
-    `SELECT p.sku, p.stock, COALESCE(o.units, 0) AS units, COALESCE(o.n, 0) AS n
-       FROM product p LEFT JOIN (SELECT product_id, SUM(quantity) AS units, COUNT(*) AS n FROM orders GROUP BY product_id) o ON o.product_id = p.id`,
-  );
+  const { lines: _lines, ...conservation } = checkConservation(await readStockLedger(admin), (sku) => initial.get(sku) ?? 0);
   const [[restocks]] = await admin.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM restock_request");
-  const report: InvariantReport = { oversold: 0, drift: 0, confirmedUnits: 0, orders: 0, finalStock: 0, negativeStock: 0, restockRequests: Number(restocks.n), ok: true };
-  for (const row of rows) {
-    const start = initial.get(row.sku) ?? 0;
-    const units = Number(row.units);
-    const stock = Number(row.stock);
-    report.confirmedUnits += units;
-    report.orders += Number(row.n);
-    report.finalStock += stock;
-    report.oversold += Math.max(0, units - start);
-    report.drift += Math.abs(units + stock - start);
-    if (stock < 0) report.negativeStock++;
-  }
-  report.ok = report.oversold === 0 && report.drift === 0 && report.negativeStock === 0;
-  return report;
+  return { ...conservation, restockRequests: Number(restocks.n) };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * The HTTP load generator, run as a child process of bench/run.ts so that autocannon does not
- * share an event loop with the API it measures. It receives one job at a time over IPC, drives
- * POST /orders with autocannon's programmatic API and answers with a summary.
+ * The HTTP load generator of the bench and the chaos run, a child process (started with
+ * ./load-client.ts) so that autocannon does not share an event loop with the API it drives. It
+ * receives one job at a time over IPC, drives POST /orders with autocannon's programmatic API and
+ * answers with a summary.
  */
 import autocannon from "autocannon";
 import { processCpu } from "./cpu";
@@ -18,7 +19,12 @@ export interface LoadJob {
   amount?: number;
   /** SKUs to rotate through, one per request, shared by all connections. */
   skus: string[];
-  quantity: number;
+  /** Quantities to rotate through, one per request (a different cycle from the SKUs' when the lengths differ). */
+  quantities: number[];
+  /** Requests per second over all connections (an open-loop rate); unset: as fast as answers come. */
+  overallRate?: number;
+  /** Seconds before a request counts as timed out (default 10). */
+  timeoutSeconds?: number;
 }
 
 export interface LoadResult {
@@ -34,6 +40,9 @@ export interface LoadResult {
   latency: LatencySummary;
   /** CPU this load generator used, in % of one core. */
   cpu: number;
+  /** When the job started (epoch ms), and every 5xx answer with its time since then. */
+  startedAtEpochMs: number;
+  serverErrors: Array<{ atMs: number; status: number }>;
 }
 
 function run(job: LoadJob): Promise<LoadResult> {
@@ -41,6 +50,8 @@ function run(job: LoadJob): Promise<LoadResult> {
     let next = 0;
     const latencies: number[] = [];
     const statuses: Record<string, number> = {};
+    const serverErrors: LoadResult["serverErrors"] = [];
+    const startedAtEpochMs = Date.now();
     const started = performance.now();
     const cpu = processCpu();
     const instance = autocannon(
@@ -48,14 +59,19 @@ function run(job: LoadJob): Promise<LoadResult> {
         url: job.url,
         connections: job.connections,
         pipelining: 1,
-        timeout: 10,
+        timeout: job.timeoutSeconds ?? 10,
+        ...(job.overallRate ? { overallRate: job.overallRate } : {}),
+        // A fixed amount: autocannon waits for every answer (a duration cuts off those in flight).
         ...(job.amount ? { amount: job.amount } : { duration: job.duration }),
         requests: [
           {
             method: "POST",
             path: "/orders",
             headers: { "content-type": "application/json" },
-            setupRequest: (request) => ({ ...request, body: JSON.stringify({ sku: job.skus[next++ % job.skus.length], quantity: job.quantity }) }),
+            setupRequest: (request) => {
+              const n = next++;
+              return { ...request, body: JSON.stringify({ sku: job.skus[n % job.skus.length], quantity: job.quantities[n % job.quantities.length] }) };
+            },
           },
         ],
       },
@@ -75,6 +91,8 @@ function run(job: LoadJob): Promise<LoadResult> {
           timeouts: result.timeouts,
           latency: summarize(latencies),
           cpu: cpu(),
+          startedAtEpochMs,
+          serverErrors,
         });
       },
     );
@@ -82,6 +100,7 @@ function run(job: LoadJob): Promise<LoadResult> {
     (instance as unknown as NodeJS.EventEmitter).on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       latencies.push(responseTime);
       statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+      if (statusCode >= 500) serverErrors.push({ atMs: Date.now() - startedAtEpochMs, status: statusCode });
     });
   });
 }
