@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import mysql from "mysql2/promise";
 import { ulid } from "ulid";
 import { summarize, type LatencySummary } from "./stats";
-import { checkConservation, readStockLedger } from "./invariants";
+import { type Conservation, checkConservation, readStockLedger } from "./invariants";
 
 export const FACTORY = { id: "FF-500293", name: "부산도너츠 공장", managerEmail: "factory@bench.local" };
 
@@ -63,18 +63,8 @@ export async function resetProducts(admin: mysql.Connection, products: ProductSe
   return new Map(rows.map((row) => [row.sku as string, { id: Number(row.id), sku: row.sku as string, price: Number(row.price), stock: Number(row.stock) }]));
 }
 
-export interface InvariantReport {
-  /** Sum over products of confirmed units beyond the initial stock (restocks are off during measurements). */
-  oversold: number;
-  /** Sum of |confirmed + stock - initial|: units that appeared or vanished (lost updates). */
-  drift: number;
-  confirmedUnits: number;
-  orders: number;
-  finalStock: number;
-  negativeStock: number;
-  restockRequests: number;
-  ok: boolean;
-}
+/** The stock invariants of one measurement (./invariants.ts), and how many restock requests it opened. */
+export type InvariantReport = Omit<Conservation, "lines"> & { restockRequests: number };
 
 /** Invariant 1 (no oversell): confirmed units + stock = initial stock, stock >= 0, per product (./invariants.ts, shared with the chaos run). */
 export async function checkInvariants(admin: mysql.Connection, initial: Map<string, number>): Promise<InvariantReport> {

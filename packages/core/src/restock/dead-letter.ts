@@ -1,8 +1,11 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { desc, inArray } from "drizzle-orm";
 import { opsCommand } from "../alert";
 import { query } from "../drizzle";
 import { type PeekedMessage, peekMessages } from "../queue";
+import { dlqAlarmFollowUp } from "../topology";
+import { SQS_TIMEOUTS, awsClientConfig } from "../util/aws";
+import { requiredEnv } from "../util/config";
 import { NotFoundError } from "../util/error";
 import { logger } from "../util/log";
 import { markFailed } from "./failed";
@@ -79,6 +82,24 @@ export async function followUpDeadLetters({
     unreadable: unreadable.length,
   });
   return { requests, unreadable, truncated: messages.length >= maxMessages };
+}
+
+let sqs: SQSClient | undefined;
+
+/**
+ * `followUpDeadLetters` on this stage's factory DLQ (FACTORY_DLQ_URL), with the topology's limits:
+ * what the DLQ alarm's follow-up and the watchdog run.
+ */
+export async function followUpFactoryDeadLetterQueue(): Promise<DeadLetterReport> {
+  // The endpoint is the region's (or AWS_ENDPOINT_URL_SQS offline), not the queue URL's host:
+  // the same in AWS, and the offline emulator's queue URLs name a host that may not resolve.
+  sqs ??= new SQSClient({ ...awsClientConfig(SQS_TIMEOUTS), useQueueUrlAsEndpoint: false });
+  return followUpDeadLetters({
+    sqs,
+    dlqUrl: requiredEnv("FACTORY_DLQ_URL"),
+    maxMessages: dlqAlarmFollowUp.maxMessages,
+    holdSeconds: dlqAlarmFollowUp.peekHoldSeconds,
+  });
 }
 
 /** Fill in SKU, quantity, status, calls made and the last error, from the database. */

@@ -87,7 +87,7 @@ export {
 } from "./token";
 export { requestFromFactory, type DeliveryOutcome } from "./delivery";
 export { markFailed, type MarkFailedResult } from "./failed";
-export { followUpDeadLetters, deadLetterMail, type DeadLetter, type DeadLetterReport } from "./dead-letter";
+export { followUpDeadLetters, followUpFactoryDeadLetterQueue, deadLetterMail, type DeadLetter, type DeadLetterReport } from "./dead-letter";
 export { findAttention, unreported, markReported, type Attention, type AttentionThresholds } from "./attention";
 
 /** The factory's callback body (the contract is in factory/contract.ts). */

@@ -1,13 +1,7 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
 import type { EventBridgeHandler } from "aws-lambda";
 import { Alert } from "@donut-states/core/alert";
 import { Restock } from "@donut-states/core/restock";
-import { dlqAlarmFollowUp } from "@donut-states/core/topology";
-import { SQS_TIMEOUTS, awsClientConfig } from "@donut-states/core/util/aws";
-import { requiredEnv } from "@donut-states/core/util/config";
 import { logger } from "@donut-states/core/util/log";
-
-let sqs: SQSClient | undefined;
 
 /**
  * The DLQ alarm went to ALARM (its rule on the default bus matched CloudWatch's state change):
@@ -18,15 +12,7 @@ let sqs: SQSClient | undefined;
 export const handler: EventBridgeHandler<string, unknown, void> = async (event) => {
   const change = Alert.AlarmStateChange.parse(event);
   if (change.detail.state.value !== "ALARM") return;
-  // The endpoint is the region's (or AWS_ENDPOINT_URL_SQS offline), not the queue URL's host:
-  // the same in AWS, and the offline emulator's queue URLs name a host that may not resolve.
-  sqs ??= new SQSClient({ ...awsClientConfig(SQS_TIMEOUTS), useQueueUrlAsEndpoint: false });
-  const report = await Restock.followUpDeadLetters({
-    sqs,
-    dlqUrl: requiredEnv("FACTORY_DLQ_URL"),
-    maxMessages: dlqAlarmFollowUp.maxMessages,
-    holdSeconds: dlqAlarmFollowUp.peekHoldSeconds,
-  });
+  const report = await Restock.followUpFactoryDeadLetterQueue();
   if (report.requests.length === 0 && report.unreadable.length === 0) {
     logger.info("the DLQ is empty again; nothing to follow up", { alarmName: change.detail.alarmName });
     return;

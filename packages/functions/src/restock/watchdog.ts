@@ -1,10 +1,8 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
 import type { ScheduledHandler } from "aws-lambda";
 import { Alert } from "@donut-states/core/alert";
 import { type AttentionKind, Restock } from "@donut-states/core/restock";
-import { dlqAlarmFollowUp, restockAlerts } from "@donut-states/core/topology";
-import { SQS_TIMEOUTS, awsClientConfig } from "@donut-states/core/util/aws";
-import { intEnv, requiredEnv } from "@donut-states/core/util/config";
+import { restockAlerts } from "@donut-states/core/topology";
+import { intEnv } from "@donut-states/core/util/config";
 import { logger } from "@donut-states/core/util/log";
 import { MetricName, count, gauge } from "@donut-states/core/util/metrics";
 
@@ -33,8 +31,6 @@ const MAIL: Record<AttentionKind, { subject: (n: number) => string; intro: (t: R
   },
 };
 
-let sqs: SQSClient | undefined;
-
 /**
  * A pending request that stopped moving may be one whose last delivery met a database outage:
  * its message went to the DLQ but its failure was never recorded. The DLQ alarm's follow-up marks
@@ -43,13 +39,7 @@ let sqs: SQSClient | undefined;
  * DLQ (without consuming it) the same way. True if any request was marked failed.
  */
 async function markDeadLettersFailed(): Promise<boolean> {
-  sqs ??= new SQSClient({ ...awsClientConfig(SQS_TIMEOUTS), useQueueUrlAsEndpoint: false });
-  const report = await Restock.followUpDeadLetters({
-    sqs,
-    dlqUrl: requiredEnv("FACTORY_DLQ_URL"),
-    maxMessages: dlqAlarmFollowUp.maxMessages,
-    holdSeconds: dlqAlarmFollowUp.peekHoldSeconds,
-  });
+  const report = await Restock.followUpFactoryDeadLetterQueue();
   return report.requests.some((request) => request.markedNow);
 }
 
