@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { runChaos } from "@donut-states/local/chaos";
+import { runChaos } from "../../bench/chaos/chaos";
 
 /**
  * A short version of `npm run chaos`: orders keep coming while the factory fails 30 % and hangs

@@ -6,7 +6,7 @@ const { spawn } = await import("node:child_process");
 const path = await import("node:path");
 const { Command, InvalidArgumentError } = await import("commander");
 const { logger } = await import("@donut-states/core/util/log");
-const { REPO_ROOT } = await import("../runtime");
+const { fileURLToPath } = await import("node:url");
 const { DEFAULT_CHAOS, runChaos } = await import("./chaos");
 export {};
 
@@ -33,7 +33,7 @@ const firstSeed = options.seed ?? Number(process.env.CHAOS_SEED ?? DEFAULT_CHAOS
 // The handlers' own logs would drown the report; keep only errors (they matter here).
 logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL as "ERROR" | undefined) ?? "ERROR");
 
-const dir = path.join(REPO_ROOT, "bench", "results");
+const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "results");
 mkdirSync(dir, { recursive: true });
 
 /** One run in this process: print its seed, timeline and invariants; true if every invariant held. */

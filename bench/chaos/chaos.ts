@@ -2,21 +2,21 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import autocannon from "autocannon";
-import { eq, isNull, sql } from "drizzle-orm";
+import { isNull, sql } from "drizzle-orm";
 import mysql from "mysql2/promise";
 import { createClient } from "@donut-states/core/drizzle";
 import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
 import { factoryTable } from "@donut-states/core/factory";
-import { orderTable } from "@donut-states/core/order";
 import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
 import { peekMessages, queueDepth } from "@donut-states/core/queue";
 import { OPEN_RESTOCK_STATUSES, restockAttemptTable, restockRequestTable } from "@donut-states/core/restock";
 import { type MailboxEntry, readMailbox } from "@donut-states/emulators/mail";
-import { startPrivateMariadb, withDatabase } from "../mysql";
-import { type OfflineStack, startOfflineStack } from "../stack";
-import { FREE_PORTS } from "../config";
+import { FREE_PORTS } from "@donut-states/local/config";
+import { startPrivateMariadb, withDatabase } from "@donut-states/local/mysql";
+import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
+import { answersMatchOrders, checkConservation, readStockLedger } from "../lib/invariants";
+import { startLoadGenerator } from "../lib/load-client";
 
 export interface ChaosOptions {
   /** How long orders keep coming. */
@@ -126,6 +126,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
   );
 
   let stack: OfflineStack | undefined;
+  let stopGenerator = () => {};
   try {
     stack = await startOfflineStack(
       {
@@ -162,35 +163,20 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       `offline stack up: ${skus.length} products x ${options.initialStock} units, ${options.ordersPerSecond} orders/s for ${options.durationMs / 1000}s, seed ${options.seed}`,
     );
 
-    // Load: a well-kept generator at a fixed rate; every response's status and time is kept.
-    const responses: Record<string, number> = {};
-    const fiveHundreds: Array<{ atMs: number; status: number }> = [];
-    let counter = 0;
-    const load = new Promise<autocannon.Result>((resolve, reject) => {
-      const instance = autocannon(
-        {
-          url: running.apiUrl,
-          connections: 16,
-          overallRate: options.ordersPerSecond,
-          // A fixed amount, not a duration: autocannon then waits for every response, so each
-          // committed order can be matched to a 201 (a duration cuts off in-flight requests).
-          amount: Math.round((options.ordersPerSecond * options.durationMs) / 1000),
-          timeout: 15,
-          requests: [
-            {
-              method: "POST",
-              path: "/orders",
-              headers: { "content-type": "application/json" },
-              setupRequest: (request) => ({ ...request, body: JSON.stringify({ sku: skus[counter++ % skus.length], quantity: 1 + (counter % 3) }) }),
-            },
-          ],
-        },
-        (error, result) => (error ? reject(error) : resolve(result)),
-      );
-      instance.on("response", (_client, statusCode) => {
-        responses[statusCode] = (responses[statusCode] ?? 0) + 1;
-        if (statusCode >= 500) fiveHundreds.push({ atMs: Date.now() - started, status: statusCode });
-      });
+    // Load: the bench's generator (autocannon in a child process, off the stack's event loop) at a
+    // fixed rate; a fixed amount, not a duration, so it waits for every answer and each committed
+    // order can be matched to a 201. SKUs rotate, quantities cycle 2, 3, 1.
+    const generator = await startLoadGenerator();
+    stopGenerator = () => generator.stop();
+    const load = generator.run({
+      url: running.apiUrl,
+      connections: 16,
+      duration: 0,
+      amount: Math.round((options.ordersPerSecond * options.durationMs) / 1000),
+      overallRate: options.ordersPerSecond,
+      timeoutSeconds: 15,
+      skus,
+      quantities: [2, 3, 1],
     });
 
     // The faults, spread over the run.
@@ -218,7 +204,9 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
 
     const loadResult = await load;
     await faults;
-    mark(`load done: ${loadResult.requests.total} requests, ${loadResult.errors} connection errors, ${loadResult.timeouts} timeouts`);
+    const responses = loadResult.statuses;
+    const fiveHundreds = loadResult.serverErrors.map((error) => ({ ...error, atMs: error.atMs + loadResult.startedAtEpochMs - started }));
+    mark(`load done: ${loadResult.requests} requests, ${loadResult.errors} connection errors, ${loadResult.timeouts} timeouts`);
 
     // Drain: settled means what the invariants mean, checked at the source, not a proxy for it.
     const drained = await drain(db, running, options.drainTimeoutMs);
@@ -229,6 +217,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
 
     const report = await checkInvariants({
       db,
+      pool: inspector.pool,
       stack: running,
       skus,
       options,
@@ -240,6 +229,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     report.timeline = [...timeline, ...report.timeline].sort((a, b) => a.atMs - b.atMs);
     return report;
   } finally {
+    stopGenerator();
     await stack?.stop();
     await inspector.pool.end();
     await server.stop();
@@ -249,6 +239,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
 
 async function checkInvariants({
   db,
+  pool,
   stack,
   skus,
   options,
@@ -259,6 +250,7 @@ async function checkInvariants({
 }: {
   started: number;
   db: ReturnType<typeof createClient>["db"];
+  pool: ReturnType<typeof createClient>["pool"];
   stack: OfflineStack;
   skus: string[];
   options: ChaosOptions;
@@ -271,14 +263,11 @@ async function checkInvariants({
 
   const requests = await db.select().from(restockRequestTable);
   const products = await db.select().from(productTable);
-  const sold = await db
-    .select({ sku: orderTable.sku, units: sql<string>`sum(${orderTable.quantity})` })
-    .from(orderTable)
-    .groupBy(orderTable.sku);
 
-  // 1. No oversell, and each factory production run's stock added exactly once. A request is
-  // credited once per attempt whose callback arrived (restock_attempt.credited_at): a second
-  // production run after a lost answer really adds its units, and is counted as such.
+  // 1. No oversell, and each factory production run's stock added exactly once (the bench's
+  // conservation check, with restocks). A request is credited once per attempt whose callback
+  // arrived (restock_attempt.credited_at): a second production run after a lost answer really
+  // adds its units, and is counted as such.
   const creditedAttempts = await db
     .select({ restockId: restockAttemptTable.restockId, n: sql<string>`count(*)` })
     .from(restockAttemptTable)
@@ -286,17 +275,14 @@ async function checkInvariants({
     .groupBy(restockAttemptTable.restockId);
   const creditsOf = (r: (typeof requests)[number]) =>
     Math.max(Number(creditedAttempts.find((row) => row.restockId === r.id)?.n ?? 0), r.status === "fulfilled" ? 1 : 0);
-  const lines = skus.map((sku) => {
-    const product = products.find((candidate) => candidate.sku === sku)!;
-    const units = Number(sold.find((row) => row.sku === sku)?.units ?? 0);
-    const restocked = requests.filter((r) => r.sku === sku).reduce((sum, r) => sum + r.quantity * creditsOf(r), 0);
-    return { sku, ok: units + product.stock === options.initialStock + restocked, units, stock: product.stock, restocked };
-  });
+  const restockedUnits = (sku: string) => requests.filter((r) => r.sku === sku).reduce((sum, r) => sum + r.quantity * creditsOf(r), 0);
+  const ledger = await readStockLedger(pool);
+  const conservation = checkConservation(ledger, () => options.initialStock, restockedUnits);
   const extraRuns = requests.filter((r) => creditsOf(r) > 1);
   check(
     "no oversell: confirmed + stock = initial + restocked (each credited production run applied once)",
-    lines.every((line) => line.ok),
-    lines.map((l) => `${l.sku}: ${l.units} sold + ${l.stock} left = ${options.initialStock} + ${l.restocked}${l.ok ? "" : "  <-- MISMATCH"}`).join("; ") +
+    conservation.ok,
+    conservation.lines.join("; ") +
       (extraRuns.length ? `; NOTE ${extraRuns.length} request(s) credited a second production run: ${extraRuns.map((r) => r.id).join(", ")}` : ""),
   );
   const creditedUnfulfilled = requests.filter((r) => r.status !== "fulfilled" && creditsOf(r) > 0);
@@ -310,11 +296,10 @@ async function checkInvariants({
   // says so and retries with its Idempotency-Key. So: 201s <= orders <= 201s + 503s.
   const confirmed = Number(responses["201"] ?? 0);
   const unavailable = Number(responses["503"] ?? 0);
-  const orderRows = Number((await db.select({ n: sql<number>`count(*)` }).from(orderTable))[0].n);
   check(
     "every 201 is a committed order; any other order met a 503 'outcome unknown'",
-    confirmed <= orderRows && orderRows <= confirmed + unavailable,
-    `${confirmed} x 201, ${orderRows} order rows, ${unavailable} x 503`,
+    answersMatchOrders({ confirmed, orders: conservation.orders, slack: unavailable }),
+    `${confirmed} x 201, ${conservation.orders} order rows, ${unavailable} x 503`,
   );
 
   // 2. At most one open request per product.

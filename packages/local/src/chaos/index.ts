@@ -1,1 +1,0 @@
-export { runChaos, DEFAULT_CHAOS, type ChaosOptions, type ChaosReport } from "./chaos";
