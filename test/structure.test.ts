@@ -1,8 +1,9 @@
 /**
  * The repository's structure rules, checked on the source: no import cycle between modules
  * (madge, the command the design states), packages reach each other only through their
- * package exports (never by a relative path into another package), and no cycle between
- * packages either (madge does not follow `@donut-states/*` imports, so that graph is built here).
+ * package exports (never by a relative path into another package), no cycle between packages
+ * either (madge does not follow `@donut-states/*` imports, so that graph is built here), and the
+ * emulators depend on no package of the shop (they take what they serve as parameters).
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -59,6 +60,18 @@ describe("structure", () => {
         .map(({ file, specifier }) => `${file}: ${specifier}`),
     );
     expect(crossings).toEqual([]);
+  });
+
+  it("the emulators know nothing of the shop: packages/emulators imports no other package of ours", () => {
+    const emulatorFiles = files.filter((file) => owner(file) === "packages/emulators");
+    const shopImports = emulatorFiles.flatMap((file) =>
+      specifiers(file)
+        .filter((specifier) => /^@donut-states\/(?!emulators(\/|$))/.test(specifier))
+        .map((specifier) => `${file}: ${specifier}`),
+    );
+    expect(shopImports).toEqual([]);
+    // The check looked at the package's sources, tests included.
+    expect(emulatorFiles).toContain(path.join("packages", "emulators", "src", "aws", "alarm.test.ts"));
   });
 
   it("packages depend on each other without a cycle", () => {

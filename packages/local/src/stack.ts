@@ -23,13 +23,13 @@ import { startDlqAlarm, startEmailSubscriptions, startSqsSns } from "@donut-stat
 import { lambdaTarget, sqsTarget, startEventBridge } from "@donut-states/emulators/eventbridge";
 import { createIamVerifier } from "@donut-states/emulators/gateway";
 import { createMailer, startSmtpSink } from "@donut-states/emulators/mail";
-import { listeningOn } from "@donut-states/emulators/ports";
 import { startScheduler, startSqsPoller } from "@donut-states/emulators/runtime";
 import { startDashboard } from "./dashboard";
 import { provisionTopology } from "./aws/topology";
 import { callbackSecret, loadOfflineConfig, type OfflineConfig } from "./config";
 import { startGateway } from "./gateway";
 import { ensureMysqlServer, withDatabase } from "./mysql";
+import { listeningOn } from "./ports";
 import { handlerPool } from "./runtime";
 
 const DEFAULT_DATABASE = "donut_states";
@@ -168,6 +168,7 @@ export async function startOfflineStack(
       queueName: topology.dlqName,
       topicArn: topology.alertsTopicArn,
       alarm: dlqAlarm,
+      description: `Messages in dead-letter queue ${topology.dlqName}: restock requests failed repeatedly and need an operator.`,
       intervalMs: config.ALARM_INTERVAL_MS,
       region,
       onStateChange: (event) => eventBridge.putServiceEvent(event),

@@ -1,7 +1,8 @@
 /**
  * API Gateway (HTTP API) route keys, compiled: "POST /factory/callbacks/{restockId}" ->
  * method, a path pattern and its parameter names. `{name}` matches one segment, `{name+}` the
- * rest. Used by the $default function (404 vs 405) and by the offline stack's gateway.
+ * rest. Used by the $default function (404 vs 405); the offline gateway (packages/emulators)
+ * selects routes by the same rules, and packages/local/src/gateway/routes.test.ts checks the two agree.
  */
 export interface CompiledRoute {
   routeKey: string;

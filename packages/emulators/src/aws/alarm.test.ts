@@ -9,7 +9,6 @@ import {
   type Message,
 } from "@aws-sdk/client-sqs";
 import { SubscribeCommand } from "@aws-sdk/client-sns";
-import { dlqAlarm, dlqAlarmFollowUp } from "@donut-states/core/topology";
 import { startEventBridge, type EventEnvelope } from "../eventbridge/emulator";
 import { regionName } from "./alarm-email";
 import { startDlqAlarm, type DlqAlarm } from "./alarm";
@@ -18,6 +17,24 @@ import { ensureQueue } from "./queues";
 import { drain, testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
 
 const REGION = "eu-west-1";
+/** An alarm on a dead-letter queue's depth, as a stack defines one. */
+const dlqAlarm = {
+  name: "factory-dlq-not-empty",
+  metricName: "ApproximateNumberOfMessagesVisible",
+  threshold: 1,
+  comparison: "GreaterThanOrEqualToThreshold",
+  periodSeconds: 60,
+  evaluationPeriods: 1,
+} as const;
+/** A rule following the alarm up: CloudWatch's state change event, ALARM only. */
+const dlqAlarmFollowUp = {
+  name: "dlq-alarm-follow-up",
+  pattern: (alarmName: string) => ({
+    source: ["aws.cloudwatch"],
+    "detail-type": ["CloudWatch Alarm State Change"],
+    detail: { alarmName: [alarmName], state: { value: ["ALARM"] } },
+  }),
+};
 let emu: SqsSnsEmulator;
 const alarms: DlqAlarm[] = [];
 

@@ -21,7 +21,7 @@ export type ComparisonOperator =
   | "LessThanThreshold"
   | "LessThanOrEqualToThreshold";
 
-/** Structurally matches `dlqAlarm` in packages/core/src/topology.ts. */
+/** A CloudWatch alarm on one SQS metric of one queue, as a stack defines it. */
 export interface AlarmDefinition {
   readonly name: string;
   readonly metricName: string;
@@ -44,7 +44,7 @@ export interface DlqAlarmOptions {
   accountId?: string;
   /** Samples whose maximum makes one datapoint (default 3): the Maximum statistic over a period. */
   samplesPerDatapoint?: number;
-  /** Defaults to a sentence naming the queue. */
+  /** The alarm's description (AlarmDescription); defaults to a sentence naming the queue. */
   description?: string;
   /**
    * Every state change, as the event CloudWatch sends to the default event bus (detail-type
@@ -120,7 +120,7 @@ export function startDlqAlarm(options: DlqAlarmOptions): DlqAlarm {
   if (!attribute) throw new Error(`Unsupported SQS metric ${alarm.metricName}`);
   const description =
     options.description ??
-    `Messages in dead-letter queue ${queueName}: restock requests failed repeatedly and need an operator.`;
+    `Messages in dead-letter queue ${queueName}.`;
   const configuredAt = new Date();
 
   let state: AlarmState = "INSUFFICIENT_DATA";

@@ -46,7 +46,6 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { SNSClient } from "@aws-sdk/client-sns";
 import net from "node:net";
 import { startFauxqs, type FauxqsServer } from "fauxqs";
-import { SQS_TIMEOUTS, awsClientConfig } from "@donut-states/core/util/aws";
 
 /** The only account id fauxqs knows. */
 export const FAUXQS_ACCOUNT_ID = "000000000000";
@@ -77,10 +76,19 @@ export interface SqsSnsEmulator {
   close(): Promise<void>;
 }
 
+/**
+ * Real timeouts, generous ones: on a busy machine the emulator answers slowly, not never. The
+ * request timeout outlasts a 20 s long poll; `throwOnRequestTimeout` makes it fail rather than
+ * only log a warning (@smithy/node-http-handler 4.x).
+ */
+const LOCAL_CLIENT_CONFIG = {
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 25_000, throwOnRequestTimeout: true },
+};
+
 /** Build SDK clients for an already running fauxqs (or any endpoint). */
 export function createLocalClients(endpoint: string, region: string): { sqs: SQSClient; sns: SNSClient } {
-  // Real timeouts (as in core), generous ones: on a busy machine the emulator answers slowly, not never.
-  const common = { endpoint, region, credentials: LOCAL_CREDENTIALS, ...awsClientConfig({ ...SQS_TIMEOUTS, maxAttempts: 3 }) };
+  const common = { endpoint, region, credentials: LOCAL_CREDENTIALS, ...LOCAL_CLIENT_CONFIG };
   return {
     // useQueueUrlAsEndpoint:false is belt and braces: with an explicit endpoint
     // the SDK already ignores the queue URL host.

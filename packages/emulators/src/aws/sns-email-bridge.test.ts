@@ -5,7 +5,6 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { PublishCommand } from "@aws-sdk/client-sns";
-import { dlqAlarm } from "@donut-states/core/topology";
 import { createMailer } from "../mail/mailer";
 import { readMailbox, startSmtpSink } from "../mail/smtp-sink";
 import { regionName } from "./alarm-email";
@@ -15,6 +14,15 @@ import { startEmailSubscriptions, DEFAULT_SUBJECT } from "./sns-email-bridge";
 import { testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
 
 const REGION = "eu-west-1";
+/** An alarm on a dead-letter queue's depth, as a stack defines one. */
+const dlqAlarm = {
+  name: "factory-dlq-not-empty",
+  metricName: "ApproximateNumberOfMessagesVisible",
+  threshold: 1,
+  comparison: "GreaterThanOrEqualToThreshold",
+  periodSeconds: 60,
+  evaluationPeriods: 1,
+} as const;
 const OPS = ["ops@donut.test", "night-shift@donut.test"];
 let emu: SqsSnsEmulator;
 const cleanups: Array<() => Promise<unknown> | unknown> = [];

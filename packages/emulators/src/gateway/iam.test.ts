@@ -6,18 +6,21 @@
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { offlineCredentials } from "@donut-states/core/topology";
+import path from "node:path";
 import { IAM_REFUSALS, createIamVerifier } from "./iam";
 import { type Gateway, startGateway } from "./server";
 
 const REGION = "ap-northeast-2";
-const ECHO = "packages/emulators/src/testing/echo-handler.handler";
+/** What the gateway accepts: fixed offline credentials, as a stack's configuration would give them. */
+const offlineCredentials = { accessKeyId: "local", secretAccessKey: "local", accountId: "000000000000" } as const;
+const ECHO = "testing/echo-handler.handler";
 let gateway: Gateway;
 
 beforeAll(async () => {
   gateway = await startGateway({
     routes: { "POST /admin/things/{id}": ECHO, "GET /admin/things": ECHO, "GET /public": ECHO },
     iam: { routes: ["POST /admin/things/{id}", "GET /admin/things"], verify: createIamVerifier({ credentials: offlineCredentials, region: REGION }) },
+    handlers: { root: path.resolve(import.meta.dirname, "..") },
     port: 0,
   });
 });

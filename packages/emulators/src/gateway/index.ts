@@ -1,4 +1,4 @@
-export { startGateway, type Gateway } from "./server";
+export { startGateway, type Gateway, type GatewayOptions } from "./server";
 export { toApiGatewayEvent } from "./event";
 export { createRouter } from "./router";
 export { createIamVerifier, IAM_REFUSALS, type IamVerifier, type IamCredentials } from "./iam";

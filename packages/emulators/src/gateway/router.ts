@@ -1,5 +1,34 @@
-import { compileRoute } from "@donut-states/core/util/route";
 import type { MatchedRoute } from "./event";
+
+interface CompiledRoute {
+  routeKey: string;
+  method: string;
+  pattern: RegExp;
+  names: string[];
+}
+
+/** "POST /things/{id}" -> its method, a path pattern and the parameter names, in order. */
+function compileRoute(routeKey: string): CompiledRoute {
+  const [method, path] = routeKey.split(" ");
+  const names: string[] = [];
+  const source = path
+    .split("/")
+    .map((segment) => {
+      const greedy = /^\{(\w+)\+\}$/.exec(segment);
+      if (greedy) {
+        names.push(greedy[1]);
+        return "(.+)";
+      }
+      const param = /^\{(\w+)\}$/.exec(segment);
+      if (param) {
+        names.push(param[1]);
+        return "([^/]+)";
+      }
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    })
+    .join("/");
+  return { routeKey, method, pattern: new RegExp(`^${source}$`), names };
+}
 
 /**
  * API Gateway HTTP API route selection: exact method + path template, `{name}` matching one

@@ -4,7 +4,7 @@ import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { toApiGatewayEvent, tryParseRequestTarget } from "./event";
 import type { IamVerifier } from "./iam";
 import { createRouter } from "./router";
-import { type HandlerPool, handlerPool } from "../runtime/handlers";
+import { type HandlerPool, type HandlerSource, handlerPool } from "../runtime/handlers";
 
 /** API Gateway's own payload limit; the handlers enforce their much smaller ones. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -26,26 +26,27 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/**
- * A local API Gateway (HTTP API, payload v2.0): turns HTTP requests into the same events AWS
- * sends and runs the real handlers from the shared route table in this process.
- */
-export async function startGateway({
-  routes,
-  port = 3000,
-  host = "127.0.0.1",
-  iam,
-  log = () => {},
-}: {
+export interface GatewayOptions {
+  /** Route key ("POST /things/{id}", "$default") -> handler reference. */
   routes: Record<string, string>;
+  /** Where the handler references point. */
+  handlers: HandlerSource;
   port?: number;
   host?: string;
   /** Routes behind the AWS_IAM authorizer, and how to check a request's SigV4 signature. */
   iam?: { routes: Iterable<string>; verify: IamVerifier };
   log?: (line: string) => void;
-}): Promise<Gateway> {
+}
+
+/**
+ * A local API Gateway (HTTP API, payload v2.0): turns HTTP requests into the same events AWS
+ * sends and runs the routes' handlers in this process.
+ */
+export async function startGateway({ routes, handlers: source, port = 3000, host = "127.0.0.1", iam, log = () => {} }: GatewayOptions): Promise<Gateway> {
   // One pool of execution environments per route's function: concurrent requests each get an instance.
-  const handlers = new Map<string, HandlerPool>(Object.entries(routes).map(([routeKey, reference]) => [routeKey, handlerPool(reference, { maxInstances: MAX_INSTANCES_PER_ROUTE })]));
+  const handlers = new Map<string, HandlerPool>(
+    Object.entries(routes).map(([routeKey, reference]) => [routeKey, handlerPool(reference, source, { maxInstances: MAX_INSTANCES_PER_ROUTE })]),
+  );
   await Promise.all([...handlers.values()].map((pool) => pool.prewarm()));
   const match = createRouter(Object.keys(routes));
   const iamRoutes = new Set(iam?.routes ?? []);

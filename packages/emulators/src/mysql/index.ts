@@ -1,1 +1,1 @@
-export { ensureMysqlServer, ensureSessionDefaults, startPrivateMariadb, splitDatabaseUrl, withDatabase, canConnect, INSTALL_HINT, type MysqlServer } from "./server";
+export { ensureMysqlServer, startPrivateMariadb, splitDatabaseUrl, canConnect, INSTALL_HINT, type MysqlServer, type ServerRequirements } from "./server";

@@ -5,13 +5,6 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import mysql from "mysql2/promise";
-import {
-  SESSION_DEFAULTS_QUERY,
-  SET_GLOBAL_SESSION_DEFAULTS,
-  sessionDefaultServerOptions,
-  sessionDefaultsMismatch,
-} from "@donut-states/core/drizzle/session";
-import { parseCredentialUrl, withDatabase } from "@donut-states/core/util/url";
 
 export interface MysqlServer {
   /** URL of the server without a database name, e.g. mysql://root@127.0.0.1:3306 */
@@ -23,26 +16,47 @@ export interface MysqlServer {
   stop(): Promise<void>;
 }
 
+/** What the application needs of every server besides a connection. */
+export interface ServerRequirements {
+  /** Options for a `mariadbd` started here (e.g. the session defaults the application relies on). */
+  serverOptions?: readonly string[];
+  /** Runs on a server this did not start, before it is used: check (or set) what the application needs of it. */
+  prepare?: (serverUrl: string, source: MysqlServer["source"], log: (line: string) => void) => Promise<void>;
+}
+
 const DEFAULT_LOCAL_URL = "mysql://root@127.0.0.1:3306";
 
 export const INSTALL_HINT = [
   "No MySQL-compatible server is available. Do one of:",
-  "  - set DATABASE_URL=mysql://user:password@host:3306/donut_states",
+  "  - set DATABASE_URL=mysql://user:password@host:3306/<database>",
   "  - start MariaDB/MySQL on 127.0.0.1:3306 with user root and an empty password",
   "  - install MariaDB so a private server can be started for you:",
   "      Debian/Ubuntu: sudo apt-get install mariadb-server",
   "      macOS:         brew install mariadb",
 ].join("\n");
 
+/**
+ * Parse DATABASE_URL. Node's own TypeError keeps the whole input in `error.input`, and loggers
+ * print it: a password must not end up in the logs, so the original error is dropped on purpose.
+ */
+function parseDatabaseUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new Error(
+      "DATABASE_URL is not a valid URL. Percent-encode reserved characters in the user name and password " +
+        "(# as %23, ? as %3F, / as %2F, @ as %40, : as %3A, % as %25).",
+    );
+  }
+}
+
 /** Split a MySQL URL into the server part and its database name. */
 export function splitDatabaseUrl(url: string): { serverUrl: string; database?: string } {
-  const parsed = parseCredentialUrl(url, "DATABASE_URL");
+  const parsed = parseDatabaseUrl(url);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || undefined;
   parsed.pathname = "";
   return { serverUrl: parsed.toString().replace(/\/$/, ""), database };
 }
-
-export { withDatabase };
 
 export async function canConnect(serverUrl: string, timeoutMs = 1500): Promise<boolean> {
   try {
@@ -82,10 +96,13 @@ async function freePort(): Promise<number> {
 export async function startPrivateMariadb({
   dataDir,
   port,
+  serverOptions = [],
   log = () => {},
 }: {
   dataDir: string;
   port?: number;
+  /** Further `mariadbd` options (ServerRequirements.serverOptions). */
+  serverOptions?: readonly string[];
   log?: (line: string) => void;
 }): Promise<{ serverUrl: string; process: ChildProcess; stop(): Promise<void> }> {
   const mariadbd = findExecutable(["mariadbd", "mysqld"]);
@@ -127,9 +144,7 @@ export async function startPrivateMariadb({
       "--innodb-buffer-pool-size=256M",
       "--max-connections=1000",
       `--log-error=${path.join(dataDir, "error.log")}`,
-      // UTC and READ COMMITTED for every session, as the RDS parameter group sets them: the app
-      // sends no SET of its own.
-      ...sessionDefaultServerOptions,
+      ...serverOptions,
       ...userArgs,
     ],
     { stdio: "ignore", detached: false },
@@ -164,67 +179,34 @@ export async function startPrivateMariadb({
 }
 
 /**
- * Make sure a server we did not start gives new sessions the defaults the app relies on (UTC,
- * READ COMMITTED; RDS has them from its parameter group). A server that differs gets them as
- * GLOBAL defaults when this user may set them (root on a development server: the local
- * counterpart of the parameter group; they last until the server restarts); otherwise this
- * fails with what to configure. Silently running with other defaults would test different
- * semantics than production runs.
- */
-export async function ensureSessionDefaults(serverUrl: string, source: string, log: (line: string) => void = () => {}): Promise<void> {
-  const connection = await mysql.createConnection({ uri: serverUrl, connectTimeout: 3000 });
-  try {
-    const read = async () => {
-      const [rows] = await connection.query<mysql.RowDataPacket[]>(SESSION_DEFAULTS_QUERY);
-      return sessionDefaultsMismatch(rows as Array<{ Variable_name: string; Value: string }>);
-    };
-    const problems = await read();
-    if (problems.length === 0) return;
-    try {
-      for (const statement of SET_GLOBAL_SESSION_DEFAULTS) await connection.query(statement);
-    } catch (error) {
-      throw new Error(
-        `${source} (${new URL(serverUrl).host}): ${problems.join("; ")}, and this user may not change the server's defaults ` +
-          `(${(error as Error).message}). Donut-States sends no SET per session (RDS Proxy would pin it), so the server must default to them: ` +
-          `add "default-time-zone = '+00:00'" and "transaction-isolation = READ-COMMITTED" under [mysqld] in its configuration and restart it, ` +
-          `or run as an administrator: ${SET_GLOBAL_SESSION_DEFAULTS.join("; ")}`,
-      );
-    }
-    const remaining = await read();
-    if (remaining.length > 0) throw new Error(`${source}: the server kept ${remaining.join("; ")} after ${SET_GLOBAL_SESSION_DEFAULTS.join("; ")}`);
-    log(`${source}: ${problems.join("; ")}: set the server's GLOBAL defaults to UTC and READ-COMMITTED (until it restarts)`);
-  } finally {
-    await connection.end();
-  }
-}
-
-/**
  * Find a MySQL-compatible server the way the offline stack and the tests both do:
  * DATABASE_URL if set, else root@127.0.0.1:3306, else a private mariadbd (persistent in
  * `privateDataDir`, or in a throwaway temp dir when none is given), else an error that says
- * how to get one.
+ * how to get one. A server found, not started, gets `prepare` first.
  */
 export async function ensureMysqlServer({
   privateDataDir,
+  serverOptions,
+  prepare = async () => {},
   log = () => {},
-}: { privateDataDir?: string; log?: (line: string) => void } = {}): Promise<MysqlServer> {
+}: { privateDataDir?: string; log?: (line: string) => void } & ServerRequirements = {}): Promise<MysqlServer> {
   const configured = process.env.DATABASE_URL;
   if (configured) {
     const { serverUrl, database } = splitDatabaseUrl(configured);
     if (!(await canConnect(serverUrl, 3000))) {
       throw new Error(`DATABASE_URL is set but the server does not answer: ${new URL(serverUrl).host}. Start it or unset DATABASE_URL.`);
     }
-    await ensureSessionDefaults(serverUrl, "DATABASE_URL", log);
+    await prepare(serverUrl, "DATABASE_URL", log);
     return { serverUrl, database, source: "DATABASE_URL", stop: async () => {} };
   }
   if (await canConnect(DEFAULT_LOCAL_URL)) {
-    await ensureSessionDefaults(DEFAULT_LOCAL_URL, "127.0.0.1:3306", log);
+    await prepare(DEFAULT_LOCAL_URL, "127.0.0.1:3306", log);
     return { serverUrl: DEFAULT_LOCAL_URL, source: "127.0.0.1:3306", stop: async () => {} };
   }
 
   const temporary = privateDataDir === undefined;
-  const dataDir = privateDataDir ?? (await mkdtemp(path.join(os.tmpdir(), "donut-states-mariadb-")));
-  const server = await startPrivateMariadb({ dataDir, log });
+  const dataDir = privateDataDir ?? (await mkdtemp(path.join(os.tmpdir(), "mariadb-")));
+  const server = await startPrivateMariadb({ dataDir, serverOptions, log });
   return {
     serverUrl: server.serverUrl,
     source: "private mariadbd",

@@ -1,8 +1,13 @@
+import path from "node:path";
 import { waitFor } from "../testing/aws";
 import { describe, expect, it } from "vitest";
-import { type AnyHandler, InvocationKilledError, InvocationTimeoutError, createHandlerPool, handlerPool, loadHandler } from "./handlers";
+import { type AnyHandler, InvocationKilledError, InvocationTimeoutError, createHandlerPool, handlerPool as poolOf, loadHandler as load } from "./handlers";
 
-const COUNTER = "packages/emulators/src/testing/counter-handler.handler";
+/** This package's src/, where the test handlers live. */
+const SOURCE = { root: path.resolve(import.meta.dirname, "..") };
+const COUNTER = "testing/counter-handler.handler";
+const loadHandler = (reference: string) => load(reference, SOURCE.root);
+const handlerPool = (reference: string, options?: { maxInstances?: number }) => poolOf(reference, SOURCE, options);
 
 describe("local Lambda runtime", () => {
   it("loads a fresh module instance each time, as a new execution environment would", async () => {

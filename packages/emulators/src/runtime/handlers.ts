@@ -1,10 +1,15 @@
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import type { Context } from "aws-lambda";
 import { randomUUID } from "node:crypto";
 
-/** Repository root: handler references in the topology are relative to it, as in sst.config.ts. */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
+/** Where handler references point: files under `root`, as SST resolves them from the app's root. */
+export interface HandlerSource {
+  /** The directory references are relative to. */
+  root: string;
+  /** The function's name for a reference (its Lambda context, logs); defaults to functionNameOf. */
+  functionName?: (reference: string) => string;
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyHandler = (event: any, context: Context) => Promise<any>;
@@ -12,16 +17,16 @@ export type AnyHandler = (event: any, context: Context) => Promise<any>;
 let instancesLoaded = 0;
 
 /**
- * Load a handler the way SST names it: "packages/functions/src/api/orders.create" is the
- * export `create` of packages/functions/src/api/orders.ts.
+ * Load a handler the way SST names it: "src/api/orders.create" is the export `create` of
+ * `<root>/src/api/orders.ts`.
  *
  * Each call evaluates the handler's module afresh (a unique query string makes it a new module
  * instance), as a new Lambda execution environment would: module-level state, such as a batch
  * processor, is never shared between instances. The libraries it imports are loaded once.
  */
-export async function loadHandler(reference: string): Promise<AnyHandler> {
+export async function loadHandler(reference: string, root: string): Promise<AnyHandler> {
   const dot = reference.lastIndexOf(".");
-  const file = path.resolve(REPO_ROOT, `${reference.slice(0, dot)}.ts`);
+  const file = path.resolve(root, `${reference.slice(0, dot)}.ts`);
   const exportName = reference.slice(dot + 1);
   const url = `${pathToFileURL(file).href}?instance=${++instancesLoaded}`;
   const module = (await import(/* @vite-ignore */ url)) as Record<string, unknown>;
@@ -49,9 +54,9 @@ export function lambdaContext(functionName: string, timeoutMs: number): Context 
   };
 }
 
-/** "packages/functions/src/api/orders.create" -> "api-orders-create" */
+/** "src/api/orders.create" -> "src-api-orders-create" */
 export function functionNameOf(reference: string): string {
-  return reference.replace(/^packages\/functions\/src\//, "").replace(/[/.]/g, "-");
+  return reference.replace(/[/.]/g, "-");
 }
 
 /** The invocation ran past its function timeout; Lambda stops it and reports an error. */
@@ -176,6 +181,7 @@ export function createHandlerPool({
 }
 
 /** The pool of execution environments for a handler reference (see loadHandler). */
-export function handlerPool(reference: string, options: { maxInstances?: number } = {}): HandlerPool {
-  return createHandlerPool({ functionName: functionNameOf(reference), load: () => loadHandler(reference), ...options });
+export function handlerPool(reference: string, source: HandlerSource, options: { maxInstances?: number } = {}): HandlerPool {
+  const functionName = (source.functionName ?? functionNameOf)(reference);
+  return createHandlerPool({ functionName, load: () => loadHandler(reference, source.root), ...options });
 }

@@ -1,5 +1,4 @@
 export {
-  REPO_ROOT,
   InvocationKilledError,
   InvocationTimeoutError,
   createHandlerPool,
@@ -9,6 +8,7 @@ export {
   loadHandler,
   type AnyHandler,
   type HandlerPool,
+  type HandlerSource,
 } from "./handlers";
 export { startScheduler, type ScheduledJob } from "./scheduler";
 export { startSqsPoller, toSqsRecord, type SqsPoller, type SqsPollerOptions } from "./sqs-poller";

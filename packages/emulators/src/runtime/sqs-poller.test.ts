@@ -29,10 +29,10 @@ async function setup(maxReceiveCount: number) {
     VisibilityTimeout: "1",
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
   });
-  const topology = { factoryQueueUrl: queue.url, factoryQueueArn: queue.arn, dlqUrl: dlq.url, dlqArn: dlq.arn };
+  const topology = { queueUrl: queue.url, queueArn: queue.arn, dlqUrl: dlq.url, dlqArn: dlq.arn };
   await emulator.sqs.send(
     new SendMessageBatchCommand({
-      QueueUrl: topology.factoryQueueUrl,
+      QueueUrl: topology.queueUrl,
       Entries: ["good-1", "bad", "good-2"].map((body, index) => ({ Id: String(index), MessageBody: body })),
     }),
   );
@@ -45,8 +45,8 @@ const pool = (functionName: string, handler: AnyHandler) => createHandlerPool({ 
 const pollerFor = (topology: Topology, handler: (event: SQSEvent) => Promise<SQSBatchResponse | void>) =>
   startSqsPoller({
     sqs: emulator.sqs,
-    queueUrl: topology.factoryQueueUrl,
-    queueArn: topology.factoryQueueArn,
+    queueUrl: topology.queueUrl,
+    queueArn: topology.queueArn,
     region: REGION,
     batchSize: 10,
     timeoutMs: 5000,
@@ -62,12 +62,12 @@ describe("SQS event source poller", () => {
     const poller = pollerFor(topology, async (event) => {
       for (const record of event.Records) seen.push({ body: record.body, receiveCount: record.attributes.ApproximateReceiveCount });
       expect(event.Records[0].eventSource).toBe("aws:sqs");
-      expect(event.Records[0].eventSourceARN).toBe(topology.factoryQueueArn);
+      expect(event.Records[0].eventSourceARN).toBe(topology.queueArn);
       return { batchItemFailures: event.Records.filter((r) => r.body === "bad").map((r) => ({ itemIdentifier: r.messageId })) };
     });
     try {
       await waitFor("the failed record in the DLQ", async () => (await depth(topology.dlqUrl)) === 1, 15_000);
-      expect(await depth(topology.factoryQueueUrl)).toBe(0);
+      expect(await depth(topology.queueUrl)).toBe(0);
       expect(seen.filter((s) => s.body === "good-1")).toHaveLength(1);
       expect(seen.filter((s) => s.body === "good-2")).toHaveLength(1);
       expect(seen.filter((s) => s.body === "bad").map((s) => s.receiveCount)).toEqual(["1", "2", "3"]);
@@ -86,7 +86,7 @@ describe("SQS event source poller", () => {
     });
     try {
       await waitFor("all three messages in the DLQ", async () => (await depth(topology.dlqUrl)) === 3, 15_000);
-      expect(await depth(topology.factoryQueueUrl)).toBe(0);
+      expect(await depth(topology.queueUrl)).toBe(0);
       expect(calls).toBeGreaterThanOrEqual(2);
     } finally {
       await poller.stop();

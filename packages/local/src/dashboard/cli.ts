@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createLocalClients } from "@donut-states/emulators/aws";
-import { listeningOn } from "@donut-states/emulators/ports";
+import { listeningOn } from "../ports";
 import { REPO_ROOT } from "../runtime";
 import { startDashboard } from "./server";
 

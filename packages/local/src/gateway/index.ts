@@ -1,1 +1,9 @@
-export { startGateway, type Gateway } from "@donut-states/emulators/gateway";
+import { startGateway as start, type Gateway, type GatewayOptions } from "@donut-states/emulators/gateway";
+import { HANDLERS } from "../runtime";
+
+/** The emulators' API Gateway running this repository's handlers (route keys -> topology handler references). */
+export function startGateway(options: Omit<GatewayOptions, "handlers">): Promise<Gateway> {
+  return start({ ...options, handlers: HANDLERS });
+}
+
+export type { Gateway };

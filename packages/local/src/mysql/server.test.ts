@@ -5,7 +5,7 @@ import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@donut-states/core/drizzle";
 import { sessionDefaultsMismatch } from "@donut-states/core/drizzle/session";
-import { ensureSessionDefaults, startPrivateMariadb } from "@donut-states/emulators/mysql";
+import { ensureSessionDefaults, startPrivateMariadb } from "./index";
 
 /**
  * The app sends no SET per session (RDS Proxy would pin the connection), so every server it runs

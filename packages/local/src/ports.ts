@@ -1,0 +1,6 @@
+import { listeningOn as listen, type ListenAt } from "@donut-states/emulators/ports";
+
+/** The emulators' listeningOn, naming the likeliest holder of a busy port: a second `npm start`. */
+export function listeningOn<T>(variable: string, at: ListenAt, start: () => Promise<T>): Promise<T> {
+  return listen(variable, { heldBy: "another `npm start`, or another program", ...at }, start);
+}
