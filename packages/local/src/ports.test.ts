@@ -76,6 +76,38 @@ describe("a port already in use", () => {
   });
 });
 
+/** A port free right now: listened on, then closed. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const canListen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+
+describe("a start that fails at its last step", () => {
+  it("stops every step started before it: their ports are free again", async () => {
+    const ports = { PORT: await freePort(), SQS_PORT: await freePort(), EVENTBRIDGE_PORT: await freePort(), SMTP_PORT: await freePort() };
+    const factoryPort = await freePort();
+    const failure = await start({ ...ports, DASHBOARD_PORT: busyPort, factoryOptions: { port: factoryPort } }).then(
+      async (stack) => {
+        await stack.stop();
+        return undefined;
+      },
+      (error: Error) => error,
+    );
+    expect(failure?.message).toMatch(/^DASHBOARD_PORT: /);
+    for (const port of [...Object.values(ports), factoryPort]) expect({ port, free: await canListen(port) }).toEqual({ port, free: true });
+  });
+});
+
 describe("the SQS/SNS emulator", () => {
   it("listens on the address it is given, not on every interface", async () => {
     // 127.0.0.2 is loopback too on Linux: reachable there, refused on 127.0.0.1.

@@ -19,15 +19,15 @@ import {
   outOfStockRule,
 } from "@donut-states/core/topology";
 import { type FactorySimulator, loadFactoryConfig, startFactorySimulator } from "@donut-states/factory";
-import { startDlqAlarm, startEmailSubscriptions, startSqsSns } from "@donut-states/emulators/aws";
-import { lambdaTarget, sqsTarget, startEventBridge } from "@donut-states/emulators/eventbridge";
+import { type DlqAlarm, type SqsSnsEmulator, startDlqAlarm, startEmailSubscriptions, startSqsSns } from "@donut-states/emulators/aws";
+import { type EventBridgeEmulator, lambdaTarget, sqsTarget, startEventBridge } from "@donut-states/emulators/eventbridge";
 import { createIamVerifier } from "@donut-states/emulators/gateway";
 import { createMailer, startSmtpSink } from "@donut-states/emulators/mail";
-import { startScheduler, startSqsPoller } from "@donut-states/emulators/runtime";
-import { startDashboard } from "./dashboard";
-import { provisionTopology } from "./aws/topology";
+import { type HandlerPool, type SqsPoller, startScheduler, startSqsPoller } from "@donut-states/emulators/runtime";
+import { type Dashboard, startDashboard } from "./dashboard";
+import { type ProvisionedTopology, provisionTopology } from "./aws/topology";
 import { callbackSecret, loadOfflineConfig, type OfflineConfig } from "./config";
-import { startGateway } from "./gateway";
+import { type Gateway, startGateway } from "./gateway";
 import { ensureMysqlServer, withDatabase } from "./mysql";
 import { listeningOn } from "./ports";
 import { handlerPool } from "./runtime";
@@ -57,53 +57,147 @@ export interface StackFile {
   databaseSource: string;
 }
 
+/** What a caller may set besides the configuration: a database to use as is, the simulator's options. */
+export type StackOverrides = Partial<OfflineConfig> & { databaseUrl?: string; factoryOptions?: Parameters<typeof startFactorySimulator>[0] };
+
 /**
  * Start the whole AWS topology on this machine: MySQL, SQS + DLQ and SNS (fauxqs), the event
- * bus with its rule, the Lambda runtimes (HTTP gateway, SQS poller, cron), the DLQ alarm, the
- * e-mail path and the legacy factory simulator. The handlers are the production ones; they
- * find the emulators through the standard AWS_ENDPOINT_URL_* variables set here.
+ * bus with its rules, the DLQ alarm and the e-mail path, the legacy factory simulator, the Lambda
+ * runtimes (HTTP gateway, SQS poller, cron) and the dashboard. The handlers are the production
+ * ones; they find the emulators through the standard AWS_ENDPOINT_URL_* variables set here.
+ * Each step stops what it started; stop() stops the steps in reverse order, as does a step that
+ * fails to start.
  */
-export async function startOfflineStack(
-  overrides: Partial<OfflineConfig> & { databaseUrl?: string; factoryOptions?: Parameters<typeof startFactorySimulator>[0] } = {},
-  log: (line: string) => void = () => {},
-) {
-  const { databaseUrl: forcedDatabaseUrl, factoryOptions, ...configOverrides } = overrides;
+export async function startOfflineStack(overrides: StackOverrides = {}, log: Log = () => {}) {
+  const { databaseUrl: givenDatabaseUrl, factoryOptions, ...configOverrides } = overrides;
   const config = loadOfflineConfig(process.env, configOverrides);
-  const region = config.AWS_REGION;
-  const stoppers: Array<() => Promise<unknown> | unknown> = [];
-  const stop = async () => {
-    for (const stopper of stoppers.reverse()) await Promise.resolve(stopper()).catch((error) => log(`stop: ${(error as Error).message}`));
-    stoppers.length = 0;
+  const started = stopList(log);
+  const run = async <T>(starting: Promise<Step<T>>): Promise<T> => {
+    const { value, stop } = await starting;
+    started.add(stop);
+    return value;
   };
 
   try {
-    // 1. MySQL
-    let databaseUrl = forcedDatabaseUrl;
-    let databaseSource = "given";
-    if (!databaseUrl) {
+    const database = await run(startDatabase(config, givenDatabaseUrl, log));
+    const messaging = await run(startMessaging(config, log));
+    const alerting = await run(startAlerting(config, messaging, log));
+    const factory = await run(startFactory(config, factoryOptions, log));
+    await run(configureFunctions(config, { database, messaging, factory }, log));
+    const runtimes = await run(startRuntimes(config, messaging, log));
+    const dashboard = await run(serveDashboard(config, { database, messaging, alerting }, log));
+    const endpoints = await run(writeStackFile(config, { database, messaging, alerting, factory, runtimes, dashboard }));
+
+    const { topology, aws, eventBridge } = messaging;
+    return {
+      config,
+      ...endpoints,
+      databaseUrl: database.url,
+      topology,
+      aws,
+      eventBridge,
+      factory: factory.simulator,
+      alarm: alerting.alarm,
+      scheduler: runtimes.scheduler,
+      get poller() {
+        return runtimes.poller;
+      },
+      /** Resolves once the API has answered every request it received. */
+      apiIdle: () => runtimes.gateway.idle(),
+      /** Restart the SQS poller: gracefully, or killed mid-batch as if its Lambda died. */
+      restartPoller: runtimes.restartPoller,
+      stop: started.stop,
+    };
+  } catch (error) {
+    await started.stop();
+    throw error;
+  }
+}
+
+type Log = (line: string) => void;
+type Stopper = () => Promise<unknown> | unknown;
+
+/** One started part of the offline stack: what it gives the parts after it, and how to stop it. */
+export interface Step<T> {
+  value: T;
+  stop(): Promise<void>;
+}
+
+/** What was started, stopped newest first; a stop that fails is logged and the others still run. */
+function stopList(log: Log) {
+  const stoppers: Stopper[] = [];
+  return {
+    add: (stopper: Stopper) => void stoppers.push(stopper),
+    async stop() {
+      for (const stopper of stoppers.splice(0).reverse()) {
+        await (async () => stopper())().catch((error) => log(`stop: ${(error as Error).message}`));
+      }
+    },
+  };
+}
+
+/** Runs one step: what it starts is registered with `onStop`, and stopped again if the step fails halfway. */
+async function step<T>(log: Log, start: (onStop: (stopper: Stopper) => void) => Promise<T>): Promise<Step<T>> {
+  const started = stopList(log);
+  try {
+    return { value: await start(started.add), stop: started.stop };
+  } catch (error) {
+    await started.stop();
+    throw error;
+  }
+}
+
+interface Database {
+  /** The admin URL: migrations, seeding, the dashboard and the ops CLI. */
+  url: string;
+  /** The database's DML-only application user, whom the functions connect as (as in AWS). */
+  functionsUrl: string;
+  source: string;
+}
+
+/** MySQL: the given database, else DATABASE_URL's server, 127.0.0.1:3306 or a private mariadbd; migrated (and seeded). */
+function startDatabase(config: OfflineConfig, givenUrl: string | undefined, log: Log): Promise<Step<Database>> {
+  return step(log, async (onStop) => {
+    let url = givenUrl;
+    let source = "given";
+    if (!url) {
       const server = await ensureMysqlServer({ privateDataDir: path.join(config.LOCAL_DIR, "mysql"), log });
-      stoppers.push(() => server.stop());
+      onStop(() => server.stop());
       const database = server.database ?? DEFAULT_DATABASE;
       const admin = await mysql.createConnection({ uri: server.serverUrl });
       await admin.query(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
       await admin.end();
-      databaseUrl = config.DATABASE_URL ?? withDatabase(server.serverUrl, database);
-      databaseSource = server.source;
+      url = config.DATABASE_URL ?? withDatabase(server.serverUrl, database);
+      source = server.source;
     }
-    await migrateDatabase(databaseUrl);
+    await migrateDatabase(url);
     if (config.SEED_DEMO_DATA === "true") {
-      const seeding = createClient(databaseUrl, 1);
+      const seeding = createClient(url, 1);
       await seedDemoData(seeding.db);
       await seeding.pool.end();
     }
-    // The functions connect as the database's DML-only application user, as in AWS; migrations,
-    // seeding, the dashboard and the ops CLI keep the admin URL.
-    const functionsDatabaseUrl = await applicationUrl(databaseUrl);
+    return { url, source, functionsUrl: await applicationUrl(url) };
+  });
+}
 
-    // 2. SQS + SNS, and the queues and topic from the shared topology
-    const host = config.HOST;
+interface Messaging {
+  aws: SqsSnsEmulator;
+  topology: ProvisionedTopology;
+  eventBridge: EventBridgeEmulator;
+  /** The DLQ follow-up's execution environments, the target of its rule (warmed with the other runtimes). */
+  followUp: HandlerPool;
+}
+
+/**
+ * SQS + SNS with the queues and topic of the shared topology; EventBridge with the OutOfStock
+ * rule -> factory queue, and on the default bus (where CloudWatch sends alarm state changes) the
+ * DLQ alarm's rule -> its follow-up function.
+ */
+function startMessaging(config: OfflineConfig, log: Log): Promise<Step<Messaging>> {
+  return step(log, async (onStop) => {
+    const { HOST: host, AWS_REGION: region } = config;
     const aws = await listeningOn("SQS_PORT", { host, port: config.SQS_PORT }, () => startSqsSns({ port: config.SQS_PORT, host, region }));
-    stoppers.push(() => aws.close());
+    onStop(() => aws.close());
     const topology = await provisionTopology({
       sqs: aws.sqs,
       sns: aws.sns,
@@ -113,10 +207,8 @@ export async function startOfflineStack(
       },
     });
 
-    // 3. EventBridge with the OutOfStock rule -> factory queue, and on the default bus (where
-    // CloudWatch sends alarm state changes) the DLQ alarm's rule -> its follow-up function.
-    const followUpPool = handlerPool(functions.dlqFollowUp.handler);
-    const followUp = lambdaTarget(followUpPool, functions.dlqFollowUp.timeoutSeconds * 1000, { log: (line) => log(`[eventbridge] ${line}`) });
+    const followUp = handlerPool(functions.dlqFollowUp.handler);
+    const followUpTarget = lambdaTarget(followUp, functions.dlqFollowUp.timeoutSeconds * 1000, { log: (line) => log(`[eventbridge] ${line}`) });
     const eventBridge = await listeningOn("EVENTBRIDGE_PORT", { host, port: config.EVENTBRIDGE_PORT }, () => startEventBridge({
       port: config.EVENTBRIDGE_PORT,
       host,
@@ -131,26 +223,41 @@ export async function startOfflineStack(
         {
           name: dlqAlarmFollowUp.name,
           pattern: dlqAlarmFollowUp.pattern(dlqAlarm.name),
-          targets: [{ id: "dlq-follow-up", deliver: followUp }],
+          targets: [{ id: "dlq-follow-up", deliver: followUpTarget }],
         },
       ],
       log: (message, error) => log(`[eventbridge] ${message}${error ? `: ${(error as Error).message}` : ""}`),
     }));
-    stoppers.push(() => eventBridge.close());
-    stoppers.push(() => followUp.stop());
+    onStop(() => eventBridge.close());
+    onStop(() => followUpTarget.stop());
+    return { aws, topology, eventBridge, followUp };
+  });
+}
 
-    // 4. E-mail: the SMTP sink (or a real server), SNS e-mail subscriptions, the DLQ alarm
+interface Alerting {
+  alarm: DlqAlarm;
+  smtpUrl: string;
+  /** Where the built-in SMTP sink saves mails; unset when SMTP_URL sends them elsewhere. */
+  mailDir?: string;
+}
+
+/** E-mail: the SMTP sink (or a real server), SNS e-mail subscriptions, the DLQ alarm. */
+function startAlerting(config: OfflineConfig, { aws, topology, eventBridge }: Messaging, log: Log): Promise<Step<Alerting>> {
+  return step(log, async (onStop) => {
+    const host = config.HOST;
     const mailDir = config.MAIL_DIR ?? path.join(config.LOCAL_DIR, "mail");
     let smtpUrl = config.SMTP_URL;
+    let sinkDir: string | undefined;
     if (!smtpUrl) {
       const sink = await listeningOn("SMTP_PORT", { host, port: config.SMTP_PORT }, () =>
         startSmtpSink({ port: config.SMTP_PORT, host, dir: mailDir, log: (line) => log(`[mail] ${line}`) }),
       );
-      stoppers.push(() => sink.close());
+      onStop(() => sink.close());
       smtpUrl = sink.url;
+      sinkDir = mailDir;
     }
     const mailer = createMailer({ smtpUrl });
-    stoppers.push(() => mailer.close());
+    onStop(() => mailer.close());
     const subscriptions = await startEmailSubscriptions({
       sns: aws.sns,
       sqs: aws.sqs,
@@ -160,7 +267,7 @@ export async function startOfflineStack(
       retryAfterSeconds: 5,
       log: (line) => log(`[sns] ${line}`),
     });
-    stoppers.push(() => subscriptions.stop());
+    onStop(() => subscriptions.stop());
     const alarm = startDlqAlarm({
       sqs: aws.sqs,
       sns: aws.sns,
@@ -170,34 +277,51 @@ export async function startOfflineStack(
       alarm: dlqAlarm,
       description: `Messages in dead-letter queue ${topology.dlqName}: restock requests failed repeatedly and need an operator.`,
       intervalMs: config.ALARM_INTERVAL_MS,
-      region,
+      region: config.AWS_REGION,
       onStateChange: (event) => eventBridge.putServiceEvent(event),
       log: (line) => log(`[alarm] ${line}`),
     });
-    stoppers.push(() => alarm.stop());
+    onStop(() => alarm.stop());
+    return { alarm, smtpUrl, mailDir: sinkDir };
+  });
+}
 
-    // 5. The legacy factory (simulated unless FACTORY_API_URL points at a real one)
-    let factory: FactorySimulator | undefined;
-    let factoryUrl = config.FACTORY_API_URL;
-    if (!factoryUrl) {
-      const factoryConfig = { ...loadFactoryConfig(process.env), ...factoryOptions };
-      const factoryAt = { host: factoryConfig.host ?? "127.0.0.1", port: factoryConfig.port ?? 0, hostVariable: "FACTORY_HOST" };
-      factory = await listeningOn("FACTORY_PORT", factoryAt, () => startFactorySimulator({
-        ...factoryConfig,
-        onEvent: (event) =>
-          log(
-            event.type === "request"
-              ? `[factory] ${event.request.method} ${event.request.path} -> ${event.request.outcome}${event.request.status ? ` ${event.request.status}` : ""}`
-              : `[factory] callback #${event.callback.delivery ?? 1} -> ${event.callback.status ?? event.callback.error}`,
-          ),
-      }));
-      stoppers.push(() => factory!.close());
-      factoryUrl = factory.url;
-    }
+interface Factory {
+  url: string;
+  /** The simulator, unless FACTORY_API_URL points at a real factory. */
+  simulator?: FactorySimulator;
+}
 
-    // 6. The functions' configuration, as the stacks would set it (AWS SDK endpoints included).
+/** The legacy factory: simulated unless FACTORY_API_URL points at a real one. */
+function startFactory(config: OfflineConfig, options: StackOverrides["factoryOptions"], log: Log): Promise<Step<Factory>> {
+  return step(log, async (onStop) => {
+    if (config.FACTORY_API_URL) return { url: config.FACTORY_API_URL };
+    const factoryConfig = { ...loadFactoryConfig(process.env), ...options };
+    const factoryAt = { host: factoryConfig.host ?? "127.0.0.1", port: factoryConfig.port ?? 0, hostVariable: "FACTORY_HOST" };
+    const simulator = await listeningOn("FACTORY_PORT", factoryAt, () => startFactorySimulator({
+      ...factoryConfig,
+      onEvent: (event) =>
+        log(
+          event.type === "request"
+            ? `[factory] ${event.request.method} ${event.request.path} -> ${event.request.outcome}${event.request.status ? ` ${event.request.status}` : ""}`
+            : `[factory] callback #${event.callback.delivery ?? 1} -> ${event.callback.status ?? event.callback.error}`,
+        ),
+    }));
+    onStop(() => simulator.close());
+    return { url: simulator.url, simulator };
+  });
+}
+
+/** The functions' configuration, as the stacks would set it (AWS SDK endpoints included); stopping closes their database pool. */
+function configureFunctions(
+  config: OfflineConfig,
+  { database, messaging, factory }: { database: Database; messaging: Messaging; factory: Factory },
+  log: Log,
+): Promise<Step<void>> {
+  const { aws, topology, eventBridge } = messaging;
+  return step(log, async (onStop) => {
     Object.assign(process.env, {
-      AWS_REGION: region,
+      AWS_REGION: config.AWS_REGION,
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "local",
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
       AWS_ENDPOINT_URL_SQS: aws.endpoint,
@@ -205,24 +329,37 @@ export async function startOfflineStack(
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
     });
     Object.assign(process.env, {
-      DATABASE_URL: functionsDatabaseUrl,
+      DATABASE_URL: database.functionsUrl,
       DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? "32",
       EVENT_BUS_NAME: "default",
       ALERTS_TOPIC_ARN: topology.alertsTopicArn,
       FACTORY_DLQ_URL: topology.dlqUrl,
-      FACTORY_API_URL: factoryUrl,
+      FACTORY_API_URL: factory.url,
       FACTORY_CALLBACK_SECRET: callbackSecret(config),
       FACTORY_TIMEOUT_MS: String(config.FACTORY_TIMEOUT_MS),
       RESTOCK_SLA_SECONDS: String(config.RESTOCK_SLA_SECONDS),
       RESTOCK_PENDING_SECONDS: String(config.RESTOCK_PENDING_SECONDS),
     } satisfies FunctionEnvironment);
-    stoppers.push(() => closeDatabase());
+    onStop(() => closeDatabase());
+  });
+}
 
-    // 7. Lambda runtimes: HTTP API, SQS event source mapping, cron
+interface Runtimes {
+  gateway: Gateway;
+  scheduler: ReturnType<typeof startScheduler>;
+  /** The factory queue's poller now (restartPoller replaces it). */
+  readonly poller: SqsPoller;
+  restartPoller(options?: { kill?: boolean }): Promise<void>;
+}
+
+/** The Lambda runtimes: the HTTP API (the admin routes behind the IAM check), the SQS event source mapping, cron. */
+function startRuntimes(config: OfflineConfig, { aws, topology, followUp }: Messaging, log: Log): Promise<Step<Runtimes>> {
+  return step(log, async (onStop) => {
+    const { HOST: host, AWS_REGION: region } = config;
     // The admin routes are checked as API Gateway's AWS_IAM authorizer would, against the offline credentials.
     const iam = { routes: Object.keys(adminRoutes), verify: createIamVerifier({ credentials: offlineCredentials, region }) };
     const gateway = await listeningOn("PORT", { host, port: config.PORT }, () => startGateway({ routes: allRoutes, iam, port: config.PORT, host }));
-    stoppers.push(() => gateway.close());
+    onStop(() => gateway.close());
     // The real port is known only now (PORT=0 in tests): the factory calls back here.
     process.env.PUBLIC_API_URL = gateway.url;
 
@@ -242,11 +379,11 @@ export async function startOfflineStack(
         log: (line) => log(`[poller] ${line}`),
       });
     let poller = startPoller();
-    stoppers.push(() => poller.stop());
+    onStop(() => poller.stop());
 
     const relay = handlerPool(functions.outboxRelay.handler);
     const watchdog = handlerPool(functions.restockWatchdog.handler);
-    await Promise.all([relay.prewarm(), watchdog.prewarm(), followUpPool.prewarm()]);
+    await Promise.all([relay.prewarm(), watchdog.prewarm(), followUp.prewarm()]);
     const scheduler = startScheduler(
       [
         { name: "outbox-relay", intervalMs: config.OUTBOX_RELAY_INTERVAL_MS, handler: relay },
@@ -254,68 +391,72 @@ export async function startOfflineStack(
       ],
       (line) => log(`[cron] ${line}`),
     );
-    stoppers.push(() => scheduler.stop());
-
-    const mailbox = smtpUrl === config.SMTP_URL ? undefined : mailDir;
-    const dashboard = await listeningOn("DASHBOARD_PORT", { host, port: config.DASHBOARD_PORT }, () => startDashboard({
-      port: config.DASHBOARD_PORT,
-      host,
-      databaseUrl,
-      sqs: aws.sqs,
-      factoryQueueUrl: topology.factoryQueueUrl,
-      dlqUrl: topology.dlqUrl,
-      mailDir: mailbox,
-      alarmState: () => alarm.state,
-      log: (line) => log(`[dashboard] ${line}`),
-    }));
-    stoppers.push(() => dashboard.close());
-
-    // Where everything is, for the ops CLI and the dashboard.
-    const endpoints: StackFile = {
-      apiUrl: gateway.url,
-      dashboardUrl: dashboard.url,
-      factoryUrl,
-      factorySimulator: Boolean(factory),
-      sqsEndpoint: aws.endpoint,
-      eventBridgeEndpoint: eventBridge.url,
-      region,
-      factoryQueueUrl: topology.factoryQueueUrl,
-      dlqUrl: topology.dlqUrl,
-      alertsTopicArn: topology.alertsTopicArn,
-      mailDir: mailbox,
-      smtpUrl,
-      databaseUrl: redactUrl(databaseUrl),
-      databaseSource,
-    };
-    mkdirSync(config.LOCAL_DIR, { recursive: true });
-    writeFileSync(path.join(config.LOCAL_DIR, "stack.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
+    onStop(() => scheduler.stop());
 
     return {
-      config,
-      ...endpoints,
-      databaseUrl,
-      topology,
-      aws,
-      eventBridge,
-      factory,
-      alarm,
+      gateway,
       scheduler,
       get poller() {
         return poller;
       },
-      /** Resolves once the API has answered every request it received. */
-      apiIdle: () => gateway.idle(),
-      /** Restart the SQS poller: gracefully, or killed mid-batch as if its Lambda died. */
       async restartPoller({ kill = false }: { kill?: boolean } = {}) {
         if (kill) poller.kill();
         else await poller.stop();
         poller = startPoller();
       },
-      stop,
     };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  });
 }
 
+/** The live dashboard: the database, the queues, the alarm and the mails of this stack. */
+function serveDashboard(
+  config: OfflineConfig,
+  { database, messaging, alerting }: { database: Database; messaging: Messaging; alerting: Alerting },
+  log: Log,
+): Promise<Step<Dashboard>> {
+  return step(log, async (onStop) => {
+    const { HOST: host, DASHBOARD_PORT: port } = config;
+    const dashboard = await listeningOn("DASHBOARD_PORT", { host, port }, () => startDashboard({
+      port,
+      host,
+      databaseUrl: database.url,
+      sqs: messaging.aws.sqs,
+      factoryQueueUrl: messaging.topology.factoryQueueUrl,
+      dlqUrl: messaging.topology.dlqUrl,
+      mailDir: alerting.mailDir,
+      alarmState: () => alerting.alarm.state,
+      log: (line) => log(`[dashboard] ${line}`),
+    }));
+    onStop(() => dashboard.close());
+    return dashboard;
+  });
+}
+
+/** Where everything is, for the ops CLI and the dashboard: `.local/stack.json`. */
+function writeStackFile(
+  config: OfflineConfig,
+  parts: { database: Database; messaging: Messaging; alerting: Alerting; factory: Factory; runtimes: Runtimes; dashboard: Dashboard },
+): Promise<Step<StackFile>> {
+  const { database, messaging, alerting, factory, runtimes, dashboard } = parts;
+  return step(() => {}, async () => {
+    const endpoints: StackFile = {
+      apiUrl: runtimes.gateway.url,
+      dashboardUrl: dashboard.url,
+      factoryUrl: factory.url,
+      factorySimulator: Boolean(factory.simulator),
+      sqsEndpoint: messaging.aws.endpoint,
+      eventBridgeEndpoint: messaging.eventBridge.url,
+      region: config.AWS_REGION,
+      factoryQueueUrl: messaging.topology.factoryQueueUrl,
+      dlqUrl: messaging.topology.dlqUrl,
+      alertsTopicArn: messaging.topology.alertsTopicArn,
+      mailDir: alerting.mailDir,
+      smtpUrl: alerting.smtpUrl,
+      databaseUrl: redactUrl(database.url),
+      databaseSource: database.source,
+    };
+    mkdirSync(config.LOCAL_DIR, { recursive: true });
+    writeFileSync(path.join(config.LOCAL_DIR, "stack.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
+    return endpoints;
+  });
+}
