@@ -48,7 +48,7 @@ export interface DlqAlarmOptions {
   description?: string;
   /**
    * Every state change, as the event CloudWatch sends to the default event bus (detail-type
-   * "CloudWatch Alarm State Change"); the offline stack hands it to the EventBridge emulator.
+   * "CloudWatch Alarm State Change"), e.g. for the EventBridge emulator's putServiceEvent.
    */
   onStateChange?: (event: AlarmStateChangeEvent) => void;
   log?: (line: string) => void;

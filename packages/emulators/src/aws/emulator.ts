@@ -1,5 +1,5 @@
 /**
- * In-process SQS + SNS for the offline stack, backed by fauxqs.
+ * In-process SQS + SNS for a local stack, backed by fauxqs.
  *
  * fauxqs facts that shape this module and its callers (verified against the
  * fauxqs@1.9.2 dist and by the tests next to this file):

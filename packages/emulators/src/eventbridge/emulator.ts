@@ -1,5 +1,5 @@
 /**
- * A local Amazon EventBridge endpoint for the offline stack.
+ * A local Amazon EventBridge endpoint.
  *
  * It speaks the AWS JSON 1.1 protocol that the unmodified EventBridgeClient
  * uses (POST /, `X-Amz-Target: AWSEvents.<Operation>`, content type

@@ -1,5 +1,5 @@
 /**
- * Outgoing mail for the offline stack. A thin wrapper so callers depend on
+ * Outgoing mail for a local stack. A thin wrapper so callers depend on
  * `send({to, subject, text})` and not on nodemailer, and so the From address
  * mimics what SNS e-mail subscriptions use in AWS.
  */

@@ -179,7 +179,7 @@ export async function startPrivateMariadb({
 }
 
 /**
- * Find a MySQL-compatible server the way the offline stack and the tests both do:
+ * Find a MySQL-compatible server the way a local stack and its tests both want it:
  * DATABASE_URL if set, else root@127.0.0.1:3306, else a private mariadbd (persistent in
  * `privateDataDir`, or in a throwaway temp dir when none is given), else an error that says
  * how to get one. A server found, not started, gets `prepare` first.

@@ -35,7 +35,7 @@ export async function loadHandler(reference: string, root: string): Promise<AnyH
   return handler as AnyHandler;
 }
 
-/** A Lambda context good enough for our handlers (and Powertools). */
+/** A Lambda context good enough for handlers (and Powertools). */
 export function lambdaContext(functionName: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   return {

@@ -44,7 +44,7 @@ export function startScheduler(jobs: ScheduledJob[], log: (line: string) => void
 
   for (const job of jobs) timers.push(setInterval(() => void run(job), job.intervalMs));
   return {
-    /** Run a job now (tests, the ops CLI's "relay now"). */
+    /** Run a job now (tests, an operator's "run it now"). */
     runNow: (name: string) => {
       const job = jobs.find((candidate) => candidate.name === name);
       if (!job) throw new Error(`No scheduled job ${name}`);
