@@ -2,6 +2,7 @@ import type { SSTConfig } from "sst";
 import type { App, FunctionProps } from "sst/constructs";
 import { Alerts } from "./stacks/Alerts";
 import { Api } from "./stacks/Api";
+import { BackInStock } from "./stacks/BackInStock";
 import { Config } from "./stacks/Config";
 import { Database } from "./stacks/Database";
 import { Events } from "./stacks/Events";
@@ -54,6 +55,7 @@ export function registerStacks(app: App): void {
     .stack(Alerts) //     SNS topic + e-mail subscriptions (the watchdog publishes to it)
     .stack(Database) //   VPC + RDS MySQL + RDS Proxy + migrations, or the DATABASE_URL secret under `sst dev`
     .stack(Events) //     EventBus, OutOfStock rule, factory queue + DLQ
+    .stack(BackInStock) // back-in-stock topic, its notifier and RestockFulfilled rule
     .stack(Api) //        HTTP API, one function per route of the topology
     .stack(Restock) //    factory caller (queue consumer), outbox relay cron, restock watchdog cron
     .stack(Monitoring); // alarms -> Alerts topic, dashboard

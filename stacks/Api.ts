@@ -2,6 +2,7 @@ import { Api as SstApi, type Function as SstFunction, type StackContext, use } f
 import { type AdminRouteKey, type FunctionName, type RouteKey, adminFunctions as adminDefinitions, functions as topologyFunctions, routeFunctions } from "@donut-states/core/topology";
 import { type Cdk, apigatewayv2, iam } from "./cdk";
 import { Config } from "./Config";
+import { BackInStock } from "./BackInStock";
 import { Database } from "./Database";
 import { Events } from "./Events";
 import { type StageWiring, fromTopology, lambda } from "./lambda";
@@ -16,6 +17,8 @@ interface RouteAccess {
   publishEvents?: boolean;
   /** sqs:GetQueueAttributes on the factory DLQ (its depth). */
   dlqDepth?: boolean;
+  /** sns:Subscribe of e-mail endpoints on the back-in-stock topic (a customer's subscription). */
+  subscribeBackInStock?: boolean;
 }
 
 export const routeAccess = {
@@ -23,11 +26,14 @@ export const routeAccess = {
   "GET /products/{sku}": {},
   "POST /orders": { publishEvents: true },
   "POST /factory/callbacks/{restockId}": { publishEvents: true },
+  "POST /products/{sku}/subscriptions": { subscribeBackInStock: true },
   $default: {},
 } as const satisfies Record<RouteKey, RouteAccess>;
 
 /** The route the legacy factory calls back on. */
 export const CALLBACK_ROUTE = "POST /factory/callbacks/{restockId}" satisfies RouteKey;
+/** The route customers subscribe to back-in-stock mails on. */
+export const SUBSCRIPTION_ROUTE = "POST /products/{sku}/subscriptions" satisfies RouteKey;
 
 /**
  * The admin routes: each its own function behind the AWS_IAM authorizer, with what it needs and
@@ -73,6 +79,7 @@ export function Api({ stack }: StackContext) {
   const { settings, secrets } = use(Config);
   const { access } = use(Database);
   const { bus, deadLetterQueue } = use(Events);
+  const { topic: backInStockTopic } = use(BackInStock);
 
   const putEvents = new iam.PolicyStatement({
     sid: "PublishToEventBus",
@@ -80,13 +87,25 @@ export function Api({ stack }: StackContext) {
     resources: [bus.eventBusArn],
   });
 
+  // E-mail subscriptions only: no http(s), sqs or lambda endpoint can be put on the topic.
+  const subscribe = new iam.PolicyStatement({
+    sid: "SubscribeEmailToBackInStock",
+    actions: ["sns:Subscribe"],
+    resources: [backInStockTopic.topicArn],
+    conditions: { StringEquals: { "sns:Protocol": "email" } },
+  });
+
   const functions: Partial<Record<RouteKey, SstFunction>> = {};
-  const wiring: StageWiring = { database: access, secrets, values: { EVENT_BUS_NAME: bus.eventBusName, FACTORY_DLQ_URL: deadLetterQueue.queueUrl } };
+  const wiring: StageWiring = {
+    database: access,
+    secrets,
+    values: { EVENT_BUS_NAME: bus.eventBusName, FACTORY_DLQ_URL: deadLetterQueue.queueUrl, BACK_IN_STOCK_TOPIC_ARN: backInStockTopic.topicArn },
+  };
   for (const [routeKey, name] of Object.entries(routeFunctions) as [RouteKey, FunctionName][]) {
     const needs: RouteAccess = routeAccess[routeKey];
     functions[routeKey] = lambda(stack, routeFunctionId(routeKey), settings, {
       ...fromTopology(topologyFunctions[name], wiring),
-      statements: needs.publishEvents ? [putEvents] : [],
+      statements: [...(needs.publishEvents ? [putEvents] : []), ...(needs.subscribeBackInStock ? [subscribe] : [])],
     });
   }
   const dlqDepth = new iam.PolicyStatement({
@@ -118,14 +137,19 @@ export function Api({ stack }: StackContext) {
   });
 
   // The factory's callbacks get their own, smaller throttle (settings.ts), so no flood on that
-  // route takes the customers' share of the stage's limit. Route settings name routes by key,
-  // so the stage must wait for them.
+  // route takes the customers' share of the stage's limit. The subscription route gets a small
+  // one too: each accepted request can make SNS send a confirmation mail to the address given.
+  // Route settings name routes by key, so the stage must wait for them.
   const stage = api.cdk.httpApi.defaultStage?.node.defaultChild as Cdk.aws_apigatewayv2.CfnStage | undefined;
   if (!stage) throw new Error("the HTTP API has no default stage");
   stage.addPropertyOverride("RouteSettings", {
     [CALLBACK_ROUTE]: {
       ThrottlingBurstLimit: settings.callbackThrottle.burst,
       ThrottlingRateLimit: settings.callbackThrottle.rate,
+    },
+    [SUBSCRIPTION_ROUTE]: {
+      ThrottlingBurstLimit: settings.subscriptionThrottle.burst,
+      ThrottlingRateLimit: settings.subscriptionThrottle.rate,
     },
   });
   for (const child of stack.node.findAll()) {

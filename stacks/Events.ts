@@ -1,6 +1,6 @@
-import { EventBus, Queue, type StackContext } from "sst/constructs";
-import { factoryCaller, factoryDeadLetterQueue, factoryQueue, outOfStockRule } from "@donut-states/core/topology";
-import { type Cdk, Duration, sqs } from "./cdk";
+import { EventBus, type Function as SstFunction, Queue, type Stack, type StackContext } from "sst/constructs";
+import { type BusRule, factoryCaller, factoryDeadLetterQueue, factoryQueue, outOfStockRule } from "@donut-states/core/topology";
+import { type Cdk, Duration, events, eventsTargets, sqs } from "./cdk";
 
 /**
  * The event bus, the OutOfStock rule and the factory queue with its dead-letter queue.
@@ -94,4 +94,24 @@ export function Events({ stack, app }: StackContext) {
 export function toCdkEventPattern(pattern: Readonly<Record<string, unknown>>): Cdk.aws_events.EventPattern {
   const { "detail-type": detailType, ...rest } = pattern;
   return { ...rest, ...(detailType === undefined ? {} : { detailType }) } as Cdk.aws_events.EventPattern;
+}
+
+/**
+ * A function of the topology's `functions` table triggered by a rule on our bus (`busRule`): the
+ * rule with the topology's pattern, the function its one target. EventBridge invokes it
+ * asynchronously; Lambda retries a failed invocation twice, and EventBridge retries its delivery
+ * for up to an hour.
+ */
+export function lambdaOnBusRule(
+  stack: Stack,
+  id: string,
+  { bus, rule, ruleName, description, fn }: { bus: EventBus; rule: BusRule; ruleName: string; description: string; fn: SstFunction },
+): Cdk.aws_events.Rule {
+  return new events.Rule(stack, id, {
+    ruleName,
+    description,
+    eventBus: bus.cdk.eventBus,
+    eventPattern: toCdkEventPattern(rule.pattern),
+    targets: [new eventsTargets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+  });
 }

@@ -4,6 +4,7 @@ import { METRICS_NAMESPACE, MetricName } from "@donut-states/core/util/metrics";
 import { type Cdk, Duration, cloudwatch, cloudwatchActions, events, eventsTargets, iam } from "./cdk";
 import { Alerts } from "./Alerts";
 import { Api } from "./Api";
+import { BackInStock } from "./BackInStock";
 import { Config } from "./Config";
 import { Database } from "./Database";
 import { Events, toCdkEventPattern } from "./Events";
@@ -52,6 +53,7 @@ export function Monitoring({ stack, app }: StackContext) {
   const { instance, proxy, access } = use(Database);
   const { api, functions: routeFunctions } = use(Api);
   const { caller, relay, watchdog } = use(Restock);
+  const { notifier } = use(BackInStock);
 
   const notify = new cloudwatchActions.SnsAction(topic);
   const alarm = (id: string, props: Cdk.aws_cloudwatch.AlarmProps) => {
@@ -130,6 +132,15 @@ export function Monitoring({ stack, app }: StackContext) {
     alarmName: "dlq-follow-up-errors",
     alarmDescription: `The DLQ alarm's follow-up failed (Lambda retries it twice): the failed restock requests are not named by e-mail and may still be pending. \`npm run ops -- --stage ${app.stage} dlq peek\` shows them. Runbook: docs/runbook.md#dlq-alarm`,
     metric: followUp.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+  });
+
+  const notifierErrors = alarm("BackInStockNotifierErrors", {
+    alarmName: "back-in-stock-notifier-errors",
+    alarmDescription: `The back-in-stock notifier failed (Lambda retries it twice, then drops the event): customers waiting for a restocked product may not have been told. Runbook: docs/runbook.md#back-in-stock`,
+    metric: notifier.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
     threshold: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     evaluationPeriods: 1,
@@ -252,6 +263,7 @@ export function Monitoring({ stack, app }: StackContext) {
     ["outbox relay", relay],
     ["restock watchdog", watchdog],
     ["DLQ follow-up", followUp],
+    ["back-in-stock notifier", notifier],
   ];
   const width = 8;
   const height = 6;
@@ -283,7 +295,7 @@ export function Monitoring({ stack, app }: StackContext) {
           title: "Alarms",
           width,
           height,
-          alarms: [dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, followUpErrors, apiErrors, restockAttention, ruleFailedToDlq, ...databaseAlarms],
+          alarms: [dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, followUpErrors, notifierErrors, apiErrors, restockAttention, ruleFailedToDlq, ...databaseAlarms],
         }),
       ],
       [
@@ -351,7 +363,7 @@ export function Monitoring({ stack, app }: StackContext) {
     ],
   });
 
-  return { alarms: { dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, apiErrors, ruleFailedToDlq, apiThrottles, databaseAlarms } };
+  return { alarms: { dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, notifierErrors, apiErrors, ruleFailedToDlq, apiThrottles, databaseAlarms } };
 }
 
 function comparisonOperator(value: string): Cdk.aws_cloudwatch.ComparisonOperator {

@@ -75,6 +75,12 @@ export interface StageSettings {
    * callbacks (a replaying factory, a leaked URL being probed) cannot take the customers' share.
    */
   callbackThrottle: { burst: number; rate: number };
+  /**
+   * The back-in-stock subscription route's own throttle (all callers together; API Gateway has no
+   * per-client limit on an HTTP API). Each accepted request is one SNS Subscribe, and may make SNS
+   * send a confirmation mail to the address given: this caps how many mails anyone can make us send.
+   */
+  subscriptionThrottle: { burst: number; rate: number };
 }
 
 export const PROD_STAGE = "prod";
@@ -168,6 +174,7 @@ function computeSettings(app: App, env: Env): StageSettings {
     logRetention: isProd ? "three_months" : "one_week",
     apiThrottle: isProd ? { burst: 2000, rate: 1000 } : { burst: 200, rate: 100 },
     callbackThrottle: isProd ? { burst: 50, rate: 20 } : { burst: 10, rate: 5 },
+    subscriptionThrottle: isProd ? { burst: 20, rate: 10 } : { burst: 5, rate: 2 },
   };
 }
 

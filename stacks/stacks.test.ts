@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "sst/constructs";
 import {
   adminRoutes,
+  backInStockRule,
+  backInStockTopic,
   dlqAlarm,
   dlqAlarmFollowUp,
   factoryCaller,
@@ -61,6 +63,10 @@ interface Expected {
   dlqDepth?: boolean;
   /** Reads the DLQ without consuming it: receives, then makes the messages visible again. */
   peeksDeadLetterQueue?: boolean;
+  /** sns:Subscribe (e-mail endpoints only) on the back-in-stock topic. */
+  subscribesBackInStock?: boolean;
+  /** sns:Publish on the back-in-stock topic. */
+  publishesBackInStock?: boolean;
   env?: Record<string, string>;
 }
 const MIGRATE = "packages/functions/src/database/migrate.handler";
@@ -68,11 +74,14 @@ const CALLER = "packages/functions/src/factory/caller.handler";
 const RELAY = "packages/functions/src/outbox/relay.handler";
 const WATCHDOG = "packages/functions/src/restock/watchdog.handler";
 const FOLLOW_UP = "packages/functions/src/restock/dlq-follow-up.handler";
+const NOTIFIER = "packages/functions/src/subscription/back-in-stock.handler";
+const SUBSCRIBE = routes["POST /products/{sku}/subscriptions"];
 const expectedFunctions: Record<string, Expected> = {
   [routes["GET /products"]]: { database: true },
   [routes["GET /products/{sku}"]]: { database: true },
   [routes["POST /orders"]]: { database: true, putEvents: true },
   [routes["POST /factory/callbacks/{restockId}"]]: { database: true, callbackSecret: true, previousCallbackSecret: true, putEvents: true },
+  [SUBSCRIBE]: { database: true, subscribesBackInStock: true },
   [routes.$default]: { database: false },
   [adminRoutes["GET /admin/products"]]: { database: true },
   [adminRoutes["POST /admin/products"]]: { database: true },
@@ -88,6 +97,7 @@ const expectedFunctions: Record<string, Expected> = {
   [RELAY]: { database: true, putEvents: true },
   [WATCHDOG]: { database: true, publishesAlerts: true, putEvents: true, peeksDeadLetterQueue: true },
   [FOLLOW_UP]: { database: true, publishesAlerts: true, peeksDeadLetterQueue: true },
+  [NOTIFIER]: { database: false, publishesBackInStock: true },
   [MIGRATE]: { database: true, readsAdminSecret: true },
 };
 
@@ -205,6 +215,8 @@ function expectedStatements(synth: Synthesized, stackId: string, fn: Json, expec
   if (expected.previousCallbackSecret) statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "FACTORY_CALLBACK_SECRET_PREVIOUS")}`);
   if (expected.putEvents) statements.push(`events:PutEvents -> Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}.Arn`);
   if (expected.publishesAlerts) statements.push(`sns:Publish -> Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
+  if (expected.subscribesBackInStock) statements.push(`sns:Subscribe -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SNS::Topic")}`);
+  if (expected.publishesBackInStock) statements.push(`sns:Publish -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SNS::Topic")}`);
   if (expected.dlqDepth) statements.push(`sqs:GetQueueAttributes -> Events.${deadLetterQueueId(synth)}.Arn`);
   if (expected.peeksDeadLetterQueue) statements.push(`sqs:ChangeMessageVisibility,sqs:ReceiveMessage -> Events.${deadLetterQueueId(synth)}.Arn`);
   if (expected.consumesQueue) {
@@ -245,7 +257,7 @@ describe.each([
 ] as const)("%s stage", (_name, get, databaseMode) => {
   it("registers the stacks in dependency order with the shared default function props", () => {
     const synth = get();
-    expect(Object.keys(synth.templates).sort()).toEqual(["Alerts", "Api", "Config", "Database", "Events", "Monitoring", "Restock"]);
+    expect(Object.keys(synth.templates).sort()).toEqual(["Alerts", "Api", "BackInStock", "Config", "Database", "Events", "Monitoring", "Restock"]);
     expect(synth.app.defaultFunctionProps[0]).toBe(defaultFunctionProps);
   });
 
@@ -285,14 +297,20 @@ describe.each([
     expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual({ "Fn::GetAtt": [accessLogGroup![0], "Arn"] });
     expect(stage.Properties.AccessLogSettings.Format).toContain("$context.requestId");
     expect(api.Outputs.ApiUrl.Value).toEqual({ "Fn::GetAtt": [single(api, "AWS::ApiGatewayV2::Api")[0], "ApiEndpoint"] });
-    // The factory's callback route has its own, smaller throttle, and the stage waits for it.
+    // The factory's callback route and the back-in-stock subscription route have their own,
+    // smaller throttles, and the stage waits for both routes.
     const callback = synth.stage === "prod" ? { burst: 50, rate: 20 } : { burst: 10, rate: 5 };
+    const subscription = synth.stage === "prod" ? { burst: 20, rate: 10 } : { burst: 5, rate: 2 };
     expect(stage.Properties.RouteSettings).toEqual({
       "POST /factory/callbacks/{restockId}": { ThrottlingBurstLimit: callback.burst, ThrottlingRateLimit: callback.rate },
+      "POST /products/{sku}/subscriptions": { ThrottlingBurstLimit: subscription.burst, ThrottlingRateLimit: subscription.rate },
     });
     expect(callback.rate).toBeLessThan(throttle.rate);
-    const callbackRoute = resourcesOf(api, "AWS::ApiGatewayV2::Route").find(([, route]) => route.Properties.RouteKey === "POST /factory/callbacks/{restockId}");
-    expect(single(api, "AWS::ApiGatewayV2::Stage")[1].DependsOn).toContain(callbackRoute![0]);
+    expect(subscription.rate).toBeLessThan(callback.rate);
+    for (const routeKey of ["POST /factory/callbacks/{restockId}", "POST /products/{sku}/subscriptions"]) {
+      const route = resourcesOf(api, "AWS::ApiGatewayV2::Route").find(([, candidate]) => candidate.Properties.RouteKey === routeKey);
+      expect(single(api, "AWS::ApiGatewayV2::Stage")[1].DependsOn, routeKey).toContain(route![0]);
+    }
   });
 
   it("routes OutOfStock events with exactly the topology's pattern to the factory queue", () => {
@@ -510,6 +528,68 @@ describe.each([
     expect(functionFor(synth, FOLLOW_UP)[2].Properties.Timeout).toBe(dlqAlarmFollowUp.timeoutSeconds);
   });
 
+  it("has a back-in-stock topic only the notifier may publish to, and e-mail subscriptions as the only ones the route may make", () => {
+    const synth = get();
+    const template = synth.templates.BackInStock;
+    const [topicId, topic] = single(template, "AWS::SNS::Topic");
+    expect(topic.Properties.TopicName).toBe(`${synth.stage}-${APP_NAME}-${backInStockTopic.name}`);
+    expect(topic.Properties.DisplayName).toBe("Donut-States");
+    // No subscription is deployed: customers make them, through the route.
+    expect(resourcesOf(template, "AWS::SNS::Subscription")).toEqual([]);
+    const [notifierStack, , notifier] = functionFor(synth, NOTIFIER);
+    expect(notifierStack).toBe("BackInStock");
+    const notifierRole = notifier.Properties.Role["Fn::GetAtt"][0];
+    const [, policy] = single(template, "AWS::SNS::TopicPolicy");
+    expect(policy.Properties.Topics).toEqual([{ Ref: topicId }]);
+    const statements = policy.Properties.PolicyDocument.Statement as Json[];
+    expect(statements.map((statement) => `${statement.Effect} ${statement.Sid}`).sort()).toEqual(["Deny AllowPublishThroughSSLOnly", "Deny OnlyTheNotifierPublishes"]);
+    expect(statements.find((statement) => statement.Sid === "OnlyTheNotifierPublishes")).toEqual({
+      Sid: "OnlyTheNotifierPublishes",
+      Effect: "Deny",
+      Principal: { AWS: "*" },
+      Action: "sns:Publish",
+      Resource: { Ref: topicId },
+      Condition: { ArnNotEquals: { "aws:PrincipalArn": { "Fn::GetAtt": [notifierRole, "Arn"] } } },
+    });
+    // The other Deny (CDK's enforceSSL, despite its Sid): requests without TLS.
+    expect(statements.find((statement) => statement.Sid === "AllowPublishThroughSSLOnly")?.Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+    // The route's sns:Subscribe holds for e-mail endpoints only.
+    const [apiStack, , subscribe] = functionFor(synth, SUBSCRIBE);
+    const subscribeStatements = resourcesOf(synth.templates[apiStack], "AWS::IAM::Policy")
+      .filter(([, candidate]) => candidate.Properties.Roles.some((role: Json) => role.Ref === subscribe.Properties.Role["Fn::GetAtt"][0]))
+      .flatMap(([, candidate]) => candidate.Properties.PolicyDocument.Statement as Json[])
+      .filter((statement) => statement.Action === "sns:Subscribe");
+    expect(subscribeStatements).toHaveLength(1);
+    expect(subscribeStatements[0].Condition).toEqual({ StringEquals: { "sns:Protocol": "email" } });
+    expect(template.Outputs.BackInStockTopicArn.Value).toEqual({ Ref: topicId });
+  });
+
+  it("runs the back-in-stock notifier for RestockFulfilled: a rule on our bus with the topology's pattern", () => {
+    const synth = get();
+    const template = synth.templates.BackInStock;
+    const [ruleId, rule] = single(template, "AWS::Events::Rule");
+    expect(rule.Properties.Name).toBe(`${synth.stage}-${APP_NAME}-${backInStockRule.name}`);
+    expect(describeValue(synth, "BackInStock", rule.Properties.EventBusName)).toBe(`Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}`);
+    expect(rule.Properties.EventPattern).toEqual(backInStockRule.pattern);
+    expect(rule.Properties.EventPattern).toEqual({ source: ["donut-states.sales"], "detail-type": ["RestockFulfilled"] });
+    const [, functionId, fn] = functionFor(synth, NOTIFIER);
+    expect(rule.Properties.Targets).toHaveLength(1);
+    expect(rule.Properties.Targets[0]).toMatchObject({
+      Arn: { "Fn::GetAtt": [functionId, "Arn"] },
+      RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 },
+    });
+    // EventBridge may invoke it, from this rule only.
+    const permissions = resourcesOf(template, "AWS::Lambda::Permission").filter(([, permission]) => JSON.stringify(permission.Properties.FunctionName).includes(functionId));
+    expect(permissions.map(([, permission]) => [permission.Properties.Principal, permission.Properties.SourceArn])).toEqual([
+      ["events.amazonaws.com", { "Fn::GetAtt": [ruleId, "Arn"] }],
+    ]);
+    expect(fn.Properties.Timeout).toBe(30);
+    // An alarm on its errors.
+    const alarms = resourcesOf(synth.templates.Monitoring, "AWS::CloudWatch::Alarm").map(([, alarm]) => alarm.Properties);
+    const notifierErrors = alarms.find((alarm) => alarm.AlarmName === `${synth.stage}-${APP_NAME}-back-in-stock-notifier-errors`);
+    expect(describeValue(synth, "Monitoring", notifierErrors.Dimensions[0].Value)).toBe(`BackInStock.${functionId}`);
+  });
+
   it("lets this stage's CloudWatch alarms publish to the alerts topic (its policy replaces the SNS default)", () => {
     const synth = get();
     const alerts = synth.templates.Alerts;
@@ -595,6 +675,7 @@ describe.each([
         for (const [id, policy] of resourcesOf(template, type)) {
           for (const statement of policy.Properties.PolicyDocument.Statement) {
             const wildcard = [statement.Action].flat().some((action: string) => action.endsWith(":*") || action === "*");
+            if (statement.Sid === "OnlyTheNotifierPublishes") continue; // a Deny, checked by the back-in-stock test
             if (statement.Effect === "Allow") {
               // EventBridge into the queues (from our rule), CloudWatch alarms into the topic.
               expect(wildcard, `${stackId}.${id}`).toBe(false);
@@ -620,6 +701,14 @@ describe.each([
       "RoutePostFactoryCallbacksRestockid",
       "RoutePostOrders",
     ]);
+    // Only the notifier publishes to the back-in-stock topic, only the subscription route subscribes to it.
+    const snsUsers = (action: string) =>
+      allStatements(synth)
+        .filter(({ statement }) => [statement.Action].flat().includes(action))
+        .map(({ policy, statement }) => `${policy.replace(/Role.*$/, "")} -> ${describeValue(synth, "BackInStock", statement.Resource).replace(/[0-9A-F]{8}$/, "")}`)
+        .filter((entry) => !entry.includes("Alerts."));
+    expect(snsUsers("sns:Publish")).toEqual(["BackInStockNotifier -> BackInStock.Topic"]);
+    expect(snsUsers("sns:Subscribe")).toEqual(["RoutePostProductsSkuSubscriptions -> BackInStock.Topic"]);
     // Only the DLQ-depth admin function reads a queue's attributes, the DLQ's alone.
     const queueReaders = allStatements(synth).filter(({ statement }) => [statement.Action].flat().includes("sqs:GetQueueAttributes"));
     expect(queueReaders.map(({ policy }) => policy.replace(/Role.*$/, "")).sort()).toEqual(["AdminGetDlq", "FactoryCaller"]);
@@ -682,6 +771,9 @@ describe.each([
     expect(describeEnv(WATCHDOG, "FACTORY_DLQ_URL")).toBe(`Events.${deadLetterQueueId(synth)}`);
     // The stage its e-mail names in the ops commands (--stage).
     expect(env(FOLLOW_UP).SST_STAGE).toBe(synth.stage);
+    const backInStockTopicRef = `BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SNS::Topic")}`;
+    expect(describeEnv(SUBSCRIBE, "BACK_IN_STOCK_TOPIC_ARN")).toBe(backInStockTopicRef);
+    expect(describeEnv(NOTIFIER, "BACK_IN_STOCK_TOPIC_ARN")).toBe(backInStockTopicRef);
   });
 
   it("runs every function on nodejs22.x, arm64, with active tracing and its own log group", () => {

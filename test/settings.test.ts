@@ -31,7 +31,14 @@ describe("function settings", () => {
   });
 
   it("give the route table from the functions table", () => {
-    expect(Object.keys(routes).sort()).toEqual(["$default", "GET /products", "GET /products/{sku}", "POST /factory/callbacks/{restockId}", "POST /orders"]);
+    expect(Object.keys(routes).sort()).toEqual([
+      "$default",
+      "GET /products",
+      "GET /products/{sku}",
+      "POST /factory/callbacks/{restockId}",
+      "POST /orders",
+      "POST /products/{sku}/subscriptions",
+    ]);
     expect(routes["POST /orders"]).toBe(functions.createOrder.handler);
   });
 });

@@ -107,6 +107,47 @@ export const alertsTopic = {
 } as const;
 
 /**
+ * Back-in-stock notifications. A customer's subscription IS an SNS e-mail subscription on this
+ * topic (nothing about it is kept in our database): its filter policy names the SKU, SNS's own
+ * confirmation mail is the double opt-in, and every mail SNS sends carries its unsubscribe link.
+ * The notifier publishes one message per restock with the SKU in the message attribute the
+ * filter policies read, so SNS delivers it only to that SKU's subscribers.
+ */
+export const backInStockTopic = {
+  name: "back-in-stock",
+  /** The message attribute the notifier sets and every subscription's filter policy reads. */
+  skuAttribute: "sku",
+} as const;
+
+/** The filter policy of one SKU's subscriptions: exact match on the SKU attribute. */
+export const backInStockFilterPolicy = (sku: string) => ({ [backInStockTopic.skuAttribute]: [sku] });
+
+/** A rule on our bus that runs a function (EventBridge's SNS targets cannot set message attributes). */
+export interface BusRule {
+  readonly name: string;
+  readonly pattern: Readonly<Record<string, unknown>>;
+}
+
+/** RestockFulfilled events to the back-in-stock notifier. */
+export const backInStockRule = {
+  name: "restock-fulfilled-to-back-in-stock",
+  pattern: {
+    source: [EVENT_SOURCE],
+    "detail-type": [DetailType.RestockFulfilled],
+  },
+} as const satisfies BusRule;
+
+/**
+ * The bus keeps every event of ours in an EventBridge archive, so the events of an outage can be
+ * replayed (docs/runbook.md, "Replaying OutOfStock events"). Retention in days, by stage.
+ */
+export const eventArchive = {
+  name: "sales-events",
+  pattern: { source: [EVENT_SOURCE] },
+  retentionDays: { prod: 30, other: 7 },
+} as const;
+
+/**
  * The offline stack runs this same topology on a compressed clock, so a failing factory call
  * reaches the DLQ (and the alert e-mail) in about half a minute instead of the quarter of an
  * hour the AWS settings imply. Each value can still be overridden by an environment variable.
@@ -166,6 +207,7 @@ export const functionSettings = {
   RESTOCK_SLA_SECONDS: "a requested restock without callback for this long is overdue",
   RESTOCK_PENDING_SECONDS: "a pending restock nothing touched for this long is stuck",
   FACTORY_DLQ_URL: "the factory DLQ: the admin API reports its depth, the DLQ follow-up and the watchdog read it (never delete)",
+  BACK_IN_STOCK_TOPIC_ARN: "the back-in-stock topic: customers' e-mail subscriptions are made on it, restock notices published to it",
 } as const;
 export type FunctionSetting = keyof typeof functionSettings;
 /** Values for some of the settings, as a stack or the offline stack sets them. */
@@ -182,10 +224,11 @@ export const DATABASE_SETTINGS = [
   "DATABASE_CONNECT_TIMEOUT_MS",
 ] as const satisfies readonly FunctionSetting[];
 
-/** What starts a function: an HTTP route, the factory queue, a schedule, an alarm's state change, or a deploy. */
+/** What starts a function: an HTTP route, the factory queue, a schedule, an alarm's state change, a rule on our bus, or a deploy. */
 export type FunctionTrigger =
   | { alarm: typeof dlqAlarm.name }
   | { route: string }
+  | { busRule: BusRule }
   | { queue: typeof factoryQueue.name }
   | { schedule: (typeof schedules)[keyof typeof schedules] }
   | { deploy: true };
@@ -228,6 +271,13 @@ export const functions = {
     timeoutSeconds: 10,
     trigger: { route: "POST /factory/callbacks/{restockId}" },
     reads: [...DATABASE_SETTINGS, "FACTORY_CALLBACK_SECRET", "FACTORY_CALLBACK_SECRET_PREVIOUS", "EVENT_BUS_NAME", "OUTBOX_PUBLISH_BUDGET_MS"],
+  },
+  /** A customer asks to be e-mailed when a product is back (an SNS e-mail subscription). */
+  subscribeBackInStock: {
+    handler: "packages/functions/src/api/subscriptions.create",
+    timeoutSeconds: 10,
+    trigger: { route: "POST /products/{sku}/subscriptions" },
+    reads: [...DATABASE_SETTINGS, "BACK_IN_STOCK_TOPIC_ARN"],
   },
   /** Everything else: a JSON 404/405 in our error format instead of API Gateway's bare one. */
   fallback: {
@@ -277,6 +327,13 @@ export const functions = {
     timeoutSeconds: dlqAlarmFollowUp.timeoutSeconds,
     trigger: { alarm: dlqAlarm.name },
     reads: [...DATABASE_SETTINGS, "FACTORY_DLQ_URL", "ALERTS_TOPIC_ARN"],
+  },
+  /** Publishes a restock's back-in-stock notice to the topic, with the SKU attribute the filter policies read. */
+  backInStockNotifier: {
+    handler: "packages/functions/src/subscription/back-in-stock.handler",
+    timeoutSeconds: 30,
+    trigger: { busRule: backInStockRule },
+    reads: ["BACK_IN_STOCK_TOPIC_ARN"],
   },
   migrate: {
     handler: "packages/functions/src/database/migrate.handler",

@@ -1,0 +1,87 @@
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backInStockFilterPolicy } from "@donut-states/core/topology";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
+import { handler } from "./back-in-stock";
+
+/**
+ * The notifier against the SNS emulator: one publish per restock, with the SKU attribute the
+ * subscriptions' filter policies read, so only that SKU's subscribers get it. Each subscriber here
+ * is an SQS queue with the filter policy the subscription route gives an e-mail subscription.
+ */
+const REGION = "ap-northeast-2";
+let emulator: SqsSnsEmulator;
+let topicArn: string;
+
+beforeAll(async () => {
+  emulator = await startSqsSns({ port: 0, region: REGION });
+  topicArn = (await emulator.sns.send(new CreateTopicCommand({ Name: "back-in-stock-notifier" }))).TopicArn!;
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    AWS_ENDPOINT_URL_SNS: emulator.endpoint,
+    BACK_IN_STOCK_TOPIC_ARN: topicArn,
+  });
+});
+afterAll(async () => {
+  await emulator?.close();
+});
+
+async function subscriber(name: string, sku: string): Promise<() => Promise<Array<{ Subject: string; Message: string; MessageAttributes: Record<string, { Value: string }> }>>> {
+  const { QueueUrl } = await emulator.sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const { Attributes } = await emulator.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+  await emulator.sns.send(
+    new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: Attributes!.QueueArn, Attributes: { FilterPolicy: JSON.stringify(backInStockFilterPolicy(sku)) } }),
+  );
+  return async () => {
+    const { Messages = [] } = await emulator.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    return Messages.map((message) => JSON.parse(message.Body!));
+  };
+}
+
+const restockFulfilled = (detail: Record<string, unknown>) => ({
+  version: "0",
+  id: "5f3c2f0e-0000-4000-8000-000000000001",
+  "detail-type": "RestockFulfilled",
+  source: "donut-states.sales",
+  account: "000000000000",
+  time: "2026-12-02T09:00:00Z",
+  region: REGION,
+  resources: [],
+  detail,
+});
+
+describe("back-in-stock notifier", () => {
+  it("publishes one readable notice that reaches the restocked SKU's subscribers only", async () => {
+    const waitingForTwist = await subscriber("twist-fan", "CP-502104");
+    const waitingForBusan = await subscriber("busan-fan", "CP-502101");
+    await handler(
+      restockFulfilled({ restockId: "01JREST0CK0000000000000001", sku: "CP-502104", name: "Injeolmi Twist", quantity: 30, stock: 30, occurredAt: "2026-12-02T09:00:00.000Z" }),
+      {} as never,
+      () => {},
+    );
+    const [notice, ...more] = await waitingForTwist();
+    expect(more).toEqual([]);
+    expect(notice.Subject).toBe("Back in stock: CP-502104");
+    expect(notice.MessageAttributes).toEqual({ sku: { Type: "String", Value: "CP-502104" } });
+    expect(notice.Message).toBe(
+      [
+        "Good news: Injeolmi Twist (CP-502104) is back in stock.",
+        "",
+        '30 are available right now. Order with POST /orders {"sku": "CP-502104", "quantity": 1}.',
+        "",
+        "You get this mail because you asked to hear when CP-502104 is back. You will hear from us each time it is restocked, until you unsubscribe with the link below.",
+      ].join("\n"),
+    );
+    // fauxqs applies the filter policy while publishing: the other SKU's queue got nothing.
+    expect(await waitingForBusan()).toEqual([]);
+  });
+
+  it("refuses an event that is not a valid RestockFulfilled (Lambda retries, then drops it) and publishes nothing", async () => {
+    const waiting = await subscriber("odd-fan", "CP-999");
+    await expect(handler(restockFulfilled({ sku: "CP-999" }), {} as never, () => {})).rejects.toThrow();
+    expect(await waiting()).toEqual([]);
+  });
+});

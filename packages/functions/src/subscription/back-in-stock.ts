@@ -1,0 +1,15 @@
+import type { EventBridgeHandler } from "aws-lambda";
+import { EventEnvelope, Events } from "@donut-states/core/event";
+import { Subscription } from "@donut-states/core/subscription";
+
+/**
+ * A restock arrived (the rule on our bus matched RestockFulfilled): publish its back-in-stock
+ * notice to the topic, with the SKU attribute the subscriptions' filter policies read. A rule's
+ * SNS target cannot set message attributes, hence this function. Throwing makes Lambda retry the
+ * event (asynchronous invocation).
+ */
+export const handler: EventBridgeHandler<string, unknown, void> = async (event) => {
+  const envelope = EventEnvelope.parse(event);
+  const detail = Events.RestockFulfilled.schema.parse(envelope.detail);
+  await Subscription.announceBackInStock(detail);
+};
