@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import mysql from "mysql2/promise";
@@ -7,6 +8,7 @@ import { applicationUrl } from "@donut-states/core/drizzle/local-app-user";
 import { redactUrl } from "@donut-states/core/util/url";
 import { seedDemoData } from "@donut-states/core/drizzle/seed";
 import {
+  type FunctionDefinition,
   type FunctionEnvironment,
   dlqAlarm,
   dlqAlarmFollowUp,
@@ -20,7 +22,7 @@ import {
 } from "@donut-states/core/topology";
 import { type FactorySimulator, loadFactoryConfig, startFactorySimulator } from "@donut-states/factory";
 import { type DlqAlarm, type SqsSnsEmulator, startDlqAlarm, startEmailSubscriptions, startSqsSns } from "@donut-states/emulators/aws";
-import { type EventBridgeEmulator, lambdaTarget, sqsTarget, startEventBridge } from "@donut-states/emulators/eventbridge";
+import { type EventBridgeEmulator, type EventEnvelope, lambdaTarget, sqsTarget, startEventBridge } from "@donut-states/emulators/eventbridge";
 import { createIamVerifier } from "@donut-states/emulators/gateway";
 import { createMailer, startSmtpSink } from "@donut-states/emulators/mail";
 import { type HandlerPool, type SqsPoller, startScheduler, startSqsPoller } from "@donut-states/emulators/runtime";
@@ -49,6 +51,8 @@ export interface StackFile {
   factoryQueueUrl: string;
   dlqUrl: string;
   alertsTopicArn: string;
+  /** The back-in-stock topic customers' e-mail subscriptions are made on. */
+  backInStockTopicArn: string;
   /** Where the built-in SMTP sink saves alert mails (unset when SMTP_URL sends them elsewhere). */
   mailDir?: string;
   smtpUrl: string;
@@ -101,6 +105,14 @@ export async function startOfflineStack(overrides: StackOverrides = {}, log: Log
       scheduler: runtimes.scheduler,
       get poller() {
         return runtimes.poller;
+      },
+      /**
+       * Calls `listener` each time a function run by a rule on our bus (a `busRule` of the
+       * topology) is done with an event, Lambda's retries included. Returns the unsubscribe.
+       */
+      onBusRuleDelivered(listener: (rule: string, event: EventEnvelope) => void): () => void {
+        messaging.busRuleDeliveries.on("delivered", listener);
+        return () => void messaging.busRuleDeliveries.off("delivered", listener);
       },
       /** Resolves once the API has answered every request it received. */
       apiIdle: () => runtimes.gateway.idle(),
@@ -186,12 +198,17 @@ interface Messaging {
   eventBridge: EventBridgeEmulator;
   /** The DLQ follow-up's execution environments, the target of its rule (warmed with the other runtimes). */
   followUp: HandlerPool;
+  /** The execution environments of the functions rules on our bus run (`busRule` triggers). */
+  busRulePools: HandlerPool[];
+  /** "delivered" once such a function is done with an event (Lambda's retries included). */
+  busRuleDeliveries: EventEmitter<{ delivered: [rule: string, event: EventEnvelope] }>;
 }
 
 /**
- * SQS + SNS with the queues and topic of the shared topology; EventBridge with the OutOfStock
- * rule -> factory queue, and on the default bus (where CloudWatch sends alarm state changes) the
- * DLQ alarm's rule -> its follow-up function.
+ * SQS + SNS with the queues and topics of the shared topology; EventBridge with the OutOfStock
+ * rule -> factory queue, on the default bus (where CloudWatch sends alarm state changes) the DLQ
+ * alarm's rule -> its follow-up function, and the rule of every function the topology triggers
+ * by a rule on our bus (as the stacks build them).
  */
 function startMessaging(config: OfflineConfig, log: Log): Promise<Step<Messaging>> {
   return step(log, async (onStop) => {
@@ -209,6 +226,12 @@ function startMessaging(config: OfflineConfig, log: Log): Promise<Step<Messaging
 
     const followUp = handlerPool(functions.dlqFollowUp.handler);
     const followUpTarget = lambdaTarget(followUp, functions.dlqFollowUp.timeoutSeconds * 1000, { log: (line) => log(`[eventbridge] ${line}`) });
+    const busRuleDeliveries = new EventEmitter<{ delivered: [rule: string, event: EventEnvelope] }>();
+    const busRuleTargets = (Object.values(functions) as FunctionDefinition[]).flatMap(({ handler, timeoutSeconds, trigger }) => {
+      if (!("busRule" in trigger)) return [];
+      const pool = handlerPool(handler);
+      return [{ rule: trigger.busRule, pool, deliver: lambdaTarget(pool, timeoutSeconds * 1000, { log: (line) => log(`[eventbridge] ${line}`) }) }];
+    });
     const eventBridge = await listeningOn("EVENTBRIDGE_PORT", { host, port: config.EVENTBRIDGE_PORT }, () => startEventBridge({
       port: config.EVENTBRIDGE_PORT,
       host,
@@ -225,12 +248,27 @@ function startMessaging(config: OfflineConfig, log: Log): Promise<Step<Messaging
           pattern: dlqAlarmFollowUp.pattern(dlqAlarm.name),
           targets: [{ id: "dlq-follow-up", deliver: followUpTarget }],
         },
+        ...busRuleTargets.map(({ rule, pool, deliver }) => ({
+          name: rule.name,
+          pattern: rule.pattern,
+          targets: [
+            {
+              id: pool.functionName,
+              // Its invocation (with Lambda's retries) is over: tests wait for this, not for time.
+              deliver: async (event: EventEnvelope) => {
+                await deliver(event);
+                busRuleDeliveries.emit("delivered", rule.name, event);
+              },
+            },
+          ],
+        })),
       ],
       log: (message, error) => log(`[eventbridge] ${message}${error ? `: ${(error as Error).message}` : ""}`),
     }));
     onStop(() => eventBridge.close());
     onStop(() => followUpTarget.stop());
-    return { aws, topology, eventBridge, followUp };
+    for (const { deliver } of busRuleTargets) onStop(() => deliver.stop());
+    return { aws, topology, eventBridge, followUp, busRulePools: busRuleTargets.map(({ pool }) => pool), busRuleDeliveries };
   });
 }
 
@@ -333,6 +371,7 @@ function configureFunctions(
       DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? "32",
       EVENT_BUS_NAME: "default",
       ALERTS_TOPIC_ARN: topology.alertsTopicArn,
+      BACK_IN_STOCK_TOPIC_ARN: topology.backInStockTopicArn,
       FACTORY_DLQ_URL: topology.dlqUrl,
       FACTORY_API_URL: factory.url,
       FACTORY_CALLBACK_SECRET: callbackSecret(config),
@@ -353,7 +392,7 @@ interface Runtimes {
 }
 
 /** The Lambda runtimes: the HTTP API (the admin routes behind the IAM check), the SQS event source mapping, cron. */
-function startRuntimes(config: OfflineConfig, { aws, topology, followUp }: Messaging, log: Log): Promise<Step<Runtimes>> {
+function startRuntimes(config: OfflineConfig, { aws, topology, followUp, busRulePools }: Messaging, log: Log): Promise<Step<Runtimes>> {
   return step(log, async (onStop) => {
     const { HOST: host, AWS_REGION: region } = config;
     // The admin routes are checked as API Gateway's AWS_IAM authorizer would, against the offline credentials.
@@ -383,7 +422,7 @@ function startRuntimes(config: OfflineConfig, { aws, topology, followUp }: Messa
 
     const relay = handlerPool(functions.outboxRelay.handler);
     const watchdog = handlerPool(functions.restockWatchdog.handler);
-    await Promise.all([relay.prewarm(), watchdog.prewarm(), followUp.prewarm()]);
+    await Promise.all([relay.prewarm(), watchdog.prewarm(), followUp.prewarm(), ...busRulePools.map((pool) => pool.prewarm())]);
     const scheduler = startScheduler(
       [
         { name: "outbox-relay", intervalMs: config.OUTBOX_RELAY_INTERVAL_MS, handler: relay },
@@ -450,6 +489,7 @@ function writeStackFile(
       factoryQueueUrl: messaging.topology.factoryQueueUrl,
       dlqUrl: messaging.topology.dlqUrl,
       alertsTopicArn: messaging.topology.alertsTopicArn,
+      backInStockTopicArn: messaging.topology.backInStockTopicArn,
       mailDir: alerting.mailDir,
       smtpUrl: alerting.smtpUrl,
       databaseUrl: redactUrl(database.url),

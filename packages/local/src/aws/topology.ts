@@ -1,12 +1,12 @@
 /**
  * Creates the offline equivalent of the AWS queue topology (DLQ, factory
- * queue with redrive, alerts topic) from packages/core/src/topology.ts, so
+ * queue with redrive, alerts topic, back-in-stock topic) from packages/core/src/topology.ts, so
  * the local stack cannot drift from what `stacks/` deploys.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { CreateTopicCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { ensureQueue, queueArn } from "@donut-states/emulators/aws";
-import { alertsTopic, factoryDeadLetterQueue, factoryQueue } from "@donut-states/core/topology";
+import { alertsTopic, backInStockTopic, factoryDeadLetterQueue, factoryQueue } from "@donut-states/core/topology";
 
 /** Overrides exist for tests (short timeouts, unique names); production uses the defaults. */
 export interface TopologySettings {
@@ -15,6 +15,7 @@ export interface TopologySettings {
   factoryQueueName?: string;
   dlqName?: string;
   alertsTopicName?: string;
+  backInStockTopicName?: string;
 }
 
 export interface ProvisionedTopology {
@@ -25,6 +26,7 @@ export interface ProvisionedTopology {
   dlqArn: string;
   dlqName: string;
   alertsTopicArn: string;
+  backInStockTopicArn: string;
 }
 
 export async function provisionTopology(params: {
@@ -56,5 +58,17 @@ export async function provisionTopology(params: {
   const topic = await sns.send(new CreateTopicCommand({ Name: settings.alertsTopicName ?? alertsTopic.name }));
   if (!topic.TopicArn) throw new Error("CreateTopic returned no TopicArn");
 
-  return { factoryQueueUrl, factoryQueueArn, factoryQueueName, dlqUrl, dlqArn, dlqName, alertsTopicArn: topic.TopicArn };
+  const backInStock = await sns.send(new CreateTopicCommand({ Name: settings.backInStockTopicName ?? backInStockTopic.name }));
+  if (!backInStock.TopicArn) throw new Error("CreateTopic returned no TopicArn");
+
+  return {
+    factoryQueueUrl,
+    factoryQueueArn,
+    factoryQueueName,
+    dlqUrl,
+    dlqArn,
+    dlqName,
+    alertsTopicArn: topic.TopicArn,
+    backInStockTopicArn: backInStock.TopicArn,
+  };
 }
