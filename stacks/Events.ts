@@ -1,9 +1,10 @@
 import { EventBus, type Function as SstFunction, Queue, type Stack, type StackContext } from "sst/constructs";
-import { type BusRule, factoryCaller, factoryDeadLetterQueue, factoryQueue, outOfStockRule } from "@donut-states/core/topology";
+import { type BusRule, eventArchive, factoryCaller, factoryDeadLetterQueue, factoryQueue, outOfStockRule } from "@donut-states/core/topology";
 import { type Cdk, Duration, events, eventsTargets, sqs } from "./cdk";
+import { PROD_STAGE } from "./settings";
 
 /**
- * The event bus, the OutOfStock rule and the factory queue with its dead-letter queue.
+ * The event bus with its archive, the OutOfStock rule and the factory queue with its dead-letter queue.
  * Every value (pattern, names, timeouts, maxReceiveCount, retention) comes from
  * packages/core/src/topology.ts, which the offline stack reads too.
  *
@@ -78,12 +79,22 @@ export function Events({ stack, app }: StackContext) {
     },
   });
 
+  // Every event of ours, kept so the events of an outage can be replayed (docs/runbook.md#replay).
+  const archive = bus.cdk.eventBus.archive("Archive", {
+    archiveName: app.logicalPrefixedName(eventArchive.name),
+    description: `Every ${eventArchive.pattern.source[0]} event, for replays`,
+    eventPattern: toCdkEventPattern(eventArchive.pattern),
+    retention: Duration.days(app.stage === PROD_STAGE ? eventArchive.retentionDays.prod : eventArchive.retentionDays.other),
+  });
+
   stack.addOutputs({
     EventBusName: bus.eventBusName,
+    EventBusArn: bus.eventBusArn,
+    EventArchiveArn: archive.archiveArn,
     FactoryQueueUrl: queue.queueUrl,
     FactoryDlqUrl: deadLetterQueue.queueUrl,
   });
-  return { bus, queue, deadLetterQueue };
+  return { bus, queue, deadLetterQueue, archive };
 }
 
 /**

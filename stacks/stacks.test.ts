@@ -14,6 +14,7 @@ import {
   backInStockRule,
   backInStockTopic,
   dlqAlarm,
+  eventArchive,
   dlqAlarmFollowUp,
   factoryCaller,
   factoryDeadLetterQueue,
@@ -333,6 +334,26 @@ describe.each([
       MaximumRetryAttempts: outOfStockRule.retryAttempts,
     });
     expect(outOfStockRule.maxEventAgeSeconds).toBeLessThanOrEqual(3600);
+  });
+
+  it("archives every event of ours on the bus: 30 days on prod, 7 elsewhere (the topology's values)", () => {
+    const synth = get();
+    const events = synth.templates.Events;
+    const [busId] = single(events, "AWS::Events::EventBus");
+    const [archiveId, archive] = single(events, "AWS::Events::Archive");
+    expect(archive.Properties).toEqual({
+      ArchiveName: `${synth.stage}-${APP_NAME}-${eventArchive.name}`,
+      Description: "Every donut-states.sales event, for replays",
+      SourceArn: { "Fn::GetAtt": [busId, "Arn"] },
+      EventPattern: { source: ["donut-states.sales"] },
+      RetentionDays: synth.stage === "prod" ? 30 : 7,
+      KmsKeyIdentifier: "", // encrypted with an AWS owned key, EventBridge's default
+    });
+    expect(archive.Properties.EventPattern).toEqual(eventArchive.pattern);
+    expect(eventArchive.retentionDays).toEqual({ prod: 30, other: 7 });
+    // Its ARN and the bus's, for `aws events start-replay` (docs/runbook.md#replay).
+    expect(events.Outputs.EventArchiveArn.Value).toEqual({ "Fn::GetAtt": [archiveId, "Arn"] });
+    expect(events.Outputs.EventBusArn.Value).toEqual({ "Fn::GetAtt": [busId, "Arn"] });
   });
 
   it("configures the factory queue and its DLQ from the topology", () => {
