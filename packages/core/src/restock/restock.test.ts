@@ -173,4 +173,23 @@ describe("Restock.requestFromFactory and its lease", () => {
     const attempts = await database.db.select().from(restockAttemptTable).where(and(eq(restockAttemptTable.restockId, id)));
     expect(attempts.map((attempt) => attempt.outcome)).toEqual(["failed", "failed"]);
   });
+  it("is idempotent per restock request for a replayed OutOfStock: nothing for one since fulfilled, one call for one still failed", async () => {
+    // What an archive replay after a factory outage re-delivers: every OutOfStock of the window.
+    const fulfilled = await openRequest(10);
+    await Restock.requestFromFactory(fulfilled.id, delivery);
+    await Restock.fulfil(fulfilled.id, fulfilled.callback);
+    const outage = await openRequest(10);
+    factory.status = 500;
+    await expect(Restock.requestFromFactory(outage.id, { receiveCount: 1, maxReceiveCount: 1 })).rejects.toThrow(/500/);
+    expect(await requestOf(outage.id)).toMatchObject({ status: "failed" });
+    factory.status = 202;
+    factory.calls = [];
+
+    for (let replay = 0; replay < 2; replay++) {
+      await expect(Restock.requestFromFactory(fulfilled.id, delivery)).resolves.toEqual({ outcome: "skipped", reason: "already fulfilled" });
+    }
+    await expect(Restock.requestFromFactory(outage.id, delivery)).resolves.toMatchObject({ outcome: "requested" });
+    await expect(Restock.requestFromFactory(outage.id, delivery)).resolves.toEqual({ outcome: "skipped", reason: "already requested" });
+    expect(factory.calls.map((call) => call.MessageAttributeProductId)).toEqual([outage.sku]);
+  });
 });
