@@ -82,12 +82,18 @@ export async function startEmailSubscriptions(options: EmailSubscriptionsOptions
   };
 }
 
-async function subscribeEmail(
+/**
+ * The internal SQS queue and subscription standing for one address's e-mail subscription.
+ * `attributes` are subscription attributes to give it too, e.g. the e-mail subscription's
+ * FilterPolicy, which fauxqs then applies while publishing.
+ */
+export async function subscribeEmail(
   sns: SNSClient,
   sqs: SQSClient,
   topicArn: string,
   email: string,
   retryAfterSeconds: number,
+  attributes: Record<string, string> = {},
 ): Promise<{ email: string; queueUrl: string; subscriptionArn: string }> {
   const QueueName = internalQueueName(topicArn, email);
   // Restarting the bridge reuses the queue and so keeps notifications that
@@ -100,7 +106,7 @@ async function subscribeEmail(
       Protocol: "sqs",
       Endpoint: Attributes?.QueueArn,
       // Keep the SNS envelope: it carries Subject, which raw delivery drops.
-      Attributes: { RawMessageDelivery: "false" },
+      Attributes: { ...attributes, RawMessageDelivery: "false" },
       ReturnSubscriptionArn: true,
     }),
   );
@@ -115,7 +121,8 @@ function internalQueueName(topicArn: string, email: string): string {
   return `${readable}-${hash}`;
 }
 
-async function pollLoop(args: {
+/** Mails each notification of an internal queue to `email` until `signal` aborts. */
+export async function pollLoop(args: {
   sqs: SQSClient;
   queueUrl: string;
   email: string;
@@ -123,8 +130,10 @@ async function pollLoop(args: {
   pollWaitSeconds: number;
   log: (line: string) => void;
   signal: AbortSignal;
+  /** The unsubscribe link of the address's own subscription (default: the envelope's). */
+  unsubscribeUrl?: string;
 }): Promise<void> {
-  const { sqs, queueUrl, email, mailer, pollWaitSeconds, log, signal } = args;
+  const { sqs, queueUrl, email, mailer, pollWaitSeconds, log, signal, unsubscribeUrl } = args;
   while (!signal.aborted) {
     let messages: Message[];
     try {
@@ -141,20 +150,20 @@ async function pollLoop(args: {
     }
     for (const message of messages) {
       if (signal.aborted) return;
-      await deliver({ sqs, queueUrl, email, mailer, log }, message);
+      await deliver({ sqs, queueUrl, email, mailer, log, unsubscribeUrl }, message);
     }
   }
 }
 
 async function deliver(
-  ctx: { sqs: SQSClient; queueUrl: string; email: string; mailer: Pick<Mailer, "send">; log: (line: string) => void },
+  ctx: { sqs: SQSClient; queueUrl: string; email: string; mailer: Pick<Mailer, "send">; log: (line: string) => void; unsubscribeUrl?: string },
   message: Message,
 ): Promise<void> {
-  const { sqs, queueUrl, email, mailer, log } = ctx;
+  const { sqs, queueUrl, email, mailer, log, unsubscribeUrl } = ctx;
   const notification = parseEnvelope(message.Body);
   if (notification) {
     try {
-      await mailer.send({ to: [email], subject: notification.Subject || DEFAULT_SUBJECT, text: emailBody(notification) });
+      await mailer.send({ to: [email], subject: notification.Subject || DEFAULT_SUBJECT, text: emailBody({ ...notification, UnsubscribeURL: unsubscribeUrl ?? notification.UnsubscribeURL }) });
     } catch (err) {
       // Not deleting = SQS redelivers after the visibility timeout.
       log(`sns-email-bridge: mail to ${email} failed, will retry: ${(err as Error).message}`);
