@@ -21,8 +21,7 @@ export function BackInStock({ stack, app }: StackContext) {
 
   const topic = new sns.Topic(stack, "Topic", {
     topicName: app.logicalPrefixedName(backInStockTopic.name),
-    // The sender's name in every mail SNS sends, the confirmation mail included.
-    displayName: "Donut-States",
+    displayName: backInStockTopic.displayName,
     enforceSSL: true,
   });
 

@@ -554,7 +554,7 @@ describe.each([
     const template = synth.templates.BackInStock;
     const [topicId, topic] = single(template, "AWS::SNS::Topic");
     expect(topic.Properties.TopicName).toBe(`${synth.stage}-${APP_NAME}-${backInStockTopic.name}`);
-    expect(topic.Properties.DisplayName).toBe("Donut-States");
+    expect(topic.Properties.DisplayName).toBe(backInStockTopic.displayName);
     // No subscription is deployed: customers make them, through the route.
     expect(resourcesOf(template, "AWS::SNS::Subscription")).toEqual([]);
     const [notifierStack, , notifier] = functionFor(synth, NOTIFIER);

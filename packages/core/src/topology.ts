@@ -115,6 +115,8 @@ export const alertsTopic = {
  */
 export const backInStockTopic = {
   name: "back-in-stock",
+  /** The sender's name of every mail SNS sends for the topic, its confirmation mail included. */
+  displayName: "Donut-States",
   /** The message attribute the notifier sets and every subscription's filter policy reads. */
   skuAttribute: "sku",
 } as const;

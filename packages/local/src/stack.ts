@@ -10,6 +10,7 @@ import { seedDemoData } from "@donut-states/core/drizzle/seed";
 import {
   type FunctionDefinition,
   type FunctionEnvironment,
+  backInStockTopic,
   dlqAlarm,
   dlqAlarmFollowUp,
   factoryCaller,
@@ -21,7 +22,15 @@ import {
   outOfStockRule,
 } from "@donut-states/core/topology";
 import { type FactorySimulator, loadFactoryConfig, startFactorySimulator } from "@donut-states/factory";
-import { type DlqAlarm, type SqsSnsEmulator, startDlqAlarm, startEmailSubscriptions, startSqsSns } from "@donut-states/emulators/aws";
+import {
+  type DlqAlarm,
+  type EmailSubscriptionFollower,
+  type SqsSnsEmulator,
+  followEmailSubscriptions,
+  startDlqAlarm,
+  startEmailSubscriptions,
+  startSqsSns,
+} from "@donut-states/emulators/aws";
 import { type EventBridgeEmulator, type EventEnvelope, lambdaTarget, sqsTarget, startEventBridge } from "@donut-states/emulators/eventbridge";
 import { createIamVerifier } from "@donut-states/emulators/gateway";
 import { createMailer, startSmtpSink } from "@donut-states/emulators/mail";
@@ -102,6 +111,8 @@ export async function startOfflineStack(overrides: StackOverrides = {}, log: Log
       eventBridge,
       factory: factory.simulator,
       alarm: alerting.alarm,
+      /** The back-in-stock topic's e-mail subscriptions, as delivered offline. */
+      backInStockMail: alerting.backInStockMail,
       scheduler: runtimes.scheduler,
       get poller() {
         return runtimes.poller;
@@ -274,12 +285,14 @@ function startMessaging(config: OfflineConfig, log: Log): Promise<Step<Messaging
 
 interface Alerting {
   alarm: DlqAlarm;
+  /** The back-in-stock topic's e-mail subscriptions, as delivered offline. */
+  backInStockMail: EmailSubscriptionFollower;
   smtpUrl: string;
   /** Where the built-in SMTP sink saves mails; unset when SMTP_URL sends them elsewhere. */
   mailDir?: string;
 }
 
-/** E-mail: the SMTP sink (or a real server), SNS e-mail subscriptions, the DLQ alarm. */
+/** E-mail: the SMTP sink (or a real server), SNS e-mail subscriptions (operations' and customers'), the DLQ alarm. */
 function startAlerting(config: OfflineConfig, { aws, topology, eventBridge }: Messaging, log: Log): Promise<Step<Alerting>> {
   return step(log, async (onStop) => {
     const host = config.HOST;
@@ -306,6 +319,20 @@ function startAlerting(config: OfflineConfig, { aws, topology, eventBridge }: Me
       log: (line) => log(`[sns] ${line}`),
     });
     onStop(() => subscriptions.stop());
+    // Customers' back-in-stock subscriptions are made while the stack runs (the subscription
+    // route): each is confirmed (its confirmation mail in the log) and gets what its filter
+    // policy lets through, from the topic's display name as SNS sends it.
+    const backInStockMailer = createMailer({ smtpUrl, from: `${backInStockTopic.displayName} <no-reply@sns.amazonaws.com>` });
+    onStop(() => backInStockMailer.close());
+    const backInStockMail = followEmailSubscriptions({
+      sns: aws.sns,
+      sqs: aws.sqs,
+      topicArn: topology.backInStockTopicArn,
+      mailer: backInStockMailer,
+      retryAfterSeconds: 5,
+      log: (line) => log(`[sns] ${line}`),
+    });
+    onStop(() => backInStockMail.stop());
     const alarm = startDlqAlarm({
       sqs: aws.sqs,
       sns: aws.sns,
@@ -320,7 +347,7 @@ function startAlerting(config: OfflineConfig, { aws, topology, eventBridge }: Me
       log: (line) => log(`[alarm] ${line}`),
     });
     onStop(() => alarm.stop());
-    return { alarm, smtpUrl, mailDir: sinkDir };
+    return { alarm, backInStockMail, smtpUrl, mailDir: sinkDir };
   });
 }
 

@@ -1,0 +1,134 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { restockRequestTable } from "@donut-states/core/restock";
+import { Subscription } from "@donut-states/core/subscription";
+import { backInStockRule } from "@donut-states/core/topology";
+import { CONFIRMATION_SUBJECT } from "@donut-states/emulators/aws";
+import type { EventEnvelope } from "@donut-states/emulators/eventbridge";
+import { type MailboxEntry, readMailbox } from "@donut-states/emulators/mail";
+import { waitFor as waitUntil } from "@donut-states/emulators/testing";
+import { FREE_PORTS } from "@donut-states/local/config";
+import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+
+/**
+ * Back-in-stock notifications through the offline stack: two addresses subscribe to two
+ * products; one product sells out and is restocked; exactly one back-in-stock mail reaches the
+ * address waiting for it, and none the other.
+ */
+let database: TestDatabase;
+let stack: OfflineStack;
+let localDir: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase("back_in_stock");
+  localDir = await mkdtemp(path.join(os.tmpdir(), "donut-back-in-stock-"));
+  stack = await startOfflineStack({
+    databaseUrl: database.url,
+    ...FREE_PORTS,
+    LOCAL_DIR: localDir,
+    SEED_DEMO_DATA: "false",
+    ALERT_EMAILS: ["ops@test.local"],
+    OUTBOX_RELAY_INTERVAL_MS: 500,
+    factoryOptions: { port: 0, delayMs: 50, failureRate: 0, timeoutRate: 0, callback: "once", hangMs: 2000 },
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await database?.drop();
+  if (localDir) await rm(localDir, { recursive: true, force: true });
+});
+
+const waitFor = <T>(what: string, probe: () => Promise<T> | T) => waitUntil(what, probe, 120_000);
+
+const post = (route: string, body: unknown) =>
+  fetch(`${stack.apiUrl}${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (response) => ({
+    status: response.status,
+    json: (await response.json()) as any,
+  }));
+
+const mailsTo = async (email: string): Promise<MailboxEntry[]> => (await readMailbox(stack.mailDir!)).filter((mail) => mail.to.includes(email));
+
+/** Notifications in an address's queue, visible or in flight: 0 means nothing more is on its way. */
+async function queuedFor(email: string): Promise<number> {
+  const followed = stack.backInStockMail.subscriptions().find((subscription) => subscription.email === email);
+  if (!followed) throw new Error(`${email} has no subscription`);
+  const { Attributes = {} } = await stack.aws.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: followed.queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+}
+
+describe("back-in-stock notifications", { timeout: 300_000 }, () => {
+  it("mails exactly one back-in-stock notice to the address waiting for the restocked product, and none to the other", async () => {
+    await seedProducts(database.db, [
+      { sku: "BIS-TWIST", stock: 1, restockQuantity: 12, name: "Injeolmi Twist" },
+      { sku: "BIS-BUSAN", stock: 5, restockQuantity: 20 },
+    ]);
+    const alice = "alice@shop.test";
+    const bob = "bob@shop.test";
+
+    // Two addresses, two products; asking twice changes nothing.
+    for (const [sku, email] of [["BIS-TWIST", alice], ["BIS-BUSAN", bob], ["BIS-TWIST", alice]] as const) {
+      expect(await post(`/products/${sku}/subscriptions`, { email })).toEqual({
+        status: 202,
+        json: { subscription: { sku, email, status: "pending-confirmation" } },
+      });
+    }
+    // The confirmation step reaches the mail log (offline it is confirmed at once): each address
+    // receives from then on.
+    for (const email of [alice, bob]) {
+      const [confirmation] = await waitFor(`the confirmation mail to ${email}`, () => mailsTo(email).then((mails) => (mails.length > 0 ? mails : undefined)));
+      expect(confirmation.subject).toBe(CONFIRMATION_SUBJECT);
+      expect(confirmation.text).toContain(stack.backInStockTopicArn);
+    }
+    expect(stack.backInStockMail.subscriptions().map(({ email, filterPolicy }) => [email, filterPolicy]).sort()).toEqual([
+      [alice, '{"sku":["BIS-TWIST"]}'],
+      [bob, '{"sku":["BIS-BUSAN"]}'],
+    ]);
+
+    // BIS-TWIST sells out; the factory's callback waits until we let it go.
+    const notified = new Map<string, EventEnvelope>();
+    const unlisten = stack.onBusRuleDelivered((rule, event) => {
+      if (rule === backInStockRule.name) notified.set((event.detail as { restockId: string }).restockId, event);
+    });
+    stack.factory!.holdCallbacks();
+    let restockId: string;
+    try {
+      expect((await post("/orders", { sku: "BIS-TWIST", quantity: 1 })).status).toBe(201);
+      ({ id: restockId } = (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, "BIS-TWIST")))[0]);
+      await waitFor("the factory to accept the restock", async () =>
+        (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)))[0].status === "requested",
+      );
+      // Sold out and not back yet: nobody has been told anything but the confirmation.
+      expect((await mailsTo(alice)).map((mail) => mail.subject)).toEqual([CONFIRMATION_SUBJECT]);
+    } finally {
+      stack.factory!.releaseCallbacks();
+    }
+
+    // The callback restocks it: RestockFulfilled -> rule -> notifier -> topic -> alice only.
+    const notice = await waitFor("the back-in-stock mail to alice", () =>
+      mailsTo(alice).then((mails) => mails.find((mail) => mail.subject !== CONFIRMATION_SUBJECT)),
+    );
+    await waitFor("the notifier done with the restock's RestockFulfilled", () => notified.has(restockId));
+    unlisten();
+    // The notifier's publish is over, and SNS's filter policies were applied while it published:
+    // bob's queue got nothing, alice's holds nothing more.
+    expect(await queuedFor(bob)).toBe(0);
+    await waitFor("alice's queue delivered", async () => (await queuedFor(alice)) === 0);
+
+    const expected = Subscription.backInStockMessage({ sku: "BIS-TWIST", name: "Injeolmi Twist", stock: 12 });
+    expect(notice.subject).toBe(expected.subject);
+    expect(notice.text).toContain(expected.message);
+    expect(notice.from).toContain("Donut-States");
+    expect(notice.text).toContain("unsubscribe");
+    expect((await mailsTo(alice)).map((mail) => mail.subject).sort()).toEqual([CONFIRMATION_SUBJECT, "Back in stock: BIS-TWIST"].sort());
+    expect((await mailsTo(bob)).map((mail) => mail.subject)).toEqual([CONFIRMATION_SUBJECT]);
+    expect(notified.get(restockId)!.detail).toMatchObject({ restockId, sku: "BIS-TWIST", quantity: 12, stock: 12 });
+  });
+});
