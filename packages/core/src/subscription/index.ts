@@ -1,7 +1,6 @@
-import { PublishCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import type { RestockFulfilledDetail } from "../event";
+import { SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { fromSku } from "../product";
-import { backInStockFilterPolicy, backInStockTopic } from "../topology";
+import { backInStockFilterPolicy } from "../topology";
 import { awsClientConfig } from "../util/aws";
 import { requiredEnv } from "../util/config";
 import { AppError, DependencyUnavailableError, ValidationError } from "../util/error";
@@ -10,6 +9,7 @@ import * as z from "../util/zod";
 import { Email, normalizeEmail } from "./email";
 
 export { Email, MAX_EMAIL_LENGTH, normalizeEmail } from "./email";
+export { announceBackInStock, backInStockMessage } from "./notice";
 
 /**
  * "Tell me when it's back": a customer's subscription is an SNS e-mail subscription on the
@@ -76,38 +76,4 @@ function subscribeError(error: unknown, sku: string): AppError {
   if (/InvalidParameter/.test(name)) return new ValidationError(`email: SNS refused the address (${message.slice(0, 200)})`);
   logger.warn("sns subscribe failed", { sku, error });
   return new DependencyUnavailableError("notification service", error);
-}
-
-/** The mail subscribers of one SKU get when its restock arrived. */
-export function backInStockMessage(detail: Pick<RestockFulfilledDetail, "sku" | "name" | "stock">): { subject: string; message: string } {
-  return {
-    // SNS limits e-mail subjects to 100 printable ASCII characters: the SKU, not the name.
-    subject: `Back in stock: ${detail.sku}`.slice(0, 100),
-    message: [
-      `Good news: ${detail.name} (${detail.sku}) is back in stock.`,
-      "",
-      `${detail.stock} ${detail.stock === 1 ? "is" : "are"} available right now. Order with POST /orders {"sku": "${detail.sku}", "quantity": 1}.`,
-      "",
-      `You get this mail because you asked to hear when ${detail.sku} is back. You will hear from us each time it is restocked, until you unsubscribe with the link below.`,
-    ].join("\n"),
-  };
-}
-
-/**
- * Tell the SKU's subscribers it is back: one publish to the topic with the SKU in the message
- * attribute every subscription's filter policy reads, so SNS delivers it to that SKU's confirmed
- * subscribers only. At least once: a restock event delivered twice mails twice.
- */
-export async function announceBackInStock(detail: Pick<RestockFulfilledDetail, "restockId" | "sku" | "name" | "stock">): Promise<{ messageId?: string }> {
-  const { subject, message } = backInStockMessage(detail);
-  const { MessageId } = await client().send(
-    new PublishCommand({
-      TopicArn: requiredEnv("BACK_IN_STOCK_TOPIC_ARN"),
-      Subject: subject,
-      Message: message,
-      MessageAttributes: { [backInStockTopic.skuAttribute]: { DataType: "String", StringValue: detail.sku } },
-    }),
-  );
-  logger.info("back-in-stock notice published", { restockId: detail.restockId, sku: detail.sku, messageId: MessageId });
-  return { messageId: MessageId };
 }

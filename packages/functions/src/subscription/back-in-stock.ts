@@ -1,6 +1,6 @@
 import type { EventBridgeHandler } from "aws-lambda";
 import { EventEnvelope, Events } from "@donut-states/core/event";
-import { Subscription } from "@donut-states/core/subscription";
+import { announceBackInStock } from "@donut-states/core/subscription/notice";
 
 /**
  * A restock arrived (the rule on our bus matched RestockFulfilled): publish its back-in-stock
@@ -11,5 +11,5 @@ import { Subscription } from "@donut-states/core/subscription";
 export const handler: EventBridgeHandler<string, unknown, void> = async (event) => {
   const envelope = EventEnvelope.parse(event);
   const detail = Events.RestockFulfilled.schema.parse(envelope.detail);
-  await Subscription.announceBackInStock(detail);
+  await announceBackInStock(detail);
 };
