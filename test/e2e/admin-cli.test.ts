@@ -4,45 +4,38 @@
  * routes (no database connection from the CLI). The factory simulator never calls back, so the
  * restock request stays `requested` until it is re-requested.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { factoryTable } from "@donut-states/core/factory";
 import { offlineCredentials } from "@donut-states/core/topology";
-import { TEST_FACTORY, createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
-import { FREE_PORTS } from "@donut-states/local/config";
-import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
+import { TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
+import type { OfflineStack } from "@donut-states/local/stack";
+import { type TestStack, startTestStack } from "@donut-states/local/testing/offline-stack";
 import { waitFor } from "@donut-states/emulators/testing";
 import { runOps } from "@donut-states/ops/program";
 
 let database: TestDatabase;
+let testStack: TestStack;
 let stack: OfflineStack;
 let localDir: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase("e2e_admin");
-  await database.db.insert(factoryTable).ignore().values(TEST_FACTORY);
-  localDir = await mkdtemp(path.join(os.tmpdir(), "donut-admin-"));
-  stack = await startOfflineStack({
-    databaseUrl: database.url,
-    ...FREE_PORTS,
-    LOCAL_DIR: localDir,
-    SEED_DEMO_DATA: "false",
-    QUEUE_VISIBILITY_TIMEOUT_SECONDS: 10,
-    FACTORY_TIMEOUT_MS: 4000,
-    OUTBOX_RELAY_INTERVAL_MS: 500,
-    factoryOptions: { port: 0, delayMs: 100, failureRate: 0, timeoutRate: 0, callback: "never" },
-  });
+  testStack = await startTestStack(
+    "e2e_admin",
+    {
+      QUEUE_VISIBILITY_TIMEOUT_SECONDS: 10,
+      FACTORY_TIMEOUT_MS: 4000,
+      OUTBOX_RELAY_INTERVAL_MS: 500,
+      factoryOptions: { port: 0, delayMs: 100, failureRate: 0, timeoutRate: 0, callback: "never" },
+    },
+    (database) => database.db.insert(factoryTable).ignore().values(TEST_FACTORY),
+  );
+  ({ stack, database, localDir } = testStack);
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  await database?.drop();
-  if (localDir) await rm(localDir, { recursive: true, force: true });
-});
+afterAll(() => testStack?.stop());
 
 /** `npm run ops -- --json <args>` against this stack (its stack.json), parsed. */
 async function ops<T = Record<string, unknown>>(...args: string[]): Promise<T> {

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,9 +8,9 @@ import { CONFIRMATION_SUBJECT } from "@donut-states/emulators/aws";
 import type { EventEnvelope } from "@donut-states/emulators/eventbridge";
 import { type MailboxEntry, readMailbox } from "@donut-states/emulators/mail";
 import { waitFor as waitUntil } from "@donut-states/emulators/testing";
-import { FREE_PORTS } from "@donut-states/local/config";
-import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import type { OfflineStack } from "@donut-states/local/stack";
+import { type TestStack, startTestStack } from "@donut-states/local/testing/offline-stack";
+import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 
 /**
  * Back-in-stock notifications through the offline stack: two addresses subscribe to two
@@ -21,28 +18,19 @@ import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-stat
  * address waiting for it, and none the other.
  */
 let database: TestDatabase;
+let testStack: TestStack;
 let stack: OfflineStack;
 let localDir: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase("back_in_stock");
-  localDir = await mkdtemp(path.join(os.tmpdir(), "donut-back-in-stock-"));
-  stack = await startOfflineStack({
-    databaseUrl: database.url,
-    ...FREE_PORTS,
-    LOCAL_DIR: localDir,
-    SEED_DEMO_DATA: "false",
-    ALERT_EMAILS: ["ops@test.local"],
+  testStack = await startTestStack("back_in_stock", {
     OUTBOX_RELAY_INTERVAL_MS: 500,
     factoryOptions: { port: 0, delayMs: 50, failureRate: 0, timeoutRate: 0, callback: "once", hangMs: 2000 },
   });
+  ({ stack, database, localDir } = testStack);
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  await database?.drop();
-  if (localDir) await rm(localDir, { recursive: true, force: true });
-});
+afterAll(() => testStack?.stop());
 
 const waitFor = <T>(what: string, probe: () => Promise<T> | T) => waitUntil(what, probe, 120_000);
 

@@ -1,15 +1,12 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queueDepth } from "@donut-states/core/queue";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { readMailbox } from "@donut-states/emulators/mail";
-import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import type { OfflineStack } from "@donut-states/local/stack";
+import { type TestStack, startTestStack } from "@donut-states/local/testing/offline-stack";
+import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { waitFor as waitUntil } from "@donut-states/emulators/testing";
-import { FREE_PORTS } from "@donut-states/local/config";
 
 /**
  * The DLQ alarm's follow-up, end to end through the offline stack: the alarm's state change goes
@@ -21,19 +18,13 @@ import { FREE_PORTS } from "@donut-states/local/config";
  */
 
 let database: TestDatabase;
+let testStack: TestStack;
 let stack: OfflineStack;
 let localDir: string;
 const NOWHERE = "mysql://root@127.0.0.1:9/nowhere"; // nothing listens on port 9
 
 beforeAll(async () => {
-  database = await createTestDatabase("dlq_follow_up");
-  localDir = await mkdtemp(path.join(os.tmpdir(), "donut-dlq-follow-up-"));
-  stack = await startOfflineStack({
-    databaseUrl: database.url,
-    ...FREE_PORTS,
-    LOCAL_DIR: localDir,
-    SEED_DEMO_DATA: "false",
-    ALERT_EMAILS: ["ops@test.local"],
+  testStack = await startTestStack("dlq_follow_up", {
     // Deliveries fail fast here (the factory answers 500, or the database refuses): 4 s of
     // visibility is several times what one needs even on a saturated machine.
     QUEUE_VISIBILITY_TIMEOUT_SECONDS: 4,
@@ -42,13 +33,10 @@ beforeAll(async () => {
     ALARM_INTERVAL_MS: 60 * 60 * 1000,
     factoryOptions: { port: 0, delayMs: 100, failureRate: 1, timeoutRate: 0, callback: "once" },
   });
+  ({ stack, database, localDir } = testStack);
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  await database?.drop();
-  if (localDir) await rm(localDir, { recursive: true, force: true });
-});
+afterAll(() => testStack?.stop());
 
 const waitFor = <T>(what: string, probe: () => Promise<T> | T, timeoutMs = 120_000) => waitUntil(what, probe, timeoutMs);
 const requestFor = async (sku: string) => (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku)))[0];

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EventName, Events } from "@donut-states/core/event";
@@ -9,10 +6,10 @@ import { productTable } from "@donut-states/core/product";
 import { Restock, restockRequestTable } from "@donut-states/core/restock";
 import { DetailType, EVENT_SOURCE } from "@donut-states/core/topology";
 import type { EventEnvelope } from "@donut-states/emulators/eventbridge";
-import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import type { OfflineStack } from "@donut-states/local/stack";
+import { type TestStack, startTestStack } from "@donut-states/local/testing/offline-stack";
+import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { waitFor as waitUntil } from "@donut-states/emulators/testing";
-import { FREE_PORTS } from "@donut-states/local/config";
 
 /**
  * The restock lifecycle on the bus, through the offline stack: a test rule (as another team's
@@ -21,19 +18,13 @@ import { FREE_PORTS } from "@donut-states/local/config";
  */
 
 let database: TestDatabase;
+let testStack: TestStack;
 let stack: OfflineStack;
 let localDir: string;
 const captured: EventEnvelope[] = [];
 
 beforeAll(async () => {
-  database = await createTestDatabase("events");
-  localDir = await mkdtemp(path.join(os.tmpdir(), "donut-events-"));
-  stack = await startOfflineStack({
-    databaseUrl: database.url,
-    ...FREE_PORTS,
-    LOCAL_DIR: localDir,
-    SEED_DEMO_DATA: "false",
-    ALERT_EMAILS: ["ops@test.local"],
+  testStack = await startTestStack("events", {
     QUEUE_VISIBILITY_TIMEOUT_SECONDS: 4,
     FACTORY_TIMEOUT_MS: 3000,
     RESTOCK_SLA_SECONDS: 2,
@@ -42,6 +33,7 @@ beforeAll(async () => {
     ALARM_INTERVAL_MS: 300,
     factoryOptions: { port: 0, delayMs: 50, failureRate: 0, timeoutRate: 0, callback: "once", hangMs: 2000 },
   });
+  ({ stack, database, localDir } = testStack);
   stack.eventBridge.addRule({
     name: "test-restock-lifecycle",
     pattern: { source: [EVENT_SOURCE], "detail-type": Object.values(DetailType) },
@@ -49,11 +41,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  await database?.drop();
-  if (localDir) await rm(localDir, { recursive: true, force: true });
-});
+afterAll(() => testStack?.stop());
 
 const waitFor = <T>(what: string, probe: () => Promise<T> | T, timeoutMs = 120_000) => waitUntil(what, probe, timeoutMs);
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,10 +7,10 @@ import { Restock, restockAttemptTable, restockRequestTable } from "@donut-states
 import { backInStockRule } from "@donut-states/core/topology";
 import { logger } from "@donut-states/core/util/log";
 import { readMailbox } from "@donut-states/emulators/mail";
-import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import type { OfflineStack } from "@donut-states/local/stack";
+import { type TestStack, startTestStack } from "@donut-states/local/testing/offline-stack";
+import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { waitFor as waitUntil } from "@donut-states/emulators/testing";
-import { FREE_PORTS } from "@donut-states/local/config";
 
 /**
  * The restock pipeline end to end, through the offline stack: real MariaDB, the EventBridge
@@ -24,18 +21,13 @@ import { FREE_PORTS } from "@donut-states/local/config";
  */
 
 let database: TestDatabase;
+let testStack: TestStack;
 let stack: OfflineStack;
 let localDir: string;
 const ALERT_EMAILS = ["ops@test.local", "oncall@test.local"];
 
 beforeAll(async () => {
-  database = await createTestDatabase("e2e");
-  localDir = await mkdtemp(path.join(os.tmpdir(), "donut-e2e-"));
-  stack = await startOfflineStack({
-    databaseUrl: database.url,
-    ...FREE_PORTS,
-    LOCAL_DIR: localDir,
-    SEED_DEMO_DATA: "false",
+  testStack = await startTestStack("e2e", {
     ALERT_EMAILS,
     // The consumer's deadline (as a Lambda's timeout) is the visibility timeout: 10 s leaves room
     // for a slow database on a busy machine, so no delivery is given up while still working.
@@ -48,13 +40,10 @@ beforeAll(async () => {
     ALARM_INTERVAL_MS: 300,
     factoryOptions: { port: 0, delayMs: 100, failureRate: 0, timeoutRate: 0, callback: "once", hangMs: 2000 },
   });
+  ({ stack, database, localDir } = testStack);
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  await database?.drop();
-  if (localDir) await rm(localDir, { recursive: true, force: true });
-});
+afterAll(() => testStack?.stop());
 
 /** The pipeline crosses several timers (visibility, cron, factory delay): allow 120 s by default (a busy machine). */
 const waitFor = <T>(what: string, probe: () => Promise<T> | T, timeoutMs = 120_000) => waitUntil(what, probe, timeoutMs);

@@ -1,6 +1,6 @@
 /** Helpers for tests against the emulators (real emulator, real sockets: we wait, we don't mock). */
-import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import { CreateTopicCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { CreateTopicCommand, type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { ensureQueue, queueArn } from "../aws/queues";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -45,4 +45,52 @@ export async function testTopic(sns: SNSClient, prefix: string): Promise<string>
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: uniqueName(prefix) }));
   if (!TopicArn) throw new Error("CreateTopic returned no TopicArn");
   return TopicArn;
+}
+
+/** One message a topic delivered, as an SQS subscriber gets it (the SNS envelope keeps the subject and attributes). */
+export interface TopicDelivery {
+  subject: string;
+  message: string;
+  attributes: Record<string, string>;
+}
+
+/**
+ * What a topic publishes, read the way a subscriber gets it: an SQS queue of this test's own
+ * subscribed to the topic (with a filter policy if given). `receive()` returns, and removes,
+ * everything delivered so far.
+ */
+export async function topicInbox(
+  clients: { sqs: SQSClient; sns: SNSClient },
+  topicArn: string,
+  filterPolicy?: Record<string, unknown>,
+): Promise<{ receive(): Promise<TopicDelivery[]> }> {
+  const queue = await testQueue(clients.sqs, "inbox");
+  await clients.sns.send(
+    new SubscribeCommand({
+      TopicArn: topicArn,
+      Protocol: "sqs",
+      Endpoint: queue.arn,
+      Attributes: filterPolicy ? { FilterPolicy: JSON.stringify(filterPolicy) } : undefined,
+    }),
+  );
+  return {
+    async receive() {
+      const received: TopicDelivery[] = [];
+      for (;;) {
+        const { Messages = [] } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        if (Messages.length === 0) return received;
+        for (const message of Messages) {
+          const envelope = JSON.parse(message.Body!) as { Subject?: string; Message: string; MessageAttributes?: Record<string, { Value: string }> };
+          received.push({
+            subject: envelope.Subject ?? "",
+            message: envelope.Message,
+            attributes: Object.fromEntries(Object.entries(envelope.MessageAttributes ?? {}).map(([name, attribute]) => [name, attribute.Value])),
+          });
+        }
+        await clients.sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }),
+        );
+      }
+    },
+  };
 }

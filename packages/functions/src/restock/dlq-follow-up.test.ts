@@ -1,18 +1,16 @@
 import {
   CreateQueueCommand,
-  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   PurgeQueueCommand,
-  ReceiveMessageCommand,
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns";
 import { eq, sql } from "drizzle-orm";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
+import { testTopic, topicInbox } from "@donut-states/emulators/testing";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { handler } from "./dlq-follow-up";
 
@@ -20,18 +18,16 @@ const REGION = "ap-northeast-2";
 const ALARM_NAME = "test-donut-states-factory-dlq-not-empty";
 let database: TestDatabase;
 let emulator: SqsSnsEmulator;
-let inboxUrl: string;
+let inbox: Awaited<ReturnType<typeof topicInbox>>;
+const receiveAlerts = () => inbox.receive();
 let dlqUrl: string;
 
 beforeAll(async () => {
   database = await createTestDatabase("dlq_follow_up");
   emulator = await startSqsSns({ port: 0, region: REGION });
-  const { TopicArn } = await emulator.sns.send(new CreateTopicCommand({ Name: "follow-up-alerts" }));
-  // The topic's mail, read from an SQS subscription (the SNS envelope keeps the subject).
-  const { QueueUrl } = await emulator.sqs.send(new CreateQueueCommand({ QueueName: "follow-up-inbox" }));
-  inboxUrl = QueueUrl!;
-  const { Attributes } = await emulator.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
-  await emulator.sns.send(new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: Attributes!.QueueArn }));
+  const TopicArn = await testTopic(emulator.sns, "follow-up-alerts");
+  // The topic's mail, read as an SQS subscriber gets it (the SNS envelope keeps the subject).
+  inbox = await topicInbox(emulator, TopicArn);
   dlqUrl = (await emulator.sqs.send(new CreateQueueCommand({ QueueName: "follow-up-dlq" }))).QueueUrl!;
   Object.assign(process.env, {
     AWS_REGION: REGION,
@@ -55,21 +51,6 @@ beforeEach(async () => {
   await emulator.sqs.send(new PurgeQueueCommand({ QueueUrl: dlqUrl }));
   await receiveAlerts();
 });
-
-async function receiveAlerts(): Promise<Array<{ subject: string; message: string }>> {
-  const alerts: Array<{ subject: string; message: string }> = [];
-  for (;;) {
-    const { Messages = [] } = await emulator.sqs.send(new ReceiveMessageCommand({ QueueUrl: inboxUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    if (Messages.length === 0) return alerts;
-    for (const message of Messages) {
-      const envelope = JSON.parse(message.Body!) as { Subject: string; Message: string };
-      alerts.push({ subject: envelope.Subject, message: envelope.Message });
-    }
-    await emulator.sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: inboxUrl, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }),
-    );
-  }
-}
 
 /** CloudWatch's event for the DLQ alarm entering `state`, as the rule delivers it. */
 function alarmEvent(state: "ALARM" | "OK") {

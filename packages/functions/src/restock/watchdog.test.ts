@@ -1,11 +1,11 @@
-import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { eq, sql } from "drizzle-orm";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { productTable } from "@donut-states/core/product";
 import { Restock, restockAlertTable, restockRequestTable } from "@donut-states/core/restock";
 import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
+import { testTopic, topicInbox } from "@donut-states/emulators/testing";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { type SwitchableProxy, startSwitchableProxy } from "@donut-states/local/testing/switchable-proxy";
 import { handler } from "./watchdog";
@@ -14,7 +14,8 @@ const REGION = "ap-northeast-2";
 let database: TestDatabase;
 let emulator: SqsSnsEmulator;
 let snsEndpoint: SwitchableProxy;
-let inboxUrl: string;
+let inbox: Awaited<ReturnType<typeof topicInbox>>;
+const receiveAlerts = () => inbox.receive();
 let dlqUrl: string;
 
 beforeAll(async () => {
@@ -22,12 +23,9 @@ beforeAll(async () => {
   emulator = await startSqsSns({ port: 0, region: REGION });
   // The watchdog reaches SNS through this proxy, which a test can make refuse connections.
   snsEndpoint = await startSwitchableProxy(emulator.endpoint);
-  const { TopicArn } = await emulator.sns.send(new CreateTopicCommand({ Name: "watchdog-alerts" }));
-  // The topic's e-mail, read from an SQS subscription (the SNS envelope keeps the subject).
-  const { QueueUrl } = await emulator.sqs.send(new CreateQueueCommand({ QueueName: "watchdog-inbox" }));
-  inboxUrl = QueueUrl!;
-  const { Attributes } = await emulator.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
-  await emulator.sns.send(new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: Attributes!.QueueArn }));
+  const TopicArn = await testTopic(emulator.sns, "watchdog-alerts");
+  // The topic's e-mail, read as an SQS subscriber gets it (the SNS envelope keeps the subject).
+  inbox = await topicInbox(emulator, TopicArn);
   dlqUrl = (await emulator.sqs.send(new CreateQueueCommand({ QueueName: "watchdog-factory-dlq" }))).QueueUrl!;
   Object.assign(process.env, {
     AWS_REGION: REGION,
@@ -57,21 +55,6 @@ beforeEach(async () => {
 });
 
 /** Every alert published since the last call: subject and body. */
-async function receiveAlerts(): Promise<Array<{ subject: string; message: string }>> {
-  const alerts: Array<{ subject: string; message: string }> = [];
-  for (;;) {
-    const { Messages = [] } = await emulator.sqs.send(new ReceiveMessageCommand({ QueueUrl: inboxUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    if (Messages.length === 0) return alerts;
-    for (const message of Messages) {
-      const envelope = JSON.parse(message.Body!) as { Subject: string; Message: string };
-      alerts.push({ subject: envelope.Subject, message: envelope.Message });
-    }
-    await emulator.sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: inboxUrl, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }),
-    );
-  }
-}
-
 const runWatchdog = () => handler({} as never, {} as never, () => {}) as Promise<void>;
 
 /** A restock request in the given state, `ageSeconds` old (its timestamps moved back). */

@@ -1,8 +1,7 @@
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backInStockFilterPolicy } from "@donut-states/core/topology";
 import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
+import { testTopic, topicInbox } from "@donut-states/emulators/testing";
 import { handler } from "./back-in-stock";
 
 /**
@@ -16,7 +15,7 @@ let topicArn: string;
 
 beforeAll(async () => {
   emulator = await startSqsSns({ port: 0, region: REGION });
-  topicArn = (await emulator.sns.send(new CreateTopicCommand({ Name: "back-in-stock-notifier" }))).TopicArn!;
+  topicArn = await testTopic(emulator.sns, "back-in-stock-notifier");
   Object.assign(process.env, {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: "local",
@@ -29,17 +28,8 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-async function subscriber(name: string, sku: string): Promise<() => Promise<Array<{ Subject: string; Message: string; MessageAttributes: Record<string, { Value: string }> }>>> {
-  const { QueueUrl } = await emulator.sqs.send(new CreateQueueCommand({ QueueName: name }));
-  const { Attributes } = await emulator.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
-  await emulator.sns.send(
-    new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: Attributes!.QueueArn, Attributes: { FilterPolicy: JSON.stringify(backInStockFilterPolicy(sku)) } }),
-  );
-  return async () => {
-    const { Messages = [] } = await emulator.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    return Messages.map((message) => JSON.parse(message.Body!));
-  };
-}
+/** A subscriber of `sku`'s notices: an SQS queue with the filter policy an e-mail subscription gets. */
+const subscriber = async (sku: string) => (await topicInbox(emulator, topicArn, backInStockFilterPolicy(sku))).receive;
 
 const restockFulfilled = (detail: Record<string, unknown>) => ({
   version: "0",
@@ -55,8 +45,8 @@ const restockFulfilled = (detail: Record<string, unknown>) => ({
 
 describe("back-in-stock notifier", () => {
   it("publishes one readable notice that reaches the restocked SKU's subscribers only", async () => {
-    const waitingForTwist = await subscriber("twist-fan", "CP-502104");
-    const waitingForBusan = await subscriber("busan-fan", "CP-502101");
+    const waitingForTwist = await subscriber("CP-502104");
+    const waitingForBusan = await subscriber("CP-502101");
     await handler(
       restockFulfilled({ restockId: "01JREST0CK0000000000000001", sku: "CP-502104", name: "Injeolmi Twist", quantity: 30, stock: 30, occurredAt: "2026-12-02T09:00:00.000Z" }),
       {} as never,
@@ -64,9 +54,9 @@ describe("back-in-stock notifier", () => {
     );
     const [notice, ...more] = await waitingForTwist();
     expect(more).toEqual([]);
-    expect(notice.Subject).toBe("Back in stock: CP-502104");
-    expect(notice.MessageAttributes).toEqual({ sku: { Type: "String", Value: "CP-502104" } });
-    expect(notice.Message).toBe(
+    expect(notice.subject).toBe("Back in stock: CP-502104");
+    expect(notice.attributes).toEqual({ sku: "CP-502104" });
+    expect(notice.message).toBe(
       [
         "Good news: Injeolmi Twist (CP-502104) is back in stock.",
         "",
@@ -80,7 +70,7 @@ describe("back-in-stock notifier", () => {
   });
 
   it("refuses an event that is not a valid RestockFulfilled (Lambda retries, then drops it) and publishes nothing", async () => {
-    const waiting = await subscriber("odd-fan", "CP-999");
+    const waiting = await subscriber("CP-999");
     await expect(handler(restockFulfilled({ sku: "CP-999" }), {} as never, () => {})).rejects.toThrow();
     expect(await waiting()).toEqual([]);
   });
