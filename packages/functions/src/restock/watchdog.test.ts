@@ -155,6 +155,20 @@ describe("restock watchdog", () => {
     expect(await receiveAlerts()).toEqual([]);
   });
 
+  it("still reports a stuck request as stuck when the DLQ cannot be read", async () => {
+    const stuck = await request("WD-NO-DLQ", "pending", 45);
+    const dlq = process.env.FACTORY_DLQ_URL;
+    process.env.FACTORY_DLQ_URL = `${dlq}-that-does-not-exist`;
+    try {
+      await runWatchdog();
+    } finally {
+      process.env.FACTORY_DLQ_URL = dlq;
+    }
+    const alerts = await receiveAlerts();
+    expect(alerts.map((alert) => alert.subject)).toEqual(["Restock stuck: 1 request(s) pending without progress"]);
+    expect(alerts[0].message).toContain(stuck);
+  });
+
   it("e-mails a product at stock 0 with no open restock request, with the command that opens one", async () => {
     await seedProducts(database.db, [{ sku: "WD-ZERO", stock: 0 }, { sku: "WD-STOCKED", stock: 3 }]);
     await request("WD-COVERED", "requested", 1);

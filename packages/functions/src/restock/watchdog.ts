@@ -36,11 +36,19 @@ const MAIL: Record<AttentionKind, { subject: (n: number) => string; intro: (t: R
  * its message went to the DLQ but its failure was never recorded. The DLQ alarm's follow-up marks
  * such requests failed, but only when the alarm enters ALARM; one that arrives while the alarm is
  * already in ALARM brings no new state change. So, when there is a new stuck request, look in the
- * DLQ (without consuming it) the same way. True if any request was marked failed.
+ * DLQ (without consuming it) the same way. True if any request was marked failed; false, with
+ * an error logged, if the DLQ could not be read.
  */
 async function markDeadLettersFailed(): Promise<boolean> {
-  const report = await Restock.followUpFactoryDeadLetterQueue();
-  return report.requests.some((request) => request.markedNow);
+  try {
+    const report = await Restock.followUpFactoryDeadLetterQueue();
+    return report.requests.some((request) => request.markedNow);
+  } catch (error) {
+    // The database's view is this function's job: a DLQ it cannot read must not silence it.
+    // The stuck request is reported as stuck; the next run looks again.
+    logger.error("could not read the factory DLQ; stuck requests are reported as stuck", { error });
+    return false;
+  }
 }
 
 /**
