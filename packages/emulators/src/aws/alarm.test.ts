@@ -14,18 +14,10 @@ import { regionName } from "./alarm-email";
 import { startDlqAlarm, type DlqAlarm } from "./alarm";
 import { createLocalClients, startSqsSns, type SqsSnsEmulator } from "./emulator";
 import { ensureQueue } from "./queues";
-import { drain, testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
+import { TEST_DLQ_ALARM, drain, testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
 
 const REGION = "eu-west-1";
-/** An alarm on a dead-letter queue's depth, as a stack defines one. */
-const dlqAlarm = {
-  name: "factory-dlq-not-empty",
-  metricName: "ApproximateNumberOfMessagesVisible",
-  threshold: 1,
-  comparison: "GreaterThanOrEqualToThreshold",
-  periodSeconds: 60,
-  evaluationPeriods: 1,
-} as const;
+const dlqAlarm = TEST_DLQ_ALARM;
 /** A rule following the alarm up: CloudWatch's state change event, ALARM only. */
 const dlqAlarmFollowUp = {
   name: "dlq-alarm-follow-up",

@@ -11,18 +11,10 @@ import { regionName } from "./alarm-email";
 import { startDlqAlarm } from "./alarm";
 import { startSqsSns, type SqsSnsEmulator } from "./emulator";
 import { startEmailSubscriptions, DEFAULT_SUBJECT } from "./sns-email-bridge";
-import { testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
+import { TEST_DLQ_ALARM, testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
 
 const REGION = "eu-west-1";
-/** An alarm on a dead-letter queue's depth, as a stack defines one. */
-const dlqAlarm = {
-  name: "factory-dlq-not-empty",
-  metricName: "ApproximateNumberOfMessagesVisible",
-  threshold: 1,
-  comparison: "GreaterThanOrEqualToThreshold",
-  periodSeconds: 60,
-  evaluationPeriods: 1,
-} as const;
+const dlqAlarm = TEST_DLQ_ALARM;
 const OPS = ["ops@donut.test", "night-shift@donut.test"];
 let emu: SqsSnsEmulator;
 const cleanups: Array<() => Promise<unknown> | unknown> = [];

@@ -4,6 +4,16 @@ import { CreateTopicCommand, type SNSClient, SubscribeCommand } from "@aws-sdk/c
 import { ensureQueue, queueArn } from "../aws/queues";
 import { setTimeout as sleep } from "node:timers/promises";
 
+/** An alarm on a dead-letter queue's depth, as a stack defines one. */
+export const TEST_DLQ_ALARM = {
+  name: "factory-dlq-not-empty",
+  metricName: "ApproximateNumberOfMessagesVisible",
+  threshold: 1,
+  comparison: "GreaterThanOrEqualToThreshold",
+  periodSeconds: 60,
+  evaluationPeriods: 1,
+} as const;
+
 /** Polls `probe` until it returns a truthy value; fails with `what` after timeoutMs. */
 export async function waitFor<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 5_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
