@@ -45,7 +45,7 @@ async function markDeadLettersFailed(): Promise<boolean> {
     return report.requests.some((request) => request.markedNow);
   } catch (error) {
     // The database's view is this function's job: a DLQ it cannot read must not silence it.
-    // The stuck request is reported as stuck; the next run looks again.
+    // The stuck request is reported as stuck instead; its fix (a re-request) is right either way.
     logger.error("could not read the factory DLQ; stuck requests are reported as stuck", { error });
     return false;
   }
