@@ -1,4 +1,5 @@
 import http from "node:http";
+import { CreateTopicCommand, GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand } from "@aws-sdk/client-sns";
 import fc from "fast-check";
 import mysql from "mysql2/promise";
 import { ulid } from "ulid";
@@ -6,15 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { routes } from "@donut-states/core/topology";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
 import { startGateway, type Gateway } from "@donut-states/local/gateway";
 import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
 import { hostileRequest, type HostileRequest, type RouteTag, type World } from "./hostile";
 
 /**
- * Property-based fuzzing of the Sales API through the real HTTP gateway and a real database:
- * >= 10,000 hostile requests to every route (and to routes that do not exist), ~32 in flight.
- * For every one: no 5xx, a JSON body with error.code on every error, a status the contract
- * allows (see ./hostile.ts for the oracle), and no change at all to the database.
+ * Property-based fuzzing of the Sales API through the real HTTP gateway, a real database and the
+ * SNS emulator (the back-in-stock subscriptions): >= 10,000 hostile requests to every route (and
+ * to routes that do not exist), ~32 in flight. For every one: no 5xx, a JSON body with error.code
+ * on every error, a status the contract allows (see ./hostile.ts for the oracle), and no change
+ * at all to the database or to the topic's subscriptions.
  *
  * Knobs: FUZZ_RUNS (batches, default 300), FUZZ_SEED (replay a failure: fast-check prints the
  * seed and path).
@@ -31,6 +34,8 @@ let database: TestDatabase;
 let gateway: Gateway;
 let admin: mysql.Connection;
 let world: World;
+let emulator: SqsSnsEmulator;
+let topicArn: string;
 const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
 
 interface Answer {
@@ -66,6 +71,18 @@ function send(request: HostileRequest): Promise<Answer> {
   });
 }
 
+/** The back-in-stock topic's subscriptions: address, protocol and filter policy of each. */
+async function subscriptions() {
+  const { Subscriptions = [] } = await emulator.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
+  const described = await Promise.all(
+    Subscriptions.map(async ({ SubscriptionArn, Protocol, Endpoint }) => {
+      const { Attributes = {} } = await emulator.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn }));
+      return `${Protocol} ${Endpoint} ${Attributes.FilterPolicy ?? "(no filter)"}`;
+    }),
+  );
+  return described.sort();
+}
+
 /** Everything the API could change, in one comparable value. */
 async function fingerprint() {
   const [checksums] = await admin.query<mysql.RowDataPacket[]>("CHECKSUM TABLE product, orders, restock_request, outbox, factory");
@@ -75,9 +92,25 @@ async function fingerprint() {
             (SELECT COUNT(*) FROM product) AS products`,
   );
   return {
+    subscriptions: await subscriptions(),
     counts: Object.fromEntries(Object.entries(counts).map(([key, value]) => [key, Number(value)])),
     checksums: Object.fromEntries(checksums.map((row) => [String(row.Table).split(".").pop(), String(row.Checksum)])),
   };
+}
+
+type Fingerprint = Awaited<ReturnType<typeof fingerprint>>;
+
+/** What differs between two fingerprints, in words: counts, changed tables, new and gone subscriptions. */
+function whatChanged(before: Fingerprint, after: Fingerprint): string {
+  const changes: string[] = [];
+  if (JSON.stringify(before.counts) !== JSON.stringify(after.counts)) changes.push(`counts ${JSON.stringify(before.counts)} -> ${JSON.stringify(after.counts)}`);
+  const tables = Object.keys(after.checksums).filter((table) => before.checksums[table] !== after.checksums[table]);
+  if (tables.length) changes.push(`table(s) ${tables.join(", ")} rewritten`);
+  const added = after.subscriptions.filter((entry) => !before.subscriptions.includes(entry));
+  const gone = before.subscriptions.filter((entry) => !after.subscriptions.includes(entry));
+  if (added.length) changes.push(`new SNS subscription(s): ${added.join("; ").slice(0, 500)}`);
+  if (gone.length) changes.push(`SNS subscription(s) gone: ${gone.join("; ").slice(0, 500)}`);
+  return `the database or SNS changed (${changes.join("; ")})`;
 }
 
 function describeRequest(request: HostileRequest): string {
@@ -124,14 +157,33 @@ beforeAll(async () => {
     .filter((product) => soldOut.includes(product.sku))
     .map((product) => ({ id: ulid(), productId: product.id, sku: product.sku, factoryId: TEST_FACTORY.id, quantity: 50 }));
   await database.db.insert(restockRequestTable).values(restocks.map((restock) => ({ ...restock, status: "requested" as const, attempts: 1 })));
-  world = { inStock, soldOut, restocks: restocks.map(({ id, sku, quantity, factoryId }) => ({ id, sku, quantity, factoryId })), secret: SECRET };
+  // The subscription route's SNS: one address already waits for a sold-out product, so the same
+  // request again (202) and a request for another product (409) reach SNS and change nothing.
+  emulator = await startSqsSns({ port: 0, region: "ap-northeast-2" });
+  topicArn = (await emulator.sns.send(new CreateTopicCommand({ Name: "back-in-stock" }))).TopicArn!;
+  Object.assign(process.env, {
+    AWS_REGION: "ap-northeast-2",
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    AWS_ENDPOINT_URL_SNS: emulator.endpoint,
+    BACK_IN_STOCK_TOPIC_ARN: topicArn,
+  });
+  const subscriber = { email: "waiting@fuzz.test", sku: soldOut[0] };
+  world = { inStock, soldOut, restocks: restocks.map(({ id, sku, quantity, factoryId }) => ({ id, sku, quantity, factoryId })), secret: SECRET, subscriber };
 
   gateway = await startGateway({ routes, port: 0 });
+  const subscribed = await fetch(`${gateway.url}/products/${subscriber.sku}/subscriptions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: subscriber.email }),
+  });
+  if (subscribed.status !== 202) throw new Error(`subscribing ${subscriber.email} answered ${subscribed.status}: ${await subscribed.text()}`);
 });
 
 afterAll(async () => {
   agent.destroy();
   await gateway?.close();
+  await emulator?.close();
   await admin?.end();
   await database?.drop();
 });
@@ -178,11 +230,11 @@ describe("hostile requests (property-based)", { timeout: 30 * 60_000 }, () => {
             const now = await fingerprint();
             if (JSON.stringify(now) !== JSON.stringify(mark)) {
               throw new Error(
-                `the database changed (${JSON.stringify(mark.counts)} -> ${JSON.stringify(now.counts)}) after:\n${describeRequest(request)}\n  -> ${answer instanceof Error ? answer.message : `${answer.status} ${answer.text.slice(0, 300)}`}`,
+                `${whatChanged(mark, now)} after:\n${describeRequest(request)}\n  -> ${answer instanceof Error ? answer.message : `${answer.status} ${answer.text.slice(0, 300)}`}`,
               );
             }
           }
-          throw new Error(`the database changed during a batch (${JSON.stringify(snapshot.counts)} -> ${JSON.stringify(after.counts)}), but no single request reproduces it`);
+          throw new Error(`${whatChanged(snapshot, after)} during a batch, but no single request reproduces it (a write that happens once, like a new subscription, does not happen again)`);
         }
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
@@ -206,15 +258,15 @@ describe("hostile requests (property-based)", { timeout: 30 * 60_000 }, () => {
     console.log(`[fuzz] ${JSON.stringify(summary)}`);
 
     expect(sent).toBeGreaterThanOrEqual(MIN_REQUESTS);
-    for (const route of ["GET /products", "GET /products/{sku}", "POST /orders", "POST /factory/callbacks/{restockId}", "$default"] as const) {
+    for (const route of ["GET /products", "GET /products/{sku}", "POST /orders", "POST /products/{sku}/subscriptions", "POST /factory/callbacks/{restockId}", "$default"] as const) {
       expect(byRoute.get(route) ?? 0, `requests to ${route}`).toBeGreaterThanOrEqual(Math.min(100, MIN_REQUESTS / 100));
     }
     // The oracle must not make the test trivially pass: the interesting answers all occur.
-    for (const status of [200, 400, 401, 403, 404, 405, 409, 413, 415]) {
+    for (const status of [200, 202, 400, 401, 403, 404, 405, 409, 413, 415]) {
       expect(byStatus.get(status) ?? 0, `answers with status ${status}`).toBeGreaterThan(0);
     }
     // ...including the ones only a request that got past validation (into the database) can earn.
-    for (const code of ["OUT_OF_STOCK", "PRODUCT_NOT_FOUND", "RESTOCK_NOT_FOUND", "CALLBACK_MISMATCH", "TOKEN_REQUIRED", "TOKEN_INVALID"]) {
+    for (const code of ["OUT_OF_STOCK", "PRODUCT_NOT_FOUND", "SUBSCRIBED_TO_ANOTHER_PRODUCT", "RESTOCK_NOT_FOUND", "CALLBACK_MISMATCH", "TOKEN_REQUIRED", "TOKEN_INVALID"]) {
       expect(byCode.get(code) ?? 0, `answers with error.code ${code}`).toBeGreaterThan(0);
     }
   });

@@ -2,11 +2,13 @@
  * Hostile HTTP requests for the Sales API, and an oracle that says, from the public contract
  * (docs/design.md §3) rather than from the implementation, which answers each one may get.
  *
- * Every generated request is one that must change nothing in the database: invalid input,
- * unknown SKUs, bad tokens, wrong routes, and valid orders only for products that are sold
- * out *and* already have an open restock request (a 409 that writes nothing). A request the
- * oracle thinks could legitimately write (a valid order for an in-stock product, a matching
- * factory callback) is filtered out before it is sent.
+ * Every generated request is one that must change nothing in the database or in SNS: invalid
+ * input, unknown SKUs, bad tokens, wrong routes, valid orders only for products that are sold
+ * out *and* already have an open restock request (a 409 that writes nothing), and valid
+ * back-in-stock subscriptions only for the address that already waits (202 again for its own
+ * product, 409 for another). A request the oracle thinks could legitimately write (a valid
+ * order for an in-stock product, a matching factory callback, a new address subscribing) is
+ * filtered out before it is sent.
  */
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
@@ -25,9 +27,17 @@ export interface World {
   /** The open restock requests (status "requested"), for callbacks with valid tokens. */
   restocks: Array<{ id: string; sku: string; quantity: number; factoryId: string }>;
   secret: string;
+  /** The one address already subscribed (SNS e-mail subscription, filter policy on `sku`), lower case. */
+  subscriber: { email: string; sku: string };
 }
 
-export type RouteTag = "GET /products" | "GET /products/{sku}" | "POST /orders" | "POST /factory/callbacks/{restockId}" | "$default";
+export type RouteTag =
+  | "GET /products"
+  | "GET /products/{sku}"
+  | "POST /orders"
+  | "POST /products/{sku}/subscriptions"
+  | "POST /factory/callbacks/{restockId}"
+  | "$default";
 
 export interface HostileRequest {
   route: RouteTag;
@@ -422,6 +432,54 @@ function orderVerdict(world: World, request: Pick<HostileRequest, "headers" | "b
   return { expected: new Set([outcome, ...errors]), code: errors.size ? undefined : found === "sold-out" ? "OUT_OF_STOCK" : "PRODUCT_NOT_FOUND", mayWrite: false };
 }
 
+/** RFC 5321's limits (docs/design.md: at most 254 characters, at most 64 before the @). */
+const MAX_EMAIL = 254;
+const MAX_LOCAL_PART = 64;
+/** Addresses no reading of "an e-mail address" refuses: plain ASCII local part, dotted domain, a letters-only TLD. */
+const PLAIN_EMAIL = /^[a-z0-9]+(?:[._+-][a-z0-9]+)*@[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*\.[a-z]{2,}$/;
+/** Characters no address accepted here holds (no display names, comments, quoted local parts or lists). */
+const NEVER_IN_EMAIL = /[\s\x00-\x1f\x7f<>,;:"()[\]\\]/;
+
+/**
+ * The contract says "trimmed, lower-cased, at most 254 characters, an e-mail address" and no
+ * more: plain addresses must be accepted, clear non-addresses refused, anything between
+ * (quoted forms, IP-literal domains, non-ASCII, one-letter TLDs) may go either way.
+ */
+function emailVerdict(value: unknown): "valid" | "invalid" | "either" {
+  if (typeof value !== "string") return "invalid";
+  const email = value.trim().toLowerCase();
+  const at = email.indexOf("@");
+  if (email.length > MAX_EMAIL || at < 1 || at !== email.lastIndexOf("@") || at > MAX_LOCAL_PART || NEVER_IN_EMAIL.test(email)) return "invalid";
+  // Untrimmed, the raw string may be refused for its length before it is trimmed.
+  if (value.length > MAX_EMAIL) return "either";
+  return PLAIN_EMAIL.test(email) ? "valid" : "either";
+}
+
+function subscriptionVerdict(world: World, sku: string, request: Pick<HostileRequest, "headers" | "body">): Verdict {
+  // The path is read before the body.
+  if (!SKU_PATTERN.test(sku)) return { expected: new Set([400]), code: "VALIDATION_FAILED", mayWrite: false };
+  const errors = new Set<number>();
+  const body = bodyChecks(request.headers, request.body, errors);
+  if (!body.ok) return { expected: errors, mayWrite: false };
+  const value = body.parsed as Record<string, unknown>;
+  const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
+  const keys = isObject ? Object.keys(value) : [];
+  const email = isObject && keys.length === 1 && keys[0] === "email" ? emailVerdict(value.email) : "invalid";
+  if (email === "invalid") return { expected: new Set([...errors, 400]), code: errors.size ? undefined : "VALIDATION_FAILED", mayWrite: false };
+  if (email === "either") errors.add(400);
+
+  // An address: the database, then SNS decide.
+  const found = lookupSku(world, sku);
+  if (found === "unknown") return { expected: new Set([404, ...errors]), code: errors.size ? undefined : "PRODUCT_NOT_FOUND", mayWrite: false };
+  const waiting = email === "valid" && (value.email as string).trim().toLowerCase() === world.subscriber.email;
+  // Any other address would be a new SNS subscription.
+  if (!waiting) return { expected: new Set([202, ...errors]), mayWrite: true };
+  // The same filter policy again is the same subscription; a SKU spelt in another case may be another policy.
+  if (found === "case-variant") return { expected: new Set([202, 409, ...errors]), mayWrite: false };
+  if (sku === world.subscriber.sku) return { expected: new Set([202, ...errors]), mayWrite: false };
+  return { expected: new Set([409, ...errors]), code: errors.size ? undefined : "SUBSCRIBED_TO_ANOTHER_PRODUCT", mayWrite: false };
+}
+
 function callbackVerdict(world: World, restockId: string, token: string | undefined, request: Pick<HostileRequest, "headers" | "body">): Verdict {
   if (token === undefined || token === "") return { expected: new Set([401]), code: "TOKEN_REQUIRED", mayWrite: false };
   const expectedToken = createHmac("sha256", world.secret).update(`restock-callback:${restockId}`).digest("base64url");
@@ -467,6 +525,7 @@ const ROUTES: Array<{ method: string; pattern: RegExp; tag: RouteTag }> = [
   { method: "GET", pattern: /^\/products$/, tag: "GET /products" },
   { method: "GET", pattern: /^\/products\/[^/]+$/, tag: "GET /products/{sku}" },
   { method: "POST", pattern: /^\/orders$/, tag: "POST /orders" },
+  { method: "POST", pattern: /^\/products\/[^/]+\/subscriptions$/, tag: "POST /products/{sku}/subscriptions" },
   { method: "POST", pattern: /^\/factory\/callbacks\/[^/]+$/, tag: "POST /factory/callbacks/{restockId}" },
 ];
 
@@ -499,6 +558,10 @@ export function judge(world: World, request: Omit<HostileRequest, "expected" | "
     }
     case "POST /orders":
       return { route: route.tag, ...orderVerdict(world, request) };
+    case "POST /products/{sku}/subscriptions": {
+      const sku = decode(path.slice("/products/".length, -"/subscriptions".length));
+      return { route: route.tag, ...subscriptionVerdict(world, sku, request) };
+    }
     case "POST /factory/callbacks/{restockId}": {
       const restockId = decode(path.slice("/factory/callbacks/".length));
       const tokens = [...url.searchParams].filter(([name]) => name === "token").map(([, value]) => value);
@@ -565,6 +628,66 @@ function products(world: World): fc.Arbitrary<HostileRequest> {
       body: fc.option(bodyBytes(fc.string()), { nil: undefined, freq: 5 }),
     })
     .map(({ target, noise, body }) => finish(world, { method: "GET", target, headers: noise, body: body ?? undefined }));
+}
+
+const NOT_EMAILS = [
+  "", " ", "@", "a@", "@fuzz.test", "a@@fuzz.test", "a@b@fuzz.test", "a b@fuzz.test", "a@fuzz .test", "Waiting <waiting@fuzz.test>",
+  "waiting@fuzz.test, other@fuzz.test", "waiting@fuzz.test;other@fuzz.test", "\"a b\"@fuzz.test", "a@[127.0.0.1]", "a(comment)@fuzz.test",
+  "waiting@fuzz.test\r\nBcc: victim@fuzz.test", "mailto:waiting@fuzz.test", "a@b", "a@b.c", ".a@fuzz.test", "a.@fuzz.test", "a..b@fuzz.test",
+  "a@-fuzz.test", "a@fuzz..test", "ünïcode@fuzz.test", "a@fuzz.tést", "a@xn--fzz-hoa.test", `${"x".repeat(65)}@fuzz.test`,
+  `a@${"d".repeat(250)}.test`,
+];
+
+/** Values for "email": the waiting address however it is spelt, plain new addresses, near misses and everything else. */
+function emailToken(world: World): fc.Arbitrary<string> {
+  const waiting = fc
+    .tuple(fc.mixedCase(fc.constant(world.subscriber.email)), fc.constantFrom("", " ", "\t", "\n ", "\u00a0"))
+    .map(([email, space]) => JSON.stringify(`${space}${email}${space}`));
+  return fc.oneof(
+    { arbitrary: waiting, weight: 4 },
+    { arbitrary: fc.stringMatching(/^[a-z0-9]{1,12}(?:[._+-][a-z0-9]{1,8}){0,2}@[a-z0-9]{1,10}\.(?:com|test|example)$/).map((e) => JSON.stringify(e)), weight: 2 },
+    { arbitrary: fc.emailAddress().map((e) => JSON.stringify(e)), weight: 2 },
+    { arbitrary: fc.constantFrom(...NOT_EMAILS).map((e) => JSON.stringify(e)), weight: 3 },
+    { arbitrary: hostileString(world).map((s) => JSON.stringify(s)), weight: 2 },
+    { arbitrary: fc.integer({ min: 240, max: 400 }).map((n) => JSON.stringify(`${" ".repeat(n % 3)}${"a".repeat(n - 10)}@fuzz.test`)), weight: 1 },
+    { arbitrary: quantityToken(), weight: 1 },
+  );
+}
+
+/** Raw JSON-ish text for a subscription: mostly {"email": …}, plus extra fields, repeats and junk. */
+function subscriptionBodyText(world: World): fc.Arbitrary<string> {
+  const field = (name: string, value: string) => `${JSON.stringify(name)}:${value}`;
+  const objectBody = fc
+    .record({
+      email: fc.option(emailToken(world), { nil: undefined, freq: 12 }),
+      duplicate: fc.option(emailToken(world), { nil: undefined, freq: 10 }),
+      extra: fc.option(fc.oneof(EXTRA_FIELDS, fc.constant({ sku: world.soldOut[0] }), fc.constant({ Email: world.subscriber.email })), { nil: undefined, freq: 4 }),
+      whitespace: fc.constantFrom("", " ", "\n", "\t\r\n  "),
+    })
+    .map(({ email, duplicate, extra, whitespace }) => {
+      const parts: string[] = [];
+      if (duplicate !== undefined) parts.push(field("email", duplicate));
+      if (email !== undefined) parts.push(field("email", email));
+      for (const [key, value] of Object.entries(extra ?? {})) parts.push(field(key, JSON.stringify(value)));
+      return `${whitespace}{${parts.join(`,${whitespace}`)}}${whitespace}`;
+    });
+  return fc.oneof({ arbitrary: objectBody, weight: 8 }, { arbitrary: orderBodyText(world), weight: 1 }, { arbitrary: fc.json({ maxDepth: 3 }), weight: 1 });
+}
+
+function subscriptions(world: World): fc.Arbitrary<HostileRequest> {
+  const known = [...world.inStock, ...world.soldOut];
+  const segment = fc.oneof(
+    { arbitrary: fc.constant(world.subscriber.sku), weight: 4 },
+    { arbitrary: fc.constantFrom(...known), weight: 3 },
+    { arbitrary: fc.constantFrom(...known).chain((sku) => fc.mixedCase(fc.constant(sku))), weight: 1 },
+    { arbitrary: hostileString(world).map(encodeSegment), weight: 2 },
+    { arbitrary: pathSegment(), weight: 1 },
+  );
+  return fc
+    .record({ segment, q: query(), type: contentType(), noise: noiseHeaders(), body: bodyBytes(subscriptionBodyText(world)) })
+    .map(({ segment, q, type, noise, body }) =>
+      finish(world, { method: "POST", target: `/products/${segment}/subscriptions${q}`, headers: withOptionalHeaders({ ...noise, "content-type": type }), body }),
+    );
 }
 
 function callbackBodyText(world: World): fc.Arbitrary<string> {
@@ -638,7 +761,7 @@ function callbacks(world: World): fc.Arbitrary<HostileRequest> {
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "PROPFIND", "PURGE", "SEARCH", "QUERY", "LOCK", "MKCOL", "COPY", "MOVE", "REPORT", "SUBSCRIBE", "LINK", "M-SEARCH"];
 
 function elsewhere(world: World): fc.Arbitrary<HostileRequest> {
-  const known = fc.constantFrom("/products", "/products/CP-502101", "/orders", `/factory/callbacks/${world.restocks[0].id}`);
+  const known = fc.constantFrom("/products", "/products/CP-502101", "/products/CP-502101/subscriptions", "/orders", `/factory/callbacks/${world.restocks[0].id}`);
   const path = fc.oneof(
     { arbitrary: fc.array(pathSegment(), { minLength: 0, maxLength: 6 }).map((segments) => `/${segments.join("/")}`), weight: 4 },
     { arbitrary: fc.webPath().map((p) => (p.startsWith("/") ? p : `/${p}`)), weight: 2 },
@@ -686,6 +809,7 @@ export function hostileRequest(world: World): fc.Arbitrary<HostileRequest> {
   const all = fc.oneof(
     { arbitrary: orders(world), weight: 8 },
     { arbitrary: callbacks(world), weight: 5 },
+    { arbitrary: subscriptions(world), weight: 4 },
     { arbitrary: products(world), weight: 3 },
     { arbitrary: elsewhere(world), weight: 4 },
   );
