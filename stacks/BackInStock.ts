@@ -2,7 +2,7 @@ import { type StackContext, use } from "sst/constructs";
 import { backInStockTopic, functions } from "@donut-states/core/topology";
 import { iam, sns } from "./cdk";
 import { Config } from "./Config";
-import { Events, lambdaOnBusRule } from "./Events";
+import { Events, busRuleInvokeConfig, failedEventsQueue, lambdaOnBusRule } from "./Events";
 import { fromTopology, lambda } from "./lambda";
 
 /**
@@ -26,16 +26,20 @@ export function BackInStock({ stack, app }: StackContext) {
   });
 
   const definition = functions.backInStockNotifier;
+  const rule = definition.trigger.busRule;
+  const failedEvents = failedEventsQueue(stack, "BackInStockFailedEvents", { rule, queueName: app.logicalPrefixedName(rule.failedEvents.queueName) });
   const notifier = lambda(stack, "BackInStockNotifier", settings, {
     ...fromTopology(definition, { secrets: {}, values: { BACK_IN_STOCK_TOPIC_ARN: topic.topicArn } }),
+    ...busRuleInvokeConfig(failedEvents),
     statements: [new iam.PolicyStatement({ sid: "PublishBackInStock", actions: ["sns:Publish"], resources: [topic.topicArn] })],
   });
   lambdaOnBusRule(stack, "BackInStockRule", {
     bus,
-    rule: definition.trigger.busRule,
-    ruleName: app.logicalPrefixedName(definition.trigger.busRule.name),
+    rule,
+    ruleName: app.logicalPrefixedName(rule.name),
     description: "RestockFulfilled: e-mail the product's back-in-stock subscribers",
     fn: notifier,
+    failedEvents,
   });
 
   // The publish policy: whatever else an identity policy in this account allows, only the
@@ -51,6 +55,6 @@ export function BackInStock({ stack, app }: StackContext) {
     }),
   );
 
-  stack.addOutputs({ BackInStockTopicArn: topic.topicArn });
-  return { topic, notifier };
+  stack.addOutputs({ BackInStockTopicArn: topic.topicArn, BackInStockFailedEventsQueueUrl: failedEvents.queueUrl });
+  return { topic, notifier, failedEvents };
 }

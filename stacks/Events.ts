@@ -1,6 +1,6 @@
 import { EventBus, type Function as SstFunction, Queue, type Stack, type StackContext } from "sst/constructs";
 import { type BusRule, eventArchive, factoryCaller, factoryDeadLetterQueue, factoryQueue, outOfStockRule } from "@donut-states/core/topology";
-import { type Cdk, Duration, events, eventsTargets, sqs } from "./cdk";
+import { type Cdk, Duration, events, eventsTargets, iam, sqs } from "./cdk";
 import { PROD_STAGE } from "./settings";
 
 /**
@@ -107,22 +107,55 @@ export function toCdkEventPattern(pattern: Readonly<Record<string, unknown>>): C
   return { ...rest, ...(detailType === undefined ? {} : { detailType }) } as Cdk.aws_events.EventPattern;
 }
 
+/** Lambda's retries of an asynchronous invocation, and EventBridge's of its delivery. */
+const BUS_RULE_RETRIES = { retryAttempts: 2, maxEventAge: Duration.hours(1) };
+
+/**
+ * A bus rule's failed-events queue (`BusRule.failedEvents`): its function's on-failure
+ * destination and the rule target's dead-letter queue. Give the function
+ * `busRuleInvokeConfig(queue)` and the rule `lambdaOnBusRule(…, failedEvents: queue)`.
+ */
+export function failedEventsQueue(stack: Stack, id: string, { rule, queueName }: { rule: BusRule; queueName: string }): Cdk.aws_sqs.Queue {
+  return new sqs.Queue(stack, id, {
+    queueName,
+    retentionPeriod: Duration.seconds(rule.failedEvents.retentionSeconds),
+    // SSE-SQS: both Lambda and EventBridge can send to it (a KMS key would need grants for both).
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+  });
+}
+
+/**
+ * A bus rule function's asynchronous invocations: Lambda retries a failed one twice within the
+ * hour, then sends its invocation record (the event and the last error) to the failed-events
+ * queue. (`sst dev`'s live stubs are not retried; the destination still applies.)
+ *
+ * The destination by ARN rather than CDK's SqsDestination, which would also grant
+ * sqs:GetQueueAttributes and sqs:GetQueueUrl: lambdaOnBusRule grants sqs:SendMessage alone.
+ */
+export function busRuleInvokeConfig(failedEvents: Cdk.aws_sqs.IQueue): Pick<Cdk.aws_lambda.FunctionOptions, "retryAttempts" | "maxEventAge" | "onFailure"> {
+  return { ...BUS_RULE_RETRIES, onFailure: { bind: () => ({ destination: failedEvents.queueArn }) } };
+}
+
 /**
  * A function of the topology's `functions` table triggered by a rule on our bus (`busRule`): the
  * rule with the topology's pattern, the function its one target. EventBridge invokes it
- * asynchronously; Lambda retries a failed invocation twice, and EventBridge retries its delivery
- * for up to an hour.
+ * asynchronously and retries its delivery for up to an hour; an event it cannot deliver goes to
+ * the rule's failed-events queue (whose policy then lets this rule send to it), as do the
+ * function's own failures (busRuleInvokeConfig). The alarm on that queue is in Monitoring.
  */
 export function lambdaOnBusRule(
   stack: Stack,
   id: string,
-  { bus, rule, ruleName, description, fn }: { bus: EventBus; rule: BusRule; ruleName: string; description: string; fn: SstFunction },
+  { bus, rule, ruleName, description, fn, failedEvents }: { bus: EventBus; rule: BusRule; ruleName: string; description: string; fn: SstFunction; failedEvents: Cdk.aws_sqs.IQueue },
 ): Cdk.aws_events.Rule {
+  // What Lambda needs to deliver the function's invocation records there (busRuleInvokeConfig).
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: "SendFailedEvents", actions: ["sqs:SendMessage"], resources: [failedEvents.queueArn] }));
   return new events.Rule(stack, id, {
     ruleName,
     description,
     eventBus: bus.cdk.eventBus,
     eventPattern: toCdkEventPattern(rule.pattern),
-    targets: [new eventsTargets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    targets: [new eventsTargets.LambdaFunction(fn, { ...BUS_RULE_RETRIES, deadLetterQueue: failedEvents })],
   });
 }

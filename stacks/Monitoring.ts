@@ -1,5 +1,5 @@
 import { type Function as SstFunction, type Queue, type Stack, type StackContext, use } from "sst/constructs";
-import { dlqAlarm, dlqAlarmFollowUp, factoryCaller, factoryQueue, functions as functionTable, outOfStockRule, schedules } from "@donut-states/core/topology";
+import { backInStockRule, dlqAlarm, dlqAlarmFollowUp, factoryCaller, factoryQueue, functions as functionTable, outOfStockRule, schedules } from "@donut-states/core/topology";
 import { METRICS_NAMESPACE, MetricName } from "@donut-states/core/util/metrics";
 import { type Cdk, Duration, cloudwatch, cloudwatchActions, events, eventsTargets, iam } from "./cdk";
 import { Alerts } from "./Alerts";
@@ -53,7 +53,7 @@ export function Monitoring({ stack, app }: StackContext) {
   const { instance, proxy, access } = use(Database);
   const { api, functions: routeFunctions } = use(Api);
   const { caller, relay, watchdog } = use(Restock);
-  const { notifier } = use(BackInStock);
+  const { notifier, failedEvents: backInStockFailedEvents } = use(BackInStock);
 
   const notify = new cloudwatchActions.SnsAction(topic);
   const alarm = (id: string, props: Cdk.aws_cloudwatch.AlarmProps) => {
@@ -139,11 +139,21 @@ export function Monitoring({ stack, app }: StackContext) {
 
   const notifierErrors = alarm("BackInStockNotifierErrors", {
     alarmName: "back-in-stock-notifier-errors",
-    alarmDescription: `The back-in-stock notifier failed (Lambda retries it twice, then drops the event): customers waiting for a restocked product may not have been told. Runbook: docs/runbook.md#back-in-stock`,
+    alarmDescription: `The back-in-stock notifier failed. Lambda retries it twice; an event that still fails goes to ${app.logicalPrefixedName(backInStockRule.failedEvents.queueName)} (its own alarm). Runbook: docs/runbook.md#back-in-stock`,
     metric: notifier.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
     threshold: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     evaluationPeriods: 1,
+  });
+
+  const failedEventsAlarm = backInStockRule.failedEvents.alarm;
+  const notifierFailedEvents = alarm("BackInStockFailedEvents", {
+    alarmName: failedEventsAlarm.name,
+    alarmDescription: `RestockFulfilled events the back-in-stock notifier failed on three times, or EventBridge could not deliver to it, wait in ${app.logicalPrefixedName(backInStockRule.failedEvents.queueName)}: their subscribers have not been told. Fix the cause, then replay them. Runbook: docs/runbook.md#back-in-stock-failed-events`,
+    metric: backInStockFailedEvents.metric(failedEventsAlarm.metricName, { period: Duration.seconds(failedEventsAlarm.periodSeconds), statistic: cloudwatch.Stats.MAXIMUM }),
+    threshold: failedEventsAlarm.threshold,
+    comparisonOperator: comparisonOperator(failedEventsAlarm.comparison),
+    evaluationPeriods: failedEventsAlarm.evaluationPeriods,
   });
 
   const apiErrors = alarm("ApiServerErrors", {
@@ -295,7 +305,7 @@ export function Monitoring({ stack, app }: StackContext) {
           title: "Alarms",
           width,
           height,
-          alarms: [dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, followUpErrors, notifierErrors, apiErrors, restockAttention, ruleFailedToDlq, ...databaseAlarms],
+          alarms: [dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, followUpErrors, notifierErrors, notifierFailedEvents, apiErrors, restockAttention, ruleFailedToDlq, ...databaseAlarms],
         }),
       ],
       [
@@ -363,7 +373,7 @@ export function Monitoring({ stack, app }: StackContext) {
     ],
   });
 
-  return { alarms: { dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, notifierErrors, apiErrors, ruleFailedToDlq, apiThrottles, databaseAlarms } };
+  return { alarms: { dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, notifierErrors, notifierFailedEvents, apiErrors, ruleFailedToDlq, apiThrottles, databaseAlarms } };
 }
 
 function comparisonOperator(value: string): Cdk.aws_cloudwatch.ComparisonOperator {

@@ -68,6 +68,8 @@ interface Expected {
   subscribesBackInStock?: boolean;
   /** sns:Publish on the back-in-stock topic. */
   publishesBackInStock?: boolean;
+  /** sqs:SendMessage on its bus rule's failed-events queue (Lambda's on-failure destination). */
+  sendsFailedEvents?: boolean;
   env?: Record<string, string>;
 }
 const MIGRATE = "packages/functions/src/database/migrate.handler";
@@ -98,7 +100,7 @@ const expectedFunctions: Record<string, Expected> = {
   [RELAY]: { database: true, putEvents: true },
   [WATCHDOG]: { database: true, publishesAlerts: true, putEvents: true, peeksDeadLetterQueue: true },
   [FOLLOW_UP]: { database: true, publishesAlerts: true, peeksDeadLetterQueue: true },
-  [NOTIFIER]: { database: false, publishesBackInStock: true },
+  [NOTIFIER]: { database: false, publishesBackInStock: true, sendsFailedEvents: true },
   [MIGRATE]: { database: true, readsAdminSecret: true },
 };
 
@@ -218,6 +220,7 @@ function expectedStatements(synth: Synthesized, stackId: string, fn: Json, expec
   if (expected.publishesAlerts) statements.push(`sns:Publish -> Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
   if (expected.subscribesBackInStock) statements.push(`sns:Subscribe -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SNS::Topic")}`);
   if (expected.publishesBackInStock) statements.push(`sns:Publish -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SNS::Topic")}`);
+  if (expected.sendsFailedEvents) statements.push(`sqs:SendMessage -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SQS::Queue")}.Arn`);
   if (expected.dlqDepth) statements.push(`sqs:GetQueueAttributes -> Events.${deadLetterQueueId(synth)}.Arn`);
   if (expected.peeksDeadLetterQueue) statements.push(`sqs:ChangeMessageVisibility,sqs:ReceiveMessage -> Events.${deadLetterQueueId(synth)}.Arn`);
   if (expected.consumesQueue) {
@@ -609,6 +612,54 @@ describe.each([
     const alarms = resourcesOf(synth.templates.Monitoring, "AWS::CloudWatch::Alarm").map(([, alarm]) => alarm.Properties);
     const notifierErrors = alarms.find((alarm) => alarm.AlarmName === `${synth.stage}-${APP_NAME}-back-in-stock-notifier-errors`);
     expect(describeValue(synth, "Monitoring", notifierErrors.Dimensions[0].Value)).toBe(`BackInStock.${functionId}`);
+  });
+
+  it("keeps every RestockFulfilled the notifier could not handle in its failed-events queue, and alarms on it", () => {
+    const synth = get();
+    const template = synth.templates.BackInStock;
+    const [queueId, queue] = single(template, "AWS::SQS::Queue");
+    expect(queue.Properties).toMatchObject({
+      QueueName: `${synth.stage}-${APP_NAME}-${backInStockRule.failedEvents.queueName}`,
+      MessageRetentionPeriod: backInStockRule.failedEvents.retentionSeconds,
+      SqsManagedSseEnabled: true,
+    });
+    const queueArn = { "Fn::GetAtt": [queueId, "Arn"] };
+    // Lambda's on-failure destination, after its retries (none for sst dev's live stubs).
+    const [, functionId] = functionFor(synth, NOTIFIER);
+    const [, invokeConfig] = single(template, "AWS::Lambda::EventInvokeConfig");
+    expect(invokeConfig.Properties).toEqual({
+      FunctionName: { Ref: functionId },
+      Qualifier: "$LATEST",
+      MaximumEventAgeInSeconds: 3600,
+      MaximumRetryAttempts: synth.app.mode === "dev" ? 0 : 2,
+      DestinationConfig: { OnFailure: { Destination: queueArn } },
+    });
+    // ...and the rule target's dead-letter queue, which only this rule may send to, over TLS.
+    const [ruleId, rule] = single(template, "AWS::Events::Rule");
+    expect(rule.Properties.Targets[0].DeadLetterConfig).toEqual({ Arn: queueArn });
+    const [, queuePolicy] = single(template, "AWS::SQS::QueuePolicy");
+    const statements = queuePolicy.Properties.PolicyDocument.Statement;
+    expect(statements.map((statement: Json) => `${statement.Effect} ${[statement.Action].flat().join(",")}`).sort()).toEqual(["Allow sqs:SendMessage", "Deny sqs:*"]);
+    expect(statements.find((statement: Json) => statement.Effect === "Allow")).toMatchObject({
+      Principal: { Service: "events.amazonaws.com" },
+      Resource: queueArn,
+      Condition: { ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } },
+    });
+    expect(statements.find((statement: Json) => statement.Effect === "Deny").Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+    // One message is enough to e-mail operations.
+    const alarms = resourcesOf(synth.templates.Monitoring, "AWS::CloudWatch::Alarm").map(([, alarm]) => alarm.Properties);
+    const failed = alarms.find((alarm) => alarm.AlarmName === `${synth.stage}-${APP_NAME}-${backInStockRule.failedEvents.alarm.name}`);
+    expect(failed).toMatchObject({
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      EvaluationPeriods: 1,
+      Period: 60,
+    });
+    expect(describeValue(synth, "Monitoring", failed.Dimensions[0].Value)).toBe(`BackInStock.${queueId}.QueueName`);
+    expect(failed.AlarmDescription).toContain("docs/runbook.md#back-in-stock-failed-events");
+    expect(template.Outputs.BackInStockFailedEventsQueueUrl.Value).toEqual({ Ref: queueId });
   });
 
   it("lets this stage's CloudWatch alarms publish to the alerts topic (its policy replaces the SNS default)", () => {

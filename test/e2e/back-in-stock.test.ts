@@ -1,9 +1,11 @@
+import path from "node:path";
+import { CreateTopicCommand, DeleteTopicCommand } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { Subscription } from "@donut-states/core/subscription";
-import { backInStockRule } from "@donut-states/core/topology";
+import { backInStockRule, backInStockTopic } from "@donut-states/core/topology";
 import { CONFIRMATION_SUBJECT } from "@donut-states/emulators/aws";
 import type { EventEnvelope } from "@donut-states/emulators/eventbridge";
 import { type MailboxEntry, readMailbox } from "@donut-states/emulators/mail";
@@ -11,11 +13,14 @@ import { waitFor as waitUntil } from "@donut-states/emulators/testing";
 import type { OfflineStack } from "@donut-states/local/stack";
 import { type TestStack, startTestStack } from "@donut-states/local/testing/offline-stack";
 import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { runOps } from "@donut-states/ops/program";
 
 /**
  * Back-in-stock notifications through the offline stack: two addresses subscribe to two
  * products; one product sells out and is restocked; exactly one back-in-stock mail reaches the
- * address waiting for it, and none the other.
+ * address waiting for it, and none the other. Then SNS refuses the notifier's publish: the event
+ * lands in the failed-events queue, operations are e-mailed, and the ops CLI's replay reaches
+ * the subscriber once SNS is back.
  */
 let database: TestDatabase;
 let testStack: TestStack;
@@ -39,6 +44,15 @@ const post = (route: string, body: unknown) =>
     status: response.status,
     json: (await response.json()) as any,
   }));
+
+/** `npm run ops -- --json <args>` against this stack; its parsed output. */
+async function ops<T = Record<string, any>>(...args: string[]): Promise<T> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runOps(["--stack-file", path.join(localDir, "stack.json"), "--json", ...args], { io: { out: (text) => out.push(text), err: (text) => err.push(text) } });
+  if (code !== 0) throw new Error(`ops ${args.join(" ")} exited ${code}: ${err.join("\n")}`);
+  return JSON.parse(out.join("\n")) as T;
+}
 
 const mailsTo = async (email: string): Promise<MailboxEntry[]> => (await readMailbox(stack.mailDir!)).filter((mail) => mail.to.includes(email));
 
@@ -118,5 +132,43 @@ describe("back-in-stock notifications", { timeout: 300_000 }, () => {
     expect((await mailsTo(alice)).map((mail) => mail.subject).sort()).toEqual([CONFIRMATION_SUBJECT, "Back in stock: BIS-TWIST"].sort());
     expect((await mailsTo(bob)).map((mail) => mail.subject)).toEqual([CONFIRMATION_SUBJECT]);
     expect(notified.get(restockId)!.detail).toMatchObject({ restockId, sku: "BIS-TWIST", quantity: 12, stock: 12 });
+  });
+
+  it("keeps a RestockFulfilled the notifier could not publish in its failed-events queue, e-mails operations, and the replay reaches the subscriber", async () => {
+    const bob = "bob@shop.test";
+    const restockOf = async (sku: string) => (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku)))[0]?.id;
+    // SNS refuses the notifier's publish from now on: the topic is gone (its subscriptions with it).
+    await stack.aws.sns.send(new DeleteTopicCommand({ TopicArn: stack.backInStockTopicArn }));
+    const done = new Set<string>();
+    const unlisten = stack.onBusRuleDelivered((rule, event) => {
+      if (rule === backInStockRule.name) done.add((event.detail as { restockId: string }).restockId);
+    });
+
+    // BIS-BUSAN sells out and is restocked: the notifier fails on its RestockFulfilled, three times.
+    expect((await post("/orders", { sku: "BIS-BUSAN", quantity: 5 })).status).toBe(201);
+    const restockId = await waitFor("BIS-BUSAN's restock request", () => restockOf("BIS-BUSAN"));
+    await waitFor("the notifier done with BIS-BUSAN's RestockFulfilled, Lambda's retries included", () => done.has(restockId));
+    unlisten();
+
+    // Lambda's invocation record waits in the queue, and operations are told.
+    const { events } = await ops<{ events: Array<Record<string, any>> }>("back-in-stock", "peek");
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ failedIn: "notifier", invocations: 3, event: { "detail-type": "RestockFulfilled", detail: { restockId, sku: "BIS-BUSAN" } } });
+    const alarm = await waitFor("the failed-events ALARM mail to operations", () =>
+      mailsTo("ops@test.local").then((mails) => mails.find((mail) => mail.subject.startsWith("ALARM") && mail.subject.includes(backInStockRule.failedEvents.alarm.name))),
+    );
+    expect(alarm.text).toContain(backInStockRule.failedEvents.queueName);
+    expect((await mailsTo(bob)).map((mail) => mail.subject)).toEqual([CONFIRMATION_SUBJECT]);
+
+    // The cause is fixed (the topic is back, bob subscribes again), then the replay.
+    const { TopicArn } = await stack.aws.sns.send(new CreateTopicCommand({ Name: backInStockTopic.name }));
+    expect(TopicArn).toBe(stack.backInStockTopicArn);
+    expect((await post("/products/BIS-BUSAN/subscriptions", { email: bob })).status).toBe(202);
+    await waitFor("bob's new subscription followed", () => stack.backInStockMail.subscriptions().some((subscription) => subscription.email === bob));
+    expect(await ops("back-in-stock", "replay")).toMatchObject({ replayed: 1, skipped: [] });
+
+    const notice = await waitFor("the back-in-stock mail to bob", () => mailsTo(bob).then((mails) => mails.find((mail) => mail.subject === "Back in stock: BIS-BUSAN")));
+    expect(notice.text).toContain(Subscription.backInStockMessage({ sku: "BIS-BUSAN", name: "Donut BIS-BUSAN", stock: 20 }).message);
+    expect((await ops<{ depth: { visible: number; inFlight: number } }>("back-in-stock", "peek")).depth).toMatchObject({ visible: 0, inFlight: 0 });
   });
 });

@@ -124,10 +124,30 @@ export const backInStockTopic = {
 /** The filter policy of one SKU's subscriptions: exact match on the SKU attribute. */
 export const backInStockFilterPolicy = (sku: string) => ({ [backInStockTopic.skuAttribute]: [sku] });
 
-/** A rule on our bus that runs a function (EventBridge's SNS targets cannot set message attributes). */
+/**
+ * A rule on our bus that runs a function (EventBridge's SNS targets cannot set message attributes).
+ *
+ * Nothing it carries is dropped: an event the function still fails on after Lambda's two retries
+ * (its on-failure destination), or that EventBridge cannot deliver to the function at all (the
+ * rule target's dead-letter queue), lands in the rule's failed-events queue. An alarm on that
+ * queue's depth e-mails operations, and the runbook replays what it holds.
+ */
 export interface BusRule {
   readonly name: string;
   readonly pattern: Readonly<Record<string, unknown>>;
+  readonly failedEvents: {
+    readonly queueName: string;
+    readonly retentionSeconds: number;
+    /** On the queue's depth, like the DLQ alarm: one message is enough to e-mail operations. */
+    readonly alarm: {
+      readonly name: string;
+      readonly metricName: "ApproximateNumberOfMessagesVisible";
+      readonly threshold: number;
+      readonly comparison: "GreaterThanOrEqualToThreshold";
+      readonly periodSeconds: number;
+      readonly evaluationPeriods: number;
+    };
+  };
 }
 
 /** RestockFulfilled events to the back-in-stock notifier. */
@@ -136,6 +156,19 @@ export const backInStockRule = {
   pattern: {
     source: [EVENT_SOURCE],
     "detail-type": [DetailType.RestockFulfilled],
+  },
+  failedEvents: {
+    queueName: "back-in-stock-failed-events",
+    /** SQS's longest: a notice is worth sending late, and the fix may take days. */
+    retentionSeconds: 14 * 24 * 60 * 60,
+    alarm: {
+      name: "back-in-stock-failed-events",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      threshold: 1,
+      comparison: "GreaterThanOrEqualToThreshold",
+      periodSeconds: 60,
+      evaluationPeriods: 1,
+    },
   },
 } as const satisfies BusRule;
 

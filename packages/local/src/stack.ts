@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import mysql from "mysql2/promise";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { closeDatabase, createClient } from "@donut-states/core/drizzle";
 import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
 import { applicationUrl } from "@donut-states/core/drizzle/local-app-user";
@@ -10,6 +11,7 @@ import { seedDemoData } from "@donut-states/core/drizzle/seed";
 import {
   type FunctionDefinition,
   type FunctionEnvironment,
+  backInStockRule,
   backInStockTopic,
   dlqAlarm,
   dlqAlarmFollowUp,
@@ -31,12 +33,12 @@ import {
   startEmailSubscriptions,
   startSqsSns,
 } from "@donut-states/emulators/aws";
-import { type EventBridgeEmulator, type EventEnvelope, lambdaTarget, sqsTarget, startEventBridge } from "@donut-states/emulators/eventbridge";
+import { type AsyncInvocationFailureRecord, type EventBridgeEmulator, type EventEnvelope, lambdaTarget, sqsTarget, startEventBridge } from "@donut-states/emulators/eventbridge";
 import { createIamVerifier } from "@donut-states/emulators/gateway";
 import { createMailer, startSmtpSink } from "@donut-states/emulators/mail";
 import { type HandlerPool, type SqsPoller, startScheduler, startSqsPoller } from "@donut-states/emulators/runtime";
 import { type Dashboard, startDashboard } from "./dashboard";
-import { type ProvisionedTopology, provisionTopology } from "./aws/topology";
+import { type ProvisionedTopology, busRules, provisionTopology } from "./aws/topology";
 import { callbackSecret, loadOfflineConfig, type OfflineConfig } from "./config";
 import { type Gateway, startGateway } from "./gateway";
 import { ensureMysqlServer, withDatabase } from "./mysql";
@@ -44,6 +46,8 @@ import { listeningOn } from "./ports";
 import { handlerPool } from "./runtime";
 
 const DEFAULT_DATABASE = "donut_states";
+/** The offline event bus's name: the emulator's one bus, as the functions and the ops CLI name it. */
+const OFFLINE_EVENT_BUS = "default";
 
 export type OfflineStack = Awaited<ReturnType<typeof startOfflineStack>>;
 
@@ -62,6 +66,10 @@ export interface StackFile {
   alertsTopicArn: string;
   /** The back-in-stock topic customers' e-mail subscriptions are made on. */
   backInStockTopicArn: string;
+  /** RestockFulfilled events the back-in-stock notifier failed on after Lambda's retries (docs/runbook.md#back-in-stock-failed-events). */
+  backInStockFailedEventsQueueUrl: string;
+  /** The bus the functions publish to (EVENT_BUS_NAME). */
+  eventBusName: string;
   /** Where the built-in SMTP sink saves alert mails (unset when SMTP_URL sends them elsewhere). */
   mailDir?: string;
   smtpUrl: string;
@@ -241,7 +249,14 @@ function startMessaging(config: OfflineConfig, log: Log): Promise<Step<Messaging
     const busRuleTargets = (Object.values(functions) as FunctionDefinition[]).flatMap(({ handler, timeoutSeconds, trigger }) => {
       if (!("busRule" in trigger)) return [];
       const pool = handlerPool(handler);
-      return [{ rule: trigger.busRule, pool, deliver: lambdaTarget(pool, timeoutSeconds * 1000, { log: (line) => log(`[eventbridge] ${line}`) }) }];
+      // Lambda's on-failure destination: the rule's failed-events queue gets the invocation record.
+      const onFailure = {
+        functionArn: `arn:aws:lambda:${region}:${aws.accountId}:function:${pool.functionName}`,
+        send: async (record: AsyncInvocationFailureRecord) => {
+          await aws.sqs.send(new SendMessageCommand({ QueueUrl: topology.failedEventsQueueUrls[trigger.busRule.name], MessageBody: JSON.stringify(record) }));
+        },
+      };
+      return [{ rule: trigger.busRule, pool, deliver: lambdaTarget(pool, timeoutSeconds * 1000, { log: (line) => log(`[eventbridge] ${line}`), onFailure }) }];
     });
     const eventBridge = await listeningOn("EVENTBRIDGE_PORT", { host, port: config.EVENTBRIDGE_PORT }, () => startEventBridge({
       port: config.EVENTBRIDGE_PORT,
@@ -347,6 +362,23 @@ function startAlerting(config: OfflineConfig, { aws, topology, eventBridge }: Me
       log: (line) => log(`[alarm] ${line}`),
     });
     onStop(() => alarm.stop());
+    // Each bus rule's failed-events queue has its alarm too, e-mailing operations the same way.
+    for (const rule of busRules) {
+      const failedEvents = startDlqAlarm({
+        sqs: aws.sqs,
+        sns: aws.sns,
+        queueUrl: topology.failedEventsQueueUrls[rule.name],
+        queueName: rule.failedEvents.queueName,
+        topicArn: topology.alertsTopicArn,
+        alarm: rule.failedEvents.alarm,
+        description: `Events of rule ${rule.name} wait in ${rule.failedEvents.queueName}: its function failed on them after Lambda's retries. Runbook: docs/runbook.md#back-in-stock-failed-events`,
+        intervalMs: config.ALARM_INTERVAL_MS,
+        region: config.AWS_REGION,
+        onStateChange: (event) => eventBridge.putServiceEvent(event),
+        log: (line) => log(`[alarm] ${line}`),
+      });
+      onStop(() => failedEvents.stop());
+    }
     return { alarm, backInStockMail, smtpUrl, mailDir: sinkDir };
   });
 }
@@ -396,7 +428,7 @@ function configureFunctions(
     Object.assign(process.env, {
       DATABASE_URL: database.functionsUrl,
       DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? "32",
-      EVENT_BUS_NAME: "default",
+      EVENT_BUS_NAME: OFFLINE_EVENT_BUS,
       ALERTS_TOPIC_ARN: topology.alertsTopicArn,
       BACK_IN_STOCK_TOPIC_ARN: topology.backInStockTopicArn,
       FACTORY_DLQ_URL: topology.dlqUrl,
@@ -517,6 +549,8 @@ function writeStackFile(
       dlqUrl: messaging.topology.dlqUrl,
       alertsTopicArn: messaging.topology.alertsTopicArn,
       backInStockTopicArn: messaging.topology.backInStockTopicArn,
+      backInStockFailedEventsQueueUrl: messaging.topology.failedEventsQueueUrls[backInStockRule.name],
+      eventBusName: OFFLINE_EVENT_BUS,
       mailDir: alerting.mailDir,
       smtpUrl: alerting.smtpUrl,
       databaseUrl: redactUrl(database.url),

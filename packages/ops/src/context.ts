@@ -9,17 +9,20 @@
  *
  * DLQ peek and redrive and the queue depths use SQS directly: offline the stack file gives the
  * emulator and the queue URLs; for a stage, AWS_REGION and --queue-url/--dlq-url or
- * FACTORY_QUEUE_URL/FACTORY_DLQ_URL (stack outputs). `demo reset` (offline only) uses the
+ * FACTORY_QUEUE_URL/FACTORY_DLQ_URL (stack outputs). So does the back-in-stock notifier's
+ * failed-events queue (--failed-events-url or BACK_IN_STOCK_FAILED_EVENTS_URL), whose replay puts
+ * events on the bus (--bus-name or EVENT_BUS_NAME; offline the stack file's emulator). `demo reset` (offline only) uses the
  * offline database: DATABASE_URL, else the stack file's password-less URL, else
  * mysql://root@127.0.0.1:3306/donut_states.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { closeDatabase, database, type Database } from "@donut-states/core/drizzle";
 import { offlineCredentials } from "@donut-states/core/topology";
-import { SQS_TIMEOUTS, awsClientConfig } from "@donut-states/core/util/aws";
+import { DEFAULT_AWS_TIMEOUTS, SQS_TIMEOUTS, awsClientConfig } from "@donut-states/core/util/aws";
 import { type AdminApi, createAdminApi } from "./admin-api";
 import { OpsError, usageError } from "./output";
 import { redactUrl } from "@donut-states/core/util/url";
@@ -38,6 +41,8 @@ export interface GlobalOptions {
   queueUrl?: string;
   dlqUrl?: string;
   apiUrl?: string;
+  failedEventsUrl?: string;
+  busName?: string;
 }
 
 /**
@@ -68,6 +73,11 @@ export interface OpsContext {
   sqs(): SQSClient;
   factoryQueueUrl(): string;
   dlqUrl(): string;
+  /** The back-in-stock notifier's failed-events queue. */
+  backInStockFailedEventsUrl(): string;
+  eventBridge(): EventBridgeClient;
+  /** The bus our rules are on (replayed events go there). */
+  eventBusName(): string;
   close(): Promise<void>;
 }
 
@@ -108,6 +118,7 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
   env.AWS_REGION = region;
 
   let sqs: SQSClient | undefined;
+  let eventBridge: EventBridgeClient | undefined;
   let api: AdminApi | undefined;
   return {
     mode: "offline",
@@ -152,8 +163,27 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
       if (!url) throw new OpsError(`No DLQ URL: ${notRunning}`);
       return url;
     },
+    backInStockFailedEventsUrl() {
+      const url = options.failedEventsUrl ?? value(env.BACK_IN_STOCK_FAILED_EVENTS_URL) ?? stack?.backInStockFailedEventsQueueUrl;
+      if (!url) throw new OpsError(`No failed-events queue URL: ${notRunning}`);
+      return url;
+    },
+    eventBridge() {
+      if (!stack?.eventBridgeEndpoint) throw new OpsError(`Cannot reach EventBridge: ${notRunning}`);
+      eventBridge ??= new EventBridgeClient({
+        endpoint: stack.eventBridgeEndpoint,
+        region,
+        credentials: { accessKeyId: offlineCredentials.accessKeyId, secretAccessKey: offlineCredentials.secretAccessKey },
+        ...awsClientConfig(DEFAULT_AWS_TIMEOUTS),
+      });
+      return eventBridge;
+    },
+    eventBusName() {
+      return options.busName ?? value(env.EVENT_BUS_NAME) ?? stack?.eventBusName ?? "default";
+    },
     async close() {
       sqs?.destroy();
+      eventBridge?.destroy();
       await closeDatabase();
     },
   };
@@ -169,6 +199,7 @@ function awsContext(options: GlobalOptions, env: Env, json: boolean): OpsContext
     `No ${variable} for stage ${stage}: pass ${flag} or set ${variable} (the stack outputs list it: \`npx sst deploy --stage ${stage}\` prints them, or \`aws cloudformation describe-stacks\`)`;
 
   let sqs: SQSClient | undefined;
+  let eventBridge: EventBridgeClient | undefined;
   let api: AdminApi | undefined;
   return {
     mode: "aws",
@@ -202,8 +233,23 @@ function awsContext(options: GlobalOptions, env: Env, json: boolean): OpsContext
       if (!url) throw new OpsError(fromOutputs("--dlq-url", "FACTORY_DLQ_URL"));
       return url;
     },
+    backInStockFailedEventsUrl() {
+      const url = options.failedEventsUrl ?? value(env.BACK_IN_STOCK_FAILED_EVENTS_URL);
+      if (!url) throw new OpsError(fromOutputs("--failed-events-url", "BACK_IN_STOCK_FAILED_EVENTS_URL"));
+      return url;
+    },
+    eventBridge() {
+      eventBridge ??= new EventBridgeClient({ region, ...awsClientConfig(DEFAULT_AWS_TIMEOUTS) });
+      return eventBridge;
+    },
+    eventBusName() {
+      const name = options.busName ?? value(env.EVENT_BUS_NAME);
+      if (!name) throw new OpsError(fromOutputs("--bus-name", "EVENT_BUS_NAME"));
+      return name;
+    },
     async close() {
       sqs?.destroy();
+      eventBridge?.destroy();
       await closeDatabase();
     },
   };

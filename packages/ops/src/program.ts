@@ -3,6 +3,7 @@
  * exit code without touching process.exit, so tests run it in-process.
  */
 import { Command, CommanderError } from "commander";
+import { registerBackInStock } from "./back-in-stock";
 import type { Env } from "./context";
 import { registerDemo } from "./demo";
 import { registerDlq } from "./dlq";
@@ -21,7 +22,9 @@ Target:
   --stage <name>: a deployed stage. Needs AWS_REGION, AWS credentials (the standard chain:
   AWS_PROFILE, SSO, environment...) allowed to invoke the admin routes, the API URL from
   --api-url or API_URL, and for queues and dlq peek/redrive the queue URLs from
-  --queue-url/--dlq-url or FACTORY_QUEUE_URL/FACTORY_DLQ_URL (all stack outputs).
+  --queue-url/--dlq-url or FACTORY_QUEUE_URL/FACTORY_DLQ_URL; for back-in-stock peek/replay
+  --failed-events-url or BACK_IN_STOCK_FAILED_EVENTS_URL and --bus-name or EVENT_BUS_NAME
+  (all stack outputs).
 
 Exit codes: 0 ok, 1 the operation failed, 2 invalid input.
 
@@ -33,6 +36,8 @@ Examples:
   npm run ops -- restock re-request 01J9Z3X8Q6W5V4T3S2R1P0N9M8
   npm run ops -- dlq peek --max 20
   npm run ops -- dlq redrive --rate 5/s
+  npm run ops -- back-in-stock peek
+  npm run ops -- back-in-stock replay
   npm run ops -- --stage prod --api-url https://abc123.execute-api.ap-northeast-2.amazonaws.com restock list --status failed
   npx donut-ops --stage prod --json dlq peek   (scripts: npx donut-ops or npm run -s ops, no npm banner)
   npm run demo:reset   (offline: demo products back to their starting stock)
@@ -42,7 +47,7 @@ export function buildProgram(io: Io, env: Env) {
   const kit = createKit(io, env);
   const program = new Command()
     .name("npm run ops --")
-    .description("Donut-States operations: stock, restock requests, outbox, factory DLQ")
+    .description("Donut-States operations: stock, restock requests, outbox, factory DLQ, back-in-stock replay")
     .option("--json", "machine-readable JSON output")
     .option("--stage <stage>", "a deployed stage instead of the offline stack")
     .option("--stack-file <path>", "the offline stack's stack.json (default .local/stack.json)")
@@ -50,6 +55,8 @@ export function buildProgram(io: Io, env: Env) {
     .option("--queue-url <url>", "factory queue URL (default: FACTORY_QUEUE_URL or stack.json)")
     .option("--dlq-url <url>", "factory DLQ URL (default: FACTORY_DLQ_URL or stack.json)")
     .option("--api-url <url>", "the stage's HTTP API (default: API_URL, the stack output ApiUrl; offline: stack.json)")
+    .option("--failed-events-url <url>", "the back-in-stock notifier's failed-events queue (default: BACK_IN_STOCK_FAILED_EVENTS_URL or stack.json)")
+    .option("--bus-name <name>", "the event bus back-in-stock replay puts events on (default: EVENT_BUS_NAME, the stack output EventBusName; offline: stack.json)")
     .addHelpText("after", EPILOG)
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ writeOut: (text) => io.out(text.replace(/\n$/, "")), writeErr: (text) => io.err(text.replace(/\n$/, "")) })
@@ -59,6 +66,7 @@ export function buildProgram(io: Io, env: Env) {
   registerRestock(program, kit);
   registerOutbox(program, kit);
   registerDlq(program, kit);
+  registerBackInStock(program, kit);
   registerDemo(program, kit);
   return { program, kit };
 }

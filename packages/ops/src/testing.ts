@@ -8,11 +8,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { DEFAULT_REGION, adminRoutes, offlineCredentials, outOfStockRule } from "@donut-states/core/topology";
+import { DEFAULT_REGION, adminRoutes, backInStockRule, offlineCredentials, outOfStockRule } from "@donut-states/core/topology";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { startSqsSns, type SqsSnsEmulator } from "@donut-states/emulators/aws";
 import { provisionTopology, type ProvisionedTopology } from "@donut-states/local/aws";
-import { startEventBridge, sqsTarget, type EventBridgeEmulator } from "@donut-states/emulators/eventbridge";
+import { startEventBridge, sqsTarget, type EventBridgeEmulator, type EventEnvelope } from "@donut-states/emulators/eventbridge";
 import { drain, uniqueName } from "@donut-states/emulators/testing";
 import { createIamVerifier } from "@donut-states/emulators/gateway";
 import { startGateway, type Gateway } from "@donut-states/local/gateway";
@@ -36,6 +36,8 @@ export interface OpsFixture {
   emulator?: SqsSnsEmulator;
   topology?: ProvisionedTopology;
   eventBridge?: EventBridgeEmulator;
+  /** What the back-in-stock rule received on the bus (RestockFulfilled), in order. */
+  restockFulfilled: EventEnvelope[];
   /** An SQS client of the ops package's SDK, pointed at the emulator. */
   sqs?: SQSClient;
   /** The offline gateway serving the admin routes (SigV4-checked) with the real handlers, in this process. */
@@ -89,17 +91,26 @@ export async function opsFixture({
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
       useQueueUrlAsEndpoint: false,
     });
-    Object.assign(stack, { sqsEndpoint: emulator.endpoint, factoryQueueUrl: topology.factoryQueueUrl, dlqUrl: topology.dlqUrl });
+    Object.assign(stack, {
+      sqsEndpoint: emulator.endpoint,
+      factoryQueueUrl: topology.factoryQueueUrl,
+      dlqUrl: topology.dlqUrl,
+      backInStockFailedEventsQueueUrl: topology.failedEventsQueueUrls[backInStockRule.name],
+    });
   }
+  const restockFulfilled: EventEnvelope[] = [];
   if (withEventBridge && emulator && topology) {
     eventBridge = await startEventBridge({
       port: 0,
       region: REGION,
       accountId: emulator.accountId,
-      rules: [{ name: outOfStockRule.name, pattern: outOfStockRule.pattern, targets: [{ id: "factory", deliver: sqsTarget(emulator.sqs, topology.factoryQueueUrl) }] }],
+      rules: [
+        { name: outOfStockRule.name, pattern: outOfStockRule.pattern, targets: [{ id: "factory", deliver: sqsTarget(emulator.sqs, topology.factoryQueueUrl) }] },
+        { name: backInStockRule.name, pattern: backInStockRule.pattern, targets: [{ id: "notifier", deliver: async (event) => void restockFulfilled.push(event) }] },
+      ],
       log: () => {},
     });
-    stack.eventBridgeEndpoint = eventBridge.url;
+    Object.assign(stack, { eventBridgeEndpoint: eventBridge.url, eventBusName: "default" });
   }
   // The admin handlers run in this process, configured as the offline stack configures them.
   Object.assign(process.env, {
@@ -126,6 +137,7 @@ export async function opsFixture({
     emulator,
     topology,
     eventBridge,
+    restockFulfilled,
     sqs,
     gateway,
     stackFile,

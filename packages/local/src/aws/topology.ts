@@ -1,12 +1,12 @@
 /**
- * Creates the offline equivalent of the AWS queue topology (DLQ, factory
- * queue with redrive, alerts topic, back-in-stock topic) from packages/core/src/topology.ts, so
- * the local stack cannot drift from what `stacks/` deploys.
+ * Creates the offline equivalent of the AWS queue topology (DLQ, factory queue with redrive,
+ * alerts topic, back-in-stock topic, each bus rule's failed-events queue) from
+ * packages/core/src/topology.ts, so the local stack cannot drift from what `stacks/` deploys.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { CreateTopicCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { ensureQueue, queueArn } from "@donut-states/emulators/aws";
-import { alertsTopic, backInStockTopic, factoryDeadLetterQueue, factoryQueue } from "@donut-states/core/topology";
+import { type BusRule, type FunctionDefinition, alertsTopic, backInStockTopic, factoryDeadLetterQueue, factoryQueue, functions } from "@donut-states/core/topology";
 
 /** Overrides exist for tests (short timeouts, unique names); production uses the defaults. */
 export interface TopologySettings {
@@ -27,7 +27,12 @@ export interface ProvisionedTopology {
   dlqName: string;
   alertsTopicArn: string;
   backInStockTopicArn: string;
+  /** Each bus rule's failed-events queue, by rule name (`BusRule.failedEvents`). */
+  failedEventsQueueUrls: Record<string, string>;
 }
+
+/** The rules on our bus that run a function (`busRule` triggers of the functions table). */
+export const busRules: readonly BusRule[] = (Object.values(functions) as FunctionDefinition[]).flatMap(({ trigger }) => ("busRule" in trigger ? [trigger.busRule] : []));
 
 export async function provisionTopology(params: {
   sqs: SQSClient;
@@ -61,6 +66,13 @@ export async function provisionTopology(params: {
   const backInStock = await sns.send(new CreateTopicCommand({ Name: settings.backInStockTopicName ?? backInStockTopic.name }));
   if (!backInStock.TopicArn) throw new Error("CreateTopic returned no TopicArn");
 
+  const failedEventsQueueUrls: Record<string, string> = {};
+  for (const rule of busRules) {
+    failedEventsQueueUrls[rule.name] = await ensureQueue(sqs, rule.failedEvents.queueName, {
+      MessageRetentionPeriod: String(rule.failedEvents.retentionSeconds),
+    });
+  }
+
   return {
     factoryQueueUrl,
     factoryQueueArn,
@@ -70,5 +82,6 @@ export async function provisionTopology(params: {
     dlqName,
     alertsTopicArn: topic.TopicArn,
     backInStockTopicArn: backInStock.TopicArn,
+    failedEventsQueueUrls,
   };
 }
