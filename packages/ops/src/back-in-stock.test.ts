@@ -2,7 +2,7 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { backInStockRule } from "@donut-states/core/topology";
-import { drainBodies, opsFixture, REGION, visible, type OpsFixture } from "./testing";
+import { drainBodies, opsFixture, REGION, restockEnvelope, visible, type OpsFixture } from "./testing";
 import { replayFailedEvents } from "./back-in-stock";
 
 /**
@@ -25,19 +25,7 @@ beforeEach(async () => {
   fixture.restockFulfilled.length = 0;
 });
 
-function restockFulfilled(restockId: string, sku: string) {
-  return {
-    version: "0",
-    id: `evt-${restockId}`,
-    "detail-type": "RestockFulfilled",
-    source: "donut-states.sales",
-    account: "000000000000",
-    time: "2026-12-02T10:00:00Z",
-    region: REGION,
-    resources: [],
-    detail: { restockId, sku, name: sku, quantity: 12, stock: 12 },
-  };
-}
+const restockFulfilled = (restockId: string, sku: string) => restockEnvelope("RestockFulfilled", { restockId, sku, name: sku, quantity: 12, stock: 12 });
 
 /** What Lambda sends to the notifier's on-failure destination after its retries. */
 function invocationRecord(event: ReturnType<typeof restockFulfilled>) {

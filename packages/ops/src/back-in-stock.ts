@@ -5,10 +5,10 @@
  * each event back on the bus, where the rule runs the notifier again, and deletes it from the
  * queue only once EventBridge has accepted it.
  */
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import { type EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import type { Command } from "commander";
-import { peekMessages, queueDepth } from "@donut-states/core/queue";
+import { peekMessages, queueDepth, receiveMessages, releaseMessages } from "@donut-states/core/queue";
 import { backInStockRule } from "@donut-states/core/topology";
 import { parseMax } from "./dlq";
 import type { Kit } from "./kit";
@@ -79,11 +79,9 @@ export async function replayFailedEvents(
   const unreplayed: Message[] = [];
   try {
     while (result.replayed + result.skipped.length < max && !result.stoppedBecause) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, max - result.replayed - result.skipped.length), VisibilityTimeout: 60, WaitTimeSeconds: 0, MessageAttributeNames: ["All"] }),
-      );
-      if (Messages.length === 0) break;
-      for (const message of Messages) {
+      const messages = await receiveMessages(sqs, queueUrl, max - result.replayed - result.skipped.length, 60, 0);
+      if (messages.length === 0) break;
+      for (const message of messages) {
         const failed = readFailedEvent({ messageId: message.MessageId ?? "", body: message.Body ?? "", eventBridgeError: message.MessageAttributes?.ERROR_CODE?.StringValue });
         if (result.stoppedBecause || !replayable(failed.event)) {
           if (!result.stoppedBecause) result.skipped.push(failed.messageId);
@@ -106,15 +104,7 @@ export async function replayFailedEvents(
     }
   } finally {
     // Visible again at once: the alarm keeps seeing them, and the next replay finds them.
-    for (let start = 0; start < unreplayed.length; start += 10) {
-      const chunk = unreplayed.slice(start, start + 10);
-      await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 })),
-        }),
-      );
-    }
+    await releaseMessages(sqs, queueUrl, unreplayed);
   }
   return result;
 }

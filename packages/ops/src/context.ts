@@ -81,6 +81,9 @@ export interface OpsContext {
   close(): Promise<void>;
 }
 
+/** What the offline emulators accept: the offline stack's fixed credentials. */
+const OFFLINE_CLIENT_CREDENTIALS = { accessKeyId: offlineCredentials.accessKeyId, secretAccessKey: offlineCredentials.secretAccessKey };
+
 const value = (raw: string | undefined) => (raw === undefined || raw === "" ? undefined : raw);
 
 
@@ -146,7 +149,7 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
         new SQSClient({
           endpoint: stack.sqsEndpoint,
           region,
-          credentials: { accessKeyId: offlineCredentials.accessKeyId, secretAccessKey: offlineCredentials.secretAccessKey },
+          credentials: OFFLINE_CLIENT_CREDENTIALS,
           useQueueUrlAsEndpoint: false,
           ...awsClientConfig(SQS_TIMEOUTS),
         }),
@@ -173,7 +176,7 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
       eventBridge ??= new EventBridgeClient({
         endpoint: stack.eventBridgeEndpoint,
         region,
-        credentials: { accessKeyId: offlineCredentials.accessKeyId, secretAccessKey: offlineCredentials.secretAccessKey },
+        credentials: OFFLINE_CLIENT_CREDENTIALS,
         ...awsClientConfig(DEFAULT_AWS_TIMEOUTS),
       });
       return eventBridge;

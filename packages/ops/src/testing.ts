@@ -171,19 +171,24 @@ export async function opsFixture({
   };
 }
 
-/** An EventBridge envelope as the OutOfStock rule delivers it to the factory queue. */
-export function outOfStockEnvelope(restockId: string, sku: string, quantity = 30) {
+/** An event of ours as a rule delivers it (the EventBridge envelope), for a restock request. */
+export function restockEnvelope<Detail extends { restockId: string }>(detailType: string, detail: Detail) {
   return {
     version: "0",
-    id: `evt-${restockId}`,
-    "detail-type": "OutOfStock",
+    id: `evt-${detail.restockId}`,
+    "detail-type": detailType,
     source: "donut-states.sales",
     account: "000000000000",
     time: new Date().toISOString(),
     region: REGION,
     resources: [],
-    detail: { restockId, sku, quantity, factoryId: "FF-500293", occurredAt: new Date().toISOString() },
+    detail,
   };
+}
+
+/** An EventBridge envelope as the OutOfStock rule delivers it to the factory queue. */
+export function outOfStockEnvelope(restockId: string, sku: string, quantity = 30) {
+  return restockEnvelope("OutOfStock", { restockId, sku, quantity, factoryId: "FF-500293", occurredAt: new Date().toISOString() });
 }
 
 /** Put n OutOfStock envelopes straight into a queue; returns their bodies in order. */

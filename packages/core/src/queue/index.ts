@@ -108,7 +108,8 @@ function toPeeked(message: Message): PeekedMessage {
   };
 }
 
-async function receive(sqs: SQSClient, queueUrl: string, max: number, holdSeconds: number, waitSeconds: number): Promise<Message[]> {
+/** Receive up to `max` (at most 10) messages with their attributes, hidden for `holdSeconds`. */
+export async function receiveMessages(sqs: SQSClient, queueUrl: string, max: number, holdSeconds: number, waitSeconds: number): Promise<Message[]> {
   const { Messages = [] } = await sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: queueUrl,
@@ -123,7 +124,7 @@ async function receive(sqs: SQSClient, queueUrl: string, max: number, holdSecond
 }
 
 /** Make received messages visible again at once (ChangeMessageVisibility 0), in batches of 10. */
-async function release(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
+export async function releaseMessages(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
   for (let start = 0; start < messages.length; start += SQS_BATCH) {
     const chunk = messages.slice(start, start + SQS_BATCH);
     await sqs.send(
@@ -157,13 +158,13 @@ export async function peekMessages(sqs: SQSClient, queueUrl: string, options: Pe
     while (held.length < max) {
       // Long-poll only while nothing is held: every millisecond a message is hidden, the queue
       // looks emptier (the offline DLQ alarm samples every second and would flap to OK).
-      const batch = await receive(sqs, queueUrl, max - held.length, holdSeconds, held.length ? 0 : waitSeconds);
+      const batch = await receiveMessages(sqs, queueUrl, max - held.length, holdSeconds, held.length ? 0 : waitSeconds);
       if (batch.length === 0) break;
       held.push(...batch);
     }
     return held.map(toPeeked);
   } finally {
-    await release(sqs, queueUrl, held);
+    await releaseMessages(sqs, queueUrl, held);
   }
 }
 
@@ -212,7 +213,7 @@ export async function redriveLoop(sqs: SQSClient, { from, to }: { from: string; 
 
   while (result.moved + result.failed < max) {
     const attempted = result.moved + result.failed;
-    const messages = await receive(sqs, from, Math.min(batchLimit, max - attempted), hold, waitSeconds);
+    const messages = await receiveMessages(sqs, from, Math.min(batchLimit, max - attempted), hold, waitSeconds);
     if (messages.length === 0) break;
     // Pace: the last message of this batch may leave no earlier than (its index) / rate. The
     // wait is at most one batch's worth, shorter than the hold.
@@ -221,7 +222,7 @@ export async function redriveLoop(sqs: SQSClient, { from, to }: { from: string; 
     // A message keeps its MessageId when SQS moves it to a DLQ: one we sent in this run is back.
     const returned = messages.filter((message) => seen.has(message.MessageId ?? ""));
     if (returned.length) {
-      await release(sqs, from, messages);
+      await releaseMessages(sqs, from, messages);
       result.stoppedBecause = `${returned.length} message(s) moved in this run came back to the source queue: the consumer is still failing`;
       break;
     }
@@ -252,7 +253,7 @@ export async function redriveLoop(sqs: SQSClient, { from, to }: { from: string; 
         result.errors.push(`delete ${moved[Number(failure.Id)]?.MessageId}: ${failure.Code} (it was copied; a duplicate stays in the source)`);
       }
     }
-    if (notSent.length) await release(sqs, from, notSent).catch(() => {});
+    if (notSent.length) await releaseMessages(sqs, from, notSent).catch(() => {});
     for (const entry of sent.Successful ?? []) if (entry.MessageId) seen.add(entry.MessageId);
     result.moved += moved.length;
     result.failed += notSent.length;
