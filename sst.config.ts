@@ -1,15 +1,15 @@
+import { DEFAULT_REGION } from "@donut-states/core/topology";
 import type { SSTConfig } from "sst";
 import type { App, FunctionProps } from "sst/constructs";
 import { Alerts } from "./stacks/Alerts";
 import { Api } from "./stacks/Api";
 import { BackInStock } from "./stacks/BackInStock";
+import { trimBundle } from "./stacks/bundle";
 import { Config } from "./stacks/Config";
 import { Database } from "./stacks/Database";
 import { Events } from "./stacks/Events";
 import { Monitoring } from "./stacks/Monitoring";
 import { Restock } from "./stacks/Restock";
-import { trimBundle } from "./stacks/bundle";
-import { DEFAULT_REGION } from "@donut-states/core/topology";
 import { SERVICE_NAME } from "./stacks/settings";
 
 export const APP_NAME = "donut-states";

@@ -41,7 +41,9 @@ const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(1
 /** The README's measuring region, rendered from a reference run. */
 export function renderMeasuring(reference: Reference): string {
   const find = (design: string, scenario: string, rttMs = 0, connections = 64) =>
-    reference.throughput.find((m) => m.design === design && m.scenario === scenario && (m.rttMs ?? 0) === rttMs && m.connections === connections);
+    reference.throughput.find(
+      (m) => m.design === design && m.scenario === scenario && (m.rttMs ?? 0) === rttMs && m.connections === connections,
+    );
   const designs = ["ours", "raw", "raw1rt", "naive"];
   const rows: string[] = [];
   const scenarioRow = (title: string, scenario: string, rttMs = 0, unit = "orders/s") => {
@@ -66,7 +68,9 @@ export function renderMeasuring(reference: Reference): string {
     const value = find(design, scenario)?.cpuMicrosPerRequest;
     return value === undefined ? "-" : `${int(value)} µs`;
   };
-  rows.push(`| CPU of the node process per request (hot SKU / sell-out) | ${designs.map((d) => `${cpu("hot", d)} / ${cpu("stockout", d)}`).join(" | ")} |`);
+  rows.push(
+    `| CPU of the node process per request (hot SKU / sell-out) | ${designs.map((d) => `${cpu("hot", d)} / ${cpu("stockout", d)}`).join(" | ")} |`,
+  );
   const trips = (design: string) => {
     const value = rtt ? find(design, "hot", rtt)?.roundTripsPerRequest : undefined;
     return value === undefined ? "-" : value.toFixed(1);
@@ -77,7 +81,9 @@ export function renderMeasuring(reference: Reference): string {
     return runs.length ? int(Math.max(...runs.map((m) => m.invariant.oversold))) : "-";
   };
   const { stock, attempts } = reference.settings.oversell;
-  rows.push(`| **oversold** (stock ${int(stock)}, ${int(attempts)} attempts) | **${oversold("ours")}** | ${oversold("raw")} | ${oversold("raw1rt")} | **${oversold("naive")}** |`);
+  rows.push(
+    `| **oversold** (stock ${int(stock)}, ${int(attempts)} attempts) | **${oversold("ours")}** | ${oversold("raw")} | ${oversold("raw1rt")} | **${oversold("naive")}** |`,
+  );
 
   const { machine } = reference;
   const lines = [

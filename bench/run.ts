@@ -15,22 +15,32 @@
  * connections through a TCP proxy adding that many ms to every database round trip, for every
  * design), BENCH_REFERENCE=1 (also write bench/results/reference.json, which README.md quotes).
  */
-import { setTimeout as sleep } from "node:timers/promises";
+
 import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { FREE_PORTS } from "@donut-states/local/config";
 import mysql from "mysql2/promise";
 import { databaseCpu, machineCpu, processCpu, processCpuMicros } from "./lib/cpu";
+import {
+  checkInvariants,
+  createDatabase,
+  type InvariantReport,
+  type ProductSeed,
+  resetProducts,
+  runSqlWorkers,
+  type SqlDesign,
+  type SqlRun,
+} from "./lib/database";
 import { type DbLink, openDbLink } from "./lib/db-link";
-import { checkInvariants, createDatabase, type InvariantReport, type ProductSeed, resetProducts, runSqlWorkers, type SqlDesign, type SqlRun } from "./lib/database";
 import { answersMatchOrders } from "./lib/invariants";
 import { startLoadGenerator } from "./lib/load-client";
 import { profiled } from "./lib/profile";
-import { fmt, summarize, table, type LatencySummary } from "./lib/stats";
-import { FREE_PORTS } from "@donut-states/local/config";
+import { fmt, type LatencySummary, summarize, table } from "./lib/stats";
 
 // Before the handlers load: Powertools reads the level once, at logger construction.
 process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
@@ -240,7 +250,8 @@ async function main() {
     return micros() / ((performance.now() - t0) / 1000);
   }
   let idleMicrosPerSecond = 0;
-  const perRequest = (micros: number, seconds: number, requests: number) => Math.max(0, micros - idleMicrosPerSecond * seconds) / Math.max(1, requests);
+  const perRequest = (micros: number, seconds: number, requests: number) =>
+    Math.max(0, micros - idleMicrosPerSecond * seconds) / Math.max(1, requests);
 
   const direct: DbLink = { rttMs: 0, url: database.url, commands: async () => undefined, stop: () => {} };
 
@@ -248,9 +259,17 @@ async function main() {
     const initial = new Map(scenario.products.map((product) => [product.sku, product.stock]));
     await seed(scenario.products);
     const commandsBefore = await link.commands();
-    const [selfCpu, selfMicros, dbCpu, boxCpu, t0] = [processCpu(), processCpuMicros(), databaseCpu(), machineCpu(os.cpus().length), performance.now()];
-    const result = await profiled(process.env.BENCH_PROFILE, `${scenario.key}-${connections}-rtt${link.rttMs}${amount ? `-n${amount}` : ""}`, () =>
-      load.run({ url: stack.apiUrl, connections, duration: DURATION_S, amount, skus: scenario.skus, quantities: [1] }),
+    const [selfCpu, selfMicros, dbCpu, boxCpu, t0] = [
+      processCpu(),
+      processCpuMicros(),
+      databaseCpu(),
+      machineCpu(os.cpus().length),
+      performance.now(),
+    ];
+    const result = await profiled(
+      process.env.BENCH_PROFILE,
+      `${scenario.key}-${connections}-rtt${link.rttMs}${amount ? `-n${amount}` : ""}`,
+      () => load.run({ url: stack.apiUrl, connections, duration: DURATION_S, amount, skus: scenario.skus, quantities: [1] }),
       log,
     );
     const cpu = { self: selfCpu(), db: dbCpu(), loadGenerator: result.cpu, machine: boxCpu() };
@@ -287,13 +306,35 @@ async function main() {
     };
   }
 
-  async function measureSql(design: SqlDesign, scenario: Scenario, connections: number, amount?: number, link: DbLink = direct): Promise<Measurement> {
+  async function measureSql(
+    design: SqlDesign,
+    scenario: Scenario,
+    connections: number,
+    amount?: number,
+    link: DbLink = direct,
+  ): Promise<Measurement> {
     const initial = new Map(scenario.products.map((product) => [product.sku, product.stock]));
     const products = await seed(scenario.products);
     const poolSize = Math.min(connections, sqlPoolCap);
     const commandsBefore = await link.commands();
-    const [selfCpu, selfMicros, dbCpu, boxCpu, t0] = [processCpu(), processCpuMicros(), databaseCpu(), machineCpu(os.cpus().length), performance.now()];
-    const run: SqlRun = await runSqlWorkers({ url: link.url, design, workers: connections, poolSize, durationMs: DURATION_S * 1000, amount, skus: scenario.skus, products, quantity: 1 });
+    const [selfCpu, selfMicros, dbCpu, boxCpu, t0] = [
+      processCpu(),
+      processCpuMicros(),
+      databaseCpu(),
+      machineCpu(os.cpus().length),
+      performance.now(),
+    ];
+    const run: SqlRun = await runSqlWorkers({
+      url: link.url,
+      design,
+      workers: connections,
+      poolSize,
+      durationMs: DURATION_S * 1000,
+      amount,
+      skus: scenario.skus,
+      products,
+      quantity: 1,
+    });
     const cpu = { self: selfCpu(), db: dbCpu(), machine: boxCpu() };
     const micros = selfMicros();
     const elapsed = (performance.now() - t0) / 1000;
@@ -368,7 +409,12 @@ async function main() {
   }
 
   // 3. Oversell: stock smaller than the demand, a fixed number of attempts.
-  const oversellScenario: Scenario = { key: "oversell", label: "oversell", products: [{ sku: "SCARCE-1", stock: OVERSELL_STOCK }], skus: ["SCARCE-1"] };
+  const oversellScenario: Scenario = {
+    key: "oversell",
+    label: "oversell",
+    products: [{ sku: "SCARCE-1", stock: OVERSELL_STOCK }],
+    skus: ["SCARCE-1"],
+  };
   for (const connections of CONNECTIONS) {
     log(`oversell: stock ${OVERSELL_STOCK}, ${OVERSELL_ATTEMPTS} attempts @ ${connections}`);
     for (const design of DESIGNS) {
@@ -383,7 +429,18 @@ async function main() {
   const restock = await measureRestock(stack, admin, RESTOCK_SAMPLES);
 
   // 5. Report.
-  const report = buildReport({ machine, apiPool, sqlPoolCap, measurements, oversell, restock, started, database: database.name, source: server.source, idleMicrosPerSecond });
+  const report = buildReport({
+    machine,
+    apiPool,
+    sqlPoolCap,
+    measurements,
+    oversell,
+    restock,
+    started,
+    database: database.name,
+    source: server.source,
+    idleMicrosPerSecond,
+  });
   process.stdout.write(`${report.text}\n`);
   const resultsDir = path.join(HERE, "results");
   mkdirSync(resultsDir, { recursive: true });
@@ -407,17 +464,26 @@ interface RestockSample {
 
 async function measureRestock(stack: Awaited<ReturnType<typeof startOfflineStack>>, admin: mysql.Connection, samples: number) {
   const skus = Array.from({ length: samples }, (_, i) => `RESTOCK-${String(i).padStart(3, "0")}`);
-  await resetProducts(admin, skus.map((sku) => ({ sku, stock: 1, restockQuantity: 50 })));
+  await resetProducts(
+    admin,
+    skus.map((sku) => ({ sku, stock: 1, restockQuantity: 50 })),
+  );
   const factory = stack.factory!;
   factory.clearLogs();
   await sleep(300);
   const order = async (sku: string) => {
-    const response = await fetch(`${stack.apiUrl}/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sku, quantity: 1 }) });
+    const response = await fetch(`${stack.apiUrl}/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sku, quantity: 1 }),
+    });
     await response.arrayBuffer();
     return response.status;
   };
   const receivedFor = (sku: string) =>
-    factory.requests.find((request) => (request.body as { MessageAttributeProductId?: string } | undefined)?.MessageAttributeProductId === sku);
+    factory.requests.find(
+      (request) => (request.body as { MessageAttributeProductId?: string } | undefined)?.MessageAttributeProductId === sku,
+    );
 
   const results: RestockSample[] = [];
   const problems: string[] = [];
@@ -444,7 +510,11 @@ async function measureRestock(stack: Awaited<ReturnType<typeof startOfflineStack
     results.push({ sku, fromStockOutMs: at - stockOut, fromFirst409Ms: at - refusedAt });
   }
   await sleep(1000); // a duplicate delivery would show up by now
-  const callsPerSku = skus.map((sku) => factory.requests.filter((request) => (request.body as { MessageAttributeProductId?: string })?.MessageAttributeProductId === sku).length);
+  const callsPerSku = skus.map(
+    (sku) =>
+      factory.requests.filter((request) => (request.body as { MessageAttributeProductId?: string })?.MessageAttributeProductId === sku)
+        .length,
+  );
   const [[open]] = await admin.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM restock_request");
   return {
     samples: results.length,
@@ -525,7 +595,28 @@ function buildReport({
     ];
   });
   lines.push(
-    table(["scenario", "conns", "design", "db conns", "2xx/s", "req/s", "p50 ms", "p99 ms", "max ms", "2xx", "non-2xx", "errors", "oversold", "µs cpu/req", "RT/req", "cpu% node/db/gen/box"], rows, { alignLeft: 3 }),
+    table(
+      [
+        "scenario",
+        "conns",
+        "design",
+        "db conns",
+        "2xx/s",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "2xx",
+        "non-2xx",
+        "errors",
+        "oversold",
+        "µs cpu/req",
+        "RT/req",
+        "cpu% node/db/gen/box",
+      ],
+      rows,
+      { alignLeft: 3 },
+    ),
     "  2xx = 201 confirmed orders (raw/naive: committed order transactions); non-2xx = 409 OUT_OF_STOCK (raw/naive: rolled back, no stock).",
     `  oversold = confirmed units beyond the initial stock; drift = |confirmed + stock - initial| (lost updates). µs cpu/req = CPU of the node process per request, less its idle ${fmt.int(idleMicrosPerSecond / 1000)} ms/s;`,
     "  RT/req = database round trips per request (counted by the proxy, +N ms/RT runs only). cpu% of one core (200% = the whole box):",
@@ -549,13 +640,30 @@ function buildReport({
       m.answersMatchRows ? `ok (+${m.inFlightAtStop} in flight)` : "MISMATCH",
     ]);
     if (!m.invariant.ok) failures.push(`${m.scenario}@${m.connections}: invariant violated (${JSON.stringify(m.invariant)})`);
-    if (!m.answersMatchRows) failures.push(`${m.scenario}@${m.connections}: ${m.ok} answers 201 but ${m.invariant.orders} order rows (more than the connections in flight)`);
+    if (!m.answersMatchRows)
+      failures.push(
+        `${m.scenario}@${m.connections}: ${m.ok} answers 201 but ${m.invariant.orders} order rows (more than the connections in flight)`,
+      );
     if (m.errors > 0) failures.push(`${m.scenario}@${m.connections}: ${m.errors} HTTP errors/timeouts`);
     const stockout = m.scenario === "stockout";
-    if (stockout && (m.ok !== 0 || m.invariant.restockRequests !== 1)) failures.push(`stockout@${m.connections}: expected all 409 and one restock request`);
+    if (stockout && (m.ok !== 0 || m.invariant.restockRequests !== 1))
+      failures.push(`stockout@${m.connections}: expected all 409 and one restock request`);
   }
   lines.push(
-    table(["scenario", "conns", "ours/raw req/s", "ours/raw1rt req/s", "ours/naive req/s", "ours/raw p99", "ours: stock+sold=initial", "201s vs order rows"], ratioRows, { alignLeft: 1 }),
+    table(
+      [
+        "scenario",
+        "conns",
+        "ours/raw req/s",
+        "ours/raw1rt req/s",
+        "ours/naive req/s",
+        "ours/raw p99",
+        "ours: stock+sold=initial",
+        "201s vs order rows",
+      ],
+      ratioRows,
+      { alignLeft: 1 },
+    ),
     "",
   );
 
@@ -564,7 +672,12 @@ function buildReport({
     "targets (same run):",
     table(
       ["target", "measured", "wanted", "met"],
-      targets.map((t) => [t.name, t.value === undefined ? "-" : t.unit === "x" ? fmt.ratio(t.value) : `${fmt.int(t.value)} ${t.unit}`, `${t.atLeast ? ">=" : "<="} ${t.unit === "x" ? fmt.ratio(t.wanted) : `${t.wanted} ${t.unit}`}`, t.met ? "yes" : "NO"]),
+      targets.map((t) => [
+        t.name,
+        t.value === undefined ? "-" : t.unit === "x" ? fmt.ratio(t.value) : `${fmt.int(t.value)} ${t.unit}`,
+        `${t.atLeast ? ">=" : "<="} ${t.unit === "x" ? fmt.ratio(t.wanted) : `${t.wanted} ${t.unit}`}`,
+        t.met ? "yes" : "NO",
+      ]),
       { alignLeft: 1 },
     ),
     p99Floor(measurements),
@@ -582,11 +695,14 @@ function buildReport({
     m.design === "ours" ? m.invariant.restockRequests : "-",
   ]);
   for (const m of oversell.filter((x) => x.design === "ours")) {
-    if (!m.invariant.ok || m.invariant.confirmedUnits !== OVERSELL_STOCK || m.invariant.restockRequests !== 1) failures.push(`oversell@${m.connections}: ${JSON.stringify(m.invariant)}`);
+    if (!m.invariant.ok || m.invariant.confirmedUnits !== OVERSELL_STOCK || m.invariant.restockRequests !== 1)
+      failures.push(`oversell@${m.connections}: ${JSON.stringify(m.invariant)}`);
   }
   lines.push(
     `oversell: initial stock ${OVERSELL_STOCK}, ${OVERSELL_ATTEMPTS} order attempts of 1 unit`,
-    table(["conns", "design", "attempts", "confirmed units", "final stock", "oversold", "drift", "restock requests"], oversellRows, { alignLeft: 2 }),
+    table(["conns", "design", "attempts", "confirmed units", "final stock", "oversold", "drift", "restock requests"], oversellRows, {
+      alignLeft: 2,
+    }),
     "  (oversold = confirmed units - initial stock; drift = |confirmed + final stock - initial|, units created by lost updates)",
     "",
   );
@@ -596,8 +712,22 @@ function buildReport({
     table(
       ["from", "n", "p50 ms", "p90 ms", "p99 ms", "max ms"],
       [
-        ["order that emptied the shelf (sent)", restock.fromStockOut.count, fmt.ms(restock.fromStockOut.p50), fmt.ms(restock.fromStockOut.p90), fmt.ms(restock.fromStockOut.p99), fmt.ms(restock.fromStockOut.max)],
-        ["first 409 (answer received)", restock.fromFirst409.count, fmt.ms(restock.fromFirst409.p50), fmt.ms(restock.fromFirst409.p90), fmt.ms(restock.fromFirst409.p99), fmt.ms(restock.fromFirst409.max)],
+        [
+          "order that emptied the shelf (sent)",
+          restock.fromStockOut.count,
+          fmt.ms(restock.fromStockOut.p50),
+          fmt.ms(restock.fromStockOut.p90),
+          fmt.ms(restock.fromStockOut.p99),
+          fmt.ms(restock.fromStockOut.max),
+        ],
+        [
+          "first 409 (answer received)",
+          restock.fromFirst409.count,
+          fmt.ms(restock.fromFirst409.p50),
+          fmt.ms(restock.fromFirst409.p90),
+          fmt.ms(restock.fromFirst409.p99),
+          fmt.ms(restock.fromFirst409.max),
+        ],
       ],
     ),
     `  factory calls per stock-out: max ${restock.factoryCallsPerStockOut.max}, total ${restock.factoryCallsPerStockOut.total} for ${restock.samples}; restock requests ${restock.restockRequests};` +
@@ -607,13 +737,28 @@ function buildReport({
   if (restock.factoryCallsPerStockOut.max > 1) failures.push("a stock-out reached the factory more than once");
 
   lines.push("", `load average (1 min): ${machine.loadAverage1mAtStart} at start, ${os.loadavg()[0].toFixed(2)} at the end`);
-  lines.push(failures.length ? `FAILED CHECKS:\n  ${failures.join("\n  ")}` : "all invariant checks passed (ours: 0 oversold, 201s = order rows, one restock request and one factory call per stock-out)");
+  lines.push(
+    failures.length
+      ? `FAILED CHECKS:\n  ${failures.join("\n  ")}`
+      : "all invariant checks passed (ours: 0 oversold, 201s = order rows, one restock request and one factory call per stock-out)",
+  );
 
   const json = {
     startedAt: new Date(started).toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 1000),
     database,
-    settings: { idleCpuMicrosPerSecond: Math.round(idleMicrosPerSecond), durationPerMeasurementS: DURATION_S, connections: CONNECTIONS, designs: DESIGNS, rttMs: RTTS_MS, rttConnections: RTT_CONNECTIONS, apiPool, sqlPoolCap, oversell: { stock: OVERSELL_STOCK, attempts: OVERSELL_ATTEMPTS }, restockSamples: RESTOCK_SAMPLES },
+    settings: {
+      idleCpuMicrosPerSecond: Math.round(idleMicrosPerSecond),
+      durationPerMeasurementS: DURATION_S,
+      connections: CONNECTIONS,
+      designs: DESIGNS,
+      rttMs: RTTS_MS,
+      rttConnections: RTT_CONNECTIONS,
+      apiPool,
+      sqlPoolCap,
+      oversell: { stock: OVERSELL_STOCK, attempts: OVERSELL_ATTEMPTS },
+      restockSamples: RESTOCK_SAMPLES,
+    },
     machine,
     throughput: measurements,
     ratios: ours.map((m) => {
@@ -654,7 +799,8 @@ interface Target {
  * p99 (nothing on this box does one hot row faster) says what the machine allowed.
  */
 function p99Floor(measurements: Measurement[]): string {
-  const at = (design: Design) => measurements.find((m) => m.design === design && m.scenario === "hot" && m.rttMs === 0 && m.connections === 64);
+  const at = (design: Design) =>
+    measurements.find((m) => m.design === design && m.scenario === "hot" && m.rttMs === 0 && m.connections === 64);
   const ours = at("ours");
   const floor = at("raw1rt");
   if (!ours || !floor) return "";

@@ -12,8 +12,8 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
-import { type Json, assetDir, filesOf, resourcesOf, synthesize, zippedSize } from "../stacks/test/synth";
-import { BUNDLES_REFERENCE, type BundleReport, type BundleRow, DEPLOY_GUIDE, bundleRegion, renderBundleTable } from "./bundle-table";
+import { assetDir, filesOf, type Json, resourcesOf, synthesize, zippedSize } from "../stacks/test/synth";
+import { BUNDLES_REFERENCE, type BundleReport, type BundleRow, bundleRegion, DEPLOY_GUIDE, renderBundleTable } from "./bundle-table";
 
 const RUNS = Number(process.env.RUNS ?? 9);
 
@@ -31,7 +31,12 @@ function coldImportMs(file: string): number {
   for (let run = 0; run < RUNS; run++) {
     const out = execFileSync(process.execPath, ["--input-type=module", "-e", importOnce, file], {
       // What the handler modules read at import time; nothing connects until a request.
-      env: { PATH: process.env.PATH, AWS_REGION: "ap-northeast-2", POWERTOOLS_SERVICE_NAME: "donut-states", POWERTOOLS_METRICS_DISABLED: "true" },
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: "ap-northeast-2",
+        POWERTOOLS_SERVICE_NAME: "donut-states",
+        POWERTOOLS_METRICS_DISABLED: "true",
+      },
       encoding: "utf8",
     });
     samples.push(Number(out));
@@ -69,7 +74,12 @@ try {
   // Import times scale with how busy the machine is: say how busy it was.
   const report: BundleReport = {
     measuredAt: new Date().toISOString(),
-    machine: { node: process.version, cpus: cpus().length, loadAverage1mAtStart: Number(loadAtStart.toFixed(2)), loadAverage1mAtEnd: Number(loadavg()[0].toFixed(2)) },
+    machine: {
+      node: process.version,
+      cpus: cpus().length,
+      loadAverage1mAtStart: Number(loadAtStart.toFixed(2)),
+      loadAverage1mAtEnd: Number(loadavg()[0].toFixed(2)),
+    },
     runs: RUNS,
     rows,
   };

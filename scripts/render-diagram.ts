@@ -31,7 +31,9 @@ export async function renderDiagram(input: string): Promise<{ svg: string; png: 
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
-    await page.setContent(`<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0;background:#fff"><div id="diagram" style="display:inline-block;padding:16px;background:#fff"></div></body></html>`);
+    await page.setContent(
+      `<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0;background:#fff"><div id="diagram" style="display:inline-block;padding:16px;background:#fff"></div></body></html>`,
+    );
     await page.addScriptTag({ path: MERMAID });
     const svg = await page.evaluate(async (text) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any

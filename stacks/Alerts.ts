@@ -1,7 +1,7 @@
-import { type StackContext, use } from "sst/constructs";
 import { alertsTopic } from "@donut-states/core/topology";
-import { iam, sns, snsSubscriptions } from "./cdk";
+import { type StackContext, use } from "sst/constructs";
 import { Config } from "./Config";
+import { iam, sns, snsSubscriptions } from "./cdk";
 
 /**
  * The operations alerts topic and its e-mail subscribers (ALERT_EMAILS, see settings.ts).
@@ -30,7 +30,9 @@ export function Alerts({ stack, app }: StackContext) {
       resources: [topic.topicArn],
       conditions: {
         StringEquals: { "aws:SourceAccount": stack.account },
-        ArnLike: { "aws:SourceArn": `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${app.logicalPrefixedName("")}*` },
+        ArnLike: {
+          "aws:SourceArn": `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${app.logicalPrefixedName("")}*`,
+        },
       },
     }),
   );

@@ -1,11 +1,18 @@
+import {
+  type AdminRouteKey,
+  adminFunctions as adminDefinitions,
+  type FunctionName,
+  type RouteKey,
+  routeFunctions,
+  functions as topologyFunctions,
+} from "@donut-states/core/topology";
 import { Api as SstApi, type Function as SstFunction, type StackContext, use } from "sst/constructs";
-import { type AdminRouteKey, type FunctionName, type RouteKey, adminFunctions as adminDefinitions, functions as topologyFunctions, routeFunctions } from "@donut-states/core/topology";
-import { type Cdk, apigatewayv2, iam } from "./cdk";
-import { Config } from "./Config";
 import { BackInStock } from "./BackInStock";
+import { Config } from "./Config";
+import { apigatewayv2, type Cdk, iam } from "./cdk";
 import { Database } from "./Database";
 import { Events } from "./Events";
-import { type StageWiring, fromTopology, lambda } from "./lambda";
+import { fromTopology, lambda, type StageWiring } from "./lambda";
 
 /**
  * What each route's function may do besides reading its settings (those, and the database and
@@ -59,8 +66,9 @@ export const adminRouteAccess = {
  */
 export function adminFunctionId(routeKey: AdminRouteKey): string {
   const [method, path] = routeKey.split(" ");
-  const words = [method, ...path.split("/").filter((segment) => segment && segment !== "admin" && !segment.startsWith("{"))]
-    .flatMap((segment) => segment.toLowerCase().match(/[a-z0-9]+/g) ?? []);
+  const words = [method, ...path.split("/").filter((segment) => segment && segment !== "admin" && !segment.startsWith("{"))].flatMap(
+    (segment) => segment.toLowerCase().match(/[a-z0-9]+/g) ?? [],
+  );
   return `Admin${words.map((word) => word[0].toUpperCase() + word.slice(1)).join("")}`;
 }
 
@@ -99,7 +107,11 @@ export function Api({ stack }: StackContext) {
   const wiring: StageWiring = {
     database: access,
     secrets,
-    values: { EVENT_BUS_NAME: bus.eventBusName, FACTORY_DLQ_URL: deadLetterQueue.queueUrl, BACK_IN_STOCK_TOPIC_ARN: backInStockTopic.topicArn },
+    values: {
+      EVENT_BUS_NAME: bus.eventBusName,
+      FACTORY_DLQ_URL: deadLetterQueue.queueUrl,
+      BACK_IN_STOCK_TOPIC_ARN: backInStockTopic.topicArn,
+    },
   };
   for (const [routeKey, name] of Object.entries(routeFunctions) as [RouteKey, FunctionName][]) {
     const needs: RouteAccess = routeAccess[routeKey];
@@ -132,7 +144,9 @@ export function Api({ stack }: StackContext) {
       ...Object.fromEntries(Object.entries(functions).map(([routeKey, fn]) => [routeKey, { function: fn, authorizer: "none" as const }])),
       // Admin: API Gateway refuses (403) any request not SigV4-signed by a principal whose IAM
       // policy allows execute-api:Invoke on the route (docs/runbook.md, "Access to the admin API").
-      ...Object.fromEntries(Object.entries(adminFunctions).map(([routeKey, fn]) => [routeKey, { function: fn, authorizer: "iam" as const }])),
+      ...Object.fromEntries(
+        Object.entries(adminFunctions).map(([routeKey, fn]) => [routeKey, { function: fn, authorizer: "iam" as const }]),
+      ),
     },
   });
 
@@ -161,5 +175,9 @@ export function Api({ stack }: StackContext) {
     // For the operators' IAM policy: execute-api:Invoke on arn:aws:execute-api:<region>:<account>:<ApiId>/$default/*/admin/*
     ApiId: api.cdk.httpApi.apiId,
   });
-  return { api, functions: functions as Record<RouteKey, SstFunction>, adminFunctions: adminFunctions as Record<AdminRouteKey, SstFunction> };
+  return {
+    api,
+    functions: functions as Record<RouteKey, SstFunction>,
+    adminFunctions: adminFunctions as Record<AdminRouteKey, SstFunction>,
+  };
 }

@@ -1,8 +1,8 @@
-import { type StackContext, use } from "sst/constructs";
 import { backInStockTopic, functions } from "@donut-states/core/topology";
-import { iam, sns } from "./cdk";
+import { type StackContext, use } from "sst/constructs";
 import { Config } from "./Config";
-import { Events, busRuleInvokeConfig, failedEventsQueue, lambdaOnBusRule } from "./Events";
+import { iam, sns } from "./cdk";
+import { busRuleInvokeConfig, Events, failedEventsQueue, lambdaOnBusRule } from "./Events";
 import { fromTopology, lambda } from "./lambda";
 
 /**
@@ -27,7 +27,10 @@ export function BackInStock({ stack, app }: StackContext) {
 
   const definition = functions.backInStockNotifier;
   const rule = definition.trigger.busRule;
-  const failedEvents = failedEventsQueue(stack, "BackInStockFailedEvents", { rule, queueName: app.logicalPrefixedName(rule.failedEvents.queueName) });
+  const failedEvents = failedEventsQueue(stack, "BackInStockFailedEvents", {
+    rule,
+    queueName: app.logicalPrefixedName(rule.failedEvents.queueName),
+  });
   const notifier = lambda(stack, "BackInStockNotifier", settings, {
     ...fromTopology(definition, { secrets: {}, values: { BACK_IN_STOCK_TOPIC_ARN: topic.topicArn } }),
     ...busRuleInvokeConfig(failedEvents),

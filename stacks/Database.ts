@@ -1,10 +1,10 @@
-import { type Function as SstFunction, Script, type StackContext, use } from "sst/constructs";
-import { type Cdk, Duration, RemovalPolicy, ec2, iam, logs, rds } from "./cdk";
-import { Config } from "./Config";
-import { type DatabaseAccess, fromTopology, lambda } from "./lambda";
-import { type FunctionEnvironment, functions } from "@donut-states/core/topology";
-import type { DatabaseMode } from "./settings";
 import { sessionDefaults } from "@donut-states/core/drizzle/session";
+import { type FunctionEnvironment, functions } from "@donut-states/core/topology";
+import { Script, type Function as SstFunction, type StackContext, use } from "sst/constructs";
+import { Config } from "./Config";
+import { type Cdk, Duration, ec2, iam, logs, RemovalPolicy, rds } from "./cdk";
+import { type DatabaseAccess, fromTopology, lambda } from "./lambda";
+import type { DatabaseMode } from "./settings";
 
 /**
  * The database of the stage.
@@ -191,7 +191,11 @@ export function Database({ stack, app }: StackContext) {
   const migrations = addMigrations(access, {
     environment: { DATABASE_ADMIN_SECRET_ARN: credentials.secretArn },
     statements: [
-      new iam.PolicyStatement({ sid: "ReadDatabaseAdminCredentials", actions: ["secretsmanager:GetSecretValue"], resources: [credentials.secretArn] }),
+      new iam.PolicyStatement({
+        sid: "ReadDatabaseAdminCredentials",
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: [credentials.secretArn],
+      }),
     ],
   });
   // Migrate only once the proxy and its target exist.

@@ -1,5 +1,12 @@
-import { EventBus, type Function as SstFunction, Queue, type Stack, type StackContext } from "sst/constructs";
-import { type BusRule, eventArchive, factoryCaller, factoryDeadLetterQueue, factoryQueue, outOfStockRule } from "@donut-states/core/topology";
+import {
+  type BusRule,
+  eventArchive,
+  factoryCaller,
+  factoryDeadLetterQueue,
+  factoryQueue,
+  outOfStockRule,
+} from "@donut-states/core/topology";
+import { EventBus, Queue, type Function as SstFunction, type Stack, type StackContext } from "sst/constructs";
 import { type Cdk, Duration, events, eventsTargets, iam, sqs } from "./cdk";
 import { PROD_STAGE } from "./settings";
 
@@ -133,7 +140,9 @@ export function failedEventsQueue(stack: Stack, id: string, { rule, queueName }:
  * The destination by ARN rather than CDK's SqsDestination, which would also grant
  * sqs:GetQueueAttributes and sqs:GetQueueUrl: lambdaOnBusRule grants sqs:SendMessage alone.
  */
-export function busRuleInvokeConfig(failedEvents: Cdk.aws_sqs.IQueue): Pick<Cdk.aws_lambda.FunctionOptions, "retryAttempts" | "maxEventAge" | "onFailure"> {
+export function busRuleInvokeConfig(
+  failedEvents: Cdk.aws_sqs.IQueue,
+): Pick<Cdk.aws_lambda.FunctionOptions, "retryAttempts" | "maxEventAge" | "onFailure"> {
   return { ...BUS_RULE_RETRIES, onFailure: { bind: () => ({ destination: failedEvents.queueArn }) } };
 }
 
@@ -147,10 +156,19 @@ export function busRuleInvokeConfig(failedEvents: Cdk.aws_sqs.IQueue): Pick<Cdk.
 export function lambdaOnBusRule(
   stack: Stack,
   id: string,
-  { bus, rule, ruleName, description, fn, failedEvents }: { bus: EventBus; rule: BusRule; ruleName: string; description: string; fn: SstFunction; failedEvents: Cdk.aws_sqs.IQueue },
+  {
+    bus,
+    rule,
+    ruleName,
+    description,
+    fn,
+    failedEvents,
+  }: { bus: EventBus; rule: BusRule; ruleName: string; description: string; fn: SstFunction; failedEvents: Cdk.aws_sqs.IQueue },
 ): Cdk.aws_events.Rule {
   // What Lambda needs to deliver the function's invocation records there (busRuleInvokeConfig).
-  fn.addToRolePolicy(new iam.PolicyStatement({ sid: "SendFailedEvents", actions: ["sqs:SendMessage"], resources: [failedEvents.queueArn] }));
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ sid: "SendFailedEvents", actions: ["sqs:SendMessage"], resources: [failedEvents.queueArn] }),
+  );
   return new events.Rule(stack, id, {
     ruleName,
     description,

@@ -1,14 +1,23 @@
-import { type Function as SstFunction, type Queue, type Stack, type StackContext, use } from "sst/constructs";
-import { backInStockRule, dlqAlarm, dlqAlarmFollowUp, factoryCaller, factoryQueue, functions as functionTable, outOfStockRule, schedules } from "@donut-states/core/topology";
+import {
+  backInStockRule,
+  dlqAlarm,
+  dlqAlarmFollowUp,
+  factoryCaller,
+  factoryQueue,
+  functions as functionTable,
+  outOfStockRule,
+  schedules,
+} from "@donut-states/core/topology";
 import { METRICS_NAMESPACE, MetricName } from "@donut-states/core/util/metrics";
-import { type Cdk, Duration, cloudwatch, cloudwatchActions, events, eventsTargets, iam } from "./cdk";
+import { type Queue, type Function as SstFunction, type Stack, type StackContext, use } from "sst/constructs";
 import { Alerts } from "./Alerts";
 import { Api } from "./Api";
 import { BackInStock } from "./BackInStock";
 import { Config } from "./Config";
+import { type Cdk, cloudwatch, cloudwatchActions, Duration, events, eventsTargets, iam } from "./cdk";
 import { Database } from "./Database";
 import { Events, toCdkEventPattern } from "./Events";
-import { type DatabaseAccess, type StageWiring, fromTopology, lambda } from "./lambda";
+import { type DatabaseAccess, fromTopology, lambda, type StageWiring } from "./lambda";
 import { Restock } from "./Restock";
 import { SERVICE_NAME, type StageSettings } from "./settings";
 
@@ -150,7 +159,10 @@ export function Monitoring({ stack, app }: StackContext) {
   const notifierFailedEvents = alarm("BackInStockFailedEvents", {
     alarmName: failedEventsAlarm.name,
     alarmDescription: `RestockFulfilled events the back-in-stock notifier failed on three times, or EventBridge could not deliver to it, wait in ${app.logicalPrefixedName(backInStockRule.failedEvents.queueName)}: their subscribers have not been told. Fix the cause, then replay them. Runbook: docs/runbook.md#back-in-stock-failed-events`,
-    metric: backInStockFailedEvents.metric(failedEventsAlarm.metricName, { period: Duration.seconds(failedEventsAlarm.periodSeconds), statistic: cloudwatch.Stats.MAXIMUM }),
+    metric: backInStockFailedEvents.metric(failedEventsAlarm.metricName, {
+      period: Duration.seconds(failedEventsAlarm.periodSeconds),
+      statistic: cloudwatch.Stats.MAXIMUM,
+    }),
     threshold: failedEventsAlarm.threshold,
     comparisonOperator: comparisonOperator(failedEventsAlarm.comparison),
     evaluationPeriods: failedEventsAlarm.evaluationPeriods,
@@ -158,7 +170,8 @@ export function Monitoring({ stack, app }: StackContext) {
 
   const apiErrors = alarm("ApiServerErrors", {
     alarmName: "api-5xx",
-    alarmDescription: "The Sales API answers 5xx (503: the database is unreachable). Customers cannot order. Runbook: docs/runbook.md#function-errors",
+    alarmDescription:
+      "The Sales API answers 5xx (503: the database is unreachable). Customers cannot order. Runbook: docs/runbook.md#function-errors",
     metric: api.cdk.httpApi.metricServerError({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
     threshold: thresholds.apiServerErrorsPer5Minutes,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -305,7 +318,20 @@ export function Monitoring({ stack, app }: StackContext) {
           title: "Alarms",
           width,
           height,
-          alarms: [dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, followUpErrors, notifierErrors, notifierFailedEvents, apiErrors, restockAttention, ruleFailedToDlq, ...databaseAlarms],
+          alarms: [
+            dlqDepth,
+            queueAge,
+            consumerErrors,
+            relayErrors,
+            watchdogErrors,
+            followUpErrors,
+            notifierErrors,
+            notifierFailedEvents,
+            apiErrors,
+            restockAttention,
+            ruleFailedToDlq,
+            ...databaseAlarms,
+          ],
         }),
       ],
       [
@@ -373,7 +399,21 @@ export function Monitoring({ stack, app }: StackContext) {
     ],
   });
 
-  return { alarms: { dlqDepth, queueAge, consumerErrors, relayErrors, watchdogErrors, notifierErrors, notifierFailedEvents, apiErrors, ruleFailedToDlq, apiThrottles, databaseAlarms } };
+  return {
+    alarms: {
+      dlqDepth,
+      queueAge,
+      consumerErrors,
+      relayErrors,
+      watchdogErrors,
+      notifierErrors,
+      notifierFailedEvents,
+      apiErrors,
+      ruleFailedToDlq,
+      apiThrottles,
+      databaseAlarms,
+    },
+  };
 }
 
 function comparisonOperator(value: string): Cdk.aws_cloudwatch.ComparisonOperator {

@@ -1,12 +1,12 @@
-import { Cron, type StackContext, use } from "sst/constructs";
 import { factoryCaller, functions } from "@donut-states/core/topology";
-import { type Cdk, Duration, iam, lambda as lambdaCdk } from "./cdk";
+import { Cron, type StackContext, use } from "sst/constructs";
 import { Alerts } from "./Alerts";
 import { Api } from "./Api";
 import { Config } from "./Config";
+import { type Cdk, Duration, iam, lambda as lambdaCdk } from "./cdk";
 import { Database } from "./Database";
 import { Events } from "./Events";
-import { type StageWiring, fromTopology, lambda } from "./lambda";
+import { fromTopology, lambda, type StageWiring } from "./lambda";
 
 /**
  * The restock pipeline's functions:
@@ -28,7 +28,8 @@ export function Restock({ stack, app }: StackContext) {
   const { api } = use(Api);
   const { topic } = use(Alerts);
 
-  const putEvents = () => new iam.PolicyStatement({ sid: "PublishToEventBus", actions: ["events:PutEvents"], resources: [bus.eventBusArn] });
+  const putEvents = () =>
+    new iam.PolicyStatement({ sid: "PublishToEventBus", actions: ["events:PutEvents"], resources: [bus.eventBusArn] });
 
   const wiring: StageWiring = {
     database: access,

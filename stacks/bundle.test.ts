@@ -10,8 +10,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import vm from "node:vm";
+import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestDatabase, createTestDatabase } from "@donut-states/core/testing";
 import { compactErrorTable, trimBundle } from "./bundle";
 
 const require = createRequire(import.meta.url);
@@ -73,7 +73,9 @@ console.log(JSON.stringify(out));`,
       keepNames: true,
       minify: true,
       outfile: bundle,
-      banner: { js: "import { createRequire as topLevelCreateRequire } from 'module';\nconst require = topLevelCreateRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as topLevelCreateRequire } from 'module';\nconst require = topLevelCreateRequire(import.meta.url);",
+      },
       // SST's esbuild and the root one differ only in types irrelevant here.
       plugins: [trimBundle(applied) as never],
       logLevel: "silent",

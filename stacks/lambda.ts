@@ -10,10 +10,11 @@
  *   AWSLambdaVPCAccessExecutionRole adds logs:CreateLogGroup/PutLogEvents on "*" too.
  * - the database wiring of the stage (`DatabaseAccess`, built by Database.ts) when `database` is given.
  */
+
+import type { FunctionDefinition, FunctionEnvironment, FunctionSetting } from "@donut-states/core/topology";
 import type { Config, FunctionProps, Stack } from "sst/constructs";
 import { Function as SstFunction } from "sst/constructs";
 import { type Cdk, iam, logs } from "./cdk";
-import type { FunctionDefinition, FunctionEnvironment, FunctionSetting } from "@donut-states/core/topology";
 import type { DatabaseMode, StageSettings } from "./settings";
 
 /** What a function needs to reach the stage's database (built by Database.ts, used by `lambda({ database })`). */
@@ -33,7 +34,8 @@ export interface DatabaseAccess {
   grantConnect(fn: SstFunction): void;
 }
 
-export interface LambdaProps extends Omit<FunctionProps, "role" | "vpc" | "vpcSubnets" | "securityGroups" | "functionName" | "bind" | "environment"> {
+export interface LambdaProps
+  extends Omit<FunctionProps, "role" | "vpc" | "vpcSubnets" | "securityGroups" | "functionName" | "bind" | "environment"> {
   handler: string;
   /** Settings the function reads (names from the topology's `functionSettings`). */
   environment?: FunctionEnvironment;
@@ -79,9 +81,7 @@ export function lambda(stack: Stack, id: string, settings: StageSettings, props:
       ...environment,
     },
     bind: [...secrets, ...(database?.secrets ?? [])],
-    ...(database?.vpc
-      ? { vpc: database.vpc.vpc, vpcSubnets: database.vpc.subnets, securityGroups: database.vpc.securityGroups }
-      : {}),
+    ...(database?.vpc ? { vpc: database.vpc.vpc, vpcSubnets: database.vpc.subnets, securityGroups: database.vpc.securityGroups } : {}),
   });
   // The log group must exist before the function first runs, or Lambda creates it (without
   // retention) and the next deploy fails on "already exists".
@@ -103,7 +103,10 @@ export interface StageWiring {
  * database if it reads the database's settings, and of the stage's secrets and values exactly
  * those it reads. Triggers and permissions stay with the stack that owns them.
  */
-export function fromTopology(definition: FunctionDefinition, wiring: StageWiring): Pick<LambdaProps, "handler" | "timeout" | "database" | "secrets" | "environment"> {
+export function fromTopology(
+  definition: FunctionDefinition,
+  wiring: StageWiring,
+): Pick<LambdaProps, "handler" | "timeout" | "database" | "secrets" | "environment"> {
   const reads = new Set<FunctionSetting>(definition.reads);
   return {
     handler: definition.handler,

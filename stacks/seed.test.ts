@@ -3,13 +3,14 @@
  * (SEED_DEMO_DATA, read by packages/functions/src/database/migrate.ts). Prod never does.
  * Only Config and Database are synthesized (in deploy mode, where the migrations exist).
  */
-import { afterAll, describe, expect, it } from "vitest";
+
 import type { App } from "sst/constructs";
+import { afterAll, describe, expect, it } from "vitest";
 import { defaultFunctionProps } from "../sst.config";
 import { Config } from "./Config";
 import { Database } from "./Database";
 import { stageSettings } from "./settings";
-import { type Json, type SettingsEnv, type Synthesized, resourcesOf, synthesize } from "./test/synth";
+import { type Json, resourcesOf, type SettingsEnv, type Synthesized, synthesize } from "./test/synth";
 
 const MIGRATE = "packages/functions/src/database/migrate.handler";
 const DEPLOY_ENV: SettingsEnv = { FACTORY_API_URL: "https://factory.example.com", ALERT_EMAILS: "oncall@example.com" };

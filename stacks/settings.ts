@@ -6,8 +6,9 @@
  * Queue, rule, alarm and route settings are NOT here: they come from
  * packages/core/src/topology.ts, the single source of truth shared with the offline stack.
  */
-import type { App } from "sst/constructs";
+
 import { restockAlerts } from "@donut-states/core/topology";
+import type { App } from "sst/constructs";
 
 /**
  * Where the functions' database is.

@@ -5,17 +5,16 @@
  * VPC, no RDS), `prod` as `sst deploy` builds it (every function bundled with esbuild, VPC +
  * RDS + proxy, cdk-nag applied), and a small Events-only app built from a modified topology.
  */
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "sst/constructs";
+import { sessionDefaults } from "@donut-states/core/drizzle/session";
 import {
   adminRoutes,
   backInStockRule,
   backInStockTopic,
   dlqAlarm,
-  eventArchive,
   dlqAlarmFollowUp,
+  eventArchive,
   factoryCaller,
   factoryDeadLetterQueue,
   factoryQueue,
@@ -23,23 +22,24 @@ import {
   routes,
   schedules,
 } from "@donut-states/core/topology";
-import { sessionDefaults } from "@donut-states/core/drizzle/session";
 import { METRICS_NAMESPACE, MetricName } from "@donut-states/core/util/metrics";
+import type { App } from "sst/constructs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APP_NAME, defaultFunctionProps } from "../sst.config";
-import { Events } from "./Events";
-import { applyNagChecks, type NagFinding } from "./test/nag";
-import { DEFAULT_DEV_FACTORY_API_URL, DEFAULT_RESTOCK_SLA_SECONDS, stageSettings } from "./settings";
 import { bundleBudget } from "./bundle";
+import { Events } from "./Events";
+import { DEFAULT_DEV_FACTORY_API_URL, DEFAULT_RESTOCK_SLA_SECONDS, stageSettings } from "./settings";
+import { applyNagChecks, type NagFinding } from "./test/nag";
 import {
-  type Json,
-  type Synthesized,
-  TEST_ACCOUNT,
   assetDir as assetDirOf,
   describeValue,
   filesOf,
+  type Json,
   resourcesOf,
+  type Synthesized,
   single,
   synthesize,
+  TEST_ACCOUNT,
   zippedSize,
 } from "./test/synth";
 
@@ -127,7 +127,6 @@ afterAll(() => {
 
 // ---------------------------------------------------------------- helpers over one synth
 
-
 /** Our functions (not SST's/CDK's helpers): [stackId, logicalId, resource]. */
 function ourFunctions(synth: Synthesized): [string, string, Json][] {
   const found: [string, string, Json][] = [];
@@ -184,13 +183,16 @@ function logicalIdOf(synth: Synthesized, stackId: string, type: string): string 
 function databaseSecretOf(synth: Synthesized, user: "application" | "admin"): string {
   const attachments = resourcesOf(synth.templates.Database, "AWS::SecretsManager::SecretTargetAttachment");
   expect(attachments).toHaveLength(2);
-  const found = attachments.find(([, attachment]) => String(attachment.Properties.SecretId.Ref).startsWith("ApplicationUserSecret") === (user === "application"));
+  const found = attachments.find(
+    ([, attachment]) => String(attachment.Properties.SecretId.Ref).startsWith("ApplicationUserSecret") === (user === "application"),
+  );
   if (!found) throw new Error(`no ${user} secret attachment`);
   return `Database.${found[0]}`;
 }
 
 function ssmSecretPaths(synth: Synthesized, name: string): string {
-  const arn = (stage: string) => `arn:\${AWS::Partition}:ssm:ap-northeast-2:${TEST_ACCOUNT}:parameter/sst/${APP_NAME}/${stage}/Secret/${name}/value`;
+  const arn = (stage: string) =>
+    `arn:\${AWS::Partition}:ssm:ap-northeast-2:${TEST_ACCOUNT}:parameter/sst/${APP_NAME}/${stage}/Secret/${name}/value`;
   return [arn(synth.stage), arn(".fallback")].sort().join(" + ");
 }
 
@@ -218,11 +220,14 @@ function expectedStatements(synth: Synthesized, stackId: string, fn: Json, expec
   if (expected.previousCallbackSecret) statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "FACTORY_CALLBACK_SECRET_PREVIOUS")}`);
   if (expected.putEvents) statements.push(`events:PutEvents -> Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}.Arn`);
   if (expected.publishesAlerts) statements.push(`sns:Publish -> Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
-  if (expected.subscribesBackInStock) statements.push(`sns:Subscribe -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SNS::Topic")}`);
+  if (expected.subscribesBackInStock)
+    statements.push(`sns:Subscribe -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SNS::Topic")}`);
   if (expected.publishesBackInStock) statements.push(`sns:Publish -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SNS::Topic")}`);
-  if (expected.sendsFailedEvents) statements.push(`sqs:SendMessage -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SQS::Queue")}.Arn`);
+  if (expected.sendsFailedEvents)
+    statements.push(`sqs:SendMessage -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SQS::Queue")}.Arn`);
   if (expected.dlqDepth) statements.push(`sqs:GetQueueAttributes -> Events.${deadLetterQueueId(synth)}.Arn`);
-  if (expected.peeksDeadLetterQueue) statements.push(`sqs:ChangeMessageVisibility,sqs:ReceiveMessage -> Events.${deadLetterQueueId(synth)}.Arn`);
+  if (expected.peeksDeadLetterQueue)
+    statements.push(`sqs:ChangeMessageVisibility,sqs:ReceiveMessage -> Events.${deadLetterQueueId(synth)}.Arn`);
   if (expected.consumesQueue) {
     statements.push(
       `sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage -> Events.${factoryQueueId(synth)}.Arn`,
@@ -261,7 +266,16 @@ describe.each([
 ] as const)("%s stage", (_name, get, databaseMode) => {
   it("registers the stacks in dependency order with the shared default function props", () => {
     const synth = get();
-    expect(Object.keys(synth.templates).sort()).toEqual(["Alerts", "Api", "BackInStock", "Config", "Database", "Events", "Monitoring", "Restock"]);
+    expect(Object.keys(synth.templates).sort()).toEqual([
+      "Alerts",
+      "Api",
+      "BackInStock",
+      "Config",
+      "Database",
+      "Events",
+      "Monitoring",
+      "Restock",
+    ]);
     expect(synth.app.defaultFunctionProps[0]).toBe(defaultFunctionProps);
   });
 
@@ -271,7 +285,9 @@ describe.each([
     const [apiId, httpApi] = single(api, "AWS::ApiGatewayV2::Api");
     expect(httpApi.Properties.ProtocolType).toBe("HTTP");
     const routeResources = resourcesOf(api, "AWS::ApiGatewayV2::Route");
-    expect(routeResources.map(([, route]) => route.Properties.RouteKey).sort()).toEqual([...Object.keys(routes), ...Object.keys(adminRoutes)].sort());
+    expect(routeResources.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(
+      [...Object.keys(routes), ...Object.keys(adminRoutes)].sort(),
+    );
     for (const [routeKey, handler] of Object.entries({ ...routes, ...adminRoutes })) {
       const [, route] = routeResources.find(([, candidate]) => candidate.Properties.RouteKey === routeKey)!;
       expect(route.Properties.AuthorizationType ?? "NONE", routeKey).toBe(routeKey in adminRoutes ? "AWS_IAM" : "NONE");
@@ -293,7 +309,10 @@ describe.each([
     const [, stage] = single(api, "AWS::ApiGatewayV2::Stage");
     const throttle = synth.stage === "prod" ? { burst: 2000, rate: 1000 } : { burst: 200, rate: 100 };
     expect(stage.Properties.StageName).toBe("$default");
-    expect(stage.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: throttle.burst, ThrottlingRateLimit: throttle.rate });
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingBurstLimit: throttle.burst,
+      ThrottlingRateLimit: throttle.rate,
+    });
     const accessLogGroup = resourcesOf(api, "AWS::Logs::LogGroup").find(([, group]) =>
       JSON.stringify(group.Properties.LogGroupName).includes("/aws/vendedlogs/apis"),
     );
@@ -409,7 +428,8 @@ describe.each([
   it("alarms on what can break: the rule's DLQ deliveries, API throttles, and (rds) the database and its proxy", () => {
     const synth = get();
     const alarms = resourcesOf(synth.templates.Monitoring, "AWS::CloudWatch::Alarm").map(([, alarm]) => alarm.Properties);
-    const byMetric = (namespace: string, metric: string) => alarms.filter((alarm) => alarm.Namespace === namespace && alarm.MetricName === metric);
+    const byMetric = (namespace: string, metric: string) =>
+      alarms.filter((alarm) => alarm.Namespace === namespace && alarm.MetricName === metric);
     const [ruleAlarm] = byMetric("AWS/Events", "InvocationsFailedToBeSentToDlq");
     expect(Object.fromEntries(ruleAlarm.Dimensions.map((d: Json) => [d.Name, describeValue(synth, "Monitoring", d.Value)]))).toEqual({
       EventBusName: expect.stringMatching(/^Events\.Bus/),
@@ -420,7 +440,13 @@ describe.each([
       const [stackId, logicalId] = functionFor(synth, handler);
       expect(throttled).toContain(`${stackId}.${logicalId}`);
     }
-    const rdsMetrics = ["FreeStorageSpace", "CPUUtilization", "DatabaseConnections", "ClientConnections", "DatabaseConnectionsCurrentlySessionPinned"];
+    const rdsMetrics = [
+      "FreeStorageSpace",
+      "CPUUtilization",
+      "DatabaseConnections",
+      "ClientConnections",
+      "DatabaseConnectionsCurrentlySessionPinned",
+    ];
     const found = rdsMetrics.map((metric) => byMetric("AWS/RDS", metric).length);
     if (databaseMode === "url") expect(found).toEqual([0, 0, 0, 0, 0]);
     else {
@@ -432,7 +458,9 @@ describe.each([
       expect(pinned.Threshold).toBe(1);
       const [storage] = byMetric("AWS/RDS", "FreeStorageSpace");
       expect(storage.ComparisonOperator).toBe("LessThanThreshold");
-      expect(describeValue(synth, "Monitoring", storage.Dimensions[0].Value)).toBe(`Database.${single(synth.templates.Database, "AWS::RDS::DBInstance")[0]}`);
+      expect(describeValue(synth, "Monitoring", storage.Dimensions[0].Value)).toBe(
+        `Database.${single(synth.templates.Database, "AWS::RDS::DBInstance")[0]}`,
+      );
     }
     for (const alarm of alarms) expect(alarm.AlarmActions, alarm.AlarmName).toHaveLength(1);
   });
@@ -441,7 +469,10 @@ describe.each([
     const synth = get();
     const restock = synth.templates.Restock;
     const scheduled = Object.fromEntries(
-      resourcesOf(restock, "AWS::Events::Rule").map(([, rule]) => [rule.Properties.Targets[0].Arn["Fn::GetAtt"][0], rule.Properties.ScheduleExpression]),
+      resourcesOf(restock, "AWS::Events::Rule").map(([, rule]) => [
+        rule.Properties.Targets[0].Arn["Fn::GetAtt"][0],
+        rule.Properties.ScheduleExpression,
+      ]),
     );
     expect(scheduled).toEqual({
       [functionFor(synth, RELAY)[1]]: schedules.outboxRelay.aws,
@@ -464,8 +495,8 @@ describe.each([
     ] as const) {
       const [, logicalId, fn] = functionFor(synth, handler);
       expect(fn.Properties.Timeout, handler).toBeLessThanOrEqual(seconds(schedule));
-      const invokeConfig = resourcesOf(synth.templates.Restock, "AWS::Lambda::EventInvokeConfig").find(
-        ([, config]) => JSON.stringify(config.Properties.FunctionName).includes(logicalId),
+      const invokeConfig = resourcesOf(synth.templates.Restock, "AWS::Lambda::EventInvokeConfig").find(([, config]) =>
+        JSON.stringify(config.Properties.FunctionName).includes(logicalId),
       );
       expect(invokeConfig?.[1].Properties.MaximumRetryAttempts, handler).toBe(0);
     }
@@ -478,8 +509,14 @@ describe.each([
     const alarms = resourcesOf(monitoring, "AWS::CloudWatch::Alarm");
     expect(alarms.length).toBeGreaterThanOrEqual(4);
     for (const [id, alarm] of alarms) {
-      expect(alarm.Properties.AlarmActions.map((action: Json) => describeValue(synth, "Monitoring", action)), id).toEqual([topic]);
-      expect(alarm.Properties.OKActions.map((action: Json) => describeValue(synth, "Monitoring", action)), id).toEqual([topic]);
+      expect(
+        alarm.Properties.AlarmActions.map((action: Json) => describeValue(synth, "Monitoring", action)),
+        id,
+      ).toEqual([topic]);
+      expect(
+        alarm.Properties.OKActions.map((action: Json) => describeValue(synth, "Monitoring", action)),
+        id,
+      ).toEqual([topic]);
     }
     const [, dlq] = alarms.find(([, alarm]) => alarm.Properties.AlarmName === `${synth.stage}-${APP_NAME}-${dlqAlarm.name}`)!;
     expect(dlq.Properties).toMatchObject({
@@ -491,14 +528,16 @@ describe.each([
       EvaluationPeriods: dlqAlarm.evaluationPeriods,
       TreatMissingData: "notBreaching",
     });
-    expect(dlq.Properties.Dimensions.map((dimension: Json) => [dimension.Name, describeValue(synth, "Monitoring", dimension.Value)])).toEqual([
-      ["QueueName", `Events.${deadLetterQueueId(synth)}.QueueName`],
-    ]);
+    expect(
+      dlq.Properties.Dimensions.map((dimension: Json) => [dimension.Name, describeValue(synth, "Monitoring", dimension.Value)]),
+    ).toEqual([["QueueName", `Events.${deadLetterQueueId(synth)}.QueueName`]]);
 
     const watching = (namespace: string, metric: string) =>
       alarms
         .filter(([, alarm]) => alarm.Properties.Namespace === namespace && alarm.Properties.MetricName === metric)
-        .map(([, alarm]) => alarm.Properties.Dimensions.map((dimension: Json) => describeValue(synth, "Monitoring", dimension.Value)).join());
+        .map(([, alarm]) =>
+          alarm.Properties.Dimensions.map((dimension: Json) => describeValue(synth, "Monitoring", dimension.Value)).join(),
+        );
     expect(watching("AWS/SQS", "ApproximateAgeOfOldestMessage")).toEqual([`Events.${factoryQueueId(synth)}.QueueName`]);
     // The watchdog's database reading (failed, overdue, stuck, sold out without restock) alarms too.
     const [, attention] = alarms.find(([, alarm]) => alarm.Properties.MetricName === MetricName.RestockNeedsAttention)!;
@@ -543,8 +582,8 @@ describe.each([
       RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 },
     });
     // EventBridge may invoke it, from this rule only.
-    const permissions = resourcesOf(monitoring, "AWS::Lambda::Permission").filter(
-      ([, permission]) => JSON.stringify(permission.Properties.FunctionName).includes(functionId),
+    const permissions = resourcesOf(monitoring, "AWS::Lambda::Permission").filter(([, permission]) =>
+      JSON.stringify(permission.Properties.FunctionName).includes(functionId),
     );
     expect(permissions.map(([, permission]) => [permission.Properties.Principal, permission.Properties.SourceArn])).toEqual([
       ["events.amazonaws.com", { "Fn::GetAtt": [rules[0][0], "Arn"] }],
@@ -566,7 +605,10 @@ describe.each([
     const [, policy] = single(template, "AWS::SNS::TopicPolicy");
     expect(policy.Properties.Topics).toEqual([{ Ref: topicId }]);
     const statements = policy.Properties.PolicyDocument.Statement as Json[];
-    expect(statements.map((statement) => `${statement.Effect} ${statement.Sid}`).sort()).toEqual(["Deny AllowPublishThroughSSLOnly", "Deny OnlyTheNotifierPublishes"]);
+    expect(statements.map((statement) => `${statement.Effect} ${statement.Sid}`).sort()).toEqual([
+      "Deny AllowPublishThroughSSLOnly",
+      "Deny OnlyTheNotifierPublishes",
+    ]);
     expect(statements.find((statement) => statement.Sid === "OnlyTheNotifierPublishes")).toEqual({
       Sid: "OnlyTheNotifierPublishes",
       Effect: "Deny",
@@ -576,7 +618,9 @@ describe.each([
       Condition: { ArnNotEquals: { "aws:PrincipalArn": { "Fn::GetAtt": [notifierRole, "Arn"] } } },
     });
     // The other Deny (CDK's enforceSSL, despite its Sid): requests without TLS.
-    expect(statements.find((statement) => statement.Sid === "AllowPublishThroughSSLOnly")?.Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+    expect(statements.find((statement) => statement.Sid === "AllowPublishThroughSSLOnly")?.Condition).toEqual({
+      Bool: { "aws:SecureTransport": "false" },
+    });
     // The route's sns:Subscribe holds for e-mail endpoints only.
     const [apiStack, , subscribe] = functionFor(synth, SUBSCRIBE);
     const subscribeStatements = resourcesOf(synth.templates[apiStack], "AWS::IAM::Policy")
@@ -593,7 +637,9 @@ describe.each([
     const template = synth.templates.BackInStock;
     const [ruleId, rule] = single(template, "AWS::Events::Rule");
     expect(rule.Properties.Name).toBe(`${synth.stage}-${APP_NAME}-${backInStockRule.name}`);
-    expect(describeValue(synth, "BackInStock", rule.Properties.EventBusName)).toBe(`Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}`);
+    expect(describeValue(synth, "BackInStock", rule.Properties.EventBusName)).toBe(
+      `Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}`,
+    );
     expect(rule.Properties.EventPattern).toEqual(backInStockRule.pattern);
     expect(rule.Properties.EventPattern).toEqual({ source: ["donut-states.sales"], "detail-type": ["RestockFulfilled"] });
     const [, functionId, fn] = functionFor(synth, NOTIFIER);
@@ -603,7 +649,9 @@ describe.each([
       RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 },
     });
     // EventBridge may invoke it, from this rule only.
-    const permissions = resourcesOf(template, "AWS::Lambda::Permission").filter(([, permission]) => JSON.stringify(permission.Properties.FunctionName).includes(functionId));
+    const permissions = resourcesOf(template, "AWS::Lambda::Permission").filter(([, permission]) =>
+      JSON.stringify(permission.Properties.FunctionName).includes(functionId),
+    );
     expect(permissions.map(([, permission]) => [permission.Properties.Principal, permission.Properties.SourceArn])).toEqual([
       ["events.amazonaws.com", { "Fn::GetAtt": [ruleId, "Arn"] }],
     ]);
@@ -639,13 +687,18 @@ describe.each([
     expect(rule.Properties.Targets[0].DeadLetterConfig).toEqual({ Arn: queueArn });
     const [, queuePolicy] = single(template, "AWS::SQS::QueuePolicy");
     const statements = queuePolicy.Properties.PolicyDocument.Statement;
-    expect(statements.map((statement: Json) => `${statement.Effect} ${[statement.Action].flat().join(",")}`).sort()).toEqual(["Allow sqs:SendMessage", "Deny sqs:*"]);
+    expect(statements.map((statement: Json) => `${statement.Effect} ${[statement.Action].flat().join(",")}`).sort()).toEqual([
+      "Allow sqs:SendMessage",
+      "Deny sqs:*",
+    ]);
     expect(statements.find((statement: Json) => statement.Effect === "Allow")).toMatchObject({
       Principal: { Service: "events.amazonaws.com" },
       Resource: queueArn,
       Condition: { ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } },
     });
-    expect(statements.find((statement: Json) => statement.Effect === "Deny").Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+    expect(statements.find((statement: Json) => statement.Effect === "Deny").Condition).toEqual({
+      Bool: { "aws:SecureTransport": "false" },
+    });
     // One message is enough to e-mail operations.
     const alarms = resourcesOf(synth.templates.Monitoring, "AWS::CloudWatch::Alarm").map(([, alarm]) => alarm.Properties);
     const failed = alarms.find((alarm) => alarm.AlarmName === `${synth.stage}-${APP_NAME}-${backInStockRule.failedEvents.alarm.name}`);
@@ -723,9 +776,13 @@ describe.each([
         expect(action, where).not.toBe("*");
       }
       if ([statement.Resource].flat().includes("*")) {
-        expect([["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]], where).toContainEqual(
-          actions.sort(),
-        );
+        expect(
+          [
+            ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+            ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+          ],
+          where,
+        ).toContainEqual(actions.sort());
       }
     };
     for (const { policy, statement } of allStatements(synth)) checkStatement(policy, statement);
@@ -734,10 +791,13 @@ describe.each([
     const ourRoles = new Set(ourFunctions(synth).map(([stackId, , fn]) => `${stackId}.${fn.Properties.Role["Fn::GetAtt"][0]}`));
     for (const [stackId, template] of Object.entries(synth.templates)) {
       for (const [roleId, role] of resourcesOf(template, "AWS::IAM::Role")) {
-        const managed = (role.Properties.ManagedPolicyArns ?? []).map((arn: Json) => describeValue(synth, stackId, arn).replace(/^.*:policy\//, ""));
+        const managed = (role.Properties.ManagedPolicyArns ?? []).map((arn: Json) =>
+          describeValue(synth, stackId, arn).replace(/^.*:policy\//, ""),
+        );
         if (ourRoles.has(`${stackId}.${roleId}`)) expect(managed, `${stackId}.${roleId}`).toEqual([]);
         else for (const name of managed) expect(name, `${stackId}.${roleId}`).toBe("service-role/AWSLambdaBasicExecutionRole");
-        for (const inline of role.Properties.Policies ?? []) for (const statement of inline.PolicyDocument.Statement) checkStatement(`${stackId}.${roleId}`, statement);
+        for (const inline of role.Properties.Policies ?? [])
+          for (const statement of inline.PolicyDocument.Statement) checkStatement(`${stackId}.${roleId}`, statement);
       }
       expect(resourcesOf(template, "AWS::IAM::ManagedPolicy"), stackId).toEqual([]);
     }
@@ -754,7 +814,10 @@ describe.each([
               expect(statement.Principal, `${stackId}.${id}`).toEqual({
                 Service: type === "AWS::SQS::QueuePolicy" ? "events.amazonaws.com" : "cloudwatch.amazonaws.com",
               });
-              expect(statement.Condition.ArnEquals?.["aws:SourceArn"] ?? statement.Condition.ArnLike?.["aws:SourceArn"], `${stackId}.${id}`).toBeDefined();
+              expect(
+                statement.Condition.ArnEquals?.["aws:SourceArn"] ?? statement.Condition.ArnLike?.["aws:SourceArn"],
+                `${stackId}.${id}`,
+              ).toBeDefined();
             } else {
               expect(statement.Condition, `${stackId}.${id}`).toEqual({ Bool: { "aws:SecureTransport": "false" } });
             }
@@ -777,7 +840,10 @@ describe.each([
     const snsUsers = (action: string) =>
       allStatements(synth)
         .filter(({ statement }) => [statement.Action].flat().includes(action))
-        .map(({ policy, statement }) => `${policy.replace(/Role.*$/, "")} -> ${describeValue(synth, "BackInStock", statement.Resource).replace(/[0-9A-F]{8}$/, "")}`)
+        .map(
+          ({ policy, statement }) =>
+            `${policy.replace(/Role.*$/, "")} -> ${describeValue(synth, "BackInStock", statement.Resource).replace(/[0-9A-F]{8}$/, "")}`,
+        )
         .filter((entry) => !entry.includes("Alerts."));
     expect(snsUsers("sns:Publish")).toEqual(["BackInStockNotifier -> BackInStock.Topic"]);
     expect(snsUsers("sns:Subscribe")).toEqual(["RoutePostProductsSkuSubscriptions -> BackInStock.Topic"]);
@@ -803,13 +869,18 @@ describe.each([
       expect(variables.DATABASE_POOL_SIZE).toBe("2");
       if (databaseMode === "rds") {
         expect(describeValue(synth, stackId, variables.DATABASE_SECRET_ARN)).toBe(databaseSecretOf(synth, "application"));
-        if (expectedFunctions[handler].readsAdminSecret) expect(describeValue(synth, stackId, variables.DATABASE_ADMIN_SECRET_ARN)).toBe(databaseSecretOf(synth, "admin"));
+        if (expectedFunctions[handler].readsAdminSecret)
+          expect(describeValue(synth, stackId, variables.DATABASE_ADMIN_SECRET_ARN)).toBe(databaseSecretOf(synth, "admin"));
         else expect(variables.DATABASE_ADMIN_SECRET_ARN, handler).toBeUndefined();
-        expect(describeValue(synth, stackId, variables.DATABASE_HOST)).toBe(`Database.${logicalIdOf(synth, "Database", "AWS::RDS::DBProxy")}.Endpoint`);
+        expect(describeValue(synth, stackId, variables.DATABASE_HOST)).toBe(
+          `Database.${logicalIdOf(synth, "Database", "AWS::RDS::DBProxy")}.Endpoint`,
+        );
         expect(variables.DATABASE_NAME).toBe("donut_states");
         expect(variables.DATABASE_TLS).toBe("true");
         expect(variables.SST_Secret_value_DATABASE_URL).toBeUndefined();
-        expect(describeValue(synth, stackId, fn.Properties.VpcConfig.SecurityGroupIds)).toMatch(/^Database\.FunctionsSecurityGroup[0-9A-F]+\.GroupId$/);
+        expect(describeValue(synth, stackId, fn.Properties.VpcConfig.SecurityGroupIds)).toMatch(
+          /^Database\.FunctionsSecurityGroup[0-9A-F]+\.GroupId$/,
+        );
         expect(fn.Properties.VpcConfig.SubnetIds.map((subnet: Json) => describeValue(synth, stackId, subnet))).toEqual([
           expect.stringMatching(/^Database\.VpcfunctionsSubnet1Subnet/),
           expect.stringMatching(/^Database\.VpcfunctionsSubnet2Subnet/),
@@ -820,7 +891,9 @@ describe.each([
         expect(fn.Properties.VpcConfig).toBeUndefined();
       }
       expect(Boolean(variables.SST_Secret_value_FACTORY_CALLBACK_SECRET), handler).toBe(Boolean(expectedFunctions[handler].callbackSecret));
-      expect(Boolean(variables.SST_Secret_value_FACTORY_CALLBACK_SECRET_PREVIOUS), handler).toBe(Boolean(expectedFunctions[handler].previousCallbackSecret));
+      expect(Boolean(variables.SST_Secret_value_FACTORY_CALLBACK_SECRET_PREVIOUS), handler).toBe(
+        Boolean(expectedFunctions[handler].previousCallbackSecret),
+      );
     }
     const busName = `Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}`;
     expect(describeEnv(routes["POST /orders"], "EVENT_BUS_NAME")).toBe(busName);
@@ -866,7 +939,9 @@ describe.each([
 
   it("outputs what operators and the ops CLI need", () => {
     const synth = get();
-    expect(Object.keys(synth.templates.Events.Outputs)).toEqual(expect.arrayContaining(["EventBusName", "FactoryQueueUrl", "FactoryDlqUrl"]));
+    expect(Object.keys(synth.templates.Events.Outputs)).toEqual(
+      expect.arrayContaining(["EventBusName", "FactoryQueueUrl", "FactoryDlqUrl"]),
+    );
     expect(Object.keys(synth.templates.Alerts.Outputs)).toContain("AlertsTopicArn");
     expect(Object.keys(synth.templates.Api.Outputs)).toEqual(expect.arrayContaining(["ApiUrl", "ApiId"]));
   });
@@ -916,7 +991,10 @@ describe("prod stage (sst deploy)", () => {
       const handler: string = resource.Properties.Handler;
       const files = filesOf(assetDir(resource));
       // Source maps travel beside the code (SST uploads them for the Console), not in the zip.
-      expect(Object.keys(files).filter((file) => file.endsWith(".map")), handler).toEqual([]);
+      expect(
+        Object.keys(files).filter((file) => file.endsWith(".map")),
+        handler,
+      ).toEqual([]);
       const unzipped = Object.values(files).reduce((sum, bytes) => sum + bytes, 0);
       const zipped = await zippedSize(assetDir(resource));
       sizes.push(`${handler}: ${(unzipped / 1024).toFixed(0)} KiB, zipped ${(zipped / 1024).toFixed(0)} KiB`);
@@ -997,7 +1075,10 @@ describe("prod stage (sst deploy)", () => {
     const [groupId, group] = single(database, "AWS::RDS::DBParameterGroup");
     expect(instance.Properties.DBParameterGroupName).toEqual({ Ref: groupId });
     expect(group.Properties.Family).toBe("mysql8.4");
-    expect(group.Properties.Parameters).toEqual({ time_zone: sessionDefaults.timeZone, transaction_isolation: sessionDefaults.transactionIsolation });
+    expect(group.Properties.Parameters).toEqual({
+      time_zone: sessionDefaults.timeZone,
+      transaction_isolation: sessionDefaults.transactionIsolation,
+    });
     expect(sessionDefaults).toEqual({ timeZone: "UTC", transactionIsolation: "READ-COMMITTED" });
     expect(instance.UpdateReplacePolicy).toBe("Retain");
     const [, proxy] = single(database, "AWS::RDS::DBProxy");
@@ -1021,7 +1102,9 @@ describe("prod stage (sst deploy)", () => {
 
     // Security groups chain functions -> proxy -> database; nothing else gets in.
     const groupOf = (value: Json) => value["Fn::GetAtt"][0].replace(/[0-9A-F]{8}$/, "");
-    const ingress = resourcesOf(database, "AWS::EC2::SecurityGroupIngress").map(([, rule]) => `${groupOf(rule.Properties.SourceSecurityGroupId)} -> ${groupOf(rule.Properties.GroupId)}`);
+    const ingress = resourcesOf(database, "AWS::EC2::SecurityGroupIngress").map(
+      ([, rule]) => `${groupOf(rule.Properties.SourceSecurityGroupId)} -> ${groupOf(rule.Properties.GroupId)}`,
+    );
     expect([...new Set(ingress)].sort()).toEqual([
       "FunctionsSecurityGroup -> ProxySecurityGroup",
       "MysqlApplicationUserRotationSecurityGroup -> DatabaseSecurityGroup",
@@ -1037,7 +1120,9 @@ describe("prod stage (sst deploy)", () => {
     const database = prod.templates.Database;
     const secretId = (user: "application" | "admin") => databaseSecretOf(prod, user).replace(/^Database\./, "");
     const schedules = resourcesOf(database, "AWS::SecretsManager::RotationSchedule");
-    expect(schedules.map(([, schedule]) => schedule.Properties.SecretId.Ref).sort()).toEqual([secretId("admin"), secretId("application")].sort());
+    expect(schedules.map(([, schedule]) => schedule.Properties.SecretId.Ref).sort()).toEqual(
+      [secretId("admin"), secretId("application")].sort(),
+    );
     for (const [, schedule] of schedules) expect(schedule.Properties.RotationRules).toEqual({ ScheduleExpression: "rate(30 days)" });
     // Which rotation: single user for the admin, alternating users (multi-user) for the application.
     const rotations = Object.fromEntries(
@@ -1048,20 +1133,30 @@ describe("prod stage (sst deploy)", () => {
     );
     expect(Object.keys(rotations).sort()).toEqual(["SecretsManagerRDSMySQLRotationMultiUser", "SecretsManagerRDSMySQLRotationSingleUser"]);
     // The multi-user rotation logs in as the admin to clone the application user.
-    expect(describeValue(prod, "Database", rotations.SecretsManagerRDSMySQLRotationMultiUser.masterSecretArn)).toBe(databaseSecretOf(prod, "admin"));
+    expect(describeValue(prod, "Database", rotations.SecretsManagerRDSMySQLRotationMultiUser.masterSecretArn)).toBe(
+      databaseSecretOf(prod, "admin"),
+    );
     // Both run where the functions run: private subnets with a NAT to reach Secrets Manager.
     for (const parameters of Object.values(rotations) as Json[]) {
       expect(JSON.stringify(parameters.vpcSubnetIds)).toMatch(/VpcfunctionsSubnet1Subnet.*VpcfunctionsSubnet2Subnet/);
     }
 
-    const [applicationSecretId, applicationSecret] = resourcesOf(database, "AWS::SecretsManager::Secret").find(([id]) => id.startsWith("ApplicationUserSecret"))!;
-    const template = JSON.parse(applicationSecret.Properties.GenerateSecretString.SecretStringTemplate["Fn::Join"][1].map((part: Json) => (typeof part === "string" ? part : "MASTER")).join(""));
+    const [applicationSecretId, applicationSecret] = resourcesOf(database, "AWS::SecretsManager::Secret").find(([id]) =>
+      id.startsWith("ApplicationUserSecret"),
+    )!;
+    const template = JSON.parse(
+      applicationSecret.Properties.GenerateSecretString.SecretStringTemplate["Fn::Join"][1]
+        .map((part: Json) => (typeof part === "string" ? part : "MASTER"))
+        .join(""),
+    );
     expect(template).toEqual({ username: "donut_app", dbname: "donut_states", masterarn: "MASTER" });
     expect(`${template.username}_clone`.length).toBeLessThanOrEqual(16); // the multi-user rotation's limit
     expect(applicationSecretId).toBeTruthy();
 
     const [, proxy] = single(database, "AWS::RDS::DBProxy");
-    expect(proxy.Properties.Auth.map((auth: Json) => auth.SecretArn.Ref).sort()).toEqual([secretId("admin"), secretId("application")].sort());
+    expect(proxy.Properties.Auth.map((auth: Json) => auth.SecretArn.Ref).sort()).toEqual(
+      [secretId("admin"), secretId("application")].sort(),
+    );
 
     // Only the migrate function may read the admin secret (statements of every function: above).
     const readers = allStatements(prod)
@@ -1155,9 +1250,9 @@ describe("stage settings", () => {
     );
     expect(stageSettings(app("alice", "dev"), {}).alertEmails).toEqual([]);
     expect(() => stageSettings(app("prod", "deploy"), { ALERT_EMAILS: "a@example.com" })).toThrow(/FACTORY_API_URL is required/);
-    expect(() => stageSettings(app("prod", "deploy"), { ALERT_EMAILS: "not-an-address", FACTORY_API_URL: "https://f.example.com" })).toThrow(
-      /not an e-mail address/,
-    );
+    expect(() =>
+      stageSettings(app("prod", "deploy"), { ALERT_EMAILS: "not-an-address", FACTORY_API_URL: "https://f.example.com" }),
+    ).toThrow(/not an e-mail address/);
     // `sst remove` must never be refused.
     expect(stageSettings(app("prod", "remove"), {}).alertEmails).toEqual([]);
   });

@@ -1,6 +1,6 @@
+import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 import { resetProducts } from "../bench/lib/database";
 
 let database: TestDatabase;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
-import { README, measuringRegion, readReference, renderMeasuring } from "../bench/readme";
+import { measuringRegion, README, readReference, renderMeasuring } from "../bench/readme";
 
 // README numbers are generated from the committed reference run, never typed by hand.
 it("README's measuring table is the one generated from bench/results/reference.json (npm run bench:readme)", () => {

@@ -1,5 +1,5 @@
-import type { TestProject } from "vitest/node";
 import { ensureMysqlServer } from "@donut-states/local/mysql";
+import type { TestProject } from "vitest/node";
 
 /**
  * One MySQL-compatible server for the whole run: DATABASE_URL, else root@127.0.0.1:3306, else

@@ -4,10 +4,11 @@
  * test/typecheck.test.ts: each `@ts-expect-error` below must meet an error), and every function
  * in the table reads only settings that exist.
  */
-import { describe, expect, it } from "vitest";
+
 import { type FunctionEnvironment, functionSettings, functions, routes } from "@donut-states/core/topology";
 import { intEnv, optionalEnv, requiredEnv } from "@donut-states/core/util/config";
 import { secret } from "@donut-states/core/util/secret";
+import { describe, expect, it } from "vitest";
 
 describe("function settings", () => {
   it("reject a name that is not a setting, for readers and writers alike", async () => {

@@ -56,7 +56,9 @@ describe("structure", () => {
       specifiers(file)
         .filter((specifier) => specifier.startsWith("."))
         .map((specifier) => ({ file, specifier, target: path.relative(ROOT, path.resolve(ROOT, path.dirname(file), specifier)) }))
-        .filter(({ file, target }) => owner(target) !== owner(file) || (owner(file) === "the root" && target.startsWith(`packages${path.sep}`)))
+        .filter(
+          ({ file, target }) => owner(target) !== owner(file) || (owner(file) === "the root" && target.startsWith(`packages${path.sep}`)),
+        )
         .map(({ file, specifier }) => `${file}: ${specifier}`),
     );
     expect(crossings).toEqual([]);

@@ -1,9 +1,7 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { isNull, sql } from "drizzle-orm";
-import mysql from "mysql2/promise";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@donut-states/core/drizzle";
 import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
 import { factoryTable } from "@donut-states/core/factory";
@@ -15,6 +13,8 @@ import { type MailboxEntry, readMailbox } from "@donut-states/emulators/mail";
 import { FREE_PORTS } from "@donut-states/local/config";
 import { startPrivateMariadb, withDatabase } from "@donut-states/local/mysql";
 import { type OfflineStack, startOfflineStack } from "@donut-states/local/stack";
+import { isNull, sql } from "drizzle-orm";
+import mysql from "mysql2/promise";
 import { answersMatchOrders, checkConservation, readStockLedger } from "../lib/invariants";
 import { startLoadGenerator } from "../lib/load-client";
 
@@ -89,7 +89,6 @@ export interface ChaosReport {
   ok: boolean;
 }
 
-
 /**
  * Sustained orders over several products while everything that can go wrong does: the factory
  * fails 30 % and hangs 10 % of calls and calls back twice; the SQS poller is killed mid-batch;
@@ -122,7 +121,14 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
   const skus = Array.from({ length: options.products }, (_, index) => `CHAOS-${String(index + 1).padStart(2, "0")}`);
   await db.insert(factoryTable).values({ id: "FF-500293", name: "부산도너츠 공장", managerEmail: "factory@chaos.local" });
   await db.insert(productTable).values(
-    skus.map((sku) => ({ sku, name: sku, price: 1000, stock: options.initialStock, factoryId: "FF-500293", restockQuantity: options.restockQuantity })),
+    skus.map((sku) => ({
+      sku,
+      name: sku,
+      price: 1000,
+      stock: options.initialStock,
+      factoryId: "FF-500293",
+      restockQuantity: options.restockQuantity,
+    })),
   );
 
   let stack: OfflineStack | undefined;
@@ -210,7 +216,11 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
 
     // Drain: settled means what the invariants mean, checked at the source, not a proxy for it.
     const drained = await drain(db, running, options.drainTimeoutMs);
-    mark(drained.ok ? "drained: factory queue empty, every request fulfilled, failed with its message in the DLQ, or e-mailed as overdue" : `drain timed out: ${drained.detail}`);
+    mark(
+      drained.ok
+        ? "drained: factory queue empty, every request fulfilled, failed with its message in the DLQ, or e-mailed as overdue"
+        : `drain timed out: ${drained.detail}`,
+    );
     // The mails the checks need: the DLQ alarm's, and the watchdog's for each failed request.
     await waitForMail(running, db, options.mailTimeoutMs);
     mark("mail settled");
@@ -283,7 +293,9 @@ async function checkInvariants({
     "no oversell: confirmed + stock = initial + restocked (each credited production run applied once)",
     conservation.ok,
     conservation.lines.join("; ") +
-      (extraRuns.length ? `; NOTE ${extraRuns.length} request(s) credited a second production run: ${extraRuns.map((r) => r.id).join(", ")}` : ""),
+      (extraRuns.length
+        ? `; NOTE ${extraRuns.length} request(s) credited a second production run: ${extraRuns.map((r) => r.id).join(", ")}`
+        : ""),
   );
   const creditedUnfulfilled = requests.filter((r) => r.status !== "fulfilled" && creditsOf(r) > 0);
   check(
@@ -304,8 +316,13 @@ async function checkInvariants({
 
   // 2. At most one open request per product.
   const openPerProduct = new Map<string, number>();
-  for (const r of requests) if ((OPEN_RESTOCK_STATUSES as readonly string[]).includes(r.status)) openPerProduct.set(r.sku, (openPerProduct.get(r.sku) ?? 0) + 1);
-  check("at most one open restock request per product", [...openPerProduct.values()].every((n) => n <= 1), JSON.stringify(Object.fromEntries(openPerProduct)));
+  for (const r of requests)
+    if ((OPEN_RESTOCK_STATUSES as readonly string[]).includes(r.status)) openPerProduct.set(r.sku, (openPerProduct.get(r.sku) ?? 0) + 1);
+  check(
+    "at most one open restock request per product",
+    [...openPerProduct.values()].every((n) => n <= 1),
+    JSON.stringify(Object.fromEntries(openPerProduct)),
+  );
 
   // 3. Nothing lost: fulfilled, or failed with its message in the DLQ and an alert e-mail. A
   // request whose last delivery met the database restart could not record its failure: the
@@ -317,7 +334,11 @@ async function checkInvariants({
   // waited for, not repeated: the request stays `requested` until the callback or the SLA, and
   // past the SLA the watchdog e-mails it by id with the re-request command. Alerted, not lost.
   const overdueAlerted = requests.filter(
-    (r) => r.status === "requested" && r.requestedAt && Date.now() - r.requestedAt.getTime() > CHAOS_CLOCK.slaSeconds * 1000 && mailNaming(mails, r.id),
+    (r) =>
+      r.status === "requested" &&
+      r.requestedAt &&
+      Date.now() - r.requestedAt.getTime() > CHAOS_CLOCK.slaSeconds * 1000 &&
+      mailNaming(mails, r.id),
   );
   const unsettled = requests.filter(
     (r) => r.status === "pending" || (r.status === "requested" && !dlqRestockIds.has(r.id) && !overdueAlerted.includes(r)),
@@ -327,14 +348,20 @@ async function checkInvariants({
     "every restock request settled: fulfilled, failed with its message in the DLQ, or e-mailed as overdue",
     unsettled.length === 0,
     `${unsettled.length} still open: ${unsettled.map((r) => `${r.id}:${r.status}${dlqRestockIds.has(r.id) ? " (its message in the DLQ)" : ""}`).join(", ") || "none"}` +
-      (overdueAlerted.length ? `; NOTE ${overdueAlerted.length} requested past the SLA, e-mailed as overdue: ${overdueAlerted.map((r) => r.id).join(", ")}` : ""),
+      (overdueAlerted.length
+        ? `; NOTE ${overdueAlerted.length} requested past the SLA, e-mailed as overdue: ${overdueAlerted.map((r) => r.id).join(", ")}`
+        : ""),
   );
   check(
     "every failed request is in the DLQ",
     failed.every((r) => dlqRestockIds.has(r.id)),
     `${failed.length} failed, DLQ holds ${dlqRestockIds.size} message(s) for ${[...dlqRestockIds].join(", ") || "none"}`,
   );
-  check("an alert e-mail was sent if anything reached the DLQ", dlqRestockIds.size === 0 || alarmMails.length >= 1, `${alarmMails.length} ALARM e-mail(s)`);
+  check(
+    "an alert e-mail was sent if anything reached the DLQ",
+    dlqRestockIds.size === 0 || alarmMails.length >= 1,
+    `${alarmMails.length} ALARM e-mail(s)`,
+  );
 
   const factoryQueue = await queueDepth(stack.aws.sqs, stack.topology.factoryQueueUrl);
   check(
@@ -344,14 +371,18 @@ async function checkInvariants({
   );
 
   // 3b. Operations hear about each failed request, by name, within the minute.
-  const late = failed.filter((request) => !mailNaming(mails, request.id, (request.failedAt ?? request.updatedAt).getTime() + options.failedAlertWithinMs));
+  const late = failed.filter(
+    (request) => !mailNaming(mails, request.id, (request.failedAt ?? request.updatedAt).getTime() + options.failedAlertWithinMs),
+  );
   check(
     `every failed request e-mailed (named, with its fix) within ${options.failedAlertWithinMs / 1000} s`,
     late.length === 0,
     `${failed.length} failed, ${late.length} not e-mailed in time${late.length ? `: ${late.map((r) => r.id).join(", ")}` : ""}`,
   );
   const soldOutUncovered = products.filter(
-    (product) => product.stock === 0 && !requests.some((r) => r.productId === product.id && (OPEN_RESTOCK_STATUSES as readonly string[]).includes(r.status)),
+    (product) =>
+      product.stock === 0 &&
+      !requests.some((r) => r.productId === product.id && (OPEN_RESTOCK_STATUSES as readonly string[]).includes(r.status)),
   );
   check(
     "no product at 0 without an open restock request",
@@ -363,13 +394,19 @@ async function checkInvariants({
   const pastSla = requests.filter(
     (r) =>
       (r.status === "pending" && now - r.updatedAt.getTime() > CHAOS_CLOCK.pendingSeconds * 1000 + CHAOS_CLOCK.watchdogIntervalMs * 2) ||
-      (r.status === "requested" && r.requestedAt && now - r.requestedAt.getTime() > CHAOS_CLOCK.slaSeconds * 1000 + CHAOS_CLOCK.watchdogIntervalMs * 2),
+      (r.status === "requested" &&
+        r.requestedAt &&
+        now - r.requestedAt.getTime() > CHAOS_CLOCK.slaSeconds * 1000 + CHAOS_CLOCK.watchdogIntervalMs * 2),
   );
   const unalerted = [
     ...pastSla.filter((r) => !mailNaming(mails, r.id)).map((r) => `${r.id}:${r.status}`),
     ...soldOutUncovered.filter((p) => !mailNaming(mails, p.sku)).map((p) => `${p.sku}:sold out`),
   ];
-  check("nothing stuck past its SLA unalerted", unalerted.length === 0, `${pastSla.length} request(s) past SLA, ${unalerted.length} unalerted${unalerted.length ? `: ${unalerted.join(", ")}` : ""}`);
+  check(
+    "nothing stuck past its SLA unalerted",
+    unalerted.length === 0,
+    `${pastSla.length} request(s) past SLA, ${unalerted.length} unalerted${unalerted.length ? `: ${unalerted.join(", ")}` : ""}`,
+  );
 
   // 4. No unpublished outbox rows.
   const unpublished = await db.select().from(outboxTable).where(isNull(outboxTable.publishedAt));
@@ -399,7 +436,10 @@ async function checkInvariants({
 
   // The settled facts, for the run's timeline.
   const facts: ChaosReport["timeline"] = [
-    ...failed.map((r) => ({ atMs: (r.failedAt ?? r.updatedAt).getTime() - started, event: `restock ${r.id} (${r.sku}) failed after ${r.attempts} call(s)` })),
+    ...failed.map((r) => ({
+      atMs: (r.failedAt ?? r.updatedAt).getTime() - started,
+      event: `restock ${r.id} (${r.sku}) failed after ${r.attempts} call(s)`,
+    })),
     ...mails.map((mail) => ({ atMs: mail.date.getTime() - started, event: `mail to ${mail.to.join(",")}: ${mail.subject}` })),
   ];
   return {
@@ -454,7 +494,11 @@ async function drain(db: ChaosDb, stack: OfflineStack, timeoutMs: number): Promi
     // failed once it counts as stuck (CHAOS_CLOCK.pendingSeconds).
     // A requested one whose factory call lost its answer waits for a callback that may never come:
     // it is settled once the watchdog's overdue mail names it (the checks require that mail).
-    const open = requests.filter((r) => r.status === "pending" || (r.status === "requested" && !mails.some((mail) => mail.subject.startsWith("Restock overdue") && mail.text.includes(r.id))));
+    const open = requests.filter(
+      (r) =>
+        r.status === "pending" ||
+        (r.status === "requested" && !mails.some((mail) => mail.subject.startsWith("Restock overdue") && mail.text.includes(r.id))),
+    );
     const notInDlq = failed.filter((r) => !inDlq.has(r.id));
     detail = `${open.length} open request(s), ${unpublished.n} unpublished event(s), ${queued} message(s) in the factory queue, ${notInDlq.length} failed request(s) not in the DLQ`;
     if (open.length === 0 && Number(unpublished.n) === 0 && queued === 0 && notInDlq.length === 0) return { ok: true, detail };

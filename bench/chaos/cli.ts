@@ -8,6 +8,7 @@ const { Command, InvalidArgumentError } = await import("commander");
 const { logger } = await import("@donut-states/core/util/log");
 const { fileURLToPath } = await import("node:url");
 const { DEFAULT_CHAOS, runChaos } = await import("./chaos");
+
 export {};
 
 /**
@@ -39,7 +40,9 @@ mkdirSync(dir, { recursive: true });
 /** One run in this process: print its seed, timeline and invariants; true if every invariant held. */
 async function runOnce(run: number, seed: number): Promise<boolean> {
   const label = process.env.CHAOS_RUN_LABEL || `${run}/${runs}`;
-  console.log(`\n=== chaos run ${label}, seed ${seed}, ${options.seconds} s of load (replay: npm run chaos -- 1 --seed ${seed} --seconds ${options.seconds})`);
+  console.log(
+    `\n=== chaos run ${label}, seed ${seed}, ${options.seconds} s of load (replay: npm run chaos -- 1 --seed ${seed} --seconds ${options.seconds})`,
+  );
   const report = await runChaos({ durationMs: options.seconds * 1000, seed });
   console.log("Timeline:");
   for (const entry of report.timeline) console.log(`  +${(entry.atMs / 1000).toFixed(1).padStart(6)}s  ${entry.event}`);
@@ -47,7 +50,8 @@ async function runOnce(run: number, seed: number): Promise<boolean> {
   console.log("Restock requests:", JSON.stringify(report.restock));
   console.log("Factory saw:", JSON.stringify(report.factory));
   console.log("Invariants:");
-  for (const invariant of report.invariants) console.log(`  ${invariant.ok ? "PASS" : "FAIL"}  ${invariant.name}\n        ${invariant.detail}`);
+  for (const invariant of report.invariants)
+    console.log(`  ${invariant.ok ? "PASS" : "FAIL"}  ${invariant.name}\n        ${invariant.detail}`);
   const file = path.join(dir, `chaos-${new Date().toISOString().replace(/[:.]/g, "-")}-seed-${seed}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`Run ${label} (seed ${seed}): ${report.ok ? "PASS" : "FAIL"}. Report: ${path.relative(process.cwd(), file)}`);
@@ -60,10 +64,14 @@ async function runOnce(run: number, seed: number): Promise<boolean> {
  * Lambda's, keep the endpoints they were created with.
  */
 function runInChild(run: number, seed: number): Promise<boolean> {
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], "1", "--seed", String(seed), "--seconds", String(options.seconds)], {
-    stdio: "inherit",
-    env: { ...process.env, CHAOS_RUN_LABEL: `${run}/${runs}` },
-  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, process.argv[1], "1", "--seed", String(seed), "--seconds", String(options.seconds)],
+    {
+      stdio: "inherit",
+      env: { ...process.env, CHAOS_RUN_LABEL: `${run}/${runs}` },
+    },
+  );
   return new Promise((resolve) => child.on("exit", (code) => resolve(code === 0)));
 }
 
@@ -73,6 +81,9 @@ for (let run = 1; run <= runs; run++) {
   const ok = runs === 1 ? await runOnce(run, seed) : await runInChild(run, seed);
   if (!ok) failedSeeds.push(seed);
 }
-if (runs > 1) console.log(`\n${runs - failedSeeds.length}/${runs} runs passed${failedSeeds.length ? `; failed seeds: ${failedSeeds.join(", ")}` : ""}.`);
+if (runs > 1)
+  console.log(
+    `\n${runs - failedSeeds.length}/${runs} runs passed${failedSeeds.length ? `; failed seeds: ${failedSeeds.join(", ")}` : ""}.`,
+  );
 else if (!process.env.CHAOS_RUN_LABEL) console.log(`\n${failedSeeds.length ? 0 : 1}/1 runs passed.`);
 process.exit(failedSeeds.length ? 1 : 0);

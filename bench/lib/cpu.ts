@@ -59,7 +59,7 @@ export function databaseCpu(): () => number | undefined {
     if (pid === undefined || start === undefined) return undefined;
     const end = ticks(pid);
     if (end === undefined) return undefined;
-    return Math.round((((end - start) / CLOCK_TICKS_PER_SECOND) * 1000 / (performance.now() - t0)) * 100);
+    return Math.round(((((end - start) / CLOCK_TICKS_PER_SECOND) * 1000) / (performance.now() - t0)) * 100);
   };
 }
 

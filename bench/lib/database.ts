@@ -7,8 +7,8 @@
 import { randomBytes } from "node:crypto";
 import mysql from "mysql2/promise";
 import { ulid } from "ulid";
-import { summarize, type LatencySummary } from "./stats";
 import { type Conservation, checkConservation, readStockLedger } from "./invariants";
+import { type LatencySummary, summarize } from "./stats";
 
 export const FACTORY = { id: "FF-500293", name: "부산도너츠 공장", managerEmail: "factory@bench.local" };
 
@@ -51,16 +51,24 @@ export async function resetProducts(admin: mysql.Connection, products: ProductSe
   await admin.query("DELETE FROM restock_attempt");
   await admin.query("DELETE FROM restock_request");
   await admin.query("DELETE FROM product");
-  await admin.query("INSERT IGNORE INTO factory (id, name, manager_email) VALUES (?, ?, ?)", [FACTORY.id, FACTORY.name, FACTORY.managerEmail]);
+  await admin.query("INSERT IGNORE INTO factory (id, name, manager_email) VALUES (?, ?, ?)", [
+    FACTORY.id,
+    FACTORY.name,
+    FACTORY.managerEmail,
+  ]);
   for (let start = 0; start < products.length; start += 500) {
     const chunk = products.slice(start, start + 500);
-    await admin.query(
-      "INSERT INTO product (sku, name, price, stock, factory_id, restock_quantity, reorder_point) VALUES ?",
-      [chunk.map((product) => [product.sku, `Donut ${product.sku}`, 2500, product.stock, FACTORY.id, product.restockQuantity ?? 50, 0])],
-    );
+    await admin.query("INSERT INTO product (sku, name, price, stock, factory_id, restock_quantity, reorder_point) VALUES ?", [
+      chunk.map((product) => [product.sku, `Donut ${product.sku}`, 2500, product.stock, FACTORY.id, product.restockQuantity ?? 50, 0]),
+    ]);
   }
   const [rows] = await admin.query<mysql.RowDataPacket[]>("SELECT id, sku, price, stock FROM product");
-  return new Map(rows.map((row) => [row.sku as string, { id: Number(row.id), sku: row.sku as string, price: Number(row.price), stock: Number(row.stock) }]));
+  return new Map(
+    rows.map((row) => [
+      row.sku as string,
+      { id: Number(row.id), sku: row.sku as string, price: Number(row.price), stock: Number(row.stock) },
+    ]),
+  );
 }
 
 /** The stock invariants of one measurement (./invariants.ts), and how many restock requests it opened. */
@@ -119,7 +127,13 @@ export async function runSqlWorkers(options: {
   quantity: number;
 }): Promise<SqlRun> {
   const { design, workers, poolSize, durationMs, amount, skus, products, quantity } = options;
-  const pool = mysql.createPool({ uri: options.url, connectionLimit: poolSize, timezone: "Z", supportBigNumbers: true, multipleStatements: design === "raw1rt" });
+  const pool = mysql.createPool({
+    uri: options.url,
+    connectionLimit: poolSize,
+    timezone: "Z",
+    supportBigNumbers: true,
+    multipleStatements: design === "raw1rt",
+  });
   pool.on("connection", (connection) => {
     // Same isolation as the API's transactions.
     connection.query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
@@ -130,7 +144,18 @@ export async function runSqlWorkers(options: {
   warm.forEach((connection) => connection.release());
 
   const latencies: number[] = [];
-  const run: SqlRun = { design, workers, poolSize, seconds: 0, attempts: 0, confirmed: 0, outOfStock: 0, errors: 0, errorSamples: [], latency: summarize([]) };
+  const run: SqlRun = {
+    design,
+    workers,
+    poolSize,
+    seconds: 0,
+    attempts: 0,
+    confirmed: 0,
+    outOfStock: 0,
+    errors: 0,
+    errorSamples: [],
+    latency: summarize([]),
+  };
   let issued = 0;
   let next = 0;
   const started = performance.now();
@@ -142,7 +167,14 @@ export async function runSqlWorkers(options: {
     const connection = await pool.getConnection();
     if (design === "raw1rt") {
       try {
-        const [results] = await connection.query<mysql.ResultSetHeader[]>(ONE_ROUND_TRIP_ORDER, [quantity, product.id, quantity, ulid(), quantity, product.id]);
+        const [results] = await connection.query<mysql.ResultSetHeader[]>(ONE_ROUND_TRIP_ORDER, [
+          quantity,
+          product.id,
+          quantity,
+          ulid(),
+          quantity,
+          product.id,
+        ]);
         return results[2].affectedRows === 1 ? "confirmed" : "out-of-stock";
       } catch (error) {
         // A multi-statement text stops at the first error with the transaction still open.
@@ -155,7 +187,10 @@ export async function runSqlWorkers(options: {
     try {
       await connection.beginTransaction();
       if (design === "raw") {
-        const [update] = await connection.query<mysql.ResultSetHeader>("UPDATE product SET stock = stock - ? WHERE sku = ? AND stock >= ?", [quantity, sku, quantity]);
+        const [update] = await connection.query<mysql.ResultSetHeader>(
+          "UPDATE product SET stock = stock - ? WHERE sku = ? AND stock >= ?",
+          [quantity, sku, quantity],
+        );
         if (update.affectedRows !== 1) {
           await connection.rollback();
           return "out-of-stock";

@@ -39,8 +39,21 @@ export async function readStockLedger(db: mysql.Connection | mysql.Pool): Promis
 }
 
 /** No oversell and no lost update: confirmed + stock = initial + restocked, stock >= 0, for every product. */
-export function checkConservation(ledger: StockLine[], initial: (sku: string) => number, restocked: (sku: string) => number = () => 0): Conservation {
-  const report: Conservation = { oversold: 0, drift: 0, confirmedUnits: 0, orders: 0, finalStock: 0, negativeStock: 0, lines: [], ok: true };
+export function checkConservation(
+  ledger: StockLine[],
+  initial: (sku: string) => number,
+  restocked: (sku: string) => number = () => 0,
+): Conservation {
+  const report: Conservation = {
+    oversold: 0,
+    drift: 0,
+    confirmedUnits: 0,
+    orders: 0,
+    finalStock: 0,
+    negativeStock: 0,
+    lines: [],
+    ok: true,
+  };
   for (const line of ledger) {
     const start = initial(line.sku);
     const added = restocked(line.sku);

@@ -6,7 +6,7 @@
  */
 import autocannon from "autocannon";
 import { processCpu } from "./cpu";
-import { summarize, type LatencySummary } from "./stats";
+import { type LatencySummary, summarize } from "./stats";
 
 export interface LoadJob {
   type: "run";
@@ -70,7 +70,10 @@ function run(job: LoadJob): Promise<LoadResult> {
             headers: { "content-type": "application/json" },
             setupRequest: (request) => {
               const n = next++;
-              return { ...request, body: JSON.stringify({ sku: job.skus[n % job.skus.length], quantity: job.quantities[n % job.quantities.length] }) };
+              return {
+                ...request,
+                body: JSON.stringify({ sku: job.skus[n % job.skus.length], quantity: job.quantities[n % job.quantities.length] }),
+              };
             },
           },
         ],
@@ -97,11 +100,14 @@ function run(job: LoadJob): Promise<LoadResult> {
       },
     );
     // autocannon emits (client, statusCode, resBytes, responseTime); @types/autocannon omits `client`.
-    (instance as unknown as NodeJS.EventEmitter).on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-      latencies.push(responseTime);
-      statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
-      if (statusCode >= 500) serverErrors.push({ atMs: Date.now() - startedAtEpochMs, status: statusCode });
-    });
+    (instance as unknown as NodeJS.EventEmitter).on(
+      "response",
+      (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+        latencies.push(responseTime);
+        statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+        if (statusCode >= 500) serverErrors.push({ atMs: Date.now() - startedAtEpochMs, status: statusCode });
+      },
+    );
   });
 }
 

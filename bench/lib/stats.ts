@@ -33,7 +33,10 @@ export function table(headers: string[], rows: Array<Array<string | number>>, { 
   const cells = [headers, ...rows.map((row) => row.map((cell) => String(cell)))];
   const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? "").length)));
   const line = (row: string[]) =>
-    row.map((cell, column) => (column < alignLeft ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ").trimEnd();
+    row
+      .map((cell, column) => (column < alignLeft ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+      .join("  ")
+      .trimEnd();
   return [line(cells[0]), widths.map((width) => "-".repeat(width)).join("  "), ...cells.slice(1).map(line)].join("\n");
 }
 

@@ -84,7 +84,9 @@ export default function smoke(data: { sku: string }): void {
     tags: { name: "POST /orders (invalid)" },
     responseCallback: http.expectedStatuses(400),
   });
-  unexpected.add(!check(bad, { "invalid order is 400 VALIDATION_FAILED": (r) => r.status === 400 && r.json("error.code") === "VALIDATION_FAILED" }));
+  unexpected.add(
+    !check(bad, { "invalid order is 400 VALIDATION_FAILED": (r) => r.status === 400 && r.json("error.code") === "VALIDATION_FAILED" }),
+  );
 
   // The factory callback without its token must be refused.
   const callback = http.post(`${API_URL}/factory/callbacks/01HZZZZZZZZZZZZZZZZZZZZZZZ`, "{}", {
@@ -92,7 +94,9 @@ export default function smoke(data: { sku: string }): void {
     tags: { name: "POST /factory/callbacks/{restockId}" },
     responseCallback: http.expectedStatuses(401),
   });
-  unexpected.add(!check(callback, { "callback without token is 401": (r) => r.status === 401 && r.json("error.code") === "TOKEN_REQUIRED" }));
+  unexpected.add(
+    !check(callback, { "callback without token is 401": (r) => r.status === 401 && r.json("error.code") === "TOKEN_REQUIRED" }),
+  );
 
   sleep(1);
 }

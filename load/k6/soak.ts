@@ -95,12 +95,18 @@ export default function soak(data: Data): void {
   const first = order(sku, key);
   if (first.status === 201) confirmed.add(1);
   if (first.status === 409) outOfStock.add(1);
-  unexpected.add(!check(first, { "order is 201 or 409 OUT_OF_STOCK": (r) => isOrderOutcome(r.status, r.json("error.code"), r.json("order.id")) }));
+  unexpected.add(
+    !check(first, { "order is 201 or 409 OUT_OF_STOCK": (r) => isOrderOutcome(r.status, r.json("error.code"), r.json("order.id")) }),
+  );
 
   if (key && first.status === 201) {
     // A client retry (lost response): same key, same body answer, nothing ordered twice.
-    const retry = http.post(`${API_URL}/orders`, first.request.body, { headers: { ...json, "idempotency-key": key }, tags: { name: "POST /orders (retry)" } });
-    const same = retry.status === 201 && retry.json("order.id") === first.json("order.id") && retry.headers["Idempotent-Replayed"] === "true";
+    const retry = http.post(`${API_URL}/orders`, first.request.body, {
+      headers: { ...json, "idempotency-key": key },
+      tags: { name: "POST /orders (retry)" },
+    });
+    const same =
+      retry.status === 201 && retry.json("order.id") === first.json("order.id") && retry.headers["Idempotent-Replayed"] === "true";
     replays.add(same);
     unexpected.add(!check(retry, { "retry replays the original order": () => same }));
   }

@@ -7,18 +7,25 @@
  *
  * NODE_ENV must be "test" (vitest sets it): SST then skips its bootstrap lookups (AWS calls).
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { initProject } from "sst/project.js";
 import { App, Function as SstFunction } from "sst/constructs";
+import { initProject } from "sst/project.js";
 import { APP_NAME, DEFAULT_REGION, registerStacks } from "../../sst.config";
 
 export const TEST_ACCOUNT = "123456789012";
 
 /** The environment variables the stacks read at synth time (settings.ts). */
-export const SETTINGS_ENV = ["ALERT_EMAILS", "FACTORY_API_URL", "FACTORY_REQUESTER", "DATABASE_MODE", "RESTOCK_SLA_SECONDS", "SEED_DEMO_DATA"] as const;
+export const SETTINGS_ENV = [
+  "ALERT_EMAILS",
+  "FACTORY_API_URL",
+  "FACTORY_REQUESTER",
+  "DATABASE_MODE",
+  "RESTOCK_SLA_SECONDS",
+  "SEED_DEMO_DATA",
+] as const;
 export type SettingsEnv = Partial<Record<(typeof SETTINGS_ENV)[number], string>>;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -90,7 +97,13 @@ export interface SynthesizeOptions {
   beforeFinish?: (app: App) => void;
 }
 
-export async function synthesize({ stage, mode, env = {}, register = registerStacks, beforeFinish }: SynthesizeOptions): Promise<Synthesized> {
+export async function synthesize({
+  stage,
+  mode,
+  env = {},
+  register = registerStacks,
+  beforeFinish,
+}: SynthesizeOptions): Promise<Synthesized> {
   const started = Date.now();
   // Loads sst.config.ts and the stage's .env files (which may set the variables below), and
   // fixes the SSM prefix of Secrets (/sst/<app>/<stage>/): one project per stage.

@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import mysql from "mysql2/promise";
-import { afterAll, expect, inject, it } from "vitest";
 import { withDatabase } from "@donut-states/core/util/url";
 import { REPO_ROOT } from "@donut-states/local/runtime";
+import mysql from "mysql2/promise";
+import { afterAll, expect, inject, it } from "vitest";
 
 const run = promisify(execFile);
 const serverUrl = inject("mysqlServerUrl");

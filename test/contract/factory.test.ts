@@ -6,10 +6,10 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Factory } from "@donut-states/core/factory";
 import { Restock } from "@donut-states/core/restock";
 import * as Simulator from "@donut-states/factory";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let simulator: Simulator.FactorySimulator;
 const callbacks: unknown[] = [];
@@ -45,7 +45,12 @@ describe("the factory contract: core and the simulator agree", () => {
       MessageAttributeProductCnt: "30",
       MessageAttributeFactoryId: "FF-500293",
       MessageAttributeRequester: "donut-states-test",
-      CallbackUrl: Restock.callbackUrl(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}`, restockId, "a-test-secret-of-enough-length", 1),
+      CallbackUrl: Restock.callbackUrl(
+        `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+        restockId,
+        "a-test-secret-of-enough-length",
+        1,
+      ),
     };
     expect(Simulator.validateManufactureRequest(body)).toEqual({ ok: true, value: body });
     await expect(Factory.requestProduction(simulator.url, body, 10_000)).resolves.toMatchObject({ status: 202 });

@@ -6,7 +6,12 @@ import { expect, it } from "vitest";
 
 /** Facts docs/deploy.md states about the installed tools, checked against the install. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const json = (file: string) => JSON.parse(readFileSync(file, "utf8")) as { version: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+const json = (file: string) =>
+  JSON.parse(readFileSync(file, "utf8")) as {
+    version: string;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
 
 it("pins aws-cdk-lib to the version sst depends on, and SST resolves the one root copy", () => {
   const root = json(path.join(ROOT, "package.json"));

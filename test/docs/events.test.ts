@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
 import { EventEnvelope, type EventName, Events } from "@donut-states/core/event";
 import { EVENT_SOURCE } from "@donut-states/core/topology";
+import { describe, expect, it } from "vitest";
 
 /**
  * docs/events.md documents every event with an example as a consumer receives it. Each example

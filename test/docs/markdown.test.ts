@@ -26,7 +26,10 @@ describe("README example reader", () => {
       },
       {
         command: `curl -s -X POST $API/orders -d '{"sku":"CP-502104","quantity":50}'`,
-        expected: { status: 409, text: `{"error":{"code":"OUT_OF_STOCK","message":"Only 5 unit(s) of CP-502104 available; …","available":5}}` },
+        expected: {
+          status: 409,
+          text: `{"error":{"code":"OUT_OF_STOCK","message":"Only 5 unit(s) of CP-502104 available; …","available":5}}`,
+        },
       },
       { command: "curl -s $API/products" },
     ]);

@@ -89,7 +89,9 @@ export function matches(actual: Array<[string, unknown]>, expected: Pair[]): str
     );
     if (!found) {
       const shown = pair.anyValue ? "…" : pair.prefix ? `${JSON.stringify(pair.value).slice(0, -1)}…"` : JSON.stringify(pair.value);
-      problems.push(`"${pair.key}":${shown} is shown, got ${candidates.length ? candidates.map((value) => JSON.stringify(value)).join(" / ") : "no such field"}`);
+      problems.push(
+        `"${pair.key}":${shown} is shown, got ${candidates.length ? candidates.map((value) => JSON.stringify(value)).join(" / ") : "no such field"}`,
+      );
     }
   }
   return problems;

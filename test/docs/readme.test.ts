@@ -5,9 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 import { waitFor } from "@donut-states/emulators/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bashBlock, type DocStep, expectedPairs, leaves, matches, section, steps } from "./markdown";
 
 /**
@@ -116,8 +116,10 @@ async function runBlock(block: string) {
       const result = await runStep(step, assignments);
       if (!step.expected) return { ok: true, result, problems: [] as string[] };
       const problems: string[] = [];
-      if (step.expected.status !== undefined && result.status !== step.expected.status) problems.push(`status ${result.status}, README shows ${step.expected.status}`);
-      if (step.expected.status === undefined && result.status !== undefined && (result.status < 200 || result.status > 299)) problems.push(`status ${result.status}`);
+      if (step.expected.status !== undefined && result.status !== step.expected.status)
+        problems.push(`status ${result.status}, README shows ${step.expected.status}`);
+      if (step.expected.status === undefined && result.status !== undefined && (result.status < 200 || result.status > 299))
+        problems.push(`status ${result.status}`);
       let actual: unknown;
       try {
         actual = JSON.parse(result.body);
@@ -142,7 +144,8 @@ async function runBlock(block: string) {
 describe("README quick start", () => {
   it("npm start prints the addresses the README shows", () => {
     const shown = bashBlockAfter(README, "`npm start` prints where everything runs:");
-    const labels = (lines: string[]) => lines.map((line) => /^(\s*\S[^:/]*?)\s{2,}|^(\S.*)$/.exec(line)).map((m) => (m?.[1] ?? m?.[2] ?? "").trim());
+    const labels = (lines: string[]) =>
+      lines.map((line) => /^(\s*\S[^:/]*?)\s{2,}|^(\S.*)$/.exec(line)).map((m) => (m?.[1] ?? m?.[2] ?? "").trim());
     expect(labels(banner)).toEqual(labels(shown.split("\n").filter(Boolean)));
     expect(api).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, expect, it } from "vitest";
 import { Factory } from "@donut-states/core/factory";
 import { Restock } from "@donut-states/core/restock";
 import { offlineClock } from "@donut-states/core/topology";
 import { type FactorySimulator, startFactorySimulator } from "@donut-states/factory";
+import { afterAll, beforeAll, expect, it } from "vitest";
 
 /**
  * The LAST ERROR examples the runbook quotes are the messages the factory caller records: each

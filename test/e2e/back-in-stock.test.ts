@@ -1,19 +1,19 @@
 import path from "node:path";
 import { CreateTopicCommand, DeleteTopicCommand } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { Subscription } from "@donut-states/core/subscription";
+import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { backInStockRule, backInStockTopic } from "@donut-states/core/topology";
 import { CONFIRMATION_SUBJECT } from "@donut-states/emulators/aws";
 import type { EventEnvelope } from "@donut-states/emulators/eventbridge";
 import { type MailboxEntry, readMailbox } from "@donut-states/emulators/mail";
 import { waitFor as waitUntil } from "@donut-states/emulators/testing";
 import type { OfflineStack } from "@donut-states/local/stack";
-import { type TestStack, startTestStack } from "@donut-states/local/testing/offline-stack";
-import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { startTestStack, type TestStack } from "@donut-states/local/testing/offline-stack";
 import { runOps } from "@donut-states/ops/program";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * Back-in-stock notifications through the offline stack: two addresses subscribe to two
@@ -40,28 +40,36 @@ afterAll(() => testStack?.stop());
 const waitFor = <T>(what: string, probe: () => Promise<T> | T) => waitUntil(what, probe, 120_000);
 
 const post = (route: string, body: unknown) =>
-  fetch(`${stack.apiUrl}${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (response) => ({
-    status: response.status,
-    json: (await response.json()) as any,
-  }));
+  fetch(`${stack.apiUrl}${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(
+    async (response) => ({
+      status: response.status,
+      json: (await response.json()) as any,
+    }),
+  );
 
 /** `npm run ops -- --json <args>` against this stack; its parsed output. */
 async function ops<T = Record<string, any>>(...args: string[]): Promise<T> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runOps(["--stack-file", path.join(localDir, "stack.json"), "--json", ...args], { io: { out: (text) => out.push(text), err: (text) => err.push(text) } });
+  const code = await runOps(["--stack-file", path.join(localDir, "stack.json"), "--json", ...args], {
+    io: { out: (text) => out.push(text), err: (text) => err.push(text) },
+  });
   if (code !== 0) throw new Error(`ops ${args.join(" ")} exited ${code}: ${err.join("\n")}`);
   return JSON.parse(out.join("\n")) as T;
 }
 
-const mailsTo = async (email: string): Promise<MailboxEntry[]> => (await readMailbox(stack.mailDir!)).filter((mail) => mail.to.includes(email));
+const mailsTo = async (email: string): Promise<MailboxEntry[]> =>
+  (await readMailbox(stack.mailDir!)).filter((mail) => mail.to.includes(email));
 
 /** Notifications in an address's queue, visible or in flight: 0 means nothing more is on its way. */
 async function queuedFor(email: string): Promise<number> {
   const followed = stack.backInStockMail.subscriptions().find((subscription) => subscription.email === email);
   if (!followed) throw new Error(`${email} has no subscription`);
   const { Attributes = {} } = await stack.aws.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: followed.queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: followed.queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
   );
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
 }
@@ -76,7 +84,11 @@ describe("back-in-stock notifications", { timeout: 300_000 }, () => {
     const bob = "bob@shop.test";
 
     // Two addresses, two products; asking twice changes nothing.
-    for (const [sku, email] of [["BIS-TWIST", alice], ["BIS-BUSAN", bob], ["BIS-TWIST", alice]] as const) {
+    for (const [sku, email] of [
+      ["BIS-TWIST", alice],
+      ["BIS-BUSAN", bob],
+      ["BIS-TWIST", alice],
+    ] as const) {
       expect(await post(`/products/${sku}/subscriptions`, { email })).toEqual({
         status: 202,
         json: { subscription: { sku, email, status: "pending-confirmation" } },
@@ -85,11 +97,18 @@ describe("back-in-stock notifications", { timeout: 300_000 }, () => {
     // The confirmation step reaches the mail log (offline it is confirmed at once): each address
     // receives from then on.
     for (const email of [alice, bob]) {
-      const [confirmation] = await waitFor(`the confirmation mail to ${email}`, () => mailsTo(email).then((mails) => (mails.length > 0 ? mails : undefined)));
+      const [confirmation] = await waitFor(`the confirmation mail to ${email}`, () =>
+        mailsTo(email).then((mails) => (mails.length > 0 ? mails : undefined)),
+      );
       expect(confirmation.subject).toBe(CONFIRMATION_SUBJECT);
       expect(confirmation.text).toContain(stack.backInStockTopicArn);
     }
-    expect(stack.backInStockMail.subscriptions().map(({ email, filterPolicy }) => [email, filterPolicy]).sort()).toEqual([
+    expect(
+      stack.backInStockMail
+        .subscriptions()
+        .map(({ email, filterPolicy }) => [email, filterPolicy])
+        .sort(),
+    ).toEqual([
       [alice, '{"sku":["BIS-TWIST"]}'],
       [bob, '{"sku":["BIS-BUSAN"]}'],
     ]);
@@ -104,8 +123,10 @@ describe("back-in-stock notifications", { timeout: 300_000 }, () => {
     try {
       expect((await post("/orders", { sku: "BIS-TWIST", quantity: 1 })).status).toBe(201);
       ({ id: restockId } = (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, "BIS-TWIST")))[0]);
-      await waitFor("the factory to accept the restock", async () =>
-        (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)))[0].status === "requested",
+      await waitFor(
+        "the factory to accept the restock",
+        async () =>
+          (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)))[0].status === "requested",
       );
       // Sold out and not back yet: nobody has been told anything but the confirmation.
       expect((await mailsTo(alice)).map((mail) => mail.subject)).toEqual([CONFIRMATION_SUBJECT]);
@@ -137,7 +158,8 @@ describe("back-in-stock notifications", { timeout: 300_000 }, () => {
   it("keeps a RestockFulfilled the notifier could not publish in its failed-events queue, e-mails operations, and the replay reaches the subscriber", async () => {
     await seedProducts(database.db, [{ sku: "BIS-CRULLER", stock: 2, restockQuantity: 16 }]);
     const carol = "carol@shop.test";
-    const restockOf = async (sku: string) => (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku)))[0]?.id;
+    const restockOf = async (sku: string) =>
+      (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku)))[0]?.id;
     // SNS refuses the notifier's publish from now on: the topic is gone (its subscriptions with it).
     await stack.aws.sns.send(new DeleteTopicCommand({ TopicArn: stack.backInStockTopicArn }));
     const done = new Set<string>();
@@ -154,9 +176,15 @@ describe("back-in-stock notifications", { timeout: 300_000 }, () => {
     // Lambda's invocation record waits in the queue, and operations are told.
     const { events } = await ops<{ events: Array<Record<string, any>> }>("back-in-stock", "peek");
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ failedIn: "notifier", invocations: 3, event: { "detail-type": "RestockFulfilled", detail: { restockId, sku: "BIS-CRULLER" } } });
+    expect(events[0]).toMatchObject({
+      failedIn: "notifier",
+      invocations: 3,
+      event: { "detail-type": "RestockFulfilled", detail: { restockId, sku: "BIS-CRULLER" } },
+    });
     const alarm = await waitFor("the failed-events ALARM mail to operations", () =>
-      mailsTo("ops@test.local").then((mails) => mails.find((mail) => mail.subject.startsWith("ALARM") && mail.subject.includes(backInStockRule.failedEvents.alarm.name))),
+      mailsTo("ops@test.local").then((mails) =>
+        mails.find((mail) => mail.subject.startsWith("ALARM") && mail.subject.includes(backInStockRule.failedEvents.alarm.name)),
+      ),
     );
     expect(alarm.text).toContain(backInStockRule.failedEvents.queueName);
 
@@ -164,11 +192,18 @@ describe("back-in-stock notifications", { timeout: 300_000 }, () => {
     const { TopicArn } = await stack.aws.sns.send(new CreateTopicCommand({ Name: backInStockTopic.name }));
     expect(TopicArn).toBe(stack.backInStockTopicArn);
     expect((await post("/products/BIS-CRULLER/subscriptions", { email: carol })).status).toBe(202);
-    await waitFor("carol's subscription followed", () => stack.backInStockMail.subscriptions().some((subscription) => subscription.email === carol));
+    await waitFor("carol's subscription followed", () =>
+      stack.backInStockMail.subscriptions().some((subscription) => subscription.email === carol),
+    );
     expect(await ops("back-in-stock", "replay")).toMatchObject({ replayed: 1, skipped: [] });
 
-    const notice = await waitFor("the back-in-stock mail to carol", () => mailsTo(carol).then((mails) => mails.find((mail) => mail.subject === "Back in stock: BIS-CRULLER")));
+    const notice = await waitFor("the back-in-stock mail to carol", () =>
+      mailsTo(carol).then((mails) => mails.find((mail) => mail.subject === "Back in stock: BIS-CRULLER")),
+    );
     expect(notice.text).toContain(Subscription.backInStockMessage({ sku: "BIS-CRULLER", name: "Donut BIS-CRULLER", stock: 16 }).message);
-    expect((await ops<{ depth: { visible: number; inFlight: number } }>("back-in-stock", "peek")).depth).toMatchObject({ visible: 0, inFlight: 0 });
+    expect((await ops<{ depth: { visible: number; inFlight: number } }>("back-in-stock", "peek")).depth).toMatchObject({
+      visible: 0,
+      inFlight: 0,
+    });
   });
 });

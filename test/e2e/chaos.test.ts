@@ -7,7 +7,14 @@ import { runChaos } from "../../bench/chaos/chaos";
  * for 3 s and the database restarts. Every invariant of docs/design.md §4 must hold afterwards.
  */
 it("keeps every invariant through factory failures, a killed poller, a bus outage and a database restart", async () => {
-  const report = await runChaos({ durationMs: 8_000, ordersPerSecond: 80, products: 4, initialStock: 30, restockQuantity: 30, drainTimeoutMs: 90_000 });
+  const report = await runChaos({
+    durationMs: 8_000,
+    ordersPerSecond: 80,
+    products: 4,
+    initialStock: 30,
+    restockQuantity: 30,
+    drainTimeoutMs: 90_000,
+  });
   const failed = report.invariants.filter((invariant) => !invariant.ok);
   expect(failed, JSON.stringify({ failed, responses: report.responses, timeline: report.timeline }, null, 2)).toEqual([]);
   // The faults really happened, and the system really was under load and restocking.

@@ -1,12 +1,12 @@
-import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queueDepth } from "@donut-states/core/queue";
 import { restockRequestTable } from "@donut-states/core/restock";
-import { readMailbox } from "@donut-states/emulators/mail";
-import type { OfflineStack } from "@donut-states/local/stack";
-import { type TestStack, startTestStack } from "@donut-states/local/testing/offline-stack";
 import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { readMailbox } from "@donut-states/emulators/mail";
 import { waitFor as waitUntil } from "@donut-states/emulators/testing";
+import type { OfflineStack } from "@donut-states/local/stack";
+import { startTestStack, type TestStack } from "@donut-states/local/testing/offline-stack";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * The DLQ alarm's follow-up, end to end through the offline stack: the alarm's state change goes
@@ -79,7 +79,9 @@ describe("DLQ alarm follow-up", { timeout: 300_000 }, () => {
         return alarm && followUp ? { alarm, followUp } : undefined;
       });
       // The alarm reads as AWS e-mails it, not as JSON.
-      expect(mails.alarm.text).toMatch(/^You are receiving this email because your Amazon CloudWatch Alarm "factory-dlq-not-empty" in the .* region has entered the ALARM state, because "Threshold Crossed: /);
+      expect(mails.alarm.text).toMatch(
+        /^You are receiving this email because your Amazon CloudWatch Alarm "factory-dlq-not-empty" in the .* region has entered the ALARM state, because "Threshold Crossed: /,
+      );
       expect(mails.alarm.text).toContain("- State Change:               INSUFFICIENT_DATA -> ALARM");
       expect(mails.alarm.text).toContain(`[QueueName = ${stack.topology.dlqName}]`);
       expect(mails.alarm.text).not.toContain('"AlarmName"');

@@ -1,15 +1,15 @@
-import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EventName, Events } from "@donut-states/core/event";
 import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
 import { Restock, restockRequestTable } from "@donut-states/core/restock";
+import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { DetailType, EVENT_SOURCE } from "@donut-states/core/topology";
 import type { EventEnvelope } from "@donut-states/emulators/eventbridge";
-import type { OfflineStack } from "@donut-states/local/stack";
-import { type TestStack, startTestStack } from "@donut-states/local/testing/offline-stack";
-import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { waitFor as waitUntil } from "@donut-states/emulators/testing";
+import type { OfflineStack } from "@donut-states/local/stack";
+import { startTestStack, type TestStack } from "@donut-states/local/testing/offline-stack";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * The restock lifecycle on the bus, through the offline stack: a test rule (as another team's
@@ -103,11 +103,21 @@ describe("restock lifecycle events", { timeout: 300_000 }, () => {
       const { id } = await requestFor("EV-FAIL");
       await waitFor("RestockFailed on the bus", () => typesOf(id).includes("RestockFailed"));
       // Whatever else learns of the failure (a DLQ reader) marks it again: nothing changes.
-      expect(await Restock.markFailed(id, { lastError: "seen in the DLQ" })).toMatchObject({ restockId: id, status: "failed", marked: false });
+      expect(await Restock.markFailed(id, { lastError: "seen in the DLQ" })).toMatchObject({
+        restockId: id,
+        status: "failed",
+        marked: false,
+      });
       await settle(1000);
       const events = lifecycleOf(id);
       expect(events.map((event) => event.type)).toEqual(["OutOfStock", "RestockFailed"]);
-      expect(events[1].detail).toMatchObject({ restockId: id, sku: "EV-FAIL", quantity: 4, attempts: 5, lastError: expect.stringContaining("500") });
+      expect(events[1].detail).toMatchObject({
+        restockId: id,
+        sku: "EV-FAIL",
+        quantity: 4,
+        attempts: 5,
+        lastError: expect.stringContaining("500"),
+      });
       expect((await requestFor("EV-FAIL")).lastError).toBe("seen in the DLQ");
     } finally {
       stack.factory!.setOptions({ failureRate: 0 });
@@ -126,7 +136,12 @@ describe("restock lifecycle events", { timeout: 300_000 }, () => {
       const events = lifecycleOf(id);
       expect(events.map((event) => event.type)).toEqual(["OutOfStock", "RestockRequested", "RestockOverdue"]);
       const request = await requestFor("EV-LATE");
-      expect(events[2].detail).toMatchObject({ restockId: id, sku: "EV-LATE", quantity: 3, requestedAt: request.requestedAt!.toISOString() });
+      expect(events[2].detail).toMatchObject({
+        restockId: id,
+        sku: "EV-LATE",
+        quantity: 3,
+        requestedAt: request.requestedAt!.toISOString(),
+      });
     } finally {
       stack.factory!.setOptions({ callback: "once" });
     }

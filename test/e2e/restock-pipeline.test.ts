@@ -1,16 +1,16 @@
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
 import { Restock, restockAttemptTable, restockRequestTable } from "@donut-states/core/restock";
+import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { backInStockRule } from "@donut-states/core/topology";
 import { logger } from "@donut-states/core/util/log";
 import { readMailbox } from "@donut-states/emulators/mail";
-import type { OfflineStack } from "@donut-states/local/stack";
-import { type TestStack, startTestStack } from "@donut-states/local/testing/offline-stack";
-import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { waitFor as waitUntil } from "@donut-states/emulators/testing";
+import type { OfflineStack } from "@donut-states/local/stack";
+import { startTestStack, type TestStack } from "@donut-states/local/testing/offline-stack";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * The restock pipeline end to end, through the offline stack: real MariaDB, the EventBridge
@@ -160,7 +160,10 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
     const refused = await order("E2E-RUSH");
     expect(refused.status).toBe(409);
     expect(refused.json.error.restock.id).not.toBe(first.id);
-    await waitFor("the second restock", async () => (await requestsFor("E2E-RUSH")).every((r) => r.status === "fulfilled") && (await requestsFor("E2E-RUSH")).length === 2);
+    await waitFor(
+      "the second restock",
+      async () => (await requestsFor("E2E-RUSH")).every((r) => r.status === "fulfilled") && (await requestsFor("E2E-RUSH")).length === 2,
+    );
     expect(await stockOf("E2E-RUSH")).toBe(40);
   });
 
@@ -185,14 +188,21 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
     const before = await stockOf("E2E-TWICE");
     const body = JSON.stringify({ MessageAttributeProductId: "E2E-TWICE", MessageAttributeProductCnt: "10" });
     const post = (query: string, payload = body) =>
-      fetch(`${stack.apiUrl}/factory/callbacks/${request.id}${query}`, { method: "POST", headers: { "content-type": "application/json" }, body: payload });
+      fetch(`${stack.apiUrl}/factory/callbacks/${request.id}${query}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: payload,
+      });
 
     expect((await post("")).status).toBe(401);
     expect((await post("?token=forged-token-value")).status).toBe(403);
     const otherIdToken = Restock.callbackToken("01ARZ3NDEKTSV4RRFFQ69G5FAV", process.env.FACTORY_CALLBACK_SECRET!);
     expect((await post(`?token=${otherIdToken}`)).status).toBe(403);
     const valid = Restock.callbackToken(request.id, process.env.FACTORY_CALLBACK_SECRET!);
-    const mismatch = await post(`?token=${valid}`, JSON.stringify({ MessageAttributeProductId: "E2E-TWICE", MessageAttributeProductCnt: "9999" }));
+    const mismatch = await post(
+      `?token=${valid}`,
+      JSON.stringify({ MessageAttributeProductId: "E2E-TWICE", MessageAttributeProductCnt: "9999" }),
+    );
     expect(mismatch.status).toBe(409);
     expect(((await mismatch.json()) as any).error.code).toBe("CALLBACK_MISMATCH");
     expect(await stockOf("E2E-TWICE")).toBe(before);
@@ -280,7 +290,9 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
     }
     await waitFor("every accepted run's callback answered 200", () => {
       const runs = accepted();
-      const answered = stack.factory!.callbacks.filter((callback) => callback.status === 200 && runs.some((run) => run.id === callback.requestId));
+      const answered = stack.factory!.callbacks.filter(
+        (callback) => callback.status === 200 && runs.some((run) => run.id === callback.requestId),
+      );
       return answered.length === runs.length;
     });
     const runs = accepted();
@@ -299,7 +311,11 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
     // Powertools writes ERROR lines to stderr.
     const write = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      errors.push(...String(chunk).split("\n").filter((line) => line.includes('"level":"ERROR"')));
+      errors.push(
+        ...String(chunk)
+          .split("\n")
+          .filter((line) => line.includes('"level":"ERROR"')),
+      );
       return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
     }) as typeof process.stderr.write;
     stack.factory!.holdCallbacks();

@@ -1,16 +1,16 @@
 import http from "node:http";
 import { CreateTopicCommand, GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand } from "@aws-sdk/client-sns";
+import { productTable } from "@donut-states/core/product";
+import { restockRequestTable } from "@donut-states/core/restock";
+import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
+import { routes } from "@donut-states/core/topology";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
+import { type Gateway, startGateway } from "@donut-states/local/gateway";
 import fc from "fast-check";
 import mysql from "mysql2/promise";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { productTable } from "@donut-states/core/product";
-import { restockRequestTable } from "@donut-states/core/restock";
-import { routes } from "@donut-states/core/topology";
-import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
-import { startGateway, type Gateway } from "@donut-states/local/gateway";
-import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
-import { hostileRequest, type HostileRequest, type RouteTag, type World } from "./hostile";
+import { type HostileRequest, hostileRequest, type RouteTag, type World } from "./hostile";
 
 /**
  * Property-based fuzzing of the Sales API through the real HTTP gateway, a real database and the
@@ -61,7 +61,9 @@ function send(request: HostileRequest): Promise<Answer> {
       (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString("utf8") }));
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString("utf8") }),
+        );
         response.on("error", reject);
       },
     );
@@ -103,7 +105,8 @@ type Fingerprint = Awaited<ReturnType<typeof fingerprint>>;
 /** What differs between two fingerprints, in words: counts, changed tables, new and gone subscriptions. */
 function whatChanged(before: Fingerprint, after: Fingerprint): string {
   const changes: string[] = [];
-  if (JSON.stringify(before.counts) !== JSON.stringify(after.counts)) changes.push(`counts ${JSON.stringify(before.counts)} -> ${JSON.stringify(after.counts)}`);
+  if (JSON.stringify(before.counts) !== JSON.stringify(after.counts))
+    changes.push(`counts ${JSON.stringify(before.counts)} -> ${JSON.stringify(after.counts)}`);
   const tables = Object.keys(after.checksums).filter((table) => before.checksums[table] !== after.checksums[table]);
   if (tables.length) changes.push(`table(s) ${tables.join(", ")} rewritten`);
   const added = after.subscriptions.filter((entry) => !before.subscriptions.includes(entry));
@@ -114,7 +117,10 @@ function whatChanged(before: Fingerprint, after: Fingerprint): string {
 }
 
 function describeRequest(request: HostileRequest): string {
-  const body = request.body === undefined ? "(none)" : `${request.body.length} bytes: ${JSON.stringify(request.body.subarray(0, 300).toString("utf8"))}`;
+  const body =
+    request.body === undefined
+      ? "(none)"
+      : `${request.body.length} bytes: ${JSON.stringify(request.body.subarray(0, 300).toString("utf8"))}`;
   return `${request.method} ${request.target.slice(0, 300)}\n  headers: ${JSON.stringify(request.headers).slice(0, 500)}\n  body: ${body}\n  allowed: ${request.expected.join("|")}${request.expectedCode ? ` (${request.expectedCode})` : ""}`;
 }
 
@@ -132,7 +138,8 @@ function problemWith(request: HostileRequest, answer: Answer): string | undefine
   }
   if (/\bat .+\.(ts|js|mjs):\d+/.test(answer.text)) return "body contains a stack trace";
   if (answer.status >= 400) {
-    if (typeof json?.error?.code !== "string" || typeof json?.error?.message !== "string") return `error body without error.code/message: ${answer.text.slice(0, 200)}`;
+    if (typeof json?.error?.code !== "string" || typeof json?.error?.message !== "string")
+      return `error body without error.code/message: ${answer.text.slice(0, 200)}`;
     if (request.expectedCode && request.expected.length === 1 && json.error.code !== request.expectedCode) {
       return `error.code ${json.error.code}, expected ${request.expectedCode}`;
     }
@@ -156,7 +163,9 @@ beforeAll(async () => {
   const restocks = products
     .filter((product) => soldOut.includes(product.sku))
     .map((product) => ({ id: ulid(), productId: product.id, sku: product.sku, factoryId: TEST_FACTORY.id, quantity: 50 }));
-  await database.db.insert(restockRequestTable).values(restocks.map((restock) => ({ ...restock, status: "requested" as const, attempts: 1 })));
+  await database.db
+    .insert(restockRequestTable)
+    .values(restocks.map((restock) => ({ ...restock, status: "requested" as const, attempts: 1 })));
   // The subscription route's SNS: one address already waits for a sold-out product, so the same
   // request again (202) and a request for another product (409) reach SNS and change nothing.
   emulator = await startSqsSns({ port: 0, region: "ap-northeast-2" });
@@ -169,7 +178,13 @@ beforeAll(async () => {
     BACK_IN_STOCK_TOPIC_ARN: topicArn,
   });
   const subscriber = { email: "waiting@fuzz.test", sku: soldOut[0] };
-  world = { inStock, soldOut, restocks: restocks.map(({ id, sku, quantity, factoryId }) => ({ id, sku, quantity, factoryId })), secret: SECRET, subscriber };
+  world = {
+    inStock,
+    soldOut,
+    restocks: restocks.map(({ id, sku, quantity, factoryId }) => ({ id, sku, quantity, factoryId })),
+    secret: SECRET,
+    subscriber,
+  };
 
   gateway = await startGateway({ routes, port: 0 });
   const subscribed = await fetch(`${gateway.url}/products/${subscriber.sku}/subscriptions`, {
@@ -177,7 +192,8 @@ beforeAll(async () => {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ email: subscriber.email }),
   });
-  if (subscribed.status !== 202) throw new Error(`subscribing ${subscriber.email} answered ${subscribed.status}: ${await subscribed.text()}`);
+  if (subscribed.status !== 202)
+    throw new Error(`subscribing ${subscriber.email} answered ${subscribed.status}: ${await subscribed.text()}`);
 });
 
 afterAll(async () => {
@@ -219,7 +235,8 @@ describe("hostile requests (property-based)", { timeout: 30 * 60_000 }, () => {
           const problem = problemWith(request, answer);
           if (problem) problems.push(`${describeRequest(request)}\n  -> ${problem}\n  response: ${answer.text.slice(0, 300)}`);
         });
-        if (problems.length) throw new Error(`${problems.length} bad answer(s) in a batch of ${batch.length}:\n${problems.slice(0, 5).join("\n")}`);
+        if (problems.length)
+          throw new Error(`${problems.length} bad answer(s) in a batch of ${batch.length}:\n${problems.slice(0, 5).join("\n")}`);
 
         const after = await fingerprint();
         if (JSON.stringify(after) !== JSON.stringify(snapshot)) {
@@ -234,7 +251,9 @@ describe("hostile requests (property-based)", { timeout: 30 * 60_000 }, () => {
               );
             }
           }
-          throw new Error(`${whatChanged(snapshot, after)} during a batch, but no single request reproduces it (a write that happens once, like a new subscription, does not happen again)`);
+          throw new Error(
+            `${whatChanged(snapshot, after)} during a batch, but no single request reproduces it (a write that happens once, like a new subscription, does not happen again)`,
+          );
         }
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
@@ -258,7 +277,14 @@ describe("hostile requests (property-based)", { timeout: 30 * 60_000 }, () => {
     console.log(`[fuzz] ${JSON.stringify(summary)}`);
 
     expect(sent).toBeGreaterThanOrEqual(MIN_REQUESTS);
-    for (const route of ["GET /products", "GET /products/{sku}", "POST /orders", "POST /products/{sku}/subscriptions", "POST /factory/callbacks/{restockId}", "$default"] as const) {
+    for (const route of [
+      "GET /products",
+      "GET /products/{sku}",
+      "POST /orders",
+      "POST /products/{sku}/subscriptions",
+      "POST /factory/callbacks/{restockId}",
+      "$default",
+    ] as const) {
       expect(byRoute.get(route) ?? 0, `requests to ${route}`).toBeGreaterThanOrEqual(Math.min(100, MIN_REQUESTS / 100));
     }
     // The oracle must not make the test trivially pass: the interesting answers all occur.
@@ -266,7 +292,15 @@ describe("hostile requests (property-based)", { timeout: 30 * 60_000 }, () => {
       expect(byStatus.get(status) ?? 0, `answers with status ${status}`).toBeGreaterThan(0);
     }
     // ...including the ones only a request that got past validation (into the database) can earn.
-    for (const code of ["OUT_OF_STOCK", "PRODUCT_NOT_FOUND", "SUBSCRIBED_TO_ANOTHER_PRODUCT", "RESTOCK_NOT_FOUND", "CALLBACK_MISMATCH", "TOKEN_REQUIRED", "TOKEN_INVALID"]) {
+    for (const code of [
+      "OUT_OF_STOCK",
+      "PRODUCT_NOT_FOUND",
+      "SUBSCRIBED_TO_ANOTHER_PRODUCT",
+      "RESTOCK_NOT_FOUND",
+      "CALLBACK_MISMATCH",
+      "TOKEN_REQUIRED",
+      "TOKEN_INVALID",
+    ]) {
       expect(byCode.get(code) ?? 0, `answers with error.code ${code}`).toBeGreaterThan(0);
     }
   });

@@ -62,7 +62,7 @@ const SQLISH = [
   "' OR '1'='1",
   "'; DROP TABLE product; --",
   "1; UPDATE product SET stock = 0",
-  "\" OR \"\"=\"",
+  '" OR ""="',
   "CP-502101' --",
   "CP-502101\\' OR 1=1 #",
   "') UNION SELECT * FROM orders --",
@@ -127,13 +127,54 @@ function hostileString(world: World): fc.Arbitrary<string> {
 
 /** Numbers as raw JSON tokens, including ones JSON.parse reads as valid quantities (1.0, 1e2). */
 const NUMBER_TOKENS = [
-  "0", "-0", "-1", "101", "1000", "2147483648", "4294967297", "9007199254740993", "1e309", "-1e309",
-  "1e-400", "1.5", "0.999999", "100.0000001", "1.0", "1e0", "1e2", "10E1", "1.0000000000000001",
-  "99999999999999999999999999", "-100", "100", "1", "50",
+  "0",
+  "-0",
+  "-1",
+  "101",
+  "1000",
+  "2147483648",
+  "4294967297",
+  "9007199254740993",
+  "1e309",
+  "-1e309",
+  "1e-400",
+  "1.5",
+  "0.999999",
+  "100.0000001",
+  "1.0",
+  "1e0",
+  "1e2",
+  "10E1",
+  "1.0000000000000001",
+  "99999999999999999999999999",
+  "-100",
+  "100",
+  "1",
+  "50",
 ];
 const NOT_NUMBER_TOKENS = [
-  "NaN", "Infinity", "-Infinity", "0x10", "1_000", "01", "+1", "1.", ".5", "--1", "1e", "true", "false", "null",
-  '"1"', '"NaN"', '"1e2"', '" 1"', "[1]", "{}", '{"$gt":0}', '""',
+  "NaN",
+  "Infinity",
+  "-Infinity",
+  "0x10",
+  "1_000",
+  "01",
+  "+1",
+  "1.",
+  ".5",
+  "--1",
+  "1e",
+  "true",
+  "false",
+  "null",
+  '"1"',
+  '"NaN"',
+  '"1e2"',
+  '" 1"',
+  "[1]",
+  "{}",
+  '{"$gt":0}',
+  '""',
 ];
 
 function quantityToken(): fc.Arbitrary<string> {
@@ -149,7 +190,10 @@ function quantityToken(): fc.Arbitrary<string> {
 }
 
 const EXTRA_FIELDS = fc.dictionary(
-  fc.oneof(fc.constantFrom("price", "stock", "__proto__", "constructor", "id", "sku ", "Sku", "QUANTITY", "discount"), fc.string({ maxLength: 12 })),
+  fc.oneof(
+    fc.constantFrom("price", "stock", "__proto__", "constructor", "id", "sku ", "Sku", "QUANTITY", "discount"),
+    fc.string({ maxLength: 12 }),
+  ),
   fc.jsonValue({ maxDepth: 2 }),
   { maxKeys: 3 },
 );
@@ -220,7 +264,10 @@ function orderBodyText(world: World): fc.Arbitrary<string> {
         { arbitrary: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/), weight: 2 },
         { arbitrary: fc.constantFrom(...world.inStock), weight: 1 },
       ),
-      quantity: fc.oneof(fc.integer({ min: 1, max: 100 }).map(String), fc.constantFrom("1.0", "1e0", "1e2", "10E1", "1.0000000000000001", "100", "5e1")),
+      quantity: fc.oneof(
+        fc.integer({ min: 1, max: 100 }).map(String),
+        fc.constantFrom("1.0", "1e0", "1e2", "10E1", "1.0000000000000001", "100", "5e1"),
+      ),
       reversed: fc.boolean(),
     })
     .map(({ sku, quantity, reversed }) => {
@@ -240,13 +287,22 @@ function bodyBytes(text: fc.Arbitrary<string>): fc.Arbitrary<Buffer | undefined>
       // Oversize: a plausible body with a huge padding field (8 KiB .. 256 KiB).
       arbitrary: fc
         .tuple(text, fc.integer({ min: MAX_BODY_BYTES - 16, max: 256 * 1024 }), fc.constantFrom("x", "é", "🍩", " "))
-        .map(([t, size, unit]) => Buffer.from(`{"pad":"${unit.repeat(Math.ceil(size / Buffer.byteLength(unit)))}","body":${JSON.stringify(t)}}`, "utf8")),
+        .map(([t, size, unit]) =>
+          Buffer.from(`{"pad":"${unit.repeat(Math.ceil(size / Buffer.byteLength(unit)))}","body":${JSON.stringify(t)}}`, "utf8"),
+        ),
       weight: 2,
     },
   );
 }
 
-const JSON_TYPES = ["application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/vnd.api+json", "application/problem+json; charset=UTF-8", " application/json "];
+const JSON_TYPES = [
+  "application/json",
+  "application/json; charset=utf-8",
+  "APPLICATION/JSON",
+  "application/vnd.api+json",
+  "application/problem+json; charset=UTF-8",
+  " application/json ",
+];
 const NON_JSON_TYPES = [
   "text/plain",
   "text/plain;charset=UTF-8",
@@ -260,7 +316,15 @@ const NON_JSON_TYPES = [
   "image/png",
   "",
 ];
-const ODD_TYPES = ["application/jsonx", "application/json5", "application/json-seq", "application/json, text/plain", "application/json;;;", "application/", "application/+json"];
+const ODD_TYPES = [
+  "application/jsonx",
+  "application/json5",
+  "application/json-seq",
+  "application/json, text/plain",
+  "application/json;;;",
+  "application/",
+  "application/+json",
+];
 
 /** Header values must stay within what HTTP/1.1 can carry (Node refuses the rest client-side). */
 const headerSafe = (s: string) => s.replace(/[^\t\x20-\x7e\x80-\xff]/g, "");
@@ -280,7 +344,23 @@ function idempotencyKey(): fc.Arbitrary<string | string[] | undefined> {
     { arbitrary: fc.constant(undefined), weight: 6 },
     { arbitrary: fc.uuid(), weight: 2 },
     { arbitrary: fc.ulid(), weight: 1 },
-    { arbitrary: fc.constantFrom("", " ", "\t", "a b", "key\twith\ttabs", "x".repeat(255), "x".repeat(256), "y".repeat(4000), "ключ", "clé-é", "' OR 1=1 --", "null"), weight: 3 },
+    {
+      arbitrary: fc.constantFrom(
+        "",
+        " ",
+        "\t",
+        "a b",
+        "key\twith\ttabs",
+        "x".repeat(255),
+        "x".repeat(256),
+        "y".repeat(4000),
+        "ключ",
+        "clé-é",
+        "' OR 1=1 --",
+        "null",
+      ),
+      weight: 3,
+    },
     { arbitrary: fc.string({ maxLength: 300 }).map(headerSafe), weight: 2 },
     { arbitrary: fc.string({ unit: "binary", maxLength: 40 }).map(headerSafe), weight: 1 },
     { arbitrary: fc.array(fc.uuid(), { minLength: 2, maxLength: 3 }), weight: 1 },
@@ -289,7 +369,10 @@ function idempotencyKey(): fc.Arbitrary<string | string[] | undefined> {
 
 function noiseHeaders(): fc.Arbitrary<Record<string, string>> {
   return fc.dictionary(
-    fc.oneof(fc.constantFrom("x-forwarded-for", "user-agent", "accept", "accept-encoding", "x-amzn-trace-id", "cookie", "authorization", "origin"), fc.stringMatching(/^x-[a-z0-9-]{1,20}$/)),
+    fc.oneof(
+      fc.constantFrom("x-forwarded-for", "user-agent", "accept", "accept-encoding", "x-amzn-trace-id", "cookie", "authorization", "origin"),
+      fc.stringMatching(/^x-[a-z0-9-]{1,20}$/),
+    ),
     fc.string({ maxLength: 200 }).map(headerSafe),
     { maxKeys: 3 },
   );
@@ -297,7 +380,9 @@ function noiseHeaders(): fc.Arbitrary<Record<string, string>> {
 
 /** encodeURIComponent that also takes lone surrogates (as the bytes of an invalid UTF-8 sequence). */
 export function encodeSegment(value: string): string {
-  return value.replace(/[\ud800-\udbff][\udc00-\udfff]|[\s\S]/g, (char) => (char.length === 1 && /[\ud800-\udfff]/.test(char) ? "%ED%A0%80" : encodeURIComponent(char)));
+  return value.replace(/[\ud800-\udbff][\udc00-\udfff]|[\s\S]/g, (char) =>
+    char.length === 1 && /[\ud800-\udfff]/.test(char) ? "%ED%A0%80" : encodeURIComponent(char),
+  );
 }
 
 /** Characters Node's HTTP client and llhttp both accept raw on the request line. */
@@ -308,7 +393,27 @@ function pathSegment(): fc.Arbitrary<string> {
     { arbitrary: fc.webSegment(), weight: 3 },
     { arbitrary: fc.string({ unit: "grapheme", maxLength: 20 }).map(encodeSegment), weight: 2 },
     { arbitrary: fc.string({ unit: rawPathChar, maxLength: 20 }), weight: 2 },
-    { arbitrary: fc.constantFrom("..", ".", "%2e%2e", "%2F", "%00", "%", "%zz", "%E0%A4%A", "%C0%AF", "..%2f..%2f", "%F0%9F%8D%A9", ";", "orders", "products", "factory", "callbacks"), weight: 2 },
+    {
+      arbitrary: fc.constantFrom(
+        "..",
+        ".",
+        "%2e%2e",
+        "%2F",
+        "%00",
+        "%",
+        "%zz",
+        "%E0%A4%A",
+        "%C0%AF",
+        "..%2f..%2f",
+        "%F0%9F%8D%A9",
+        ";",
+        "orders",
+        "products",
+        "factory",
+        "callbacks",
+      ),
+      weight: 2,
+    },
     { arbitrary: fc.integer({ min: 100, max: 3000 }).map((n) => "s".repeat(n)), weight: 1 },
   );
 }
@@ -317,7 +422,10 @@ function query(): fc.Arbitrary<string> {
   return fc.oneof(
     { arbitrary: fc.constant(""), weight: 6 },
     { arbitrary: fc.webQueryParameters().map((q) => (q ? `?${q}` : "")), weight: 2 },
-    { arbitrary: fc.constantFrom("?", "?&", "?token", "?token=", "?%", "?a=%zz", "?limit=-1", "?sku=' OR 1=1", "?__proto__[x]=1"), weight: 2 },
+    {
+      arbitrary: fc.constantFrom("?", "?&", "?token", "?token=", "?%", "?a=%zz", "?limit=-1", "?sku=' OR 1=1", "?__proto__[x]=1"),
+      weight: 2,
+    },
   );
 }
 
@@ -366,7 +474,11 @@ interface Verdict {
 }
 
 /** Body checks every JSON route shares: size, media type, JSON syntax. Returns the parsed value when all pass. */
-function bodyChecks(headers: HostileRequest["headers"], body: Buffer | undefined, errors: Set<number>): { parsed?: unknown; ok: boolean; typeEither: boolean } {
+function bodyChecks(
+  headers: HostileRequest["headers"],
+  body: Buffer | undefined,
+  errors: Set<number>,
+): { parsed?: unknown; ok: boolean; typeEither: boolean } {
   const bytes = body ?? Buffer.alloc(0);
   const verdict = typeVerdict(headers["content-type"]);
   let ok = true;
@@ -429,7 +541,11 @@ function orderVerdict(world: World, request: Pick<HostileRequest, "headers" | "b
   if (found === "in-stock" || found === "case-variant") return { expected: new Set([201]), mayWrite: true };
   const outcome = found === "sold-out" ? 409 : 404;
   // Only a maybe-415 (odd media type) or a maybe-413 (bytes that grew when decoded) can pre-empt it.
-  return { expected: new Set([outcome, ...errors]), code: errors.size ? undefined : found === "sold-out" ? "OUT_OF_STOCK" : "PRODUCT_NOT_FOUND", mayWrite: false };
+  return {
+    expected: new Set([outcome, ...errors]),
+    code: errors.size ? undefined : found === "sold-out" ? "OUT_OF_STOCK" : "PRODUCT_NOT_FOUND",
+    mayWrite: false,
+  };
 }
 
 /** RFC 5321's limits (docs/design.md: at most 254 characters, at most 64 before the @). */
@@ -449,7 +565,8 @@ function emailVerdict(value: unknown): "valid" | "invalid" | "either" {
   if (typeof value !== "string") return "invalid";
   const email = value.trim().toLowerCase();
   const at = email.indexOf("@");
-  if (email.length > MAX_EMAIL || at < 1 || at !== email.lastIndexOf("@") || at > MAX_LOCAL_PART || NEVER_IN_EMAIL.test(email)) return "invalid";
+  if (email.length > MAX_EMAIL || at < 1 || at !== email.lastIndexOf("@") || at > MAX_LOCAL_PART || NEVER_IN_EMAIL.test(email))
+    return "invalid";
   // Untrimmed, the raw string may be refused for its length before it is trimmed.
   if (value.length > MAX_EMAIL) return "either";
   return PLAIN_EMAIL.test(email) ? "valid" : "either";
@@ -465,12 +582,14 @@ function subscriptionVerdict(world: World, sku: string, request: Pick<HostileReq
   const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
   const keys = isObject ? Object.keys(value) : [];
   const email = isObject && keys.length === 1 && keys[0] === "email" ? emailVerdict(value.email) : "invalid";
-  if (email === "invalid") return { expected: new Set([...errors, 400]), code: errors.size ? undefined : "VALIDATION_FAILED", mayWrite: false };
+  if (email === "invalid")
+    return { expected: new Set([...errors, 400]), code: errors.size ? undefined : "VALIDATION_FAILED", mayWrite: false };
   if (email === "either") errors.add(400);
 
   // An address: the database, then SNS decide.
   const found = lookupSku(world, sku);
-  if (found === "unknown") return { expected: new Set([404, ...errors]), code: errors.size ? undefined : "PRODUCT_NOT_FOUND", mayWrite: false };
+  if (found === "unknown")
+    return { expected: new Set([404, ...errors]), code: errors.size ? undefined : "PRODUCT_NOT_FOUND", mayWrite: false };
   const waiting = email === "valid" && (value.email as string).trim().toLowerCase() === world.subscriber.email;
   // Any other address would be a new SNS subscription.
   if (!waiting) return { expected: new Set([202, ...errors]), mayWrite: true };
@@ -480,7 +599,12 @@ function subscriptionVerdict(world: World, sku: string, request: Pick<HostileReq
   return { expected: new Set([409, ...errors]), code: errors.size ? undefined : "SUBSCRIBED_TO_ANOTHER_PRODUCT", mayWrite: false };
 }
 
-function callbackVerdict(world: World, restockId: string, token: string | undefined, request: Pick<HostileRequest, "headers" | "body">): Verdict {
+function callbackVerdict(
+  world: World,
+  restockId: string,
+  token: string | undefined,
+  request: Pick<HostileRequest, "headers" | "body">,
+): Verdict {
   if (token === undefined || token === "") return { expected: new Set([401]), code: "TOKEN_REQUIRED", mayWrite: false };
   const expectedToken = createHmac("sha256", world.secret).update(`restock-callback:${restockId}`).digest("base64url");
   if (token !== expectedToken) return { expected: new Set([403]), code: "TOKEN_INVALID", mayWrite: false };
@@ -492,7 +616,8 @@ function callbackVerdict(world: World, restockId: string, token: string | undefi
   const value = body.parsed as Record<string, unknown>;
   if (body.ok) {
     const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
-    const optionalString = (name: string, max: number) => value[name] === undefined || (typeof value[name] === "string" && (value[name] as string).length <= max);
+    const optionalString = (name: string, max: number) =>
+      value[name] === undefined || (typeof value[name] === "string" && (value[name] as string).length <= max);
     const schemaOk =
       isObject &&
       typeof value.MessageAttributeProductId === "string" &&
@@ -530,7 +655,10 @@ const ROUTES: Array<{ method: string; pattern: RegExp; tag: RouteTag }> = [
 ];
 
 /** Where a request lands and what it may answer. */
-export function judge(world: World, request: Omit<HostileRequest, "expected" | "expectedCode" | "mayWrite" | "route">): Verdict & { route: RouteTag } {
+export function judge(
+  world: World,
+  request: Omit<HostileRequest, "expected" | "expectedCode" | "mayWrite" | "route">,
+): Verdict & { route: RouteTag } {
   if (!parsesAsUrl(request.target)) {
     // The gateway cannot read the target at all (see parsesAsUrl): a 400, and no handler runs.
     return { route: "$default", expected: new Set([400]), code: "BAD_REQUEST_TARGET", mayWrite: false };
@@ -541,7 +669,12 @@ export function judge(world: World, request: Omit<HostileRequest, "expected" | "
   const route = ROUTES.find((candidate) => candidate.method === method && candidate.pattern.test(path));
   if (!route) {
     const allowed = ROUTES.some((candidate) => candidate.pattern.test(path));
-    return { route: "$default", expected: new Set([allowed ? 405 : 404]), code: allowed ? "METHOD_NOT_ALLOWED" : "ROUTE_NOT_FOUND", mayWrite: false };
+    return {
+      route: "$default",
+      expected: new Set([allowed ? 405 : 404]),
+      code: allowed ? "METHOD_NOT_ALLOWED" : "ROUTE_NOT_FOUND",
+      mayWrite: false,
+    };
   }
   switch (route.tag) {
     case "GET /products":
@@ -578,10 +711,18 @@ function finish(world: World, raw: Omit<HostileRequest, "expected" | "expectedCo
   // server refuses bytes >= 0x80 before any handler runs): percent-encode the rest.
   // Header values go out as bytes: non-Latin-1 text as its raw UTF-8 bytes, controls dropped.
   const wire = (value: string) => headerSafe(Buffer.from(value, "utf8").toString("latin1"));
-  const headers = Object.fromEntries(Object.entries(raw.headers).map(([name, value]) => [name, Array.isArray(value) ? value.map(wire) : wire(value)]));
+  const headers = Object.fromEntries(
+    Object.entries(raw.headers).map(([name, value]) => [name, Array.isArray(value) ? value.map(wire) : wire(value)]),
+  );
   const request = { ...raw, headers, target: raw.target.replace(/[\ud800-\udbff][\udc00-\udfff]|[^\x21-\x7e]/g, encodeSegment) };
   const verdict = judge(world, request);
-  return { ...request, route: verdict.route, expected: [...verdict.expected].sort(), expectedCode: verdict.code, mayWrite: verdict.mayWrite };
+  return {
+    ...request,
+    route: verdict.route,
+    expected: [...verdict.expected].sort(),
+    expectedCode: verdict.code,
+    mayWrite: verdict.mayWrite,
+  };
 }
 
 function withOptionalHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
@@ -606,7 +747,12 @@ function orders(world: World): fc.Arbitrary<HostileRequest> {
       body: bodyBytes(orderBodyText(world)),
     })
     .map(({ target, type, key, noise, body }) =>
-      finish(world, { method: "POST", target, headers: withOptionalHeaders({ ...noise, "content-type": type, "idempotency-key": key }), body }),
+      finish(world, {
+        method: "POST",
+        target,
+        headers: withOptionalHeaders({ ...noise, "content-type": type, "idempotency-key": key }),
+        body,
+      }),
     );
 }
 
@@ -631,10 +777,34 @@ function products(world: World): fc.Arbitrary<HostileRequest> {
 }
 
 const NOT_EMAILS = [
-  "", " ", "@", "a@", "@fuzz.test", "a@@fuzz.test", "a@b@fuzz.test", "a b@fuzz.test", "a@fuzz .test", "Waiting <waiting@fuzz.test>",
-  "waiting@fuzz.test, other@fuzz.test", "waiting@fuzz.test;other@fuzz.test", "\"a b\"@fuzz.test", "a@[127.0.0.1]", "a(comment)@fuzz.test",
-  "waiting@fuzz.test\r\nBcc: victim@fuzz.test", "mailto:waiting@fuzz.test", "a@b", "a@b.c", ".a@fuzz.test", "a.@fuzz.test", "a..b@fuzz.test",
-  "a@-fuzz.test", "a@fuzz..test", "ünïcode@fuzz.test", "a@fuzz.tést", "a@xn--fzz-hoa.test", `${"x".repeat(65)}@fuzz.test`,
+  "",
+  " ",
+  "@",
+  "a@",
+  "@fuzz.test",
+  "a@@fuzz.test",
+  "a@b@fuzz.test",
+  "a b@fuzz.test",
+  "a@fuzz .test",
+  "Waiting <waiting@fuzz.test>",
+  "waiting@fuzz.test, other@fuzz.test",
+  "waiting@fuzz.test;other@fuzz.test",
+  '"a b"@fuzz.test',
+  "a@[127.0.0.1]",
+  "a(comment)@fuzz.test",
+  "waiting@fuzz.test\r\nBcc: victim@fuzz.test",
+  "mailto:waiting@fuzz.test",
+  "a@b",
+  "a@b.c",
+  ".a@fuzz.test",
+  "a.@fuzz.test",
+  "a..b@fuzz.test",
+  "a@-fuzz.test",
+  "a@fuzz..test",
+  "ünïcode@fuzz.test",
+  "a@fuzz.tést",
+  "a@xn--fzz-hoa.test",
+  `${"x".repeat(65)}@fuzz.test`,
   `a@${"d".repeat(250)}.test`,
 ];
 
@@ -645,11 +815,19 @@ function emailToken(world: World): fc.Arbitrary<string> {
     .map(([email, space]) => JSON.stringify(`${space}${email}${space}`));
   return fc.oneof(
     { arbitrary: waiting, weight: 4 },
-    { arbitrary: fc.stringMatching(/^[a-z0-9]{1,12}(?:[._+-][a-z0-9]{1,8}){0,2}@[a-z0-9]{1,10}\.(?:com|test|example)$/).map((e) => JSON.stringify(e)), weight: 2 },
+    {
+      arbitrary: fc
+        .stringMatching(/^[a-z0-9]{1,12}(?:[._+-][a-z0-9]{1,8}){0,2}@[a-z0-9]{1,10}\.(?:com|test|example)$/)
+        .map((e) => JSON.stringify(e)),
+      weight: 2,
+    },
     { arbitrary: fc.emailAddress().map((e) => JSON.stringify(e)), weight: 2 },
     { arbitrary: fc.constantFrom(...NOT_EMAILS).map((e) => JSON.stringify(e)), weight: 3 },
     { arbitrary: hostileString(world).map((s) => JSON.stringify(s)), weight: 2 },
-    { arbitrary: fc.integer({ min: 240, max: 400 }).map((n) => JSON.stringify(`${" ".repeat(n % 3)}${"a".repeat(n - 10)}@fuzz.test`)), weight: 1 },
+    {
+      arbitrary: fc.integer({ min: 240, max: 400 }).map((n) => JSON.stringify(`${" ".repeat(n % 3)}${"a".repeat(n - 10)}@fuzz.test`)),
+      weight: 1,
+    },
     { arbitrary: quantityToken(), weight: 1 },
   );
 }
@@ -661,7 +839,10 @@ function subscriptionBodyText(world: World): fc.Arbitrary<string> {
     .record({
       email: fc.option(emailToken(world), { nil: undefined, freq: 12 }),
       duplicate: fc.option(emailToken(world), { nil: undefined, freq: 10 }),
-      extra: fc.option(fc.oneof(EXTRA_FIELDS, fc.constant({ sku: world.soldOut[0] }), fc.constant({ Email: world.subscriber.email })), { nil: undefined, freq: 4 }),
+      extra: fc.option(fc.oneof(EXTRA_FIELDS, fc.constant({ sku: world.soldOut[0] }), fc.constant({ Email: world.subscriber.email })), {
+        nil: undefined,
+        freq: 4,
+      }),
       whitespace: fc.constantFrom("", " ", "\n", "\t\r\n  "),
     })
     .map(({ email, duplicate, extra, whitespace }) => {
@@ -671,7 +852,11 @@ function subscriptionBodyText(world: World): fc.Arbitrary<string> {
       for (const [key, value] of Object.entries(extra ?? {})) parts.push(field(key, JSON.stringify(value)));
       return `${whitespace}{${parts.join(`,${whitespace}`)}}${whitespace}`;
     });
-  return fc.oneof({ arbitrary: objectBody, weight: 8 }, { arbitrary: orderBodyText(world), weight: 1 }, { arbitrary: fc.json({ maxDepth: 3 }), weight: 1 });
+  return fc.oneof(
+    { arbitrary: objectBody, weight: 8 },
+    { arbitrary: orderBodyText(world), weight: 1 },
+    { arbitrary: fc.json({ maxDepth: 3 }), weight: 1 },
+  );
 }
 
 function subscriptions(world: World): fc.Arbitrary<HostileRequest> {
@@ -686,7 +871,12 @@ function subscriptions(world: World): fc.Arbitrary<HostileRequest> {
   return fc
     .record({ segment, q: query(), type: contentType(), noise: noiseHeaders(), body: bodyBytes(subscriptionBodyText(world)) })
     .map(({ segment, q, type, noise, body }) =>
-      finish(world, { method: "POST", target: `/products/${segment}/subscriptions${q}`, headers: withOptionalHeaders({ ...noise, "content-type": type }), body }),
+      finish(world, {
+        method: "POST",
+        target: `/products/${segment}/subscriptions${q}`,
+        headers: withOptionalHeaders({ ...noise, "content-type": type }),
+        body,
+      }),
     );
 }
 
@@ -758,17 +948,63 @@ function callbacks(world: World): fc.Arbitrary<HostileRequest> {
 }
 
 /** Methods Node's HTTP parser accepts (others never reach any handler); CONNECT is a tunnel, not a request. */
-const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "PROPFIND", "PURGE", "SEARCH", "QUERY", "LOCK", "MKCOL", "COPY", "MOVE", "REPORT", "SUBSCRIBE", "LINK", "M-SEARCH"];
+const METHODS = [
+  "GET",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "HEAD",
+  "OPTIONS",
+  "TRACE",
+  "PROPFIND",
+  "PURGE",
+  "SEARCH",
+  "QUERY",
+  "LOCK",
+  "MKCOL",
+  "COPY",
+  "MOVE",
+  "REPORT",
+  "SUBSCRIBE",
+  "LINK",
+  "M-SEARCH",
+];
 
 function elsewhere(world: World): fc.Arbitrary<HostileRequest> {
-  const known = fc.constantFrom("/products", "/products/CP-502101", "/products/CP-502101/subscriptions", "/orders", `/factory/callbacks/${world.restocks[0].id}`);
+  const known = fc.constantFrom(
+    "/products",
+    "/products/CP-502101",
+    "/products/CP-502101/subscriptions",
+    "/orders",
+    `/factory/callbacks/${world.restocks[0].id}`,
+  );
   const path = fc.oneof(
     { arbitrary: fc.array(pathSegment(), { minLength: 0, maxLength: 6 }).map((segments) => `/${segments.join("/")}`), weight: 4 },
     { arbitrary: fc.webPath().map((p) => (p.startsWith("/") ? p : `/${p}`)), weight: 2 },
     { arbitrary: known, weight: 3 },
     { arbitrary: known.map((p) => `${p}/`), weight: 1 },
     { arbitrary: known.chain((p) => fc.mixedCase(fc.constant(p))), weight: 1 },
-    { arbitrary: fc.constantFrom("/", "//", "//orders", "///products", "/products//x", "/orders/../orders", "*", "/%2e%2e/%2e%2e/etc/passwd", "/factory/callbacks", "/factory/callbacks/", "/factory/callbacks/a/b", "/api/manufactures", "/_sim/config", "http://evil.example/orders", "http://localhost:1/products"), weight: 2 },
+    {
+      arbitrary: fc.constantFrom(
+        "/",
+        "//",
+        "//orders",
+        "///products",
+        "/products//x",
+        "/orders/../orders",
+        "*",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/factory/callbacks",
+        "/factory/callbacks/",
+        "/factory/callbacks/a/b",
+        "/api/manufactures",
+        "/_sim/config",
+        "http://evil.example/orders",
+        "http://localhost:1/products",
+      ),
+      weight: 2,
+    },
     { arbitrary: fc.integer({ min: 1000, max: 6000 }).map((n) => `/${"a/".repeat(n / 2)}`), weight: 1 },
   );
   return fc
@@ -781,7 +1017,12 @@ function elsewhere(world: World): fc.Arbitrary<HostileRequest> {
       body: fc.option(bodyBytes(orderBodyText(world)), { nil: undefined, freq: 3 }),
     })
     .map(({ method, path, q, type, noise, body }) =>
-      finish(world, { method, target: path === "*" ? path : `${path}${q}`, headers: withOptionalHeaders({ ...noise, "content-type": type }), body: body ?? undefined }),
+      finish(world, {
+        method,
+        target: path === "*" ? path : `${path}${q}`,
+        headers: withOptionalHeaders({ ...noise, "content-type": type }),
+        body: body ?? undefined,
+      }),
     );
 }
 
@@ -801,7 +1042,14 @@ export function parsesAsUrl(target: string): boolean {
 }
 
 export function malformedTargets(): fc.Arbitrary<string> {
-  return fc.constantFrom("http://[/orders", "http://x:99999/orders", "http://a%20b/orders", "http://[::1/products", "//[/orders", "//%zz/products");
+  return fc.constantFrom(
+    "http://[/orders",
+    "http://x:99999/orders",
+    "http://a%20b/orders",
+    "http://[::1/products",
+    "//[/orders",
+    "//%zz/products",
+  );
 }
 
 /** One hostile request to any route. Requests the oracle thinks may write are filtered out. */
@@ -817,7 +1065,15 @@ export function hostileRequest(world: World): fc.Arbitrary<HostileRequest> {
     { arbitrary: all, weight: 50 },
     {
       arbitrary: malformedTargets().map(
-        (target): HostileRequest => ({ route: "$default", method: "POST", target, headers: {}, expected: [400], expectedCode: "BAD_REQUEST_TARGET", mayWrite: false }),
+        (target): HostileRequest => ({
+          route: "$default",
+          method: "POST",
+          target,
+          headers: {},
+          expected: [400],
+          expectedCode: "BAD_REQUEST_TARGET",
+          mayWrite: false,
+        }),
       ),
       weight: 1,
     },

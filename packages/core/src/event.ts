@@ -1,5 +1,5 @@
-import * as z from "./util/zod";
 import { DetailType, EVENT_SOURCE } from "./topology";
+import * as z from "./util/zod";
 
 /**
  * Every event this system puts on its bus, with the schema of its detail. Each one is written

@@ -226,7 +226,8 @@ export const functionSettings = {
   DATABASE_NAME: "deployed stages: the schema",
   DATABASE_TLS: '"true": connect with TLS (RDS Proxy requires it)',
   DATABASE_POOL_SIZE: "MySQL connections per container or process",
-  DATABASE_ADMIN_SECRET_ARN: "deployed stages, the migrate function only: the administrator's credentials, which create the application user",
+  DATABASE_ADMIN_SECRET_ARN:
+    "deployed stages, the migrate function only: the administrator's credentials, which create the application user",
   DATABASE_CONNECT_TIMEOUT_MS: "give up connecting to the database after this",
   MIGRATIONS_FOLDER: "where the migrate function finds the SQL migrations (copied beside its bundle)",
   SEED_DEMO_DATA: '"true": the migrations also insert the demo catalogue where it is missing',
@@ -305,7 +306,13 @@ export const functions = {
     handler: "packages/functions/src/factory/callback.handler",
     timeoutSeconds: 10,
     trigger: { route: "POST /factory/callbacks/{restockId}" },
-    reads: [...DATABASE_SETTINGS, "FACTORY_CALLBACK_SECRET", "FACTORY_CALLBACK_SECRET_PREVIOUS", "EVENT_BUS_NAME", "OUTBOX_PUBLISH_BUDGET_MS"],
+    reads: [
+      ...DATABASE_SETTINGS,
+      "FACTORY_CALLBACK_SECRET",
+      "FACTORY_CALLBACK_SECRET_PREVIOUS",
+      "EVENT_BUS_NAME",
+      "OUTBOX_PUBLISH_BUDGET_MS",
+    ],
   },
   /** A customer asks to be e-mailed when a product is back (an SNS e-mail subscription). */
   subscribeBackInStock: {
@@ -386,12 +393,16 @@ export type RouteKey = { [Name in FunctionName]: RouteOf<Name> }[FunctionName];
 
 /** HTTP routes of the Sales API: route key -> handler (derived from `functions`). */
 export const routes = Object.fromEntries(
-  Object.values(functions as Record<string, FunctionDefinition>).flatMap((fn) => ("route" in fn.trigger ? [[fn.trigger.route, fn.handler]] : [])),
+  Object.values(functions as Record<string, FunctionDefinition>).flatMap((fn) =>
+    "route" in fn.trigger ? [[fn.trigger.route, fn.handler]] : [],
+  ),
 ) as Record<RouteKey, string>;
 
 /** The function a route runs. */
 export const routeFunctions = Object.fromEntries(
-  (Object.entries(functions) as Array<[FunctionName, FunctionDefinition]>).flatMap(([name, fn]) => ("route" in fn.trigger ? [[fn.trigger.route, name]] : [])),
+  (Object.entries(functions) as Array<[FunctionName, FunctionDefinition]>).flatMap(([name, fn]) =>
+    "route" in fn.trigger ? [[fn.trigger.route, name]] : [],
+  ),
 ) as Record<RouteKey, FunctionName>;
 
 /**

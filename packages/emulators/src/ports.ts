@@ -47,7 +47,11 @@ export interface ListenAt {
  * Run `start` (which listens on `host:port`) and turn a listen error into one that names the
  * variable setting the port (and `hostVariable` for an unusable address).
  */
-export async function listeningOn<T>(variable: string, { host, port, hostVariable = "HOST", heldBy }: ListenAt, start: () => Promise<T>): Promise<T> {
+export async function listeningOn<T>(
+  variable: string,
+  { host, port, hostVariable = "HOST", heldBy }: ListenAt,
+  start: () => Promise<T>,
+): Promise<T> {
   try {
     return await start();
   } catch (error) {

@@ -41,7 +41,9 @@ async function main(): Promise<void> {
   );
 
   const { port: _port, host: _host, ...knobs } = sim.getConfig();
-  const knobText = Object.entries(knobs).map(([k, v]) => `${k}=${v}`).join(" ");
+  const knobText = Object.entries(knobs)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
   console.log(`factory simulator listening on ${sim.url} (POST ${sim.url}/api/manufactures) ${knobText}`);
 
   let stopping = false;

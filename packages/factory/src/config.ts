@@ -3,7 +3,7 @@
  * Parsed strictly: a typo like FACTORY_FAILURE_RATE=50 (meant 50%) should
  * stop startup with a clear message, not silently mean "always fail".
  */
-import { CALLBACK_MODES, DEFAULT_OPTIONS, type CallbackMode, type FactorySimulatorConfig } from "./options";
+import { CALLBACK_MODES, type CallbackMode, DEFAULT_OPTIONS, type FactorySimulatorConfig } from "./options";
 
 type Env = Record<string, string | undefined>;
 
@@ -36,7 +36,7 @@ const RULES = {
   callback: {
     variable: "FACTORY_CALLBACK",
     allowed: `one of ${CALLBACK_MODES.join(", ")}`,
-    parse: (raw: string) => (CALLBACK_MODES as readonly string[]).includes(raw) ? (raw as CallbackMode) : undefined,
+    parse: (raw: string) => ((CALLBACK_MODES as readonly string[]).includes(raw) ? (raw as CallbackMode) : undefined),
   },
   callbackRetries: { variable: "FACTORY_CALLBACK_RETRIES", allowed: "an integer 0-10", parse: int(0, 10) },
 } satisfies { [K in keyof FactorySimulatorConfig]: Rule<FactorySimulatorConfig[K]> };

@@ -51,8 +51,7 @@ function describeType(value: unknown): string {
 const legacyString = () =>
   z
     .string({
-      error: (iss) =>
-        iss.input === undefined ? "is required" : `must be a string (got ${describeType(iss.input)})`,
+      error: (iss) => (iss.input === undefined ? "is required" : `must be a string (got ${describeType(iss.input)})`),
     })
     .refine((s) => s.trim().length > 0, { message: "must not be empty" });
 
@@ -90,14 +89,10 @@ export const manufactureRequestSchema = z.object(
 
 /** Turns zod issues into the one-line `message` of a LegacyFailBody. */
 export function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")} ${issue.message}` : issue.message))
-    .join("; ");
+  return error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")} ${issue.message}` : issue.message)).join("; ");
 }
 
-export type ValidationResult =
-  | { ok: true; value: ManufactureRequest }
-  | { ok: false; message: string };
+export type ValidationResult = { ok: true; value: ManufactureRequest } | { ok: false; message: string };
 
 /** Validates an already-parsed JSON body against the legacy contract. */
 export function validateManufactureRequest(body: unknown): ValidationResult {

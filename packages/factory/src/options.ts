@@ -82,9 +82,7 @@ const serializableKnobs = {
 const httpKnobsSchema = z.strictObject(serializableKnobs).partial();
 const allKnobs = { ...serializableKnobs, random: fn<() => number>(), onEvent: fn<(e: SimEvent) => void>() };
 const knobsSchema = z.strictObject(allKnobs).partial();
-const startSchema = z
-  .strictObject({ ...allKnobs, port: z.number().int().min(0).max(65535), host: z.string().min(1) })
-  .partial();
+const startSchema = z.strictObject({ ...allKnobs, port: z.number().int().min(0).max(65535), host: z.string().min(1) }).partial();
 
 // `{ random: undefined }` must mean "keep the default", not "overwrite with undefined".
 function definedOnly<T extends object>(obj: T): Partial<T> {

@@ -33,6 +33,4 @@ export interface SimCallback {
   delivery: number;
 }
 
-export type SimEvent =
-  | { type: "request"; request: SimRequest }
-  | { type: "callback"; callback: SimCallback };
+export type SimEvent = { type: "request"; request: SimRequest } | { type: "callback"; callback: SimCallback };

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadFactoryConfig } from "./config";
 import { MANUFACTURE_FIELDS, type ManufactureRequest } from "./contract";
 import { DEFAULT_OPTIONS, type FactorySimulatorOptions } from "./options";
-import { startFactorySimulator, type FactorySimulator } from "./simulator";
+import { type FactorySimulator, startFactorySimulator } from "./simulator";
 
 // ---------- helpers ----------
 
@@ -255,7 +255,7 @@ const badBodies: [label: string, body: unknown, message: string, contentType?: s
   ["empty body", "", "body is not valid JSON"],
   ["JSON array", [base], "body must be a JSON object"],
   ["JSON null", null, "body must be a JSON object"],
-  ["JSON string", "\"hello\"", "body must be a JSON object"],
+  ["JSON string", '"hello"', "body must be a JSON object"],
   ...MANUFACTURE_FIELDS.map((f): [string, unknown, string] => [`missing ${f}`, without(f), `${f} is required`]),
   ["ProductCnt as number", { ...base, MessageAttributeProductCnt: 10 }, "MessageAttributeProductCnt must be a string (got number)"],
   ["FactoryId null", { ...base, MessageAttributeFactoryId: null }, "MessageAttributeFactoryId must be a string (got null)"],
@@ -521,9 +521,7 @@ describe("loadFactoryConfig", () => {
   });
 
   it("reports every bad variable at once", () => {
-    expect(() => loadFactoryConfig({ FACTORY_PORT: "x", FACTORY_CALLBACK: "always" })).toThrow(
-      /FACTORY_PORT.*FACTORY_CALLBACK/,
-    );
+    expect(() => loadFactoryConfig({ FACTORY_PORT: "x", FACTORY_CALLBACK: "always" })).toThrow(/FACTORY_PORT.*FACTORY_CALLBACK/);
   });
 });
 

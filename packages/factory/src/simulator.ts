@@ -8,22 +8,22 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { deliverCallback } from "./callbacks";
 import {
-  MANUFACTURE_PATH,
-  MAX_BODY_BYTES,
-  validateManufactureRequest,
   type LegacyFailBody,
   type LegacyOkBody,
+  MANUFACTURE_PATH,
+  MAX_BODY_BYTES,
   type ManufactureRequest,
+  validateManufactureRequest,
 } from "./contract";
 import { BodyAbortedError, isJsonContentType, readBody, sendEmpty, sendJson, tryParseJson } from "./http-util";
 import {
+  type FactorySimulatorConfig,
+  type FactorySimulatorKnobs,
+  type FactorySimulatorOptions,
   parseHttpKnobs,
   parseKnobs,
   resolveOptions,
   toConfig,
-  type FactorySimulatorConfig,
-  type FactorySimulatorKnobs,
-  type FactorySimulatorOptions,
 } from "./options";
 import type { RequestOutcome, SimCallback, SimEvent, SimRequest } from "./records";
 
@@ -52,9 +52,7 @@ export interface FactorySimulator {
 
 const fail = (message: string): LegacyFailBody => ({ result: "FAIL", message });
 
-export async function startFactorySimulator(
-  options: Partial<FactorySimulatorOptions> = {},
-): Promise<FactorySimulator> {
+export async function startFactorySimulator(options: Partial<FactorySimulatorOptions> = {}): Promise<FactorySimulator> {
   let opts = resolveOptions(options);
   const requests: SimRequest[] = [];
   const callbacks: SimCallback[] = [];
@@ -85,7 +83,8 @@ export async function startFactorySimulator(
     // Snapshot now: a later setOptions() affects new requests, not queued ones.
     const { delayMs, callback, callbackRetries: retries } = opts;
     if (callback === "never") return;
-    const deliver = (delivery: number) => deliverCallback({ requestId, body, delivery, retries, signal: lifetime.signal, record: recordCallback });
+    const deliver = (delivery: number) =>
+      deliverCallback({ requestId, body, delivery, retries, signal: lifetime.signal, record: recordCallback });
     const task = (async () => {
       await sleep(delayMs, undefined, { signal: lifetime.signal });
       if (hold) await hold.released;

@@ -1,15 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { z } from "zod";
 import { DEFAULT_REGION, factoryQueue, offlineClock, schedules } from "@donut-states/core/topology";
+import { z } from "zod";
 import { REPO_ROOT } from "./runtime";
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const emails = z
   .string()
-  .transform((value) => value.split(",").map((email) => email.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(",")
+      .map((email) => email.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.email("ALERT_EMAILS must be comma-separated e-mail addresses")).min(1, "ALERT_EMAILS needs at least one address"));
 
 /**
@@ -23,12 +28,18 @@ export const OfflineConfigSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
   AWS_REGION: z.string().default(DEFAULT_REGION),
   LOCAL_DIR: z.string().default(path.join(REPO_ROOT, ".local")),
-  DATABASE_URL: z.string().regex(/^mysql:\/\//, "DATABASE_URL must start with mysql://").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^mysql:\/\//, "DATABASE_URL must start with mysql://")
+    .optional(),
   SEED_DEMO_DATA: z.enum(["true", "false"]).default("true"),
   SQS_PORT: port(9324),
   EVENTBRIDGE_PORT: port(9325),
   SMTP_PORT: port(2525),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, "SMTP_URL must start with smtp:// or smtps://").optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "SMTP_URL must start with smtp:// or smtps://")
+    .optional(),
   MAIL_DIR: z.string().optional(),
   ALERT_EMAILS: emails.default(["ops@donut-states.local"]),
   FACTORY_API_URL: z.url().optional(),
@@ -44,7 +55,10 @@ export const OfflineConfigSchema = z.object({
 });
 export type OfflineConfig = z.infer<typeof OfflineConfigSchema>;
 
-export function loadOfflineConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<OfflineConfig> = {}): OfflineConfig {
+export function loadOfflineConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<OfflineConfig> = {},
+): OfflineConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
   const result = OfflineConfigSchema.safeParse(present);
   if (!result.success) {

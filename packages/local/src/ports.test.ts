@@ -2,11 +2,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 import { startSqsSns } from "@donut-states/emulators/aws";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FREE_PORTS } from "./config";
 import { startOfflineStack } from "./stack";
-import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 
 /** Busy ports: every listen error of the offline stack names the variable that moves it. */
 

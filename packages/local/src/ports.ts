@@ -1,4 +1,4 @@
-import { listeningOn as listen, type ListenAt } from "@donut-states/emulators/ports";
+import { type ListenAt, listeningOn as listen } from "@donut-states/emulators/ports";
 
 /** The emulators' listeningOn, naming the likeliest holder of a busy port: a second `npm start`. */
 export function listeningOn<T>(variable: string, at: ListenAt, start: () => Promise<T>): Promise<T> {

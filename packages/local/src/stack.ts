@@ -1,45 +1,52 @@
 import { EventEmitter } from "node:events";
-import { writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import mysql from "mysql2/promise";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { closeDatabase, createClient } from "@donut-states/core/drizzle";
-import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
 import { applicationUrl } from "@donut-states/core/drizzle/local-app-user";
-import { redactUrl } from "@donut-states/core/util/url";
+import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
 import { seedDemoData } from "@donut-states/core/drizzle/seed";
 import {
-  type FunctionDefinition,
-  type FunctionEnvironment,
+  adminRoutes,
+  allRoutes,
   backInStockRule,
   backInStockTopic,
   dlqAlarm,
   dlqAlarmFollowUp,
+  type FunctionDefinition,
+  type FunctionEnvironment,
   factoryCaller,
   factoryQueue,
   functions,
-  adminRoutes,
-  allRoutes,
   offlineCredentials,
   outOfStockRule,
 } from "@donut-states/core/topology";
-import { type FactorySimulator, loadFactoryConfig, startFactorySimulator } from "@donut-states/factory";
+import { redactUrl } from "@donut-states/core/util/url";
 import {
   type DlqAlarm,
   type EmailSubscriptionFollower,
-  type SqsSnsEmulator,
   followEmailSubscriptions,
+  type SqsSnsEmulator,
   startDlqAlarm,
   startEmailSubscriptions,
   startSqsSns,
 } from "@donut-states/emulators/aws";
-import { type AsyncInvocationFailureRecord, type EventBridgeEmulator, type EventEnvelope, lambdaTarget, sqsTarget, startEventBridge } from "@donut-states/emulators/eventbridge";
+import {
+  type AsyncInvocationFailureRecord,
+  type EventBridgeEmulator,
+  type EventEnvelope,
+  lambdaTarget,
+  sqsTarget,
+  startEventBridge,
+} from "@donut-states/emulators/eventbridge";
 import { createIamVerifier } from "@donut-states/emulators/gateway";
 import { createMailer, startSmtpSink } from "@donut-states/emulators/mail";
 import { type HandlerPool, type SqsPoller, startScheduler, startSqsPoller } from "@donut-states/emulators/runtime";
-import { type Dashboard, startDashboard } from "./dashboard";
-import { type ProvisionedTopology, busRules, provisionTopology } from "./aws/topology";
+import { type FactorySimulator, loadFactoryConfig, startFactorySimulator } from "@donut-states/factory";
+import mysql from "mysql2/promise";
+import { busRules, type ProvisionedTopology, provisionTopology } from "./aws/topology";
 import { callbackSecret, loadOfflineConfig, type OfflineConfig } from "./config";
+import { type Dashboard, startDashboard } from "./dashboard";
 import { type Gateway, startGateway } from "./gateway";
 import { ensureMysqlServer, withDatabase } from "./mysql";
 import { listeningOn } from "./ports";
@@ -79,7 +86,10 @@ export interface StackFile {
 }
 
 /** What a caller may set besides the configuration: a database to use as is, the simulator's options. */
-export type StackOverrides = Partial<OfflineConfig> & { databaseUrl?: string; factoryOptions?: Parameters<typeof startFactorySimulator>[0] };
+export type StackOverrides = Partial<OfflineConfig> & {
+  databaseUrl?: string;
+  factoryOptions?: Parameters<typeof startFactorySimulator>[0];
+};
 
 /**
  * Start the whole AWS topology on this machine: MySQL, SQS + DLQ and SNS (fauxqs), the event
@@ -244,7 +254,9 @@ function startMessaging(config: OfflineConfig, log: Log): Promise<Step<Messaging
     });
 
     const followUp = handlerPool(functions.dlqFollowUp.handler);
-    const followUpTarget = lambdaTarget(followUp, functions.dlqFollowUp.timeoutSeconds * 1000, { log: (line) => log(`[eventbridge] ${line}`) });
+    const followUpTarget = lambdaTarget(followUp, functions.dlqFollowUp.timeoutSeconds * 1000, {
+      log: (line) => log(`[eventbridge] ${line}`),
+    });
     const busRuleDeliveries = new EventEmitter<{ delivered: [rule: string, event: EventEnvelope] }>();
     const busRuleTargets = (Object.values(functions) as FunctionDefinition[]).flatMap(({ handler, timeoutSeconds, trigger }) => {
       if (!("busRule" in trigger)) return [];
@@ -253,44 +265,54 @@ function startMessaging(config: OfflineConfig, log: Log): Promise<Step<Messaging
       const onFailure = {
         functionArn: `arn:aws:lambda:${region}:${aws.accountId}:function:${pool.functionName}`,
         send: async (record: AsyncInvocationFailureRecord) => {
-          await aws.sqs.send(new SendMessageCommand({ QueueUrl: topology.failedEventsQueueUrls[trigger.busRule.name], MessageBody: JSON.stringify(record) }));
+          await aws.sqs.send(
+            new SendMessageCommand({ QueueUrl: topology.failedEventsQueueUrls[trigger.busRule.name], MessageBody: JSON.stringify(record) }),
+          );
         },
       };
-      return [{ rule: trigger.busRule, pool, deliver: lambdaTarget(pool, timeoutSeconds * 1000, { log: (line) => log(`[eventbridge] ${line}`), onFailure }) }];
+      return [
+        {
+          rule: trigger.busRule,
+          pool,
+          deliver: lambdaTarget(pool, timeoutSeconds * 1000, { log: (line) => log(`[eventbridge] ${line}`), onFailure }),
+        },
+      ];
     });
-    const eventBridge = await listeningOn("EVENTBRIDGE_PORT", { host, port: config.EVENTBRIDGE_PORT }, () => startEventBridge({
-      port: config.EVENTBRIDGE_PORT,
-      host,
-      region,
-      accountId: aws.accountId,
-      rules: [
-        {
-          name: outOfStockRule.name,
-          pattern: outOfStockRule.pattern,
-          targets: [{ id: factoryQueue.name, deliver: sqsTarget(aws.sqs, topology.factoryQueueUrl) }],
-        },
-        {
-          name: dlqAlarmFollowUp.name,
-          pattern: dlqAlarmFollowUp.pattern(dlqAlarm.name),
-          targets: [{ id: "dlq-follow-up", deliver: followUpTarget }],
-        },
-        ...busRuleTargets.map(({ rule, pool, deliver }) => ({
-          name: rule.name,
-          pattern: rule.pattern,
-          targets: [
-            {
-              id: pool.functionName,
-              // Its invocation (with Lambda's retries) is over: tests wait for this, not for time.
-              deliver: async (event: EventEnvelope) => {
-                await deliver(event);
-                busRuleDeliveries.emit("delivered", rule.name, event);
+    const eventBridge = await listeningOn("EVENTBRIDGE_PORT", { host, port: config.EVENTBRIDGE_PORT }, () =>
+      startEventBridge({
+        port: config.EVENTBRIDGE_PORT,
+        host,
+        region,
+        accountId: aws.accountId,
+        rules: [
+          {
+            name: outOfStockRule.name,
+            pattern: outOfStockRule.pattern,
+            targets: [{ id: factoryQueue.name, deliver: sqsTarget(aws.sqs, topology.factoryQueueUrl) }],
+          },
+          {
+            name: dlqAlarmFollowUp.name,
+            pattern: dlqAlarmFollowUp.pattern(dlqAlarm.name),
+            targets: [{ id: "dlq-follow-up", deliver: followUpTarget }],
+          },
+          ...busRuleTargets.map(({ rule, pool, deliver }) => ({
+            name: rule.name,
+            pattern: rule.pattern,
+            targets: [
+              {
+                id: pool.functionName,
+                // Its invocation (with Lambda's retries) is over: tests wait for this, not for time.
+                deliver: async (event: EventEnvelope) => {
+                  await deliver(event);
+                  busRuleDeliveries.emit("delivered", rule.name, event);
+                },
               },
-            },
-          ],
-        })),
-      ],
-      log: (message, error) => log(`[eventbridge] ${message}${error ? `: ${(error as Error).message}` : ""}`),
-    }));
+            ],
+          })),
+        ],
+        log: (message, error) => log(`[eventbridge] ${message}${error ? `: ${(error as Error).message}` : ""}`),
+      }),
+    );
     onStop(() => eventBridge.close());
     onStop(() => followUpTarget.stop());
     for (const { deliver } of busRuleTargets) onStop(() => deliver.stop());
@@ -395,15 +417,17 @@ function startFactory(config: OfflineConfig, options: StackOverrides["factoryOpt
     if (config.FACTORY_API_URL) return { url: config.FACTORY_API_URL };
     const factoryConfig = { ...loadFactoryConfig(process.env), ...options };
     const factoryAt = { host: factoryConfig.host ?? "127.0.0.1", port: factoryConfig.port ?? 0, hostVariable: "FACTORY_HOST" };
-    const simulator = await listeningOn("FACTORY_PORT", factoryAt, () => startFactorySimulator({
-      ...factoryConfig,
-      onEvent: (event) =>
-        log(
-          event.type === "request"
-            ? `[factory] ${event.request.method} ${event.request.path} -> ${event.request.outcome}${event.request.status ? ` ${event.request.status}` : ""}`
-            : `[factory] callback #${event.callback.delivery ?? 1} -> ${event.callback.status ?? event.callback.error}`,
-        ),
-    }));
+    const simulator = await listeningOn("FACTORY_PORT", factoryAt, () =>
+      startFactorySimulator({
+        ...factoryConfig,
+        onEvent: (event) =>
+          log(
+            event.type === "request"
+              ? `[factory] ${event.request.method} ${event.request.path} -> ${event.request.outcome}${event.request.status ? ` ${event.request.status}` : ""}`
+              : `[factory] callback #${event.callback.delivery ?? 1} -> ${event.callback.status ?? event.callback.error}`,
+          ),
+      }),
+    );
     onStop(() => simulator.close());
     return { url: simulator.url, simulator };
   });
@@ -456,7 +480,9 @@ function startRuntimes(config: OfflineConfig, { aws, topology, followUp, busRule
     const { HOST: host, AWS_REGION: region } = config;
     // The admin routes are checked as API Gateway's AWS_IAM authorizer would, against the offline credentials.
     const iam = { routes: Object.keys(adminRoutes), verify: createIamVerifier({ credentials: offlineCredentials, region }) };
-    const gateway = await listeningOn("PORT", { host, port: config.PORT }, () => startGateway({ routes: allRoutes, iam, port: config.PORT, host }));
+    const gateway = await listeningOn("PORT", { host, port: config.PORT }, () =>
+      startGateway({ routes: allRoutes, iam, port: config.PORT, host }),
+    );
     onStop(() => gateway.close());
     // The real port is known only now (PORT=0 in tests): the factory calls back here.
     process.env.PUBLIC_API_URL = gateway.url;
@@ -514,17 +540,19 @@ function serveDashboard(
 ): Promise<Step<Dashboard>> {
   return step(log, async (onStop) => {
     const { HOST: host, DASHBOARD_PORT: port } = config;
-    const dashboard = await listeningOn("DASHBOARD_PORT", { host, port }, () => startDashboard({
-      port,
-      host,
-      databaseUrl: database.url,
-      sqs: messaging.aws.sqs,
-      factoryQueueUrl: messaging.topology.factoryQueueUrl,
-      dlqUrl: messaging.topology.dlqUrl,
-      mailDir: alerting.mailDir,
-      alarmState: () => alerting.alarm.state,
-      log: (line) => log(`[dashboard] ${line}`),
-    }));
+    const dashboard = await listeningOn("DASHBOARD_PORT", { host, port }, () =>
+      startDashboard({
+        port,
+        host,
+        databaseUrl: database.url,
+        sqs: messaging.aws.sqs,
+        factoryQueueUrl: messaging.topology.factoryQueueUrl,
+        dlqUrl: messaging.topology.dlqUrl,
+        mailDir: alerting.mailDir,
+        alarmState: () => alerting.alarm.state,
+        log: (line) => log(`[dashboard] ${line}`),
+      }),
+    );
     onStop(() => dashboard.close());
     return dashboard;
   });
@@ -536,28 +564,31 @@ function writeStackFile(
   parts: { database: Database; messaging: Messaging; alerting: Alerting; factory: Factory; runtimes: Runtimes; dashboard: Dashboard },
 ): Promise<Step<StackFile>> {
   const { database, messaging, alerting, factory, runtimes, dashboard } = parts;
-  return step(() => {}, async () => {
-    const endpoints: StackFile = {
-      apiUrl: runtimes.gateway.url,
-      dashboardUrl: dashboard.url,
-      factoryUrl: factory.url,
-      factorySimulator: Boolean(factory.simulator),
-      sqsEndpoint: messaging.aws.endpoint,
-      eventBridgeEndpoint: messaging.eventBridge.url,
-      region: config.AWS_REGION,
-      factoryQueueUrl: messaging.topology.factoryQueueUrl,
-      dlqUrl: messaging.topology.dlqUrl,
-      alertsTopicArn: messaging.topology.alertsTopicArn,
-      backInStockTopicArn: messaging.topology.backInStockTopicArn,
-      backInStockFailedEventsQueueUrl: messaging.topology.failedEventsQueueUrls[backInStockRule.name],
-      eventBusName: OFFLINE_EVENT_BUS,
-      mailDir: alerting.mailDir,
-      smtpUrl: alerting.smtpUrl,
-      databaseUrl: redactUrl(database.url),
-      databaseSource: database.source,
-    };
-    mkdirSync(config.LOCAL_DIR, { recursive: true });
-    writeFileSync(path.join(config.LOCAL_DIR, "stack.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
-    return endpoints;
-  });
+  return step(
+    () => {},
+    async () => {
+      const endpoints: StackFile = {
+        apiUrl: runtimes.gateway.url,
+        dashboardUrl: dashboard.url,
+        factoryUrl: factory.url,
+        factorySimulator: Boolean(factory.simulator),
+        sqsEndpoint: messaging.aws.endpoint,
+        eventBridgeEndpoint: messaging.eventBridge.url,
+        region: config.AWS_REGION,
+        factoryQueueUrl: messaging.topology.factoryQueueUrl,
+        dlqUrl: messaging.topology.dlqUrl,
+        alertsTopicArn: messaging.topology.alertsTopicArn,
+        backInStockTopicArn: messaging.topology.backInStockTopicArn,
+        backInStockFailedEventsQueueUrl: messaging.topology.failedEventsQueueUrls[backInStockRule.name],
+        eventBusName: OFFLINE_EVENT_BUS,
+        mailDir: alerting.mailDir,
+        smtpUrl: alerting.smtpUrl,
+        databaseUrl: redactUrl(database.url),
+        databaseSource: database.source,
+      };
+      mkdirSync(config.LOCAL_DIR, { recursive: true });
+      writeFileSync(path.join(config.LOCAL_DIR, "stack.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
+      return endpoints;
+    },
+  );
 }

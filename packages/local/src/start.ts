@@ -2,6 +2,7 @@
 // Set before the handlers are loaded, because Powertools reads it when they are.
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 const { startOfflineStack } = await import("./stack");
+
 export {};
 
 /**

@@ -14,7 +14,11 @@ import { EXIT, OpsError } from "./output";
 export interface AdminApi {
   /** For messages: where requests go. */
   readonly baseUrl: string;
-  request<T>(method: "GET" | "POST" | "PUT" | "PATCH", path: string, options?: { query?: Record<string, string | undefined>; body?: unknown }): Promise<T>;
+  request<T>(
+    method: "GET" | "POST" | "PUT" | "PATCH",
+    path: string,
+    options?: { query?: Record<string, string | undefined>; body?: unknown },
+  ): Promise<T>;
 }
 
 export interface AdminApiOptions {
@@ -39,7 +43,11 @@ export function createAdminApi({ baseUrl, region, credentials, target, timeoutMs
 
   return {
     baseUrl: base.origin + base.pathname.replace(/\/$/, ""),
-    async request<T>(method: string, path: string, { query = {}, body }: { query?: Record<string, string | undefined>; body?: unknown } = {}) {
+    async request<T>(
+      method: string,
+      path: string,
+      { query = {}, body }: { query?: Record<string, string | undefined>; body?: unknown } = {},
+    ) {
       const url = new URL(path.replace(/^\//, ""), base);
       for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, value);
       const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -58,7 +66,11 @@ export function createAdminApi({ baseUrl, region, credentials, target, timeoutMs
           body: payload,
         });
       } catch (error) {
-        throw new OpsError(`No AWS credentials to sign the request for ${target} (${(error as Error).message}). Set AWS_PROFILE, or log in with \`aws sso login\`.`, EXIT.failed, "AWS_AUTH");
+        throw new OpsError(
+          `No AWS credentials to sign the request for ${target} (${(error as Error).message}). Set AWS_PROFILE, or log in with \`aws sso login\`.`,
+          EXIT.failed,
+          "AWS_AUTH",
+        );
       }
       // fetch sets Host itself, from the URL: the same value that was signed.
       const { host: _host, ...sendHeaders } = signed.headers as Record<string, string>;
@@ -69,7 +81,9 @@ export function createAdminApi({ baseUrl, region, credentials, target, timeoutMs
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         throw new OpsError(
           `Cannot reach the admin API at ${url.origin} (${cause?.code ?? (error as Error).name}: ${cause?.message ?? (error as Error).message}). ` +
-            (target.startsWith("offline") ? "Is the offline stack running (`npm start`)?" : "Check --api-url / API_URL (the stack output ApiUrl)."),
+            (target.startsWith("offline")
+              ? "Is the offline stack running (`npm start`)?"
+              : "Check --api-url / API_URL (the stack output ApiUrl)."),
           EXIT.failed,
           "API_UNAVAILABLE",
         );

@@ -1,9 +1,9 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { backInStockRule } from "@donut-states/core/topology";
-import { drainBodies, opsFixture, REGION, restockEnvelope, visible, type OpsFixture } from "./testing";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { replayFailedEvents } from "./back-in-stock";
+import { drainBodies, type OpsFixture, opsFixture, REGION, restockEnvelope, visible } from "./testing";
 
 /**
  * The back-in-stock notifier's failed-events queue through the ops CLI, against real fauxqs and
@@ -25,14 +25,20 @@ beforeEach(async () => {
   fixture.restockFulfilled.length = 0;
 });
 
-const restockFulfilled = (restockId: string, sku: string) => restockEnvelope("RestockFulfilled", { restockId, sku, name: sku, quantity: 12, stock: 12 });
+const restockFulfilled = (restockId: string, sku: string) =>
+  restockEnvelope("RestockFulfilled", { restockId, sku, name: sku, quantity: 12, stock: 12 });
 
 /** What Lambda sends to the notifier's on-failure destination after its retries. */
 function invocationRecord(event: ReturnType<typeof restockFulfilled>) {
   return {
     version: "1.0",
     timestamp: "2026-12-02T10:03:00Z",
-    requestContext: { requestId: "c1f1", functionArn: "arn:aws:lambda:ap-northeast-2:000000000000:function:notifier:$LATEST", condition: "RetriesExhausted", approximateInvokeCount: 3 },
+    requestContext: {
+      requestId: "c1f1",
+      functionArn: "arn:aws:lambda:ap-northeast-2:000000000000:function:notifier:$LATEST",
+      condition: "RetriesExhausted",
+      approximateInvokeCount: 3,
+    },
     requestPayload: event,
     responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
     responsePayload: { errorType: "NotFound", errorMessage: "Topic does not exist" },
@@ -45,7 +51,9 @@ async function fill() {
       new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: typeof body === "string" ? body : JSON.stringify(body),
-        MessageAttributes: attributes && Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { DataType: "String", StringValue: value }])),
+        MessageAttributes:
+          attributes &&
+          Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { DataType: "String", StringValue: value }])),
       }),
     );
   // The notifier failed three times on one; EventBridge could not invoke it for another; and junk.
@@ -92,7 +100,12 @@ describe("back-in-stock replay", () => {
   it("stops at the first event EventBridge refuses and leaves every message in the queue, visible", async () => {
     await fill();
     // An EventBridge that does not answer: nothing listens on this port.
-    const unreachable = new EventBridgeClient({ endpoint: "http://127.0.0.1:9", region: REGION, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+    const unreachable = new EventBridgeClient({
+      endpoint: "http://127.0.0.1:9",
+      region: REGION,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      maxAttempts: 1,
+    });
     try {
       const result = await replayFailedEvents(fixture.sqs!, unreachable, { queueUrl, eventBusName: "default" });
       expect(result.replayed).toBe(0);

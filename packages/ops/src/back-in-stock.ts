@@ -5,14 +5,15 @@
  * each event back on the bus, where the rule runs the notifier again, and deletes it from the
  * queue only once EventBridge has accepted it.
  */
-import { DeleteMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+
 import { type EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import type { Command } from "commander";
+import { DeleteMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import { peekMessages, queueDepth, receiveMessages, releaseMessages } from "@donut-states/core/queue";
 import { backInStockRule } from "@donut-states/core/topology";
+import type { Command } from "commander";
 import { parseMax } from "./dlq";
 import type { Kit } from "./kit";
-import { age, emit, EXIT, table } from "./output";
+import { age, EXIT, emit, table } from "./output";
 
 /** An event of the queue: what was to be handled, and why it was not. */
 export interface FailedEvent {
@@ -41,7 +42,9 @@ export function readFailedEvent(message: { messageId: string; body: string; sent
       ...base,
       event: parsed.requestPayload,
       failedIn: "notifier",
-      error: [parsed.responsePayload?.errorType, parsed.responsePayload?.errorMessage].filter(Boolean).join(": ") || parsed.requestContext.condition,
+      error:
+        [parsed.responsePayload?.errorType, parsed.responsePayload?.errorMessage].filter(Boolean).join(": ") ||
+        parsed.requestContext.condition,
       invocations: parsed.requestContext.approximateInvokeCount,
     };
   }
@@ -50,11 +53,17 @@ export function readFailedEvent(message: { messageId: string; body: string; sent
 }
 
 /** Only what the rule itself would have matched goes back on the bus. */
-type ReplayableEvent = NonNullable<FailedEvent["event"]> & Required<Pick<NonNullable<FailedEvent["event"]>, "source" | "detail-type" | "detail">>;
+type ReplayableEvent = NonNullable<FailedEvent["event"]> &
+  Required<Pick<NonNullable<FailedEvent["event"]>, "source" | "detail-type" | "detail">>;
 function replayable(event: FailedEvent["event"]): event is ReplayableEvent {
   const pattern = backInStockRule.pattern;
   return Boolean(
-    event?.source && pattern.source.includes(event.source as never) && event["detail-type"] && pattern["detail-type"].includes(event["detail-type"] as never) && event.detail && typeof event.detail === "object",
+    event?.source &&
+      pattern.source.includes(event.source as never) &&
+      event["detail-type"] &&
+      pattern["detail-type"].includes(event["detail-type"] as never) &&
+      event.detail &&
+      typeof event.detail === "object",
   );
 }
 
@@ -82,13 +91,22 @@ export async function replayFailedEvents(
       const messages = await receiveMessages(sqs, queueUrl, max - result.replayed - result.skipped.length, 60, 0);
       if (messages.length === 0) break;
       for (const message of messages) {
-        const failed = readFailedEvent({ messageId: message.MessageId ?? "", body: message.Body ?? "", eventBridgeError: message.MessageAttributes?.ERROR_CODE?.StringValue });
+        const failed = readFailedEvent({
+          messageId: message.MessageId ?? "",
+          body: message.Body ?? "",
+          eventBridgeError: message.MessageAttributes?.ERROR_CODE?.StringValue,
+        });
         if (result.stoppedBecause || !replayable(failed.event)) {
           if (!result.stoppedBecause) result.skipped.push(failed.messageId);
           unreplayed.push(message);
           continue;
         }
-        const entry = { Source: failed.event.source, DetailType: failed.event["detail-type"], Detail: JSON.stringify(failed.event.detail), EventBusName: eventBusName };
+        const entry = {
+          Source: failed.event.source,
+          DetailType: failed.event["detail-type"],
+          Detail: JSON.stringify(failed.event.detail),
+          EventBusName: eventBusName,
+        };
         const refused = await eventBridge.send(new PutEventsCommand({ Entries: [entry] })).then(
           (answer) => (answer.FailedEntryCount ? `${answer.Entries?.[0]?.ErrorCode}: ${answer.Entries?.[0]?.ErrorMessage}` : undefined),
           (error: Error) => `${error.name}: ${error.message}`,
@@ -151,11 +169,17 @@ export function registerBackInStock(program: Command, kit: Kit): void {
     .action(
       kit.action(async (ctx, io, options: { max?: string }) => {
         const max = parseMax(options.max);
-        const result = await replayFailedEvents(ctx.sqs(), ctx.eventBridge(), { queueUrl: ctx.backInStockFailedEventsUrl(), eventBusName: ctx.eventBusName(), max });
+        const result = await replayFailedEvents(ctx.sqs(), ctx.eventBridge(), {
+          queueUrl: ctx.backInStockFailedEventsUrl(),
+          eventBusName: ctx.eventBusName(),
+          max,
+        });
         emit(io, ctx.json, result, () =>
           [
             `Replayed ${result.replayed} event(s) to the bus${result.replayed ? ": the notifier mails their subscribers now" : ""}.`,
-            ...(result.skipped.length ? [`Left ${result.skipped.length} message(s) that are not RestockFulfilled events in the queue: ${result.skipped.join(", ")}`] : []),
+            ...(result.skipped.length
+              ? [`Left ${result.skipped.length} message(s) that are not RestockFulfilled events in the queue: ${result.skipped.join(", ")}`]
+              : []),
             ...(result.stoppedBecause ? [`Stopped: ${result.stoppedBecause}. The rest stay in the queue.`] : []),
           ].join("\n"),
         );

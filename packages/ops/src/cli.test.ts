@@ -1,15 +1,15 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { eq } from "drizzle-orm";
-import { ulid } from "ulid";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { TEST_FACTORY } from "@donut-states/core/testing";
+import { eq } from "drizzle-orm";
+import { ulid } from "ulid";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "./context";
 import { runOps } from "./program";
-import { opsFixture, type OpsFixture } from "./testing";
+import { type OpsFixture, opsFixture } from "./testing";
 
 /** The real entry point, as `npm run ops --` runs it: a separate process, real exit codes. */
 const exec = promisify(execFile);
@@ -32,7 +32,14 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
 let fixture: OpsFixture;
 let failedId: string;
 beforeAll(async () => {
-  fixture = await opsFixture({ label: "ops_cli", eventBridge: true, products: [{ sku: "CP-7", stock: 3 }, { sku: "CP-8", stock: 0 }] });
+  fixture = await opsFixture({
+    label: "ops_cli",
+    eventBridge: true,
+    products: [
+      { sku: "CP-7", stock: 3 },
+      { sku: "CP-8", stock: 0 },
+    ],
+  });
   const [product] = await fixture.database.db.select({ id: productTable.id }).from(productTable).where(eq(productTable.sku, "CP-8"));
   failedId = ulid();
   await fixture.database.db
@@ -47,7 +54,12 @@ describe("the ops CLI as a process", { timeout: 600_000 }, () => {
   it("prints JSON that parses, with nothing else on stdout", async () => {
     const run = await cli(["--stack-file", fixture.stackFile, "--json", "stock"], { DATABASE_URL: fixture.database.url });
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ products: [{ sku: "CP-7", stock: 3 }, { sku: "CP-8", stock: 0 }] });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      products: [
+        { sku: "CP-7", stock: 3 },
+        { sku: "CP-8", stock: 0 },
+      ],
+    });
     expect(run.stderr).toBe("");
   });
 
@@ -65,18 +77,23 @@ describe("the ops CLI as a process", { timeout: 600_000 }, () => {
   it("exits 2 with a one-line message on bad input, 1 on a failed operation", async () => {
     const [negative, unknown] = await Promise.all([
       cli(["--stack-file", fixture.stackFile, "stock", "set", "CP-7", "-1"], { DATABASE_URL: fixture.database.url }),
-      cli(["--stack-file", fixture.stackFile, "--json", "stock", "set", "CP-404", "1", "--reason", "count"], { DATABASE_URL: fixture.database.url }),
+      cli(["--stack-file", fixture.stackFile, "--json", "stock", "set", "CP-404", "1", "--reason", "count"], {
+        DATABASE_URL: fixture.database.url,
+      }),
     ]);
     expect(negative.code).toBe(2);
     expect(negative.stderr.trim()).toBe("error: Stock cannot be negative (got -1)");
     expect(unknown.code).toBe(1);
-    expect(JSON.parse(unknown.stderr)).toEqual({ error: { code: "PRODUCT_NOT_FOUND", message: expect.stringMatching(/No product has SKU CP-404/) } });
+    expect(JSON.parse(unknown.stderr)).toEqual({
+      error: { code: "PRODUCT_NOT_FOUND", message: expect.stringMatching(/No product has SKU CP-404/) },
+    });
   });
 
   it("--help lists the commands and exits 0", async () => {
     const run = await cli(["--help"]);
     expect(run.code).toBe(0);
-    for (const command of ["stock", "product", "restock", "outbox", "queues", "dlq"]) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    for (const command of ["stock", "product", "restock", "outbox", "queues", "dlq"])
+      expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
     expect(run.stdout).toMatch(/Exit codes: 0 ok, 1 the operation failed, 2 invalid input/);
   });
 });

@@ -20,14 +20,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { closeDatabase, database, type Database } from "@donut-states/core/drizzle";
-import { offlineCredentials } from "@donut-states/core/topology";
-import { DEFAULT_AWS_TIMEOUTS, SQS_TIMEOUTS, awsClientConfig } from "@donut-states/core/util/aws";
+import { closeDatabase, type Database, database } from "@donut-states/core/drizzle";
+import { DEFAULT_REGION, offlineCredentials } from "@donut-states/core/topology";
+import { awsClientConfig, DEFAULT_AWS_TIMEOUTS, SQS_TIMEOUTS } from "@donut-states/core/util/aws";
+import { redactUrl } from "@donut-states/core/util/url";
+import type { StackFile as OfflineStackFile } from "@donut-states/local/stack";
 import { type AdminApi, createAdminApi } from "./admin-api";
 import { OpsError, usageError } from "./output";
-import { redactUrl } from "@donut-states/core/util/url";
-import { DEFAULT_REGION } from "@donut-states/core/topology";
-import type { StackFile as OfflineStackFile } from "@donut-states/local/stack";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const DEFAULT_LOCAL_DATABASE_URL = "mysql://root@127.0.0.1:3306/donut_states";
@@ -86,7 +85,6 @@ const OFFLINE_CLIENT_CREDENTIALS = { accessKeyId: offlineCredentials.accessKeyId
 
 const value = (raw: string | undefined) => (raw === undefined || raw === "" ? undefined : raw);
 
-
 export function readStackFile(file: string): StackFile | undefined {
   if (!existsSync(file)) return undefined;
   try {
@@ -132,7 +130,10 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
     databaseLabel: databaseUrl ? redactUrl(databaseUrl) : (stack?.databaseUrl ?? "(not configured)"),
     sqsLabel: stack?.sqsEndpoint ?? "(no SQS endpoint)",
     async db() {
-      if (!databaseUrl) throw usageError(`The offline stack's database (${stack?.databaseUrl}) has a password that ${where} does not store: set DATABASE_URL`);
+      if (!databaseUrl)
+        throw usageError(
+          `The offline stack's database (${stack?.databaseUrl}) has a password that ${where} does not store: set DATABASE_URL`,
+        );
       return database();
     },
     api() {

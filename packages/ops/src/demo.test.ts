@@ -1,12 +1,12 @@
-import { eq, inArray } from "drizzle-orm";
-import { ulid } from "ulid";
-import { afterAll, beforeAll, expect, it } from "vitest";
 import { DEMO_PRODUCTS, seedDemoData } from "@donut-states/core/drizzle/seed";
 import { orderTable } from "@donut-states/core/order";
 import { productTable } from "@donut-states/core/product";
 import { restockAttemptTable, restockRequestTable } from "@donut-states/core/restock";
 import { TEST_FACTORY } from "@donut-states/core/testing";
-import { opsFixture, type OpsFixture } from "./testing";
+import { eq, inArray } from "drizzle-orm";
+import { ulid } from "ulid";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { type OpsFixture, opsFixture } from "./testing";
 
 let fixture: OpsFixture;
 
@@ -19,15 +19,20 @@ afterAll(async () => {
 });
 
 const db = () => fixture.database.db;
-const productId = async (sku: string) => (await db().select({ id: productTable.id }).from(productTable).where(eq(productTable.sku, sku)))[0].id;
+const productId = async (sku: string) =>
+  (await db().select({ id: productTable.id }).from(productTable).where(eq(productTable.sku, sku)))[0].id;
 
 /** An order and an open restock request with its factory call, as a played-with demo leaves them. */
 async function playWith(sku: string, stock: number) {
   const id = await productId(sku);
   const restockId = ulid();
   await db().update(productTable).set({ stock }).where(eq(productTable.id, id));
-  await db().insert(orderTable).values({ id: ulid(), productId: id, sku, quantity: 1, unitPrice: 100, stockAfter: stock, idempotencyKey: `k-${sku}` });
-  await db().insert(restockRequestTable).values({ id: restockId, productId: id, sku, factoryId: TEST_FACTORY.id, quantity: 30, status: "requested" });
+  await db()
+    .insert(orderTable)
+    .values({ id: ulid(), productId: id, sku, quantity: 1, unitPrice: 100, stockAfter: stock, idempotencyKey: `k-${sku}` });
+  await db()
+    .insert(restockRequestTable)
+    .values({ id: restockId, productId: id, sku, factoryId: TEST_FACTORY.id, quantity: 30, status: "requested" });
   await db().insert(restockAttemptTable).values({ restockId, attempt: 1, outcome: "accepted" });
 }
 

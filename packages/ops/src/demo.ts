@@ -1,6 +1,7 @@
 /** `ops demo reset` (`npm run demo:reset`): the offline stack's demo data back to a fresh start. */
+
+import { type DemoReset, resetDemoData } from "@donut-states/core/drizzle/seed";
 import type { Command } from "commander";
-import { resetDemoData, type DemoReset } from "@donut-states/core/drizzle/seed";
 import type { OpsContext } from "./context";
 import type { Kit } from "./kit";
 import { emit, OpsError } from "./output";
@@ -16,11 +17,15 @@ export interface DemoResetResult extends DemoReset {
  * Offline only: a deployed stage's data is never a demo.
  */
 export async function resetDemo(ctx: OpsContext): Promise<DemoResetResult> {
-  if (ctx.mode !== "offline") throw new OpsError("demo reset works on the offline stack only (it deletes orders and restock requests)", 2, "INVALID_INPUT");
+  if (ctx.mode !== "offline")
+    throw new OpsError("demo reset works on the offline stack only (it deletes orders and restock requests)", 2, "INVALID_INPUT");
   const reset = await resetDemoData(await ctx.db());
   let factoryLogCleared = false;
   if (ctx.stack?.factorySimulator && ctx.stack.factoryUrl) {
-    const response = await fetch(new URL("/_sim/requests", ctx.stack.factoryUrl), { method: "DELETE", signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    const response = await fetch(new URL("/_sim/requests", ctx.stack.factoryUrl), {
+      method: "DELETE",
+      signal: AbortSignal.timeout(5000),
+    }).catch(() => undefined);
     factoryLogCleared = response?.ok === true;
   }
   return { ...reset, factoryLogCleared };

@@ -1,9 +1,9 @@
-import { CreateQueueCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { CreateQueueCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { describeBody, isUnsupportedOperation, peekMessages, queueArn, redriveLoop } from "@donut-states/core/queue";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseRate } from "./dlq";
-import { describeBody, isUnsupportedOperation, peekMessages, queueArn, redriveLoop } from "@donut-states/core/queue";
-import { drainBodies, fillQueue, opsFixture, outOfStockEnvelope, visible, type OpsFixture } from "./testing";
+import { drainBodies, fillQueue, type OpsFixture, opsFixture, outOfStockEnvelope, visible } from "./testing";
 
 let fixture: OpsFixture;
 let dlqUrl: string;
@@ -31,7 +31,13 @@ describe("dlq peek", () => {
     expect(peeked).toHaveLength(12);
     expect(new Set(peeked.map((message) => message.messageId)).size).toBe(12);
     const first = peeked.find((message) => message.body === bodies[0])!;
-    expect(first).toMatchObject({ restockId: JSON.parse(bodies[0]).detail.restockId, sku: "CP-500000", quantity: 30, detailType: "OutOfStock", receiveCount: 1 });
+    expect(first).toMatchObject({
+      restockId: JSON.parse(bodies[0]).detail.restockId,
+      sku: "CP-500000",
+      quantity: 30,
+      detailType: "OutOfStock",
+      receiveCount: 1,
+    });
 
     // Still all there, visible right away (not merely after a visibility timeout).
     expect(await visible(fixture.sqs!, dlqUrl)).toBe(12);
@@ -42,7 +48,10 @@ describe("dlq peek", () => {
     const bodies = await fillQueue(fixture.sqs!, dlqUrl, 4);
     const run = await fixture.ops("--json", "dlq", "peek", "--max", "3");
     expect(run.code, run.err).toBe(0);
-    const { messages, depth } = run.json<{ messages: Array<{ restockId: string; sku: string; receiveCount: number }>; depth: { visible: number } }>();
+    const { messages, depth } = run.json<{
+      messages: Array<{ restockId: string; sku: string; receiveCount: number }>;
+      depth: { visible: number };
+    }>();
     expect(messages).toHaveLength(3);
     expect(depth.visible).toBe(4);
     for (const message of messages) expect(message.restockId).toMatch(/^R0+\d$/);
@@ -54,7 +63,10 @@ describe("dlq peek", () => {
       new SendMessageCommand({
         QueueUrl: dlqUrl,
         MessageBody: JSON.stringify(outOfStockEnvelope("01J9Z3X8Q6W5V4T3S2R1P0N9M8", "CP-9")),
-        MessageAttributes: { ERROR_CODE: { DataType: "String", StringValue: "SDK_CLIENT_ERROR" }, RULE_ARN: { DataType: "String", StringValue: "arn:aws:events:x" } },
+        MessageAttributes: {
+          ERROR_CODE: { DataType: "String", StringValue: "SDK_CLIENT_ERROR" },
+          RULE_ARN: { DataType: "String", StringValue: "arn:aws:events:x" },
+        },
       }),
     );
     const [peeked] = await peekMessages(fixture.sqs!, dlqUrl, { waitSeconds: 0 });
@@ -64,7 +76,9 @@ describe("dlq peek", () => {
 
     // Redrive keeps the attributes (and the body) as they were.
     expect((await fixture.ops("dlq", "redrive", "--loop")).code).toBe(0);
-    const { Messages = [] } = await fixture.sqs!.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageAttributeNames: ["All"], WaitTimeSeconds: 0 }));
+    const { Messages = [] } = await fixture.sqs!.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageAttributeNames: ["All"], WaitTimeSeconds: 0 }),
+    );
     expect(Messages[0]?.MessageAttributes?.ERROR_CODE?.StringValue).toBe("SDK_CLIENT_ERROR");
   });
 
@@ -105,7 +119,11 @@ describe("dlq redrive", () => {
   it("respects the rate: n messages at r/s take at least (n-1)/r seconds", async () => {
     await fillQueue(fixture.sqs!, dlqUrl, 6);
     const progress: number[] = [];
-    const result = await redriveLoop(fixture.sqs!, { from: dlqUrl, to: queueUrl }, { ratePerSecond: 5, waitSeconds: 0, onProgress: ({ moved }) => progress.push(moved) });
+    const result = await redriveLoop(
+      fixture.sqs!,
+      { from: dlqUrl, to: queueUrl },
+      { ratePerSecond: 5, waitSeconds: 0, onProgress: ({ moved }) => progress.push(moved) },
+    );
     expect(result).toMatchObject({ moved: 6, failed: 0, errors: [] });
     expect(result.durationMs).toBeGreaterThanOrEqual(950);
     expect(result.durationMs).toBeLessThan(4000);

@@ -1,10 +1,19 @@
 /** `ops queues`, `ops dlq peek [--max n]` and `ops dlq redrive [--rate n/s] [--max n] [--loop] [--wait]`. */
-import type { Command } from "commander";
+
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  isUnsupportedOperation,
+  moveTaskStatus,
+  peekMessages,
+  queueDepth,
+  type RedriveResult,
+  redriveLoop,
+  startMoveTask,
+} from "@donut-states/core/queue";
+import type { Command } from "commander";
 import type { OpsContext } from "./context";
 import type { Kit } from "./kit";
-import { age, emit, EXIT, table, usageError, type Io } from "./output";
-import { isUnsupportedOperation, moveTaskStatus, peekMessages, queueDepth, redriveLoop, startMoveTask, type RedriveResult } from "@donut-states/core/queue";
+import { age, EXIT, emit, type Io, table, usageError } from "./output";
 
 export const DEFAULT_REDRIVE_RATE = 10;
 
@@ -13,13 +22,15 @@ export function parseRate(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*s(?:ec(?:ond)?)?)?\s*$/i.exec(raw);
   const value = match ? Number(match[1]) : NaN;
-  if (!(value > 0) || value > 500) throw usageError(`--rate must be messages per second, more than 0 and at most 500, e.g. 5 or 5/s (got ${JSON.stringify(raw)})`);
+  if (!(value > 0) || value > 500)
+    throw usageError(`--rate must be messages per second, more than 0 and at most 500, e.g. 5 or 5/s (got ${JSON.stringify(raw)})`);
   return value;
 }
 
 export function parseMax(raw: string | undefined, { upTo = 100_000 } = {}): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > upTo) throw usageError(`--max must be a whole number from 1 to ${upTo} (got ${JSON.stringify(raw)})`);
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > upTo)
+    throw usageError(`--max must be a whole number from 1 to ${upTo} (got ${JSON.stringify(raw)})`);
   return Number(raw);
 }
 
@@ -53,7 +64,9 @@ function printRedrive(io: Io, json: boolean, result: RedriveResult & { dlqDepthB
         result.moved ? `Moved ${result.moved} so far.` : "Follow it with --wait, or `npm run ops -- queues`.",
       );
     } else {
-      lines.push(`Moved ${result.moved} message(s) from the DLQ to the factory queue in ${(result.durationMs / 1000).toFixed(1)} s${result.failed ? `; ${result.failed} could not be sent and stay in the DLQ` : ""}.`);
+      lines.push(
+        `Moved ${result.moved} message(s) from the DLQ to the factory queue in ${(result.durationMs / 1000).toFixed(1)} s${result.failed ? `; ${result.failed} could not be sent and stay in the DLQ` : ""}.`,
+      );
     }
     if (result.stoppedBecause) lines.push(`Stopped early: ${result.stoppedBecause}.`);
     for (const error of result.errors.slice(0, 10)) lines.push(`  error: ${error}`);
@@ -94,9 +107,16 @@ export function registerDlq(program: Command, kit: Kit): void {
       kit.action(async (ctx, io) => {
         const { dlq: depth } = await ctx
           .api()
-          .request<{ dlq: { queueUrl: string; visible: number; inFlight: number; delayed: number; alarming: boolean } }>("GET", "/admin/dlq");
-        emit(io, ctx.json, depth, () =>
-          `DLQ: ${depth.visible} waiting, ${depth.inFlight} in flight${depth.alarming ? " (the DLQ alarm is on: see docs/runbook.md, DLQ alarm)" : ""}.`,
+          .request<{ dlq: { queueUrl: string; visible: number; inFlight: number; delayed: number; alarming: boolean } }>(
+            "GET",
+            "/admin/dlq",
+          );
+        emit(
+          io,
+          ctx.json,
+          depth,
+          () =>
+            `DLQ: ${depth.visible} waiting, ${depth.inFlight} in flight${depth.alarming ? " (the DLQ alarm is on: see docs/runbook.md, DLQ alarm)" : ""}.`,
         );
       }),
     );
@@ -151,8 +171,12 @@ export function registerDlq(program: Command, kit: Kit): void {
         const factoryQueueUrl = ctx.factoryQueueUrl();
         const before = await queueDepth(sqs, dlqUrl);
         if (before.visible === 0) {
-          emit(io, ctx.json, { mode: "none", moved: 0, failed: 0, errors: [], durationMs: 0, dlqDepthBefore: 0 }, () =>
-            `The DLQ is empty; nothing to redrive${before.inFlight ? ` (${before.inFlight} in flight: someone is receiving them)` : ""}.`,
+          emit(
+            io,
+            ctx.json,
+            { mode: "none", moved: 0, failed: 0, errors: [], durationMs: 0, dlqDepthBefore: 0 },
+            () =>
+              `The DLQ is empty; nothing to redrive${before.inFlight ? ` (${before.inFlight} in flight: someone is receiving them)` : ""}.`,
           );
           return EXIT.ok;
         }
@@ -183,7 +207,8 @@ export function registerDlq(program: Command, kit: Kit): void {
               result.moved = status.moved;
               if (!ctx.json) io.err(`move task ${status.status}: ${status.moved}/${status.toMove ?? "?"} moved`);
               if (status.status !== "RUNNING") {
-                if (status.status !== "COMPLETED") result.stoppedBecause = `the move task ended ${status.status}${status.failureReason ? `: ${status.failureReason}` : ""}`;
+                if (status.status !== "COMPLETED")
+                  result.stoppedBecause = `the move task ended ${status.status}${status.failureReason ? `: ${status.failureReason}` : ""}`;
                 break;
               }
             }
@@ -199,15 +224,19 @@ export function registerDlq(program: Command, kit: Kit): void {
         }
 
         let lastProgress = Date.now();
-        const result = await redriveLoop(sqs, { from: dlqUrl, to: factoryQueueUrl }, {
-          max,
-          ratePerSecond: rate,
-          onProgress: ({ moved, failed }) => {
-            if (ctx.json || Date.now() - lastProgress < 5000) return;
-            lastProgress = Date.now();
-            io.err(`moved ${moved}${failed ? ` (${failed} failed)` : ""} of about ${max ?? before.visible}...`);
+        const result = await redriveLoop(
+          sqs,
+          { from: dlqUrl, to: factoryQueueUrl },
+          {
+            max,
+            ratePerSecond: rate,
+            onProgress: ({ moved, failed }) => {
+              if (ctx.json || Date.now() - lastProgress < 5000) return;
+              lastProgress = Date.now();
+              io.err(`moved ${moved}${failed ? ` (${failed} failed)` : ""} of about ${max ?? before.visible}...`);
+            },
           },
-        });
+        );
         printRedrive(io, ctx.json, { ...result, dlqDepthBefore: before.visible, note });
         return result.failed || result.stoppedBecause ? EXIT.failed : EXIT.ok;
       }),

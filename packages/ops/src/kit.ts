@@ -4,11 +4,12 @@
  * turns failures into messages an operator can act on, and always closes the database pool and
  * the SQS client afterwards.
  */
-import type { Command } from "commander";
+
 import { driverError, isDatabaseUnavailable } from "@donut-states/core/drizzle";
 import { AppError } from "@donut-states/core/util/error";
-import { createContext, isSqsError, type Env, type GlobalOptions, type OpsContext } from "./context";
-import { EXIT, OpsError, type Io } from "./output";
+import type { Command } from "commander";
+import { createContext, type Env, type GlobalOptions, isSqsError, type OpsContext } from "./context";
+import { EXIT, type Io, OpsError } from "./output";
 
 // Commander calls an action with (...arguments, options, command); the command function gets
 // (context, io, ...arguments, options).
@@ -60,7 +61,9 @@ export function explain(error: unknown, ctx: OpsContext): OpsError {
     const reason = cause ? `${cause.code ?? cause.name}: ${cause.message}` : (error as Error).message;
     return new OpsError(
       `Cannot reach the database ${ctx.databaseLabel} (${reason}). ` +
-        (offline ? "Is the offline stack (`npm start`) or MySQL running? Set DATABASE_URL to use another database." : "Check DATABASE_URL / the tunnel to the database."),
+        (offline
+          ? "Is the offline stack (`npm start`) or MySQL running? Set DATABASE_URL to use another database."
+          : "Check DATABASE_URL / the tunnel to the database."),
       EXIT.failed,
       "DATABASE_UNAVAILABLE",
     );
@@ -70,20 +73,27 @@ export function explain(error: unknown, ctx: OpsContext): OpsError {
   if (NETWORK_CODES.test(text)) {
     return new OpsError(
       `Cannot reach SQS at ${ctx.sqsLabel} (${e.code ?? e.name}: ${e.message}). ` +
-        (offline ? "Is the offline stack running (`npm start`)? Its stack file may be from an earlier run." : "Check the network and AWS_REGION."),
+        (offline
+          ? "Is the offline stack running (`npm start`)? Its stack file may be from an earlier run."
+          : "Check the network and AWS_REGION."),
       EXIT.failed,
       "SQS_UNAVAILABLE",
     );
   }
   if (/QueueDoesNotExist|NonExistentQueue/.test(text)) {
     return new OpsError(
-      `The queue does not exist: ${e.message || e.name}. ` + (offline ? "Restart `npm start` (queues live in memory) or check the stack file." : "Check --queue-url/--dlq-url."),
+      `The queue does not exist: ${e.message || e.name}. ` +
+        (offline ? "Restart `npm start` (queues live in memory) or check the stack file." : "Check --queue-url/--dlq-url."),
       EXIT.failed,
       "QUEUE_NOT_FOUND",
     );
   }
   if (/CredentialsProviderError|ExpiredToken|UnrecognizedClient|AccessDenied|InvalidClientTokenId/.test(text)) {
-    return new OpsError(`AWS refused the request (${e.name}: ${e.message}). Check AWS_PROFILE / credentials for ${ctx.label}.`, EXIT.failed, "AWS_AUTH");
+    return new OpsError(
+      `AWS refused the request (${e.name}: ${e.message}). Check AWS_PROFILE / credentials for ${ctx.label}.`,
+      EXIT.failed,
+      "AWS_AUTH",
+    );
   }
   return new OpsError(`${e?.name ?? "Error"}: ${e?.message ?? String(error)}`, EXIT.failed, e?.Code ?? e?.name ?? "FAILED");
 }

@@ -1,6 +1,7 @@
 /** `ops outbox pending`: events committed but not (yet) published to the bus. */
-import type { Command } from "commander";
+
 import type { Outbox } from "@donut-states/core/outbox";
+import type { Command } from "commander";
 import type { AdminApi } from "./admin-api";
 import type { Kit } from "./kit";
 import { age, emit, table } from "./output";
@@ -8,7 +9,10 @@ import { parseLimit, relayDelay } from "./restock";
 
 /** An unpublished event as the admin API lists it (dates as ISO strings). */
 export type PendingEvent = Omit<Outbox.PendingEvent, "createdAt"> & { createdAt: string };
-export type OutboxSummary = Omit<Outbox.OutboxSummary, "events" | "oldestPendingAt"> & { events: PendingEvent[]; oldestPendingAt: string | null };
+export type OutboxSummary = Omit<Outbox.OutboxSummary, "events" | "oldestPendingAt"> & {
+  events: PendingEvent[];
+  oldestPendingAt: string | null;
+};
 
 export async function outboxSummary(api: AdminApi, limit = 100): Promise<OutboxSummary> {
   return (await api.request<{ outbox: OutboxSummary }>("GET", "/admin/outbox", { query: { limit: String(limit) } })).outbox;

@@ -29,7 +29,10 @@ describe("table", () => {
   });
 
   it("cuts long names at their display width, with an ellipsis", () => {
-    const rendered = table([{ name: "부산도너츠 특별 한정판 세트" }, { name: "abc" }], [{ header: "NAME", value: (row) => row.name, maxWidth: 10 }]);
+    const rendered = table(
+      [{ name: "부산도너츠 특별 한정판 세트" }, { name: "abc" }],
+      [{ header: "NAME", value: (row) => row.name, maxWidth: 10 }],
+    );
     const [, , long, short] = rendered.split("\n");
     expect(long).toBe("부산도너…");
     expect(stringWidth(long)).toBeLessThanOrEqual(10);

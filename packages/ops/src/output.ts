@@ -66,10 +66,12 @@ function cell(value: unknown): string {
 
 /** Render rows as an aligned text table with a header and a rule. */
 export function table<Row>(rows: Row[], columns: Array<Column<Row>>): string {
-  const cells = rows.map((row) => columns.map((column) => {
-    const text = cell(column.value(row));
-    return column.maxWidth ? truncate(text, column.maxWidth) : text;
-  }));
+  const cells = rows.map((row) =>
+    columns.map((column) => {
+      const text = cell(column.value(row));
+      return column.maxWidth ? truncate(text, column.maxWidth) : text;
+    }),
+  );
   const widths = columns.map((column, index) => Math.max(displayWidth(column.header), ...cells.map((line) => displayWidth(line[index]))));
   const pad = (text: string, index: number) => {
     const fill = " ".repeat(widths[index] - displayWidth(text));

@@ -1,6 +1,7 @@
 /** `ops product create <sku> …` and `ops product update <sku> …`: the catalogue, over the admin API. */
-import type { Command } from "commander";
+
 import { Product } from "@donut-states/core/product";
+import type { Command } from "commander";
 import type { Kit } from "./kit";
 import { emit, usageError } from "./output";
 import { parseSku } from "./stock";
@@ -52,7 +53,11 @@ export function registerProduct(program: Command, kit: Kit): void {
     .action(
       kit.action(async (ctx, io, sku: string, options: ProductOptions) => {
         const body = { sku: parseSku(sku), ...fields(options), stock: wholeNumber("--stock", options.stock, 0) };
-        for (const [flag, value] of [["--name", body.name], ["--price", body.price], ["--factory", body.factoryId]] as const) {
+        for (const [flag, value] of [
+          ["--name", body.name],
+          ["--price", body.price],
+          ["--factory", body.factoryId],
+        ] as const) {
           if (value === undefined) throw usageError(`${flag} is required to create a product`);
         }
         const { product: created } = await ctx.api().request<{ product: Product.ProductDetails }>("POST", "/admin/products", { body });
@@ -60,14 +65,18 @@ export function registerProduct(program: Command, kit: Kit): void {
       }),
     );
 
-  withFields(product.command("update").description("change a product's name, price, factory or restock settings").argument("<sku>", "product SKU"))
-    .action(
-      kit.action(async (ctx, io, sku: string, options: ProductOptions) => {
-        const validSku = parseSku(sku);
-        const body = Object.fromEntries(Object.entries(fields(options)).filter(([, value]) => value !== undefined));
-        if (Object.keys(body).length === 0) throw usageError("Nothing to change: give at least one of --name, --price, --factory, --restock-quantity, --reorder-point");
-        const { product: updated } = await ctx.api().request<{ product: Product.ProductDetails }>("PATCH", `/admin/products/${encodeURIComponent(validSku)}`, { body });
-        emit(io, ctx.json, updated, () => `Updated ${describe(updated)}.`);
-      }),
-    );
+  withFields(
+    product.command("update").description("change a product's name, price, factory or restock settings").argument("<sku>", "product SKU"),
+  ).action(
+    kit.action(async (ctx, io, sku: string, options: ProductOptions) => {
+      const validSku = parseSku(sku);
+      const body = Object.fromEntries(Object.entries(fields(options)).filter(([, value]) => value !== undefined));
+      if (Object.keys(body).length === 0)
+        throw usageError("Nothing to change: give at least one of --name, --price, --factory, --restock-quantity, --reorder-point");
+      const { product: updated } = await ctx
+        .api()
+        .request<{ product: Product.ProductDetails }>("PATCH", `/admin/products/${encodeURIComponent(validSku)}`, { body });
+      emit(io, ctx.json, updated, () => `Updated ${describe(updated)}.`);
+    }),
+  );
 }

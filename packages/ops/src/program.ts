@@ -9,8 +9,8 @@ import { registerDemo } from "./demo";
 import { registerDlq } from "./dlq";
 import { createKit } from "./kit";
 import { registerOutbox } from "./outbox";
+import { EXIT, type Io, OpsError, processIo } from "./output";
 import { registerProduct } from "./product";
-import { EXIT, OpsError, processIo, type Io } from "./output";
 import { registerRestock } from "./restock";
 import { registerStock } from "./stock";
 
@@ -55,8 +55,14 @@ export function buildProgram(io: Io, env: Env) {
     .option("--queue-url <url>", "factory queue URL (default: FACTORY_QUEUE_URL or stack.json)")
     .option("--dlq-url <url>", "factory DLQ URL (default: FACTORY_DLQ_URL or stack.json)")
     .option("--api-url <url>", "the stage's HTTP API (default: API_URL, the stack output ApiUrl; offline: stack.json)")
-    .option("--failed-events-url <url>", "the back-in-stock notifier's failed-events queue (default: BACK_IN_STOCK_FAILED_EVENTS_URL or stack.json)")
-    .option("--bus-name <name>", "the event bus back-in-stock replay puts events on (default: EVENT_BUS_NAME, the stack output EventBusName; offline: stack.json)")
+    .option(
+      "--failed-events-url <url>",
+      "the back-in-stock notifier's failed-events queue (default: BACK_IN_STOCK_FAILED_EVENTS_URL or stack.json)",
+    )
+    .option(
+      "--bus-name <name>",
+      "the event bus back-in-stock replay puts events on (default: EVENT_BUS_NAME, the stack output EventBusName; offline: stack.json)",
+    )
     .addHelpText("after", EPILOG)
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ writeOut: (text) => io.out(text.replace(/\n$/, "")), writeErr: (text) => io.err(text.replace(/\n$/, "")) })
@@ -86,7 +92,8 @@ export async function runOps(argv: string[], { io = processIo, env = process.env
       // Help and version are "errors" that exit 0; anything else is a usage error, already printed.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    const failure = error instanceof OpsError ? error : new OpsError(`${(error as Error)?.name}: ${(error as Error)?.message ?? String(error)}`);
+    const failure =
+      error instanceof OpsError ? error : new OpsError(`${(error as Error)?.name}: ${(error as Error)?.message ?? String(error)}`);
     io.err(json ? JSON.stringify({ error: { code: failure.code, message: failure.message } }) : `error: ${failure.message}`);
     return failure.exitCode;
   }

@@ -1,11 +1,11 @@
+import { outboxTable } from "@donut-states/core/outbox";
+import { productTable } from "@donut-states/core/product";
+import { type RestockStatus, restockRequestTable } from "@donut-states/core/restock";
+import { TEST_FACTORY } from "@donut-states/core/testing";
 import { eq } from "drizzle-orm";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { outboxTable } from "@donut-states/core/outbox";
-import { productTable } from "@donut-states/core/product";
-import { restockRequestTable, type RestockStatus } from "@donut-states/core/restock";
-import { TEST_FACTORY } from "@donut-states/core/testing";
-import { drainBodies, opsFixture, type OpsFixture } from "./testing";
+import { drainBodies, type OpsFixture, opsFixture } from "./testing";
 
 let fixture: OpsFixture;
 const ids: Record<string, string> = {};
@@ -46,9 +46,13 @@ afterAll(async () => {
 });
 
 const statusOf = async (id: string) =>
-  (await fixture.database.db.select({ status: restockRequestTable.status }).from(restockRequestTable).where(eq(restockRequestTable.id, id)))[0]?.status;
+  (
+    await fixture.database.db.select({ status: restockRequestTable.status }).from(restockRequestTable).where(eq(restockRequestTable.id, id))
+  )[0]?.status;
 const outboxRowsOf = async (id: string) =>
-  (await fixture.database.db.select().from(outboxTable)).filter((row) => (JSON.parse(row.detail) as { restockId: string }).restockId === id);
+  (await fixture.database.db.select().from(outboxTable)).filter(
+    (row) => (JSON.parse(row.detail) as { restockId: string }).restockId === id,
+  );
 
 describe("ops restock list", () => {
   it("lists requests newest first, and filters by status", async () => {
@@ -62,7 +66,9 @@ describe("ops restock list", () => {
     const failed = await fixture.ops("--json", "restock", "list", "--status", "failed");
     expect(failed.code, failed.err).toBe(0);
     const { restockRequests } = failed.json<{ restockRequests: Array<{ id: string; status: string; sku: string }> }>();
-    expect(restockRequests.map(({ id, status, sku }) => ({ id, status, sku }))).toEqual([{ id: ids.failed, status: "failed", sku: "CP-1" }]);
+    expect(restockRequests.map(({ id, status, sku }) => ({ id, status, sku }))).toEqual([
+      { id: ids.failed, status: "failed", sku: "CP-1" },
+    ]);
   });
 
   it("refuses an unknown status with exit 2", async () => {

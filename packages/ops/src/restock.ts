@@ -1,7 +1,8 @@
 /** `ops restock list [--status s]`, `ops restock re-request <id>` and `ops restock open <sku>`. */
-import type { Command } from "commander";
-import { Restock, RESTOCK_STATUSES, type RestockStatus } from "@donut-states/core/restock";
+
+import { RESTOCK_STATUSES, Restock, type RestockStatus } from "@donut-states/core/restock";
 import { schedules } from "@donut-states/core/topology";
+import type { Command } from "commander";
 import type { AdminApi } from "./admin-api";
 import type { OpsContext } from "./context";
 import type { Kit } from "./kit";
@@ -18,7 +19,8 @@ export function parseStatus(raw: string | undefined): RestockStatus | undefined 
 
 export function parseLimit(raw: string | undefined, fallback: number, max = 1000): number {
   if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw usageError(`--limit must be a whole number from 1 to ${max} (got ${raw})`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max)
+    throw usageError(`--limit must be a whole number from 1 to ${max} (got ${raw})`);
   return Number(raw);
 }
 
@@ -29,11 +31,22 @@ export function parseRestockId(raw: string): string {
 }
 
 /** A restock request as the admin API lists it (dates as ISO strings). */
-export type RestockRow = { [K in keyof Restock.RestockSummary]: Restock.RestockSummary[K] extends Date ? string : Restock.RestockSummary[K] extends Date | null ? string | null : Restock.RestockSummary[K] };
+export type RestockRow = {
+  [K in keyof Restock.RestockSummary]: Restock.RestockSummary[K] extends Date
+    ? string
+    : Restock.RestockSummary[K] extends Date | null
+      ? string | null
+      : Restock.RestockSummary[K];
+};
 
 /** Newest first. */
-export async function listRestock(api: AdminApi, { status, limit = 50 }: { status?: RestockStatus; limit?: number } = {}): Promise<RestockRow[]> {
-  const { restockRequests } = await api.request<{ restockRequests: RestockRow[] }>("GET", "/admin/restocks", { query: { status, limit: String(limit) } });
+export async function listRestock(
+  api: AdminApi,
+  { status, limit = 50 }: { status?: RestockStatus; limit?: number } = {},
+): Promise<RestockRow[]> {
+  const { restockRequests } = await api.request<{ restockRequests: RestockRow[] }>("GET", "/admin/restocks", {
+    query: { status, limit: String(limit) },
+  });
   return restockRequests;
 }
 
@@ -46,7 +59,10 @@ export type ReRequestResult = Restock.ReRequested & { who: string };
  */
 export async function reRequestRestock(api: AdminApi, id: string): Promise<ReRequestResult> {
   const restockId = parseRestockId(id);
-  const { restock, who } = await api.request<{ restock: Restock.ReRequested; who: string }>("POST", `/admin/restocks/${restockId}/re-request`);
+  const { restock, who } = await api.request<{ restock: Restock.ReRequested; who: string }>(
+    "POST",
+    `/admin/restocks/${restockId}/re-request`,
+  );
   return { ...restock, who };
 }
 
@@ -112,7 +128,9 @@ export function registerRestock(program: Command, kit: Kit): void {
     .action(
       kit.action(async (ctx, io, sku: string) => {
         const validSku = parseSku(sku);
-        const { restock: result } = await ctx.api().request<{ restock: Restock.OpenRequest & { sku: string } }>("POST", `/admin/products/${encodeURIComponent(validSku)}/restock`);
+        const { restock: result } = await ctx
+          .api()
+          .request<{ restock: Restock.OpenRequest & { sku: string } }>("POST", `/admin/products/${encodeURIComponent(validSku)}/restock`);
         emit(io, ctx.json, result, () =>
           result.opened
             ? `Restock request ${result.id} opened for ${result.sku} (x${result.quantity}); its OutOfStock event is in the outbox and the relay publishes it.`

@@ -1,8 +1,8 @@
+import { productTable } from "@donut-states/core/product";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { productTable } from "@donut-states/core/product";
 import { parseStockLevel } from "./stock";
-import { opsFixture, type OpsFixture } from "./testing";
+import { type OpsFixture, opsFixture } from "./testing";
 
 let fixture: OpsFixture;
 
@@ -48,7 +48,15 @@ describe("ops stock set", () => {
     const run = await fixture.ops("--json", "stock", "set", "CP-502102", "40", "--reason", "stock count");
     expect(run.code, run.err).toBe(0);
     const who = "arn:aws:iam::000000000000:user/local";
-    expect(run.json()).toEqual({ id: expect.any(String), sku: "CP-502102", previous: 0, stock: 40, who, reason: "stock count", changedAt: expect.any(String) });
+    expect(run.json()).toEqual({
+      id: expect.any(String),
+      sku: "CP-502102",
+      previous: 0,
+      stock: 40,
+      who,
+      reason: "stock count",
+      changedAt: expect.any(String),
+    });
     expect(await stockOf("CP-502102")).toBe(40);
 
     const human = await fixture.ops("stock", "set", "CP-502102", "7", "--reason", "broken in transit");

@@ -1,6 +1,7 @@
 /** `ops stock` (levels per SKU), `ops stock set <sku> <n> --reason …` and `ops stock history <sku>`, over the admin API. */
-import type { Command } from "commander";
+
 import { Product } from "@donut-states/core/product";
+import type { Command } from "commander";
 import type { AdminApi } from "./admin-api";
 import type { Kit } from "./kit";
 import { emit, table, usageError } from "./output";
@@ -29,7 +30,8 @@ export function parseSku(raw: string): string {
 
 export function parseReason(raw: string | undefined): string {
   const parsed = Product.Reason.safeParse(raw ?? "");
-  if (!parsed.success) throw usageError(`--reason is required: say why the stock is set (a count, a correction), e.g. --reason "stock count"`);
+  if (!parsed.success)
+    throw usageError(`--reason is required: say why the stock is set (a count, a correction), e.g. --reason "stock count"`);
   return parsed.data;
 }
 
@@ -41,7 +43,9 @@ export type SetStockResult = Product.StockChange;
  * records who (the IAM caller), when, the level replaced and why, with the change.
  */
 export async function setStock(api: AdminApi, sku: string, level: number, reason: string): Promise<SetStockResult> {
-  const { change } = await api.request<{ change: SetStockResult }>("PUT", `/admin/products/${encodeURIComponent(sku)}/stock`, { body: { stock: level, reason } });
+  const { change } = await api.request<{ change: SetStockResult }>("PUT", `/admin/products/${encodeURIComponent(sku)}/stock`, {
+    body: { stock: level, reason },
+  });
   return change;
 }
 
@@ -74,7 +78,7 @@ export function registerStock(program: Command, kit: Kit): void {
     .description("set a product's stock to <n> units (a stock count or a correction); recorded with who and why")
     .argument("<sku>", "product SKU, e.g. CP-502101")
     .argument("<n>", "the new stock level, a whole number >= 0")
-    .option("-r, --reason <text>", "why (kept with the change), e.g. \"stock count\"")
+    .option("-r, --reason <text>", 'why (kept with the change), e.g. "stock count"')
     .action(
       kit.action(async (ctx, io, sku: string, n: string, options: { reason?: string }) => {
         const level = parseStockLevel(n);
@@ -95,9 +99,13 @@ export function registerStock(program: Command, kit: Kit): void {
         const validSku = parseSku(sku);
         const result = await ctx
           .api()
-          .request<{ sku: string; stock: number; changes: Product.StockChange[] }>("GET", `/admin/products/${encodeURIComponent(validSku)}/stock`, {
-            query: { limit: options.limit },
-          });
+          .request<{ sku: string; stock: number; changes: Product.StockChange[] }>(
+            "GET",
+            `/admin/products/${encodeURIComponent(validSku)}/stock`,
+            {
+              query: { limit: options.limit },
+            },
+          );
         emit(io, ctx.json, result, () =>
           [
             `${result.sku}: stock ${result.stock} now.`,

@@ -8,18 +8,18 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { DEFAULT_REGION, adminRoutes, backInStockRule, offlineCredentials, outOfStockRule } from "@donut-states/core/topology";
+import { closeDatabase } from "@donut-states/core/drizzle";
+import { queueDepth } from "@donut-states/core/queue";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
-import { startSqsSns, type SqsSnsEmulator } from "@donut-states/emulators/aws";
-import { provisionTopology, type ProvisionedTopology } from "@donut-states/local/aws";
-import { startEventBridge, sqsTarget, type EventBridgeEmulator, type EventEnvelope } from "@donut-states/emulators/eventbridge";
-import { drain, uniqueName } from "@donut-states/emulators/testing";
+import { adminRoutes, backInStockRule, DEFAULT_REGION, offlineCredentials, outOfStockRule } from "@donut-states/core/topology";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
+import { type EventBridgeEmulator, type EventEnvelope, sqsTarget, startEventBridge } from "@donut-states/emulators/eventbridge";
 import { createIamVerifier } from "@donut-states/emulators/gateway";
-import { startGateway, type Gateway } from "@donut-states/local/gateway";
+import { drain, uniqueName } from "@donut-states/emulators/testing";
+import { type ProvisionedTopology, provisionTopology } from "@donut-states/local/aws";
+import { type Gateway, startGateway } from "@donut-states/local/gateway";
 import type { StackFile } from "./context";
 import { runOps } from "./program";
-import { queueDepth } from "@donut-states/core/queue";
-import { closeDatabase } from "@donut-states/core/drizzle";
 
 export const REGION = DEFAULT_REGION;
 
@@ -105,8 +105,16 @@ export async function opsFixture({
       region: REGION,
       accountId: emulator.accountId,
       rules: [
-        { name: outOfStockRule.name, pattern: outOfStockRule.pattern, targets: [{ id: "factory", deliver: sqsTarget(emulator.sqs, topology.factoryQueueUrl) }] },
-        { name: backInStockRule.name, pattern: backInStockRule.pattern, targets: [{ id: "notifier", deliver: async (event) => void restockFulfilled.push(event) }] },
+        {
+          name: outOfStockRule.name,
+          pattern: outOfStockRule.pattern,
+          targets: [{ id: "factory", deliver: sqsTarget(emulator.sqs, topology.factoryQueueUrl) }],
+        },
+        {
+          name: backInStockRule.name,
+          pattern: backInStockRule.pattern,
+          targets: [{ id: "notifier", deliver: async (event) => void restockFulfilled.push(event) }],
+        },
       ],
       log: () => {},
     });
@@ -144,7 +152,9 @@ export async function opsFixture({
     async ops(...args) {
       const out: string[] = [];
       const err: string[] = [];
-      const code = await runOps(["--stack-file", stackFile, ...args], { io: { out: (text) => out.push(text), err: (text) => err.push(text) } });
+      const code = await runOps(["--stack-file", stackFile, ...args], {
+        io: { out: (text) => out.push(text), err: (text) => err.push(text) },
+      });
       const result: OpsRun = {
         code,
         out: out.join("\n"),

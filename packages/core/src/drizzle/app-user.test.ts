@@ -52,7 +52,10 @@ const urlFor = (username: string, password: string) => {
 describe("the application user", () => {
   it("covers every table the migrations create (but drizzle's journal) by reading the drizzle schema", async () => {
     const [rows] = await asRoot((connection) =>
-      connection.query<mysql.RowDataPacket[]>("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME", [testDatabase.name]),
+      connection.query<mysql.RowDataPacket[]>(
+        "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME",
+        [testDatabase.name],
+      ),
     );
     // A migration that adds a table the schema does not export (so it would go ungranted) fails here.
     expect(rows.map((row) => row.name).filter((name) => name !== "__drizzle_migrations")).toEqual(applicationTables());
@@ -66,10 +69,15 @@ describe("the application user", () => {
         await connection.query(`SELECT * FROM ${mysql.escapeId(table)} LIMIT 1`);
         await connection.query(`DELETE FROM ${mysql.escapeId(table)} WHERE 1 = 0`);
       }
-      await connection.query("CALL place_order('NO-SUCH-SKU', 1, '01J00000000000000000000000', NULL, NULL, UTC_TIMESTAMP(3), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0)");
+      await connection.query(
+        "CALL place_order('NO-SUCH-SKU', 1, '01J00000000000000000000000', NULL, NULL, UTC_TIMESTAMP(3), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0)",
+      );
 
       const refused = async (sql: string) => {
-        const error = await connection.query(sql).then(() => undefined, (caught: unknown) => caught as { errno?: number });
+        const error = await connection.query(sql).then(
+          () => undefined,
+          (caught: unknown) => caught as { errno?: number },
+        );
         expect(error?.errno, sql).toBeGreaterThan(0);
       };
       await refused("CREATE TABLE intruder (id INT)");
@@ -98,7 +106,12 @@ describe("the application user", () => {
     await ensureApplicationUser(testDatabase.url, { username: USER, password: "second-password-2" });
     expect(await grants()).toEqual(before);
     expect(before).toHaveLength(applicationTables().length + 1);
-    expect(before.filter((grant) => !/^GRANT (SELECT, INSERT, UPDATE, DELETE ON `[^`]+`\.`[^`]+`|EXECUTE ON PROCEDURE `[^`]+`\.`place_order`) TO /.test(grant))).toEqual([]);
+    expect(
+      before.filter(
+        (grant) =>
+          !/^GRANT (SELECT, INSERT, UPDATE, DELETE ON `[^`]+`\.`[^`]+`|EXECUTE ON PROCEDURE `[^`]+`\.`place_order`) TO /.test(grant),
+      ),
+    ).toEqual([]);
 
     await as(urlFor(USER, "second-password-2"), (connection) => connection.query("SELECT 1 FROM product LIMIT 1"));
     const old = await mysql.createConnection({ uri: urlFor(USER, "first-password-1") }).then(

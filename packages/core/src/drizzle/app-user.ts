@@ -59,8 +59,13 @@ export async function ensureApplicationUser(adminUrl: string, user: ApplicationU
     await connection.query("CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?", [user.username, host, user.password]);
     await connection.query("ALTER USER ?@? IDENTIFIED BY ?", [user.username, host, user.password]);
 
-    const alternate = user.username.endsWith(CLONE_SUFFIX) ? user.username.slice(0, -CLONE_SUFFIX.length) : `${user.username}${CLONE_SUFFIX}`;
-    const [existing] = await connection.query<mysql.RowDataPacket[]>("SELECT User FROM mysql.user WHERE User = ? AND Host = ?", [alternate, host]);
+    const alternate = user.username.endsWith(CLONE_SUFFIX)
+      ? user.username.slice(0, -CLONE_SUFFIX.length)
+      : `${user.username}${CLONE_SUFFIX}`;
+    const [existing] = await connection.query<mysql.RowDataPacket[]>("SELECT User FROM mysql.user WHERE User = ? AND Host = ?", [
+      alternate,
+      host,
+    ]);
     const accounts = [user.username, ...(existing.length > 0 ? [alternate] : [])];
 
     const tables = applicationTables();
@@ -72,10 +77,16 @@ export async function ensureApplicationUser(adminUrl: string, user: ApplicationU
 
     for (const account of accounts) {
       for (const table of tables) {
-        await connection.query(`GRANT ${APPLICATION_PRIVILEGES.join(", ")} ON ${mysql.escapeId(database)}.${mysql.escapeId(table)} TO ?@?`, [account, host]);
+        await connection.query(
+          `GRANT ${APPLICATION_PRIVILEGES.join(", ")} ON ${mysql.escapeId(database)}.${mysql.escapeId(table)} TO ?@?`,
+          [account, host],
+        );
       }
       for (const procedure of procedures) {
-        await connection.query(`GRANT EXECUTE ON PROCEDURE ${mysql.escapeId(database)}.${mysql.escapeId(procedure)} TO ?@?`, [account, host]);
+        await connection.query(`GRANT EXECUTE ON PROCEDURE ${mysql.escapeId(database)}.${mysql.escapeId(procedure)} TO ?@?`, [
+          account,
+          host,
+        ]);
       }
     }
     return { accounts, tables, procedures };

@@ -35,7 +35,8 @@ export function driverError(error: unknown): DriverError | undefined {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
     const candidate = current as { code?: unknown; errno?: unknown; fatal?: unknown; cause?: unknown };
-    if (typeof candidate.code === "string" || typeof candidate.errno === "number" || candidate.fatal === true) return current as DriverError;
+    if (typeof candidate.code === "string" || typeof candidate.errno === "number" || candidate.fatal === true)
+      return current as DriverError;
     current = candidate.cause;
   }
   return undefined;

@@ -1,13 +1,13 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { drizzle, type MySql2Database } from "drizzle-orm/mysql2";
 import mysql from "mysql2/promise";
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { awsClientConfig } from "../util/aws";
 import { intEnv, optionalEnv } from "../util/config";
 import { DependencyUnavailableError } from "../util/error";
-import { driverError, isAccessDenied, isDatabaseUnavailable } from "./error";
 import { secret } from "../util/secret";
 import { parseCredentialUrl } from "../util/url";
+import { driverError, isAccessDenied, isDatabaseUnavailable } from "./error";
 import * as schema from "./schema";
 
 /** `$client` is the mysql2 pool, for the one call that needs the driver itself (Order.place). */
@@ -61,7 +61,8 @@ interface SecretCredentials {
 export async function readDatabaseSecret(secretArn: string): Promise<SecretCredentials> {
   const { SecretString } = await new SecretsManagerClient(awsClientConfig()).send(new GetSecretValueCommand({ SecretId: secretArn }));
   const credentials = JSON.parse(SecretString ?? "{}") as Partial<SecretCredentials>;
-  if (typeof credentials.username !== "string" || typeof credentials.password !== "string") throw new Error(`secret ${secretArn} has no username and password`);
+  if (typeof credentials.username !== "string" || typeof credentials.password !== "string")
+    throw new Error(`secret ${secretArn} has no username and password`);
   return credentials as SecretCredentials;
 }
 
@@ -234,5 +235,5 @@ export async function query<T>(fn: (db: Database) => Promise<T>, db?: Database):
   }
 }
 
-export { schema };
 export { driverError, isAccessDenied, isDatabaseUnavailable, isDuplicateKey } from "./error";
+export { schema };

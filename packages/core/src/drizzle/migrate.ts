@@ -1,7 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import mysql from "mysql2/promise";
 import { migrate } from "drizzle-orm/mysql2/migrator";
+import mysql from "mysql2/promise";
 import { optionalEnv } from "../util/config";
 import { createClient, driverError } from "./index";
 
@@ -37,7 +37,10 @@ export async function ensureDatabase(url: string): Promise<{ name: string; creat
   serverUrl.pathname = "/";
   const connection = await mysql.createConnection({ uri: serverUrl.toString(), connectTimeout: 5000 });
   try {
-    const [rows] = await connection.query<mysql.RowDataPacket[]>("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [name]);
+    const [rows] = await connection.query<mysql.RowDataPacket[]>(
+      "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+      [name],
+    );
     if (rows.length > 0) return { name, created: false };
     try {
       await connection.query(`CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);

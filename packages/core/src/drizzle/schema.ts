@@ -1,6 +1,6 @@
 // Every table, for drizzle-kit and for the typed client.
 export * from "../factory/factory.sql";
-export * from "../product/product.sql";
 export * from "../order/order.sql";
-export * from "../restock/restock.sql";
 export * from "../outbox/outbox.sql";
+export * from "../product/product.sql";
+export * from "../restock/restock.sql";

@@ -1,9 +1,9 @@
 import { eq, inArray, sql } from "drizzle-orm";
-import { type Database, transaction } from "./index";
 import { factoryTable } from "../factory/factory.sql";
 import { Order } from "../order";
 import { productTable } from "../product/product.sql";
 import { Restock } from "../restock";
+import { type Database, transaction } from "./index";
 
 export const DEMO_FACTORIES = [
   { id: "FF-500293", name: "부산도너츠 공장", managerEmail: "factory-manager@donut-states.local" },
@@ -53,7 +53,12 @@ export async function resetDemoData(db: Database): Promise<DemoReset> {
       const demo = await tx
         .select({ id: productTable.id })
         .from(productTable)
-        .where(inArray(productTable.sku, DEMO_PRODUCTS.map((product) => product.sku)))
+        .where(
+          inArray(
+            productTable.sku,
+            DEMO_PRODUCTS.map((product) => product.sku),
+          ),
+        )
         .for("update");
       const ids = demo.map((product) => product.id);
       const orders = await Order.removeForProducts(tx, ids);
@@ -63,7 +68,10 @@ export async function resetDemoData(db: Database): Promise<DemoReset> {
         .values(DEMO_PRODUCTS)
         .onDuplicateKeyUpdate({ set: { sku: sql`sku` } });
       for (const { sku, ...product } of DEMO_PRODUCTS) {
-        await tx.update(productTable).set({ ...product, reorderPoint: 0 }).where(eq(productTable.sku, sku));
+        await tx
+          .update(productTable)
+          .set({ ...product, reorderPoint: 0 })
+          .where(eq(productTable.sku, sku));
       }
       return {
         products: DEMO_PRODUCTS.map(({ sku, stock }) => ({ sku, stock })),

@@ -20,7 +20,10 @@ export const sessionDefaults = {
  * The same defaults as options of a `mariadbd`/`mysqld` we start ourselves. UTC as an offset:
  * a zone name needs the server's time zone tables, which a fresh data directory lacks.
  */
-export const sessionDefaultServerOptions = ["--default-time-zone=+00:00", `--transaction-isolation=${sessionDefaults.transactionIsolation}`];
+export const sessionDefaultServerOptions = [
+  "--default-time-zone=+00:00",
+  `--transaction-isolation=${sessionDefaults.transactionIsolation}`,
+];
 
 /** Sets them on a running server (for new sessions; needs SUPER or SYSTEM_VARIABLES_ADMIN). MySQL 8.4 and MariaDB 10.11. */
 export const SET_GLOBAL_SESSION_DEFAULTS = ["SET GLOBAL time_zone = '+00:00'", "SET GLOBAL TRANSACTION ISOLATION LEVEL READ COMMITTED"];
@@ -29,8 +32,7 @@ export const SET_GLOBAL_SESSION_DEFAULTS = ["SET GLOBAL time_zone = '+00:00'", "
  * Reads the server's defaults for new sessions. MySQL 8.4 names the isolation variable
  * `transaction_isolation`, MariaDB 10.11 `tx_isolation`: SHOW answers with whichever exists.
  */
-export const SESSION_DEFAULTS_QUERY =
-  "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('time_zone', 'transaction_isolation', 'tx_isolation')";
+export const SESSION_DEFAULTS_QUERY = "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('time_zone', 'transaction_isolation', 'tx_isolation')";
 
 const UTC_NAMES = new Set(["+00:00", "utc", "etc/utc"]);
 

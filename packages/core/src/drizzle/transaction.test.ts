@@ -5,7 +5,7 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { afterCommit, isRetryable, transaction, type Transaction } from "../drizzle";
+import { afterCommit, isRetryable, type Transaction, transaction } from "../drizzle";
 import { productTable } from "../product";
 import { createTestDatabase, seedProducts, type TestDatabase } from "../testing";
 
@@ -29,7 +29,11 @@ function barrier(count: number) {
 }
 
 const lock = (tx: Transaction, sku: string) => tx.select().from(productTable).where(eq(productTable.sku, sku)).for("update");
-const take = (tx: Transaction, sku: string) => tx.update(productTable).set({ stock: sql`${productTable.stock} - 1` }).where(eq(productTable.sku, sku));
+const take = (tx: Transaction, sku: string) =>
+  tx
+    .update(productTable)
+    .set({ stock: sql`${productTable.stock} - 1` })
+    .where(eq(productTable.sku, sku));
 
 describe("transaction()", () => {
   it("re-runs the transaction a deadlock rolled back; effects run once per commit", async () => {

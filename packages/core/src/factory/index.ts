@@ -4,16 +4,15 @@ import { optionalEnv } from "../util/config";
 import { MANUFACTURE_PATH, type ManufactureRequest } from "./contract";
 import { factoryTable } from "./factory.sql";
 
-export { factoryTable };
-
 export {
   FactoryCallback,
   MANUFACTURE_FIELDS,
   MANUFACTURE_PATH,
-  MESSAGE_GROUP_ID,
   type ManufactureField,
   type ManufactureRequest,
+  MESSAGE_GROUP_ID,
 } from "./contract";
+export { factoryTable };
 
 export class FactoryCallError extends Error {
   constructor(
@@ -39,7 +38,11 @@ export async function apiUrlOf(db: Executor, factoryId: string): Promise<string>
  * POST {apiUrl}/api/manufactures (MANUFACTURE_PATH). Any 2xx is "accepted" (no body is promised). Anything else,
  * a network error or no answer within `timeoutMs`, throws FactoryCallError.
  */
-export async function requestProduction(apiUrl: string, body: ManufactureRequest, timeoutMs: number): Promise<{ status: number; ms: number }> {
+export async function requestProduction(
+  apiUrl: string,
+  body: ManufactureRequest,
+  timeoutMs: number,
+): Promise<{ status: number; ms: number }> {
   const started = Date.now();
   const url = new URL(MANUFACTURE_PATH.slice(1), apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`);
   let response: Response;

@@ -1,17 +1,26 @@
 import { createHash } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
 import type { RowDataPacket } from "mysql2";
-import * as z from "../util/zod";
-import { type Database, type Transaction, isAccessDenied, isDatabaseUnavailable, isDuplicateKey, isRetryable, query, withCurrentCredentials } from "../drizzle";
+import {
+  type Database,
+  isAccessDenied,
+  isDatabaseUnavailable,
+  isDuplicateKey,
+  isRetryable,
+  query,
+  type Transaction,
+  withCurrentCredentials,
+} from "../drizzle";
 import { Sku } from "../product";
 import { Restock } from "../restock";
 import { AppError, DependencyUnavailableError, NotFoundError } from "../util/error";
 import { newId } from "../util/id";
-import { MetricName, count } from "../util/metrics";
-import { PLACE_ORDER_SQL, type PlaceOrderRow, orderTable } from "./order.sql";
+import { count, MetricName } from "../util/metrics";
+import * as z from "../util/zod";
+import { orderTable, PLACE_ORDER_SQL, type PlaceOrderRow } from "./order.sql";
 
+export { type MinuteActivity, perMinute } from "./activity";
 export { orderTable };
-export { perMinute, type MinuteActivity } from "./activity";
 
 export const MAX_QUANTITY = 100;
 
@@ -68,12 +77,17 @@ export class IdempotencyKeyReusedError extends AppError {
 
 /** Fingerprint of the validated request, so formatting differences do not count as "different". */
 function fingerprint(input: PlaceOrderInput): string {
-  return createHash("sha256").update(JSON.stringify({ sku: input.sku, quantity: input.quantity })).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify({ sku: input.sku, quantity: input.quantity }))
+    .digest("hex");
 }
 
 type OrderRow = typeof orderTable.$inferSelect;
 
-function confirmed(row: Pick<OrderRow, "id" | "sku" | "quantity" | "unitPrice" | "stockAfter" | "createdAt">, replayed: boolean): ConfirmedOrder {
+function confirmed(
+  row: Pick<OrderRow, "id" | "sku" | "quantity" | "unitPrice" | "stockAfter" | "createdAt">,
+  replayed: boolean,
+): ConfirmedOrder {
   return {
     order: {
       id: row.id,
@@ -125,7 +139,8 @@ async function callPlaceOrder(db: Database, args: unknown[]): Promise<PlaceOrder
   return new Promise((resolve, reject) => {
     pool.getConnection((connectError, connection) => {
       // Refused credentials go up as they are: withCurrentCredentials reads them again and calls once more.
-      if (connectError) return reject(isAccessDenied(connectError) ? connectError : new DependencyUnavailableError("database", connectError));
+      if (connectError)
+        return reject(isAccessDenied(connectError) ? connectError : new DependencyUnavailableError("database", connectError));
       connection.query<RowDataPacket[][]>(PLACE_ORDER_SQL, args, (error, results) => {
         if (!error) {
           connection.release();
@@ -172,23 +187,25 @@ export async function place(input: PlaceOrderInput, idempotencyKey?: string): Pr
     const opening = facts ? Restock.prepareOpening(facts, now) : undefined;
     let row: PlaceOrderRow;
     try {
-      row = await withCurrentCredentials((db) => callPlaceOrder(db, [
-        input.sku,
-        input.quantity,
-        orderId,
-        idempotencyKey ?? null,
-        hash,
-        now,
-        opening?.id ?? null,
-        opening?.sku ?? null,
-        opening?.factoryId ?? null,
-        opening?.quantity ?? null,
-        opening?.event.id ?? null,
-        opening?.event.source ?? null,
-        opening?.event.detailType ?? null,
-        opening?.event.detail ?? null,
-        refusedLast.has(input.sku) ? 1 : 0,
-      ]));
+      row = await withCurrentCredentials((db) =>
+        callPlaceOrder(db, [
+          input.sku,
+          input.quantity,
+          orderId,
+          idempotencyKey ?? null,
+          hash,
+          now,
+          opening?.id ?? null,
+          opening?.sku ?? null,
+          opening?.factoryId ?? null,
+          opening?.quantity ?? null,
+          opening?.event.id ?? null,
+          opening?.event.source ?? null,
+          opening?.event.detailType ?? null,
+          opening?.event.detail ?? null,
+          refusedLast.has(input.sku) ? 1 : 0,
+        ]),
+      );
     } catch (error) {
       // Two retries with the same key raced; the loser's transaction rolled back. Answer like the winner.
       if (idempotencyKey && hash && isDuplicateKey(error, "orders_idempotency_key_unique")) {
@@ -196,7 +213,8 @@ export async function place(input: PlaceOrderInput, idempotencyKey?: string): Pr
         if (previous) return previous;
       }
       if (isRetryable(error) && attempt < MAX_ATTEMPTS) continue;
-      if (isDatabaseUnavailable(error) && !(error instanceof DependencyUnavailableError)) throw new DependencyUnavailableError("database", error);
+      if (isDatabaseUnavailable(error) && !(error instanceof DependencyUnavailableError))
+        throw new DependencyUnavailableError("database", error);
       throw error;
     }
     if (row.sku !== null && row.factory_id !== null && row.restock_quantity !== null) {
@@ -209,18 +227,33 @@ export async function place(input: PlaceOrderInput, idempotencyKey?: string): Pr
         if (row.restock_opened && opening) await Restock.opened(opening);
         count(MetricName.OrdersConfirmed);
         count(MetricName.UnitsSold, input.quantity);
-        return confirmed({ id: orderId, sku: row.sku!, quantity: input.quantity, unitPrice: row.unit_price!, stockAfter: row.stock!, createdAt: now }, false);
+        return confirmed(
+          { id: orderId, sku: row.sku!, quantity: input.quantity, unitPrice: row.unit_price!, stockAfter: row.stock!, createdAt: now },
+          false,
+        );
       case "replayed":
         if (row.request_hash !== hash) throw new IdempotencyKeyReusedError(idempotencyKey!);
         return confirmed(
-          { id: row.order_id!, sku: row.sku!, quantity: row.order_quantity!, unitPrice: row.unit_price!, stockAfter: row.stock!, createdAt: row.order_created_at! },
+          {
+            id: row.order_id!,
+            sku: row.sku!,
+            quantity: row.order_quantity!,
+            unitPrice: row.unit_price!,
+            stockAfter: row.stock!,
+            createdAt: row.order_created_at!,
+          },
           true,
         );
       case "out_of_stock": {
         refusedLast.add(input.sku);
         if (row.restock_opened && opening) await Restock.opened(opening);
         count(MetricName.OrdersRejectedOutOfStock);
-        const restock: Restock.OpenRequest = { id: row.restock_id!, status: row.restock_status!, quantity: row.restock_request_quantity!, opened: row.restock_opened === 1 };
+        const restock: Restock.OpenRequest = {
+          id: row.restock_id!,
+          status: row.restock_status!,
+          quantity: row.restock_request_quantity!,
+          opened: row.restock_opened === 1,
+        };
         throw new OutOfStockError(input.sku, input.quantity, row.stock!, restock);
       }
       case "not_found":

@@ -61,7 +61,8 @@ describe("Order.place", () => {
     await Order.place({ sku, quantity: 1 });
     // The first refusal here goes through the transaction (nothing said a refusal was likely) and
     // opens the restock; the second is the fast path's plain read. Both refuse the same way.
-    for (let i = 0; i < 2; i++) await expect(Order.place({ sku, quantity: 1 })).rejects.toMatchObject({ status: 409, code: "OUT_OF_STOCK" });
+    for (let i = 0; i < 2; i++)
+      await expect(Order.place({ sku, quantity: 1 })).rejects.toMatchObject({ status: 409, code: "OUT_OF_STOCK" });
     expect(await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku))).toHaveLength(1);
 
     await Product.setStock(sku, { stock: 2, reason: "count" }, { who: "core test" });

@@ -1,13 +1,13 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { and, asc, count as countRows, eq, inArray, isNull, min, notInArray, sql } from "drizzle-orm";
-import type * as z from "../util/zod";
+import { afterCommit, type Executor, query, type Transaction, transaction } from "../drizzle";
 import type { EventDefinition } from "../event";
-import { type Executor, type Transaction, afterCommit, query, transaction } from "../drizzle";
 import { awsClientConfig } from "../util/aws";
 import { intEnv, requiredEnv } from "../util/config";
 import { newId } from "../util/id";
 import { logger } from "../util/log";
-import { MetricName, count, milliseconds } from "../util/metrics";
+import { count, MetricName, milliseconds } from "../util/metrics";
+import type * as z from "../util/zod";
 import { outboxTable } from "./outbox.sql";
 
 export { outboxTable };
@@ -106,12 +106,18 @@ export async function publishPending({
   ids,
   limit = 100,
   abortSignal,
-}: { ids?: string[]; limit?: number; abortSignal?: AbortSignal } = {}): Promise<PublishReport> {
+}: {
+  ids?: string[];
+  limit?: number;
+  abortSignal?: AbortSignal;
+} = {}): Promise<PublishReport> {
   const report: PublishReport = { published: 0, failed: 0, errors: [] };
   const busName = requiredEnv("EVENT_BUS_NAME");
   const seen: string[] = [];
   while (seen.length < limit) {
-    const chunk = await transaction((tx) => publishChunk(tx, { busName, ids, seen, size: Math.min(PUT_EVENTS_MAX_ENTRIES, limit - seen.length), abortSignal }));
+    const chunk = await transaction((tx) =>
+      publishChunk(tx, { busName, ids, seen, size: Math.min(PUT_EVENTS_MAX_ENTRIES, limit - seen.length), abortSignal }),
+    );
     if (!chunk) break;
     seen.push(...chunk.ids);
     report.published += chunk.published;
@@ -131,7 +137,13 @@ async function publishChunk(
   const chunk = await tx
     .select()
     .from(outboxTable)
-    .where(and(isNull(outboxTable.publishedAt), ids ? inArray(outboxTable.id, ids) : undefined, seen.length ? notInArray(outboxTable.id, seen) : undefined))
+    .where(
+      and(
+        isNull(outboxTable.publishedAt),
+        ids ? inArray(outboxTable.id, ids) : undefined,
+        seen.length ? notInArray(outboxTable.id, seen) : undefined,
+      ),
+    )
     .orderBy(asc(outboxTable.createdAt), asc(outboxTable.id))
     .limit(size)
     .for("update", { skipLocked: true });
@@ -188,7 +200,13 @@ async function publishChunk(
     count(MetricName.OutboxPublished, publishedIds.length);
     count(MetricName.OutboxPublishFailures, chunk.length - publishedIds.length);
   });
-  return { ids: chunk.map((row) => row.id), published: publishedIds.length, failed: chunk.length - publishedIds.length, errors, callFailed };
+  return {
+    ids: chunk.map((row) => row.id),
+    published: publishedIds.length,
+    failed: chunk.length - publishedIds.length,
+    errors,
+    callFailed,
+  };
 }
 
 /** Unpublished rows, oldest first (for the invariants checks). */
@@ -226,7 +244,10 @@ export async function summary({ limit = 100, executor }: { limit?: number; execu
   return query(async (db) => {
     const target = executor ?? db;
     const [[totals], rows] = await Promise.all([
-      target.select({ n: countRows(), oldest: min(outboxTable.createdAt) }).from(outboxTable).where(isNull(outboxTable.publishedAt)),
+      target
+        .select({ n: countRows(), oldest: min(outboxTable.createdAt) })
+        .from(outboxTable)
+        .where(isNull(outboxTable.publishedAt)),
       pending(target, limit),
     ]);
     return {

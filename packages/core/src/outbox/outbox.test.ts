@@ -35,7 +35,9 @@ const server = http.createServer((request, response) => {
       return { EventId: `event-${bus.accepted.length}-${index}` };
     });
     const failed = results.filter((result) => "ErrorCode" in result).length;
-    response.writeHead(200, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify({ FailedEntryCount: failed, Entries: results }));
+    response
+      .writeHead(200, { "content-type": "application/x-amz-json-1.1" })
+      .end(JSON.stringify({ FailedEntryCount: failed, Entries: results }));
   });
 });
 
@@ -59,14 +61,23 @@ async function enqueue(count: number): Promise<string[]> {
   const restockIds = Array.from({ length: count }, (_, index) => `R${String(index).padStart(25, "0")}`);
   for (const restockId of restockIds) {
     await transaction((tx) =>
-      Outbox.enqueue(tx, Events.OutOfStock, { restockId, sku: "CO-000001", quantity: 10, factoryId: "FF-1", occurredAt: new Date().toISOString() }),
+      Outbox.enqueue(tx, Events.OutOfStock, {
+        restockId,
+        sku: "CO-000001",
+        quantity: 10,
+        factoryId: "FF-1",
+        occurredAt: new Date().toISOString(),
+      }),
     );
   }
   return restockIds;
 }
 
 const rows = async (ids?: string[]) => {
-  const all = await database.db.select().from(outboxTable).where(ids ? inArray(outboxTable.id, ids) : undefined);
+  const all = await database.db
+    .select()
+    .from(outboxTable)
+    .where(ids ? inArray(outboxTable.id, ids) : undefined);
   return all.map((row) => ({ ...row, restockId: (JSON.parse(row.detail) as { restockId: string }).restockId }));
 };
 

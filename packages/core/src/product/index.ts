@@ -1,21 +1,23 @@
 import { asc, desc, eq } from "drizzle-orm";
-import * as z from "../util/zod";
 import { type Executor, isDuplicateKey, query, transaction } from "../drizzle";
 import { factoryTable } from "../factory/factory.sql";
 import { type RestockStatus, restockRequestTable } from "../restock/restock.sql";
 import { AppError, NotFoundError } from "../util/error";
 import { newId } from "../util/id";
 import { logger } from "../util/log";
+import * as z from "../util/zod";
 import { productTable, stockChangeTable } from "./product.sql";
 
 export { productTable, stockChangeTable };
 
 /** SKUs look like CP-502101; anything else is rejected before it reaches SQL. */
-export const Sku = z.string({ error: "sku must be a string" }).check(
-  z.minLength(1, "sku must not be empty"),
-  z.maxLength(64, "sku must be at most 64 characters"),
-  z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "sku may contain only letters, digits, '.', '_' and '-'"),
-);
+export const Sku = z
+  .string({ error: "sku must be a string" })
+  .check(
+    z.minLength(1, "sku must not be empty"),
+    z.maxLength(64, "sku must be at most 64 characters"),
+    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "sku may contain only letters, digits, '.', '_' and '-'"),
+  );
 
 export interface ProductView {
   sku: string;
@@ -53,19 +55,21 @@ export interface StockLevel {
 
 /** Stock per product with its open restock request: what operations look at first. */
 export async function stockLevels(executor?: Executor): Promise<StockLevel[]> {
-  const rows = await query((db) => (executor ?? db)
-    .select({
-      sku: productTable.sku,
-      name: productTable.name,
-      stock: productTable.stock,
-      reorderPoint: productTable.reorderPoint,
-      restockQuantity: productTable.restockQuantity,
-      restockId: restockRequestTable.id,
-      restockStatus: restockRequestTable.status,
-    })
-    .from(productTable)
-    .leftJoin(restockRequestTable, eq(restockRequestTable.openProductId, productTable.id))
-    .orderBy(asc(productTable.sku)));
+  const rows = await query((db) =>
+    (executor ?? db)
+      .select({
+        sku: productTable.sku,
+        name: productTable.name,
+        stock: productTable.stock,
+        reorderPoint: productTable.reorderPoint,
+        restockQuantity: productTable.restockQuantity,
+        restockId: restockRequestTable.id,
+        restockStatus: restockRequestTable.status,
+      })
+      .from(productTable)
+      .leftJoin(restockRequestTable, eq(restockRequestTable.openProductId, productTable.id))
+      .orderBy(asc(productTable.sku)),
+  );
   return rows.map(({ restockId, restockStatus, ...row }) => ({
     ...row,
     restock: restockId && restockStatus ? { id: restockId, status: restockStatus } : null,
@@ -85,24 +89,33 @@ const wholeNumber = (field: string, min: number) =>
     );
 
 export const StockLevelInput = wholeNumber("stock", 0);
-export const Name = z.string({ error: "name must be a string" }).check(
-  z.minLength(1, "name must not be empty"),
-  z.maxLength(200, "name must be at most 200 characters"),
-  z.regex(/\S/, "name must not be blank"),
-);
-export const FactoryId = z.string({ error: "factoryId must be a string" }).check(
-  z.minLength(1, "factoryId must not be empty"),
-  z.maxLength(32, "factoryId must be at most 32 characters"),
-  z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "factoryId may contain only letters, digits, '.', '_' and '-'"),
-);
+export const Name = z
+  .string({ error: "name must be a string" })
+  .check(
+    z.minLength(1, "name must not be empty"),
+    z.maxLength(200, "name must be at most 200 characters"),
+    z.regex(/\S/, "name must not be blank"),
+  );
+export const FactoryId = z
+  .string({ error: "factoryId must be a string" })
+  .check(
+    z.minLength(1, "factoryId must not be empty"),
+    z.maxLength(32, "factoryId must be at most 32 characters"),
+    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "factoryId may contain only letters, digits, '.', '_' and '-'"),
+  );
 /** Why a stock level was set by hand: kept with the change. */
-export const Reason = z.string({ error: "reason must be a string" }).check(
-  z.minLength(1, "reason must not be empty"),
-  z.maxLength(500, "reason must be at most 500 characters"),
-  z.regex(/\S/, "reason must not be blank"),
-);
+export const Reason = z
+  .string({ error: "reason must be a string" })
+  .check(
+    z.minLength(1, "reason must not be empty"),
+    z.maxLength(500, "reason must be at most 500 characters"),
+    z.regex(/\S/, "reason must not be blank"),
+  );
 
-const unknownFields = { error: (issue: { code?: string; keys?: string[] }) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys?.join(", ")}` : undefined) };
+const unknownFields = {
+  error: (issue: { code?: string; keys?: string[] }) =>
+    issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys?.join(", ")}` : undefined,
+};
 
 /** A product for the catalogue. Stock starts at `stock` (default 0), recorded as a stock change. */
 export const NewProduct = z.strictObject(
@@ -131,7 +144,12 @@ export const ProductChanges = z
     },
     unknownFields,
   )
-  .check(z.refine((changes) => Object.values(changes).some((value) => value !== undefined), "give at least one of name, price, factoryId, restockQuantity, reorderPoint"));
+  .check(
+    z.refine(
+      (changes) => Object.values(changes).some((value) => value !== undefined),
+      "give at least one of name, price, factoryId, restockQuantity, reorderPoint",
+    ),
+  );
 export type ProductChanges = z.infer<typeof ProductChanges>;
 
 export const StockChangeInput = z.strictObject({ stock: StockLevelInput, reason: Reason }, unknownFields);
@@ -203,7 +221,11 @@ export async function create(input: NewProduct, actor: Actor): Promise<ProductDe
 /** Change a product's name, price, factory or restock settings. An open restock request keeps its quantity. */
 export async function update(sku: string, changes: ProductChanges, actor: Actor): Promise<ProductDetails> {
   return transaction(async (tx) => {
-    const [product] = await tx.select({ id: productTable.id, sku: productTable.sku }).from(productTable).where(eq(productTable.sku, sku)).for("update");
+    const [product] = await tx
+      .select({ id: productTable.id, sku: productTable.sku })
+      .from(productTable)
+      .where(eq(productTable.sku, sku))
+      .for("update");
     if (!product) throw new NotFoundError("PRODUCT_NOT_FOUND", `No product has SKU ${sku}`, { sku });
     if (changes.factoryId !== undefined) await requireFactory(tx, changes.factoryId);
     const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
@@ -223,8 +245,24 @@ export interface StockChange {
   changedAt: string;
 }
 
-async function recordStockChange(tx: Executor, product: { id: number; sku: string }, previous: number, stock: number, actor: Actor, reason: string): Promise<StockChange> {
-  const change = { id: newId(), productId: product.id, sku: product.sku, previousStock: previous, newStock: stock, actor: actor.who, reason, changedAt: new Date() };
+async function recordStockChange(
+  tx: Executor,
+  product: { id: number; sku: string },
+  previous: number,
+  stock: number,
+  actor: Actor,
+  reason: string,
+): Promise<StockChange> {
+  const change = {
+    id: newId(),
+    productId: product.id,
+    sku: product.sku,
+    previousStock: previous,
+    newStock: stock,
+    actor: actor.who,
+    reason,
+    changedAt: new Date(),
+  };
   await tx.insert(stockChangeTable).values(change);
   return { id: change.id, sku: product.sku, previous, stock, who: actor.who, reason, changedAt: change.changedAt.toISOString() };
 }
@@ -262,5 +300,13 @@ export async function stockChanges(sku: string, limit = 20): Promise<StockChange
       .orderBy(desc(stockChangeTable.changedAt), desc(stockChangeTable.id))
       .limit(limit),
   );
-  return rows.map(({ change: row }) => ({ id: row.id, sku: row.sku, previous: row.previousStock, stock: row.newStock, who: row.actor, reason: row.reason, changedAt: row.changedAt.toISOString() }));
+  return rows.map(({ change: row }) => ({
+    id: row.id,
+    sku: row.sku,
+    previous: row.previousStock,
+    stock: row.newStock,
+    who: row.actor,
+    reason: row.reason,
+    changedAt: row.changedAt.toISOString(),
+  }));
 }

@@ -24,10 +24,7 @@ export const productTable = mysqlTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (table) => [
-    check("product_stock_non_negative", sql`stock >= 0`),
-    check("product_restock_quantity_positive", sql`restock_quantity > 0`),
-  ],
+  (table) => [check("product_stock_non_negative", sql`stock >= 0`), check("product_restock_quantity_positive", sql`restock_quantity > 0`)],
 );
 
 /**
@@ -48,9 +45,7 @@ export const stockChangeTable = mysqlTable(
     /** The caller: an IAM principal ARN for the admin API, `local:<user>` for the offline stack's tools. */
     actor: varchar("actor", { length: 512 }).notNull(),
     reason: varchar("reason", { length: 500 }).notNull(),
-    changedAt: datetime("changed_at", { fsp: 3, mode: "date" })
-      .notNull()
-      .default(sql`CURRENT_TIMESTAMP(3)`),
+    changedAt: datetime("changed_at", { fsp: 3, mode: "date" }).notNull().default(sql`CURRENT_TIMESTAMP(3)`),
   },
   (table) => [index("stock_change_product_changed_idx").on(table.productId, table.changedAt)],
 );

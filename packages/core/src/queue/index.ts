@@ -6,18 +6,19 @@
  * StartMessageMoveTask: `redrive` tries the AWS task first and falls back to moving messages
  * itself (receive -> SendMessage to the factory queue -> DeleteMessage), rate limited.
  */
+
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
+  type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
-  StartMessageMoveTaskCommand,
-  type Message,
   type SQSClient,
+  StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { setTimeout as sleep } from "node:timers/promises";
 
 /** SQS batch operations take at most 10 entries. */
 const SQS_BATCH = 10;
@@ -109,7 +110,13 @@ function toPeeked(message: Message): PeekedMessage {
 }
 
 /** Receive up to `max` (at most 10) messages with their attributes, hidden for `holdSeconds`. */
-export async function receiveMessages(sqs: SQSClient, queueUrl: string, max: number, holdSeconds: number, waitSeconds: number): Promise<Message[]> {
+export async function receiveMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  max: number,
+  holdSeconds: number,
+  waitSeconds: number,
+): Promise<Message[]> {
   const { Messages = [] } = await sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: queueUrl,
@@ -201,7 +208,11 @@ export interface RedriveResult {
  * when it moves it to the DLQ), the loop stops instead of chasing it. Sending first and deleting second means a crash in between leaves a duplicate,
  * never a loss; the factory-caller ignores duplicates.
  */
-export async function redriveLoop(sqs: SQSClient, { from, to }: { from: string; to: string }, options: RedriveOptions = {}): Promise<RedriveResult> {
+export async function redriveLoop(
+  sqs: SQSClient,
+  { from, to }: { from: string; to: string },
+  options: RedriveOptions = {},
+): Promise<RedriveResult> {
   const { max = Number.POSITIVE_INFINITY, ratePerSecond = 10, holdSeconds = 30, waitSeconds = 1, onProgress } = options;
   if (!(ratePerSecond > 0)) throw new Error("ratePerSecond must be positive");
   const started = Date.now();
@@ -227,20 +238,27 @@ export async function redriveLoop(sqs: SQSClient, { from, to }: { from: string; 
       break;
     }
 
-    const sent = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: to,
-        Entries: messages.map((message, index) => ({
-          Id: String(index),
-          MessageBody: message.Body ?? "",
-          MessageAttributes: message.MessageAttributes && Object.keys(message.MessageAttributes).length ? message.MessageAttributes : undefined,
-        })),
-      }),
-    ).catch((error: Error) => ({ Successful: [], Failed: messages.map((_, index) => ({ Id: String(index), Code: error.name, Message: error.message, SenderFault: false })) }));
+    const sent = await sqs
+      .send(
+        new SendMessageBatchCommand({
+          QueueUrl: to,
+          Entries: messages.map((message, index) => ({
+            Id: String(index),
+            MessageBody: message.Body ?? "",
+            MessageAttributes:
+              message.MessageAttributes && Object.keys(message.MessageAttributes).length ? message.MessageAttributes : undefined,
+          })),
+        }),
+      )
+      .catch((error: Error) => ({
+        Successful: [],
+        Failed: messages.map((_, index) => ({ Id: String(index), Code: error.name, Message: error.message, SenderFault: false })),
+      }));
     const ok = new Set((sent.Successful ?? []).map((entry) => Number(entry.Id)));
     const moved = messages.filter((_, index) => ok.has(index));
     const notSent = messages.filter((_, index) => !ok.has(index));
-    for (const failure of sent.Failed ?? []) result.errors.push(`send ${messages[Number(failure.Id)]?.MessageId}: ${failure.Code} ${failure.Message ?? ""}`.trim());
+    for (const failure of sent.Failed ?? [])
+      result.errors.push(`send ${messages[Number(failure.Id)]?.MessageId}: ${failure.Code} ${failure.Message ?? ""}`.trim());
 
     if (moved.length) {
       const deleted = await sqs.send(
@@ -250,7 +268,9 @@ export async function redriveLoop(sqs: SQSClient, { from, to }: { from: string; 
         }),
       );
       for (const failure of deleted.Failed ?? []) {
-        result.errors.push(`delete ${moved[Number(failure.Id)]?.MessageId}: ${failure.Code} (it was copied; a duplicate stays in the source)`);
+        result.errors.push(
+          `delete ${moved[Number(failure.Id)]?.MessageId}: ${failure.Code} (it was copied; a duplicate stays in the source)`,
+        );
       }
     }
     if (notSent.length) await releaseMessages(sqs, from, notSent).catch(() => {});

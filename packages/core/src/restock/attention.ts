@@ -60,7 +60,12 @@ export async function findAttention({ slaSeconds, pendingSeconds }: AttentionThr
         .where(
           and(
             eq(productTable.stock, 0),
-            notExists(db.select({ id: restockRequestTable.id }).from(restockRequestTable).where(eq(restockRequestTable.openProductId, productTable.id))),
+            notExists(
+              db
+                .select({ id: restockRequestTable.id })
+                .from(restockRequestTable)
+                .where(eq(restockRequestTable.openProductId, productTable.id)),
+            ),
           ),
         ),
     ),
@@ -115,7 +120,10 @@ export async function unreported(current: Attention[]): Promise<Attention[]> {
   const currentKeys = new Set(current.map((item) => key(item.kind, item.subject)));
   for (const kind of ATTENTION_KINDS) {
     const gone = reported.filter((row) => row.kind === kind && !currentKeys.has(key(row.kind, row.subject))).map((row) => row.subject);
-    if (gone.length) await query((db) => db.delete(restockAlertTable).where(and(eq(restockAlertTable.kind, kind), inArray(restockAlertTable.subject, gone))));
+    if (gone.length)
+      await query((db) =>
+        db.delete(restockAlertTable).where(and(eq(restockAlertTable.kind, kind), inArray(restockAlertTable.subject, gone))),
+      );
   }
   const reportedKeys = new Set(reported.map((row) => key(row.kind, row.subject)));
   return current.filter((item) => !reportedKeys.has(key(item.kind, item.subject)));

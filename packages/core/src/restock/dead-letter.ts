@@ -4,12 +4,12 @@ import { opsCommand } from "../alert";
 import { query } from "../drizzle";
 import { type PeekedMessage, peekMessages } from "../queue";
 import { dlqAlarmFollowUp } from "../topology";
-import { SQS_TIMEOUTS, awsClientConfig } from "../util/aws";
+import { awsClientConfig, SQS_TIMEOUTS } from "../util/aws";
 import { requiredEnv } from "../util/config";
 import { NotFoundError } from "../util/error";
 import { logger } from "../util/log";
 import { markFailed } from "./failed";
-import { restockAttemptTable, restockRequestTable, type RestockStatus } from "./restock.sql";
+import { type RestockStatus, restockAttemptTable, restockRequestTable } from "./restock.sql";
 
 /** One restock request found in the DLQ, as the follow-up mail names it. */
 export interface DeadLetter {
@@ -73,7 +73,14 @@ export async function followUpDeadLetters({
       if (error instanceof NotFoundError) return undefined;
       throw error;
     });
-    requests.push({ restockId, known: result !== undefined, attempts: 0, markedNow: result?.marked ?? false, messages: found.length, eventBridgeError });
+    requests.push({
+      restockId,
+      known: result !== undefined,
+      attempts: 0,
+      markedNow: result?.marked ?? false,
+      messages: found.length,
+      eventBridgeError,
+    });
   }
   await describe(requests);
   logger.warn("restock requests in the DLQ", {
@@ -115,7 +122,13 @@ async function describe(requests: DeadLetter[]): Promise<void> {
     if (!row) continue;
     // The newest recorded error: the request's own, else its latest factory call's.
     const latestCallError = attempts.find((attempt) => attempt.restockId === row.id && attempt.error)?.error ?? undefined;
-    Object.assign(request, { sku: row.sku, quantity: row.quantity, attempts: row.attempts, status: row.status, lastError: row.lastError ?? latestCallError });
+    Object.assign(request, {
+      sku: row.sku,
+      quantity: row.quantity,
+      attempts: row.attempts,
+      status: row.status,
+      lastError: row.lastError ?? latestCallError,
+    });
   }
 }
 
@@ -123,7 +136,10 @@ async function describe(requests: DeadLetter[]): Promise<void> {
  * The follow-up e-mail: each request with what is known about it, then exactly what to run (the
  * commands name the stage the function runs in, see Alert.opsCommand).
  */
-export function deadLetterMail(report: DeadLetterReport, { alarmName, at }: { alarmName: string; at: string }): { subject: string; text: string } {
+export function deadLetterMail(
+  report: DeadLetterReport,
+  { alarmName, at }: { alarmName: string; at: string },
+): { subject: string; text: string } {
   const { requests, unreadable, truncated } = report;
   const ops = (command: string) => `  ${opsCommand(command)}`;
   const lines = [
@@ -143,11 +159,13 @@ export function deadLetterMail(report: DeadLetterReport, { alarmName, at }: { al
       `   Last error:  ${request.lastError ?? "none recorded"}`,
       `   Status:      ${request.status}${request.markedNow ? " (marked failed now: its last failure could not be recorded when it happened)" : ""}`,
     );
-    if (request.eventBridgeError) lines.push("   EventBridge never delivered it to the factory queue: the factory has not been asked at all.");
+    if (request.eventBridgeError)
+      lines.push("   EventBridge never delivered it to the factory queue: the factory has not been asked at all.");
     lines.push("");
   });
   for (const message of unreadable) lines.push(`- DLQ message ${message.messageId} names no restock request: ${message.body}`, "");
-  if (truncated) lines.push(`Only the first ${requests.length + unreadable.length} message(s) were read; \`dlq peek --max\` shows more.`, "");
+  if (truncated)
+    lines.push(`Only the first ${requests.length + unreadable.length} message(s) were read; \`dlq peek --max\` shows more.`, "");
   lines.push(
     "Inspect:",
     ops("dlq peek"),
@@ -160,6 +178,7 @@ export function deadLetterMail(report: DeadLetterReport, { alarmName, at }: { al
     `A request whose message is no longer in the DLQ: ${opsCommand("restock re-request <restockId>")}`,
     "Runbook: docs/runbook.md#dlq-alarm",
   );
-  const named = requests.length === 1 ? `${requests[0].restockId} (${requests[0].sku ?? "unknown"})` : `${requests.length} restock requests`;
+  const named =
+    requests.length === 1 ? `${requests[0].restockId} (${requests[0].sku ?? "unknown"})` : `${requests.length} restock requests`;
   return { subject: `Restock DLQ: ${named} not delivered to the factory`, text: lines.join("\n") };
 }

@@ -1,15 +1,15 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { query, transaction } from "../drizzle";
+import { Events } from "../event";
 import { Factory } from "../factory";
+import { Outbox } from "../outbox";
+import { factoryCaller } from "../topology";
 import { intEnv, optionalEnv } from "../util/config";
 import { logger } from "../util/log";
-import { MetricName, count, milliseconds } from "../util/metrics";
-import { factoryCaller } from "../topology";
-import { Events } from "../event";
-import { Outbox } from "../outbox";
+import { count, MetricName, milliseconds } from "../util/metrics";
 import { markFailed } from "./failed";
+import { type AttemptOutcome, restockAttemptTable, restockRequestTable } from "./restock.sql";
 import { callbackUrl, signingSecret } from "./token";
-import { restockAttemptTable, restockRequestTable, type AttemptOutcome } from "./restock.sql";
 
 /** Statuses from which the factory may (still) be asked: new, or failed and redriven by operations. */
 const CALLABLE = ["pending", "failed"] as const;
@@ -47,9 +47,7 @@ export class RestockBusyError extends Error {
   }
 }
 
-export type DeliveryOutcome =
-  | { outcome: "requested"; attempts: number; ms: number }
-  | { outcome: "skipped"; reason: string };
+export type DeliveryOutcome = { outcome: "requested"; attempts: number; ms: number } | { outcome: "skipped"; reason: string };
 
 /**
  * Ask the legacy factory to produce a restock request's units (the factory-caller's work for
@@ -114,7 +112,13 @@ export async function requestFromFactory(
       await tx
         .update(restockAttemptTable)
         .set({ outcome: "accepted", answeredAt: sql`NOW(3)` })
-        .where(and(eq(restockAttemptTable.restockId, restockId), eq(restockAttemptTable.attempt, request.attempts), eq(restockAttemptTable.outcome, "sending")));
+        .where(
+          and(
+            eq(restockAttemptTable.restockId, restockId),
+            eq(restockAttemptTable.attempt, request.attempts),
+            eq(restockAttemptTable.outcome, "sending"),
+          ),
+        );
       // Announced only by the delivery that moved it (a callback may have overtaken the 2xx).
       if (moved.affectedRows === 1) {
         await Outbox.enqueue(tx, Events.RestockRequested, {
@@ -159,7 +163,13 @@ async function recordAttempt(restockId: string, attempt: number, outcome: Attemp
     db
       .update(restockAttemptTable)
       .set({ outcome, answeredAt: sql`NOW(3)`, error: error?.slice(0, 1000) })
-      .where(and(eq(restockAttemptTable.restockId, restockId), eq(restockAttemptTable.attempt, attempt), eq(restockAttemptTable.outcome, "sending"))),
+      .where(
+        and(
+          eq(restockAttemptTable.restockId, restockId),
+          eq(restockAttemptTable.attempt, attempt),
+          eq(restockAttemptTable.outcome, "sending"),
+        ),
+      ),
   );
 }
 
@@ -172,7 +182,12 @@ async function recordAttempt(restockId: string, attempt: number, outcome: Attemp
  */
 async function lostTrackOfLastCall(restockId: string, log: Record<string, unknown>): Promise<boolean> {
   const [last] = await query((db) =>
-    db.select().from(restockAttemptTable).where(eq(restockAttemptTable.restockId, restockId)).orderBy(desc(restockAttemptTable.attempt)).limit(1),
+    db
+      .select()
+      .from(restockAttemptTable)
+      .where(eq(restockAttemptTable.restockId, restockId))
+      .orderBy(desc(restockAttemptTable.attempt))
+      .limit(1),
   );
   if (last?.outcome !== "sending") return false;
   await transaction(async (tx) => {
@@ -191,7 +206,9 @@ async function lostTrackOfLastCall(restockId: string, log: Record<string, unknow
       .set({ outcome: "unknown", error: "sent; its answer was not recorded" })
       .where(and(eq(restockAttemptTable.restockId, restockId), eq(restockAttemptTable.attempt, last.attempt)));
   });
-  logger.warn("a previous factory call may have been accepted; waiting for its callback instead of asking again", { ...log, attempt: last.attempt });
+  logger.warn("a previous factory call may have been accepted; waiting for its callback instead of asking again", {
+    ...log,
+    attempt: last.attempt,
+  });
   return true;
 }
-

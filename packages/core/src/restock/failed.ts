@@ -4,8 +4,8 @@ import { Events } from "../event";
 import { Outbox } from "../outbox";
 import { NotFoundError } from "../util/error";
 import { logger } from "../util/log";
-import { MetricName, count } from "../util/metrics";
-import { restockRequestTable, type RestockStatus } from "./restock.sql";
+import { count, MetricName } from "../util/metrics";
+import { type RestockStatus, restockRequestTable } from "./restock.sql";
 
 export interface MarkFailedResult {
   restockId: string;
@@ -41,7 +41,8 @@ export async function markFailed(
     if (!request) throw new NotFoundError("RESTOCK_NOT_FOUND", `No restock request ${restockId}`, { restockId });
     const result = { restockId, sku: request.sku, status: request.status, marked: false };
     if (request.status === "failed") {
-      if (error !== undefined) await tx.update(restockRequestTable).set({ leaseUntil: null, lastError: error }).where(eq(restockRequestTable.id, restockId));
+      if (error !== undefined)
+        await tx.update(restockRequestTable).set({ leaseUntil: null, lastError: error }).where(eq(restockRequestTable.id, restockId));
       return result;
     }
     if (request.status !== "pending" || (respectLease && Number(request.leased) === 1)) return result;
@@ -61,7 +62,12 @@ export async function markFailed(
       occurredAt: failedAt.toISOString(),
     });
     await afterCommit(() => count(MetricName.RestockFailed));
-    logger.warn("restock request failed; it waits for operations", { restockId, sku: request.sku, attempts: request.attempts, error: recordedError });
+    logger.warn("restock request failed; it waits for operations", {
+      restockId,
+      sku: request.sku,
+      attempts: request.attempts,
+      error: recordedError,
+    });
     return { ...result, status: "failed" as const, marked: true };
   });
 }

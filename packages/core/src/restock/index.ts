@@ -1,6 +1,5 @@
 import { and, count as countRows, desc, eq, inArray, sql } from "drizzle-orm";
-import * as z from "../util/zod";
-import { type Executor, type Transaction, afterCommit, query, transaction } from "../drizzle";
+import { afterCommit, type Executor, query, type Transaction, transaction } from "../drizzle";
 import { Events } from "../event";
 import type { FactoryCallback } from "../factory/contract";
 import { Outbox } from "../outbox";
@@ -8,20 +7,21 @@ import { productTable } from "../product/product.sql";
 import { AppError, NotFoundError } from "../util/error";
 import { newId } from "../util/id";
 import { logger } from "../util/log";
-import { MetricName, count } from "../util/metrics";
-import { RESTOCK_STATUSES, restockAlertTable, restockAttemptTable, restockRequestTable, type RestockStatus } from "./restock.sql";
+import { count, MetricName } from "../util/metrics";
+import * as z from "../util/zod";
+import { RESTOCK_STATUSES, type RestockStatus, restockAlertTable, restockAttemptTable, restockRequestTable } from "./restock.sql";
 
 export {
-  restockRequestTable,
+  ATTEMPT_OUTCOMES,
+  ATTENTION_KINDS,
+  type AttemptOutcome,
+  type AttentionKind,
+  OPEN_RESTOCK_STATUSES,
+  RESTOCK_STATUSES,
+  type RestockStatus,
   restockAlertTable,
   restockAttemptTable,
-  RESTOCK_STATUSES,
-  OPEN_RESTOCK_STATUSES,
-  ATTENTION_KINDS,
-  ATTEMPT_OUTCOMES,
-  type AttentionKind,
-  type AttemptOutcome,
-  type RestockStatus,
+  restockRequestTable,
 } from "./restock.sql";
 
 export interface OpenRequest {
@@ -41,7 +41,13 @@ export interface RestockFacts {
 
 /** The OutOfStock event of a request: built here only, whoever writes it. */
 function outOfStockDetail(request: { id: string; sku: string; quantity: number; factoryId: string }, occurredAt: Date) {
-  return { restockId: request.id, sku: request.sku, quantity: request.quantity, factoryId: request.factoryId, occurredAt: occurredAt.toISOString() };
+  return {
+    restockId: request.id,
+    sku: request.sku,
+    quantity: request.quantity,
+    factoryId: request.factoryId,
+    occurredAt: occurredAt.toISOString(),
+  };
 }
 
 /** The request's OutOfStock event, into the outbox of the current transaction; returns its outbox id. */
@@ -72,26 +78,30 @@ export function prepareOpening(product: RestockFacts, now: Date): PreparedOpenin
 /** After the commit that opened a request: its metric and log line, then its event to the bus. */
 export async function opened(opening: PreparedOpening): Promise<void> {
   count(MetricName.RestockOpened);
-  logger.info("restock request opened", { restockId: opening.id, sku: opening.sku, quantity: opening.quantity, factoryId: opening.factoryId });
+  logger.info("restock request opened", {
+    restockId: opening.id,
+    sku: opening.sku,
+    quantity: opening.quantity,
+    factoryId: opening.factoryId,
+  });
   await Outbox.publishSoon(opening.event.id);
 }
 
+/** The factory's callback body (the contract is in factory/contract.ts). */
+export { FactoryCallback } from "../factory/contract";
+export { type Attention, type AttentionThresholds, findAttention, markReported, unreported } from "./attention";
+export { type DeadLetter, type DeadLetterReport, deadLetterMail, followUpDeadLetters, followUpFactoryDeadLetterQueue } from "./dead-letter";
+export { type DeliveryOutcome, requestFromFactory } from "./delivery";
+export { type MarkFailedResult, markFailed } from "./failed";
 export {
   CALLBACK_SECRET,
-  PREVIOUS_CALLBACK_SECRET,
   callbackToken,
   callbackUrl,
   isAuthenticCallback,
+  PREVIOUS_CALLBACK_SECRET,
   signingSecret,
   verifyCallbackToken,
 } from "./token";
-export { requestFromFactory, type DeliveryOutcome } from "./delivery";
-export { markFailed, type MarkFailedResult } from "./failed";
-export { followUpDeadLetters, followUpFactoryDeadLetterQueue, deadLetterMail, type DeadLetter, type DeadLetterReport } from "./dead-letter";
-export { findAttention, unreported, markReported, type Attention, type AttentionThresholds } from "./attention";
-
-/** The factory's callback body (the contract is in factory/contract.ts). */
-export { FactoryCallback } from "../factory/contract";
 
 export const RestockId = z.string().check(z.regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "restock id must be a ULID"));
 
@@ -146,15 +156,20 @@ export async function fulfil(restockId: string, callback: FactoryCallback, attem
       factoryMismatch
     ) {
       logger.warn("factory callback refused: it does not match the request", { restockId, sku: request.sku, expected, received });
-      throw new CallbackMismatchError(restockId, { ...expected, MessageAttributeFactoryId: request.factoryId }, {
-        ...received,
-        MessageAttributeFactoryId: callback.MessageAttributeFactoryId,
-      });
+      throw new CallbackMismatchError(
+        restockId,
+        { ...expected, MessageAttributeFactoryId: request.factoryId },
+        {
+          ...received,
+          MessageAttributeFactoryId: callback.MessageAttributeFactoryId,
+        },
+      );
     }
 
     const [product] = await tx.select().from(productTable).where(eq(productTable.id, request.productId)).for("update");
     const closed = request.status === "fulfilled" || request.status === "cancelled";
-    const [run] = attempt === undefined ? [] : await tx.select().from(restockAttemptTable).where(attemptKey(restockId, attempt)).for("update");
+    const [run] =
+      attempt === undefined ? [] : await tx.select().from(restockAttemptTable).where(attemptKey(restockId, attempt)).for("update");
     if (run?.creditedAt || (closed && !run)) {
       logger.info("duplicate factory callback ignored", { restockId, sku: request.sku, status: request.status, attempt });
       return { restock: pick(request), stock: product.stock, applied: false };
@@ -276,7 +291,15 @@ export interface RestockSummary {
 }
 
 /** Restock requests, newest first (optionally only one status): the ops CLI, the admin API and the dashboard. */
-export async function list({ status, limit = 50, executor }: { status?: RestockStatus; limit?: number; executor?: Executor } = {}): Promise<RestockSummary[]> {
+export async function list({
+  status,
+  limit = 50,
+  executor,
+}: {
+  status?: RestockStatus;
+  limit?: number;
+  executor?: Executor;
+} = {}): Promise<RestockSummary[]> {
   return query((db) =>
     (executor ?? db)
       .select({
@@ -303,7 +326,10 @@ export async function list({ status, limit = 50, executor }: { status?: RestockS
 /** How many requests are in each status (every status present, 0 when none). */
 export async function countByStatus(executor?: Executor): Promise<Record<RestockStatus, number>> {
   const rows = await query((db) =>
-    (executor ?? db).select({ status: restockRequestTable.status, n: countRows() }).from(restockRequestTable).groupBy(restockRequestTable.status),
+    (executor ?? db)
+      .select({ status: restockRequestTable.status, n: countRows() })
+      .from(restockRequestTable)
+      .groupBy(restockRequestTable.status),
   );
   const counts = Object.fromEntries(RESTOCK_STATUSES.map((status) => [status, 0])) as Record<RestockStatus, number>;
   for (const row of rows) counts[row.status] = Number(row.n);
@@ -324,7 +350,13 @@ export async function openFor(sku: string): Promise<OpenRequest & { sku: string 
       .from(restockRequestTable)
       .where(eq(restockRequestTable.openProductId, product.id));
     if (existing) return { ...existing, opened: false, sku: product.sku };
-    const request = { id: newId(), productId: product.id, sku: product.sku, factoryId: product.factoryId, quantity: product.restockQuantity };
+    const request = {
+      id: newId(),
+      productId: product.id,
+      sku: product.sku,
+      factoryId: product.factoryId,
+      quantity: product.restockQuantity,
+    };
     await tx.insert(restockRequestTable).values(request);
     await announce(tx, request);
     logger.info("restock request opened by an operator", { restockId: request.id, sku: product.sku, quantity: request.quantity });
@@ -340,7 +372,10 @@ export async function openFor(sku: string): Promise<OpenRequest & { sku: string 
 export async function removeForProducts(tx: Transaction, productIds: number[]): Promise<number> {
   if (productIds.length === 0) return 0;
   // Their factory calls go first: each attempt row references its request.
-  const requests = tx.select({ id: restockRequestTable.id }).from(restockRequestTable).where(inArray(restockRequestTable.productId, productIds));
+  const requests = tx
+    .select({ id: restockRequestTable.id })
+    .from(restockRequestTable)
+    .where(inArray(restockRequestTable.productId, productIds));
   await tx.delete(restockAttemptTable).where(inArray(restockAttemptTable.restockId, requests));
   const [result] = await tx.delete(restockRequestTable).where(inArray(restockRequestTable.productId, productIds));
   return result.affectedRows;

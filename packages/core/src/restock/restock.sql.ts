@@ -1,16 +1,5 @@
 import { sql } from "drizzle-orm";
-import {
-  bigint,
-  check,
-  datetime,
-  index,
-  int,
-  primaryKey,
-  mysqlEnum,
-  mysqlTable,
-  uniqueIndex,
-  varchar,
-} from "drizzle-orm/mysql-core";
+import { bigint, check, datetime, index, int, mysqlEnum, mysqlTable, primaryKey, uniqueIndex, varchar } from "drizzle-orm/mysql-core";
 import { factoryTable } from "../factory/factory.sql";
 import { productTable } from "../product/product.sql";
 import { createdAt, nullableTime, ulidColumn, updatedAt } from "../util/sql";
@@ -55,7 +44,9 @@ export const restockRequestTable = mysqlTable(
      * INSERT for the same product fails however many transactions race. (NULLs never collide.)
      */
     openProductId: bigint("open_product_id", { mode: "number", unsigned: true }).generatedAlwaysAs(
-      sql.raw(`(CASE WHEN \`status\` IN (${OPEN_RESTOCK_STATUSES.map((status) => `'${status}'`).join(", ")}) THEN \`product_id\` ELSE NULL END)`),
+      sql.raw(
+        `(CASE WHEN \`status\` IN (${OPEN_RESTOCK_STATUSES.map((status) => `'${status}'`).join(", ")}) THEN \`product_id\` ELSE NULL END)`,
+      ),
       { mode: "stored" },
     ),
     createdAt: createdAt(),
@@ -92,9 +83,7 @@ export const restockAlertTable = mysqlTable(
     kind: mysqlEnum("kind", ATTENTION_KINDS).notNull(),
     /** The restock request's id, or the product's SKU for out-without-restock. */
     subject: varchar("subject", { length: 64 }).notNull(),
-    alertedAt: datetime("alerted_at", { fsp: 3, mode: "date" })
-      .notNull()
-      .default(sql`CURRENT_TIMESTAMP(3)`),
+    alertedAt: datetime("alerted_at", { fsp: 3, mode: "date" }).notNull().default(sql`CURRENT_TIMESTAMP(3)`),
   },
   (table) => [primaryKey({ columns: [table.kind, table.subject] })],
 );

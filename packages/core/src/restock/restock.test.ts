@@ -106,14 +106,21 @@ describe("Restock.fulfil", () => {
 
   it("refuses a callback for another SKU or count and changes nothing", async () => {
     const { id, sku, callback } = await openRequest(30);
-    await expect(Restock.fulfil(id, { ...callback, MessageAttributeProductCnt: "31" })).rejects.toBeInstanceOf(Restock.CallbackMismatchError);
-    await expect(Restock.fulfil(id, { ...callback, MessageAttributeProductId: "CR-OTHER" })).rejects.toMatchObject({ status: 409, code: "CALLBACK_MISMATCH" });
+    await expect(Restock.fulfil(id, { ...callback, MessageAttributeProductCnt: "31" })).rejects.toBeInstanceOf(
+      Restock.CallbackMismatchError,
+    );
+    await expect(Restock.fulfil(id, { ...callback, MessageAttributeProductId: "CR-OTHER" })).rejects.toMatchObject({
+      status: 409,
+      code: "CALLBACK_MISMATCH",
+    });
     expect(await stockOf(sku)).toBe(0);
     expect(await requestOf(id)).toMatchObject({ status: "pending" });
   });
 
   it("refuses an unknown request", async () => {
-    await expect(Restock.fulfil("01ARZ3NDEKTSV4RRFFQ69G5FAV", { MessageAttributeProductId: "X", MessageAttributeProductCnt: "1" })).rejects.toMatchObject({
+    await expect(
+      Restock.fulfil("01ARZ3NDEKTSV4RRFFQ69G5FAV", { MessageAttributeProductId: "X", MessageAttributeProductCnt: "1" }),
+    ).rejects.toMatchObject({
       status: 404,
       code: "RESTOCK_NOT_FOUND",
     });
@@ -170,7 +177,10 @@ describe("Restock.requestFromFactory and its lease", () => {
     expect(await requestOf(id)).toMatchObject({ status: "pending", leaseUntil: null, lastError: expect.stringMatching(/500/) });
     await expect(Restock.requestFromFactory(id, { receiveCount: 2, maxReceiveCount: 2 })).rejects.toThrow(/500/);
     expect(await requestOf(id)).toMatchObject({ status: "failed" });
-    const attempts = await database.db.select().from(restockAttemptTable).where(and(eq(restockAttemptTable.restockId, id)));
+    const attempts = await database.db
+      .select()
+      .from(restockAttemptTable)
+      .where(and(eq(restockAttemptTable.restockId, id)));
     expect(attempts.map((attempt) => attempt.outcome)).toEqual(["failed", "failed"]);
   });
   it("is idempotent per restock request for a replayed OutOfStock: nothing for one since fulfilled, one call for one still failed", async () => {
@@ -186,7 +196,10 @@ describe("Restock.requestFromFactory and its lease", () => {
     factory.calls = [];
 
     for (let replay = 0; replay < 2; replay++) {
-      await expect(Restock.requestFromFactory(fulfilled.id, delivery)).resolves.toEqual({ outcome: "skipped", reason: "already fulfilled" });
+      await expect(Restock.requestFromFactory(fulfilled.id, delivery)).resolves.toEqual({
+        outcome: "skipped",
+        reason: "already fulfilled",
+      });
     }
     await expect(Restock.requestFromFactory(outage.id, delivery)).resolves.toMatchObject({ outcome: "requested" });
     await expect(Restock.requestFromFactory(outage.id, delivery)).resolves.toEqual({ outcome: "skipped", reason: "already requested" });

@@ -43,7 +43,10 @@ export function signingSecret(): Promise<string> {
 }
 
 async function acceptedSecrets(refresh: boolean): Promise<string[]> {
-  const [current, previous] = await Promise.all([secret(CALLBACK_SECRET, { refresh }), optionalSecret(PREVIOUS_CALLBACK_SECRET, { refresh })]);
+  const [current, previous] = await Promise.all([
+    secret(CALLBACK_SECRET, { refresh }),
+    optionalSecret(PREVIOUS_CALLBACK_SECRET, { refresh }),
+  ]);
   return previous === undefined || previous === current ? [current] : [current, previous];
 }
 

@@ -21,11 +21,16 @@ export function normalizeEmail(raw: string): string {
  */
 export const Email = z.pipe(
   z.pipe(
-    z.string({ error: "email must be a string" }).check(z.maxLength(MAX_EMAIL_LENGTH + 64, `email must be at most ${MAX_EMAIL_LENGTH} characters`)),
+    z
+      .string({ error: "email must be a string" })
+      .check(z.maxLength(MAX_EMAIL_LENGTH + 64, `email must be at most ${MAX_EMAIL_LENGTH} characters`)),
     z.transform(normalizeEmail),
   ),
   z.email({ error: "email must be an e-mail address (name@example.com)" }).check(
     z.maxLength(MAX_EMAIL_LENGTH, `email must be at most ${MAX_EMAIL_LENGTH} characters`),
-    z.refine((email) => email.indexOf("@") <= MAX_LOCAL_PART_LENGTH, `the part before @ must be at most ${MAX_LOCAL_PART_LENGTH} characters`),
+    z.refine(
+      (email) => email.indexOf("@") <= MAX_LOCAL_PART_LENGTH,
+      `the part before @ must be at most ${MAX_LOCAL_PART_LENGTH} characters`,
+    ),
   ),
 );

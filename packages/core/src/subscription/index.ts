@@ -21,7 +21,10 @@ export { announceBackInStock, backInStockMessage } from "./notice";
 
 export const SubscriptionRequest = z.strictObject(
   { email: Email },
-  { error: (issue: { code?: string; keys?: string[] }) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys?.join(", ")}` : undefined) },
+  {
+    error: (issue: { code?: string; keys?: string[] }) =>
+      issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys?.join(", ")}` : undefined,
+  },
 );
 export type SubscriptionRequest = z.infer<typeof SubscriptionRequest>;
 

@@ -33,7 +33,9 @@ export function backInStockMessage(detail: Pick<RestockFulfilledDetail, "sku" | 
  * attribute every subscription's filter policy reads, so SNS delivers it to that SKU's confirmed
  * subscribers only. At least once: a restock event delivered twice mails twice.
  */
-export async function announceBackInStock(detail: Pick<RestockFulfilledDetail, "restockId" | "sku" | "name" | "stock">): Promise<{ messageId?: string }> {
+export async function announceBackInStock(
+  detail: Pick<RestockFulfilledDetail, "restockId" | "sku" | "name" | "stock">,
+): Promise<{ messageId?: string }> {
   const { subject, message } = backInStockMessage(detail);
   const { MessageId } = await client().send(
     new PublishCommand({

@@ -35,7 +35,8 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(label = "test"): Promise<TestDatabase> {
   const serverUrl = inject("mysqlServerUrl");
-  if (!serverUrl) throw new Error("No MySQL server was provided to the tests; run them through `npm test` (vitest.config.ts sets up the server)");
+  if (!serverUrl)
+    throw new Error("No MySQL server was provided to the tests; run them through `npm test` (vitest.config.ts sets up the server)");
   const name = `ds_${label.replace(/\W/g, "_").slice(0, 30)}_${randomBytes(4).toString("hex")}`;
   const admin = await mysql.createConnection({ uri: serverUrl });
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);

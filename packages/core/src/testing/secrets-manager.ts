@@ -1,6 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomUUID } from "node:crypto";
 
 /**
  * Secrets Manager's GetSecretValue, for tests of what reads a secret (the database credentials of
@@ -36,7 +36,8 @@ export async function startSecretsManager({ region = "ap-northeast-2", accountId
     }
     const { SecretId } = JSON.parse(raw || "{}") as { SecretId?: string };
     const found = SecretId ? byId(SecretId) : undefined;
-    if (!found) return answer(response, 400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." });
+    if (!found)
+      return answer(response, 400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." });
     const [name, secret] = found;
     readCounts.set(name, (readCounts.get(name) ?? 0) + 1);
     answer(response, 200, {

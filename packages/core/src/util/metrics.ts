@@ -1,4 +1,4 @@
-import { MetricUnit, Metrics } from "@aws-lambda-powertools/metrics";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 
 /**
  * Business and pipeline metrics as CloudWatch Embedded Metric Format log lines (no API calls,

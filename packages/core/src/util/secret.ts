@@ -1,6 +1,6 @@
 import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { awsClientConfig } from "./aws";
 import type { FunctionSetting } from "../topology";
+import { awsClientConfig } from "./aws";
 import { optionalEnv } from "./config";
 
 /**
@@ -42,7 +42,9 @@ function lookup(name: FunctionSetting, { refresh = false }: SecretOptions): Prom
   const sst = optionalEnv(`SST_Secret_value_${name}`);
   if (sst !== undefined && sst !== "__FETCH_FROM_SSM__") return Promise.resolve({ value: sst });
   if (sst === undefined) {
-    return Promise.resolve({ missing: `Missing secret ${name}: set the environment variable ${name} (offline) or bind the SST Secret ${name} (AWS)` });
+    return Promise.resolve({
+      missing: `Missing secret ${name}: set the environment variable ${name} (offline) or bind the SST Secret ${name} (AWS)`,
+    });
   }
   const cached = cache.get(name);
   if (cached && !refresh && Date.now() - cached.at < CACHE_TTL_MS) return cached.lookup;

@@ -73,7 +73,9 @@ describe("alarmEmailText", () => {
 
   it("names several evaluation periods the way AWS does", () => {
     const text = alarmEmailText(asAlarmMessage({ ...ALARM, Trigger: { ...ALARM.Trigger, EvaluationPeriods: 5, DatapointsToAlarm: 3 } })!);
-    expect(text).toContain("- The alarm is in the ALARM state when the metric is GreaterThanOrEqualToThreshold 1.0 for at least 3 of the last 5 period(s) of 60 seconds.");
+    expect(text).toContain(
+      "- The alarm is in the ALARM state when the metric is GreaterThanOrEqualToThreshold 1.0 for at least 3 of the last 5 period(s) of 60 seconds.",
+    );
   });
 
   it("recognises alarm notifications only", () => {

@@ -1,20 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
+import { SubscribeCommand } from "@aws-sdk/client-sns";
 import {
   ChangeMessageVisibilityCommand,
   GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  PurgeQueueCommand,
-  SendMessageCommand,
   type Message,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { SubscribeCommand } from "@aws-sdk/client-sns";
-import { startEventBridge, type EventEnvelope } from "../eventbridge/emulator";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type EventEnvelope, startEventBridge } from "../eventbridge/emulator";
+import { drain, TEST_DLQ_ALARM, testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
+import { type DlqAlarm, startDlqAlarm } from "./alarm";
 import { regionName } from "./alarm-email";
-import { startDlqAlarm, type DlqAlarm } from "./alarm";
-import { createLocalClients, startSqsSns, type SqsSnsEmulator } from "./emulator";
+import { createLocalClients, type SqsSnsEmulator, startSqsSns } from "./emulator";
 import { ensureQueue } from "./queues";
-import { TEST_DLQ_ALARM, drain, testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
 
 const REGION = "eu-west-1";
 const dlqAlarm = TEST_DLQ_ALARM;
@@ -56,7 +56,10 @@ async function setup(): Promise<{ t: Watched; watchUrl: string }> {
   return { t, watchUrl };
 }
 
-function start(t: Watched, extra: { intervalMs?: number; onStateChange?: Parameters<typeof startDlqAlarm>[0]["onStateChange"] } = {}): DlqAlarm {
+function start(
+  t: Watched,
+  extra: { intervalMs?: number; onStateChange?: Parameters<typeof startDlqAlarm>[0]["onStateChange"] } = {},
+): DlqAlarm {
   const alarm = startDlqAlarm({
     sqs: emu.sqs,
     sns: emu.sns,
@@ -86,7 +89,9 @@ describe("startDlqAlarm", () => {
     const { Messages = [] } = await emu.sqs.send(new ReceiveMessageCommand({ QueueUrl: t.dlqUrl, VisibilityTimeout: 30 }));
     expect(Messages).toHaveLength(1);
     await sleep(150);
-    await emu.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: t.dlqUrl, ReceiptHandle: Messages[0].ReceiptHandle!, VisibilityTimeout: 0 }));
+    await emu.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: t.dlqUrl, ReceiptHandle: Messages[0].ReceiptHandle!, VisibilityTimeout: 0 }),
+    );
     await sleep(500);
     expect(alarm.state).toBe("ALARM");
     const notifications = (await drain(emu.sqs, watchUrl)).map((m) => envelope(m).Subject);
@@ -163,10 +168,12 @@ describe("startDlqAlarm", () => {
       await emu.sqs.send(new SendMessageCommand({ QueueUrl: t.dlqUrl, MessageBody: "dead" }));
       expect(await alarm.evaluateNow()).toBe("ALARM");
       await bus.idle();
-      expect(bus.published.map((event) => `${event.detail.previousState && (event.detail.previousState as { value: string }).value} -> ${(event.detail.state as { value: string }).value}`)).toEqual([
-        "INSUFFICIENT_DATA -> OK",
-        "OK -> ALARM",
-      ]);
+      expect(
+        bus.published.map(
+          (event) =>
+            `${event.detail.previousState && (event.detail.previousState as { value: string }).value} -> ${(event.detail.state as { value: string }).value}`,
+        ),
+      ).toEqual(["INSUFFICIENT_DATA -> OK", "OK -> ALARM"]);
       expect(followedUp).toHaveLength(1);
       expect(followedUp[0]).toMatchObject({
         version: "0",
@@ -177,10 +184,21 @@ describe("startDlqAlarm", () => {
         resources: [`arn:aws:cloudwatch:${REGION}:000000000000:alarm:${dlqAlarm.name}`],
         detail: {
           alarmName: dlqAlarm.name,
-          state: { value: "ALARM", reason: expect.stringMatching(/^Threshold Crossed: 1 datapoint \[1\.0 /), timestamp: expect.stringMatching(/\+0000$/) },
+          state: {
+            value: "ALARM",
+            reason: expect.stringMatching(/^Threshold Crossed: 1 datapoint \[1\.0 /),
+            timestamp: expect.stringMatching(/\+0000$/),
+          },
           previousState: { value: "OK" },
           configuration: {
-            metrics: [{ metricStat: { metric: { namespace: "AWS/SQS", name: dlqAlarm.metricName, dimensions: { QueueName: t.dlqName } }, stat: "Maximum" } }],
+            metrics: [
+              {
+                metricStat: {
+                  metric: { namespace: "AWS/SQS", name: dlqAlarm.metricName, dimensions: { QueueName: t.dlqName } },
+                  stat: "Maximum",
+                },
+              },
+            ],
           },
         },
       });

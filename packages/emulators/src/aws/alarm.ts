@@ -8,8 +8,9 @@
  * `Maximum` over `periodSeconds`); ALARM needs the last `evaluationPeriods`
  * datapoints to breach (DatapointsToAlarm = EvaluationPeriods).
  */
-import { GetQueueAttributesCommand, type QueueAttributeName, type SQSClient } from "@aws-sdk/client-sqs";
+
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { GetQueueAttributesCommand, type QueueAttributeName, type SQSClient } from "@aws-sdk/client-sqs";
 import { regionName } from "./alarm-email";
 import { FAUXQS_ACCOUNT_ID } from "./emulator";
 
@@ -118,14 +119,16 @@ export function startDlqAlarm(options: DlqAlarmOptions): DlqAlarm {
   const accountId = options.accountId ?? FAUXQS_ACCOUNT_ID;
   const attribute = METRIC_TO_ATTRIBUTE[alarm.metricName];
   if (!attribute) throw new Error(`Unsupported SQS metric ${alarm.metricName}`);
-  const description =
-    options.description ??
-    `Messages in dead-letter queue ${queueName}.`;
+  const description = options.description ?? `Messages in dead-letter queue ${queueName}.`;
   const configuredAt = new Date();
 
   let state: AlarmState = "INSUFFICIENT_DATA";
   const alarmArn = `arn:aws:cloudwatch:${region}:${accountId}:alarm:${alarm.name}`;
-  let stateRecord: AlarmStateRecord = { value: state, reason: "Unchecked: Initial alarm creation", timestamp: cloudWatchTime(configuredAt) };
+  let stateRecord: AlarmStateRecord = {
+    value: state,
+    reason: "Unchecked: Initial alarm creation",
+    timestamp: cloudWatchTime(configuredAt),
+  };
   let datapoints: Datapoint[] = []; // newest first, as CloudWatch lists them
   // The alarm's statistic is Maximum over a period: one datapoint is the maximum of the last few
   // samples, so a message hidden for a moment (someone peeking at the DLQ) does not flap the alarm.
@@ -136,9 +139,7 @@ export function startDlqAlarm(options: DlqAlarmOptions): DlqAlarm {
   let stopped = false;
 
   async function evaluateOnce(): Promise<"OK" | "ALARM"> {
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [attribute] }),
-    );
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [attribute] }));
     const sample = Number(Attributes?.[attribute] ?? NaN);
     if (!Number.isFinite(sample)) throw new Error(`No ${attribute} for ${queueUrl}`);
     samples = [sample, ...samples].slice(0, samplesPerDatapoint);

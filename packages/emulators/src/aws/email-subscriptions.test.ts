@@ -1,14 +1,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { GetSubscriptionAttributesCommand, PublishCommand, SubscribeCommand, UnsubscribeCommand } from "@aws-sdk/client-sns";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMailer } from "../mail/mailer";
 import { type MailboxEntry, readMailbox, startSmtpSink } from "../mail/smtp-sink";
-import { CONFIRMATION_SUBJECT, type EmailSubscriptionFollower, followEmailSubscriptions } from "./email-subscriptions";
-import { startSqsSns, type SqsSnsEmulator } from "./emulator";
 import { testTopic, waitFor } from "../testing/aws";
+import { CONFIRMATION_SUBJECT, type EmailSubscriptionFollower, followEmailSubscriptions } from "./email-subscriptions";
+import { type SqsSnsEmulator, startSqsSns } from "./emulator";
 
 /**
  * E-mail subscriptions made at run time, through fauxqs and a real SMTP sink: the confirmation
@@ -30,7 +30,15 @@ beforeAll(async () => {
   sink = await startSmtpSink({ dir });
   mailer = createMailer({ smtpUrl: sink.url });
   topicArn = await testTopic(emulator.sns, "back-in-stock");
-  follower = followEmailSubscriptions({ sns: emulator.sns, sqs: emulator.sqs, topicArn, mailer, syncIntervalMs: 50, pollWaitSeconds: 1, retryAfterSeconds: 2 });
+  follower = followEmailSubscriptions({
+    sns: emulator.sns,
+    sqs: emulator.sqs,
+    topicArn,
+    mailer,
+    syncIntervalMs: 50,
+    pollWaitSeconds: 1,
+    retryAfterSeconds: 2,
+  });
 });
 afterAll(async () => {
   await follower?.stop();
@@ -62,7 +70,9 @@ const publish = (subject: string, attributes: Record<string, string> = {}) =>
       TopicArn: topicArn,
       Subject: subject,
       Message: `${subject}: the message`,
-      MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { DataType: "String", StringValue: value }])),
+      MessageAttributes: Object.fromEntries(
+        Object.entries(attributes).map(([name, value]) => [name, { DataType: "String", StringValue: value }]),
+      ),
     }),
   );
 
@@ -71,7 +81,10 @@ async function pending(email: string): Promise<number> {
   const followed = follower.subscriptions().find((subscription) => subscription.email === email);
   if (!followed) throw new Error(`${email} is not followed`);
   const { Attributes = {} } = await emulator.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: followed.queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: followed.queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
   );
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
 }
@@ -82,13 +95,19 @@ describe("e-mail subscriptions made at run time", { timeout: 60_000 }, () => {
     await subscribe("bob@shop.test", { sku: ["CP-2"] });
     await subscribe("carol@shop.test"); // no filter policy: everything
     for (const email of ["alice@shop.test", "bob@shop.test", "carol@shop.test"]) {
-      const [confirmation] = await waitFor(`the confirmation mail to ${email}`, () => mailsTo(email).then((mails) => (mails.length > 0 ? mails : undefined)), 20_000);
+      const [confirmation] = await waitFor(
+        `the confirmation mail to ${email}`,
+        () => mailsTo(email).then((mails) => (mails.length > 0 ? mails : undefined)),
+        20_000,
+      );
       expect(confirmation.subject).toBe(CONFIRMATION_SUBJECT);
       expect(confirmation.text).toContain(`You have chosen to subscribe to the topic: \n${topicArn}`);
       const { Attributes } = await emulator.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArns[email] }));
       expect(Attributes?.PendingConfirmation).toBe("false");
     }
-    expect(follower.subscriptions().find((subscription) => subscription.email === "alice@shop.test")?.filterPolicy).toBe('{"sku":["CP-1"]}');
+    expect(follower.subscriptions().find((subscription) => subscription.email === "alice@shop.test")?.filterPolicy).toBe(
+      '{"sku":["CP-1"]}',
+    );
 
     await publish("exact CP-1", { sku: "CP-1" });
     await publish("exact CP-2", { sku: "CP-2" });
@@ -98,7 +117,11 @@ describe("e-mail subscriptions made at run time", { timeout: 60_000 }, () => {
     await publish("another attribute", { kind: "CP-1" });
     // carol (no policy) gets all six; once alice's and bob's queues are empty too, nothing more can come.
     await waitFor("carol's six mails", async () => (await subjectsTo("carol@shop.test")).length === 7, 20_000);
-    await waitFor("alice's and bob's queues delivered", async () => (await pending("alice@shop.test")) + (await pending("bob@shop.test")) === 0, 20_000);
+    await waitFor(
+      "alice's and bob's queues delivered",
+      async () => (await pending("alice@shop.test")) + (await pending("bob@shop.test")) === 0,
+      20_000,
+    );
 
     expect((await subjectsTo("alice@shop.test")).sort()).toEqual([CONFIRMATION_SUBJECT, "exact CP-1"]);
     expect((await subjectsTo("bob@shop.test")).sort()).toEqual([CONFIRMATION_SUBJECT, "exact CP-2"]);
@@ -110,7 +133,11 @@ describe("e-mail subscriptions made at run time", { timeout: 60_000 }, () => {
 
   it("stops mailing an address that unsubscribed", async () => {
     await emulator.sns.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArns["alice@shop.test"] }));
-    await waitFor("alice no longer followed", () => !follower.subscriptions().some((subscription) => subscription.email === "alice@shop.test"), 20_000);
+    await waitFor(
+      "alice no longer followed",
+      () => !follower.subscriptions().some((subscription) => subscription.email === "alice@shop.test"),
+      20_000,
+    );
     const before = (await subjectsTo("alice@shop.test")).length;
     await publish("after unsubscribing", { sku: "CP-1" });
     await waitFor("carol's copy", async () => (await subjectsTo("carol@shop.test")).includes("after unsubscribing"), 20_000);

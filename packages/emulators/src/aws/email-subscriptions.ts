@@ -97,7 +97,10 @@ export function unsubscribeUrl(subscriptionArn: string, email: string): string {
 export function followEmailSubscriptions(options: FollowEmailSubscriptionsOptions): EmailSubscriptionFollower {
   const { sns, sqs, topicArn, mailer, syncIntervalMs = 250, pollWaitSeconds = 20, retryAfterSeconds = 10, log = () => {} } = options;
   const stopping = new AbortController();
-  const followed = new Map<string, { subscription: FollowedEmailSubscription; internalArn: string; stop: AbortController; loop: Promise<void> }>();
+  const followed = new Map<
+    string,
+    { subscription: FollowedEmailSubscription; internalArn: string; stop: AbortController; loop: Promise<void> }
+  >();
 
   async function follow(subscriptionArn: string, email: string): Promise<void> {
     const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
@@ -125,7 +128,9 @@ export function followEmailSubscriptions(options: FollowEmailSubscriptionsOption
       stop,
       loop,
     });
-    log(`sns-email-bridge: ${email} subscribed to ${topicArn}${delivery.FilterPolicy ? ` with filter policy ${delivery.FilterPolicy}` : ""}; confirmation mailed`);
+    log(
+      `sns-email-bridge: ${email} subscribed to ${topicArn}${delivery.FilterPolicy ? ` with filter policy ${delivery.FilterPolicy}` : ""}; confirmation mailed`,
+    );
   }
 
   async function unfollow(subscriptionArn: string): Promise<void> {
@@ -152,7 +157,9 @@ export function followEmailSubscriptions(options: FollowEmailSubscriptionsOption
     for (const [subscriptionArn, email] of current) {
       if (followed.has(subscriptionArn) || stopping.signal.aborted) continue;
       // A failure (SMTP down for the confirmation mail) is tried again at the next sync.
-      await follow(subscriptionArn, email).catch((error) => log(`sns-email-bridge: following ${email} failed, will retry: ${(error as Error).message}`));
+      await follow(subscriptionArn, email).catch((error) =>
+        log(`sns-email-bridge: following ${email} failed, will retry: ${(error as Error).message}`),
+      );
     }
     for (const subscriptionArn of [...followed.keys()]) if (!current.has(subscriptionArn)) await unfollow(subscriptionArn);
   }

@@ -42,10 +42,11 @@
  *   `Subject: null` when Publish had no Subject.
  * - No persistence: all state lives in memory and dies with the process.
  */
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { SNSClient } from "@aws-sdk/client-sns";
+
 import net from "node:net";
-import { startFauxqs, type FauxqsServer } from "fauxqs";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { type FauxqsServer, startFauxqs } from "fauxqs";
 
 /** The only account id fauxqs knows. */
 export const FAUXQS_ACCOUNT_ID = "000000000000";

@@ -1,6 +1,35 @@
-export { FAUXQS_ACCOUNT_ID, LOCAL_CREDENTIALS, createLocalClients, startSqsSns, type SqsSnsEmulator, type StartSqsSnsOptions } from "./emulator";
+export {
+  type AlarmDefinition,
+  type AlarmState,
+  type AlarmStateChangeEvent,
+  type DlqAlarm,
+  type DlqAlarmOptions,
+  startDlqAlarm,
+  stateReason,
+} from "./alarm";
+export { alarmEmailText, asAlarmMessage, type CloudWatchAlarmMessage, regionName } from "./alarm-email";
+export {
+  CONFIRMATION_SUBJECT,
+  confirmationText,
+  type EmailSubscriptionFollower,
+  type FollowEmailSubscriptionsOptions,
+  type FollowedEmailSubscription,
+  followEmailSubscriptions,
+  unsubscribeUrl,
+} from "./email-subscriptions";
+export {
+  createLocalClients,
+  FAUXQS_ACCOUNT_ID,
+  LOCAL_CREDENTIALS,
+  type SqsSnsEmulator,
+  type StartSqsSnsOptions,
+  startSqsSns,
+} from "./emulator";
 export { ensureQueue, queueArn } from "./queues";
-export { startDlqAlarm, stateReason, type AlarmDefinition, type AlarmState, type AlarmStateChangeEvent, type DlqAlarm, type DlqAlarmOptions } from "./alarm";
-export { alarmEmailText, asAlarmMessage, regionName, type CloudWatchAlarmMessage } from "./alarm-email";
-export { DEFAULT_SUBJECT, emailBody, startEmailSubscriptions, type EmailSubscriptions, type EmailSubscriptionsOptions } from "./sns-email-bridge";
-export { CONFIRMATION_SUBJECT, confirmationText, followEmailSubscriptions, unsubscribeUrl, type EmailSubscriptionFollower, type FollowEmailSubscriptionsOptions, type FollowedEmailSubscription } from "./email-subscriptions";
+export {
+  DEFAULT_SUBJECT,
+  type EmailSubscriptions,
+  type EmailSubscriptionsOptions,
+  emailBody,
+  startEmailSubscriptions,
+} from "./sns-email-bridge";

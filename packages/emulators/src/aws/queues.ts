@@ -31,9 +31,7 @@ export async function ensureQueue(sqs: SQSClient, name: string, attributes: Reco
 
 /** The ARN of a queue, from its URL (fauxqs and AWS alike answer GetQueueAttributes QueueArn). */
 export async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
-  );
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
   const arn = Attributes?.QueueArn;
   if (!arn) throw new Error(`No QueueArn for ${queueUrl}`);
   return arn;

@@ -1,17 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { PublishCommand } from "@aws-sdk/client-sns";
+import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMailer } from "../mail/mailer";
 import { readMailbox, startSmtpSink } from "../mail/smtp-sink";
-import { regionName } from "./alarm-email";
-import { startDlqAlarm } from "./alarm";
-import { startSqsSns, type SqsSnsEmulator } from "./emulator";
-import { startEmailSubscriptions, DEFAULT_SUBJECT } from "./sns-email-bridge";
 import { TEST_DLQ_ALARM, testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
+import { startDlqAlarm } from "./alarm";
+import { regionName } from "./alarm-email";
+import { type SqsSnsEmulator, startSqsSns } from "./emulator";
+import { DEFAULT_SUBJECT, startEmailSubscriptions } from "./sns-email-bridge";
 
 const REGION = "eu-west-1";
 const dlqAlarm = TEST_DLQ_ALARM;
@@ -43,7 +43,10 @@ async function topology() {
 
 async function depth(queueUrl: string): Promise<number> {
   const { Attributes = {} } = await emu.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
   );
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
 }
@@ -81,7 +84,9 @@ describe("end to end: DLQ -> alarm -> SNS -> e-mail bridge -> SMTP sink", () => 
       expect(mail.subject).toBe(`ALARM: "${dlqAlarm.name}" in ${regionName(REGION)}`);
       expect(mail.text).toContain(t.dlqName);
       // The readable text AWS e-mails for an alarm, not its JSON.
-      expect(mail.text).toMatch(/^You are receiving this email because your Amazon CloudWatch Alarm "factory-dlq-not-empty" in the EU \(Ireland\) region has entered the ALARM state, because "Threshold Crossed: /);
+      expect(mail.text).toMatch(
+        /^You are receiving this email because your Amazon CloudWatch Alarm "factory-dlq-not-empty" in the EU \(Ireland\) region has entered the ALARM state, because "Threshold Crossed: /,
+      );
       expect(mail.text).toContain("- State Change:               INSUFFICIENT_DATA -> ALARM");
       expect(mail.text).not.toContain("NewStateValue");
       expect(mail.from).toContain("no-reply@sns.amazonaws.com");

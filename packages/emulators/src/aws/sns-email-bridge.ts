@@ -11,14 +11,8 @@
  */
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
-import { SubscribeCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { DeleteMessageCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Mailer } from "../mail/mailer";
 import { alarmEmailText, asAlarmMessage } from "./alarm-email";
 import { ensureQueue } from "./queues";
@@ -69,9 +63,7 @@ export async function startEmailSubscriptions(options: EmailSubscriptionsOptions
     queues.push(await subscribeEmail(sns, sqs, topicArn, email, retryAfterSeconds));
   }
 
-  const loops = queues.map(({ email, queueUrl }) =>
-    pollLoop({ sqs, queueUrl, email, mailer, pollWaitSeconds, log, signal: abort.signal }),
-  );
+  const loops = queues.map(({ email, queueUrl }) => pollLoop({ sqs, queueUrl, email, mailer, pollWaitSeconds, log, signal: abort.signal }));
 
   return {
     queues,
@@ -156,14 +148,25 @@ export async function pollLoop(args: {
 }
 
 async function deliver(
-  ctx: { sqs: SQSClient; queueUrl: string; email: string; mailer: Pick<Mailer, "send">; log: (line: string) => void; unsubscribeUrl?: string },
+  ctx: {
+    sqs: SQSClient;
+    queueUrl: string;
+    email: string;
+    mailer: Pick<Mailer, "send">;
+    log: (line: string) => void;
+    unsubscribeUrl?: string;
+  },
   message: Message,
 ): Promise<void> {
   const { sqs, queueUrl, email, mailer, log, unsubscribeUrl } = ctx;
   const notification = parseEnvelope(message.Body);
   if (notification) {
     try {
-      await mailer.send({ to: [email], subject: notification.Subject || DEFAULT_SUBJECT, text: emailBody({ ...notification, UnsubscribeURL: unsubscribeUrl ?? notification.UnsubscribeURL }) });
+      await mailer.send({
+        to: [email],
+        subject: notification.Subject || DEFAULT_SUBJECT,
+        text: emailBody({ ...notification, UnsubscribeURL: unsubscribeUrl ?? notification.UnsubscribeURL }),
+      });
     } catch (err) {
       // Not deleting = SQS redelivers after the visibility timeout.
       log(`sns-email-bridge: mail to ${email} failed, will retry: ${(err as Error).message}`);

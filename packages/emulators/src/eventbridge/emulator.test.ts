@@ -3,11 +3,12 @@
  * the SQS target, the real SQSClient against an in-process fauxqs). No SDK
  * mocks: if the wire format drifts from what the SDK expects, these fail.
  */
-import { afterEach, describe, expect, it } from "vitest";
+
 import { EventBridgeClient, ListRulesCommand, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { startFauxqs, type FauxqsServer } from "fauxqs";
-import { startEventBridge, type EventBridgeRule, type EventEnvelope, type StartEventBridgeOptions } from "./emulator";
+import { type FauxqsServer, startFauxqs } from "fauxqs";
+import { afterEach, describe, expect, it } from "vitest";
+import { type EventBridgeRule, type EventEnvelope, type StartEventBridgeOptions, startEventBridge } from "./emulator";
 import { EventPatternError } from "./pattern";
 import { sqsTarget } from "./sqs-target";
 
@@ -25,7 +26,10 @@ async function setup(rules: EventBridgeRule[], extra: Partial<StartEventBridgeOp
   const eb = await startEventBridge({ region: REGION, accountId: ACCOUNT, rules, ...extra });
   // maxAttempts 1: the SDK must not hide a 503 behind its own retries.
   const client = new EventBridgeClient({ endpoint: eb.url, region: REGION, credentials, maxAttempts: 1 });
-  cleanups.push(() => eb.close(), () => client.destroy());
+  cleanups.push(
+    () => eb.close(),
+    () => client.destroy(),
+  );
   return { eb, client };
 }
 
@@ -61,7 +65,13 @@ describe("local EventBridge via the real EventBridgeClient", () => {
 
     const out = await client.send(
       new PutEventsCommand({
-        Entries: [{ ...orderPlaced(), Resources: ["arn:aws:dynamodb:ap-northeast-2:123456789012:table/orders"], Time: new Date("2026-01-01T00:00:00.789Z") }],
+        Entries: [
+          {
+            ...orderPlaced(),
+            Resources: ["arn:aws:dynamodb:ap-northeast-2:123456789012:table/orders"],
+            Time: new Date("2026-01-01T00:00:00.789Z"),
+          },
+        ],
       }),
     );
     await eb.idle();
@@ -103,7 +113,11 @@ describe("local EventBridge via the real EventBridgeClient", () => {
     const first = collector();
     const added = collector();
     const { eb, client } = await setup([ordersRule(first.target)]);
-    const remove = eb.addRule({ name: "listener", pattern: { source: ["donut.shop"] }, targets: [{ id: "t", deliver: added.target.deliver }] });
+    const remove = eb.addRule({
+      name: "listener",
+      pattern: { source: ["donut.shop"] },
+      targets: [{ id: "t", deliver: added.target.deliver }],
+    });
     expect(() => eb.addRule({ name: "listener", pattern: { source: ["x"] }, targets: [] })).toThrow(/Duplicate rule listener/);
     await client.send(new PutEventsCommand({ Entries: [orderPlaced({ orderId: "o-3", total: 3 })] }));
     await eb.idle();
@@ -130,7 +144,13 @@ describe("local EventBridge via the real EventBridgeClient", () => {
     const sink = collector();
     const { eb, client } = await setup([ordersRule(sink.target)]);
     const out = await client.send(
-      new PutEventsCommand({ Entries: [orderPlaced({ orderId: "a", total: 1 }), { ...orderPlaced(), Detail: "{not json" }, orderPlaced({ orderId: "c", total: 3 })] }),
+      new PutEventsCommand({
+        Entries: [
+          orderPlaced({ orderId: "a", total: 1 }),
+          { ...orderPlaced(), Detail: "{not json" },
+          orderPlaced({ orderId: "c", total: 3 }),
+        ],
+      }),
     );
     await eb.idle();
 
@@ -157,7 +177,13 @@ describe("local EventBridge via the real EventBridgeClient", () => {
       }),
     );
     expect(out.FailedEntryCount).toBe(4);
-    expect(out.Entries!.map((e) => e.ErrorCode ?? "ok")).toEqual(["ok", "InvalidArgument", "InvalidArgument", "InvalidArgument", "MalformedDetail"]);
+    expect(out.Entries!.map((e) => e.ErrorCode ?? "ok")).toEqual([
+      "ok",
+      "InvalidArgument",
+      "InvalidArgument",
+      "InvalidArgument",
+      "MalformedDetail",
+    ]);
     expect(out.Entries![1].ErrorMessage).toBe("Parameter Source is not valid. Reason: Source is a required argument.");
     expect(out.Entries![2].ErrorMessage).toMatch(/DetailType is a required argument/);
     expect(out.Entries![3].ErrorMessage).toMatch(/Detail is a required argument/);
@@ -165,7 +191,9 @@ describe("local EventBridge via the real EventBridgeClient", () => {
 
   it("fails the whole request when no entry has Source, DetailType and Detail", async () => {
     const { eb, client } = await setup([]);
-    await expect(client.send(new PutEventsCommand({ Entries: [{ Source: "donut.shop", DetailType: "OrderPlaced" }] }))).rejects.toMatchObject({
+    await expect(
+      client.send(new PutEventsCommand({ Entries: [{ Source: "donut.shop", DetailType: "OrderPlaced" }] })),
+    ).rejects.toMatchObject({
       name: "ValidationException",
       $metadata: { httpStatusCode: 400 },
     });
@@ -283,9 +311,9 @@ describe("local EventBridge via the real EventBridgeClient", () => {
   });
 
   it("refuses to start with an invalid rule pattern", async () => {
-    await expect(startEventBridge({ region: REGION, accountId: ACCOUNT, rules: [{ name: "bad", pattern: { source: "donut.shop" }, targets: [] }] })).rejects.toThrow(
-      EventPatternError,
-    );
+    await expect(
+      startEventBridge({ region: REGION, accountId: ACCOUNT, rules: [{ name: "bad", pattern: { source: "donut.shop" }, targets: [] }] }),
+    ).rejects.toThrow(EventPatternError);
   });
 });
 

@@ -14,12 +14,13 @@
  * retries. Delivery happens after the response, as in AWS where PutEvents
  * only acknowledges ingestion; `idle()` lets tests wait for it.
  */
-import { setTimeout as sleep } from "node:timers/promises";
+
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { compilePattern, EventPatternError } from "./pattern";
-import { ApiError, busName, checkEntry, checkRequest, isoSeconds, type EventEnvelope, type PutEventsResultEntry } from "./put-events";
+import { ApiError, busName, checkEntry, checkRequest, type EventEnvelope, isoSeconds, type PutEventsResultEntry } from "./put-events";
 
 export type { EventEnvelope } from "./put-events";
 
@@ -196,7 +197,10 @@ export async function startEventBridge(options: StartEventBridgeOptions): Promis
     const target = String(req.headers["x-amz-target"] ?? "");
     if (target !== `${TARGET_PREFIX}PutEvents`) {
       const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target || "(no X-Amz-Target)";
-      return sendError(res, new ApiError("UnknownOperationException", `Operation ${operation} is not supported by the local EventBridge emulator`));
+      return sendError(
+        res,
+        new ApiError("UnknownOperationException", `Operation ${operation} is not supported by the local EventBridge emulator`),
+      );
     }
     let body: unknown;
     try {
@@ -328,4 +332,3 @@ function urlHost(address: string): string {
   if (address === "0.0.0.0" || address === "::") return "127.0.0.1";
   return address.includes(":") ? `[${address}]` : address;
 }
-

@@ -86,12 +86,22 @@ describe("EventBridge -> Lambda target", () => {
 
   it("drops the event, and says so, without an on-failure destination or when the destination refuses it", async () => {
     const withoutDestination: string[] = [];
-    await lambdaTarget(flaky(Number.POSITIVE_INFINITY).pool, 5_000, { retryDelaysMs: [10, 10], log: (line) => withoutDestination.push(line) })(event);
+    await lambdaTarget(flaky(Number.POSITIVE_INFINITY).pool, 5_000, {
+      retryDelaysMs: [10, 10],
+      log: (line) => withoutDestination.push(line),
+    })(event);
     expect(withoutDestination.at(-1)).toMatch(/dropped after 3 failed invocation\(s\): SNS unreachable/);
 
     const refused: string[] = [];
-    const onFailure = { functionArn: "arn:aws:lambda:ap-northeast-2:000000000000:function:notifier", send: async () => Promise.reject(new Error("queue gone")) };
-    await lambdaTarget(flaky(Number.POSITIVE_INFINITY).pool, 5_000, { retryDelaysMs: [10, 10], onFailure, log: (line) => refused.push(line) })(event);
+    const onFailure = {
+      functionArn: "arn:aws:lambda:ap-northeast-2:000000000000:function:notifier",
+      send: async () => Promise.reject(new Error("queue gone")),
+    };
+    await lambdaTarget(flaky(Number.POSITIVE_INFINITY).pool, 5_000, {
+      retryDelaysMs: [10, 10],
+      onFailure,
+      log: (line) => refused.push(line),
+    })(event);
     expect(refused.at(-1)).toMatch(/on-failure destination refused it, so it is dropped: queue gone/);
   });
 });

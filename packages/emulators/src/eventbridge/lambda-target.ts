@@ -43,7 +43,11 @@ export interface LambdaTargetOptions {
   onFailure?: { functionArn: string; send: (record: AsyncInvocationFailureRecord) => Promise<void> };
 }
 
-export function lambdaTarget(pool: HandlerPool, timeoutMs: number, { retryDelaysMs = [5_000, 10_000], log = () => {}, onFailure }: LambdaTargetOptions = {}): LambdaTarget {
+export function lambdaTarget(
+  pool: HandlerPool,
+  timeoutMs: number,
+  { retryDelaysMs = [5_000, 10_000], log = () => {}, onFailure }: LambdaTargetOptions = {},
+): LambdaTarget {
   const abort = new AbortController();
   const giveUp = async (event: EventEnvelope, invocations: number, error: Error) => {
     if (!onFailure) {
@@ -53,16 +57,25 @@ export function lambdaTarget(pool: HandlerPool, timeoutMs: number, { retryDelays
     const record: AsyncInvocationFailureRecord = {
       version: "1.0",
       timestamp: new Date().toISOString(),
-      requestContext: { requestId: crypto.randomUUID(), functionArn: `${onFailure.functionArn}:$LATEST`, condition: "RetriesExhausted", approximateInvokeCount: invocations },
+      requestContext: {
+        requestId: crypto.randomUUID(),
+        functionArn: `${onFailure.functionArn}:$LATEST`,
+        condition: "RetriesExhausted",
+        approximateInvokeCount: invocations,
+      },
       requestPayload: event,
       responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
       responsePayload: { errorType: error.name, errorMessage: error.message },
     };
     try {
       await onFailure.send(record);
-      log(`${pool.functionName}: event ${event.id} sent to its on-failure destination after ${invocations} failed invocation(s): ${error.message}`);
+      log(
+        `${pool.functionName}: event ${event.id} sent to its on-failure destination after ${invocations} failed invocation(s): ${error.message}`,
+      );
     } catch (sendError) {
-      log(`${pool.functionName}: event ${event.id} failed ${invocations} time(s) and its on-failure destination refused it, so it is dropped: ${(sendError as Error).message}`);
+      log(
+        `${pool.functionName}: event ${event.id} failed ${invocations} time(s) and its on-failure destination refused it, so it is dropped: ${(sendError as Error).message}`,
+      );
     }
   };
   const deliver = async (event: EventEnvelope) => {

@@ -16,7 +16,7 @@
  * Shape: a pattern is compiled once (compilePattern, which is also the
  * validator) into a small tree of closures, then evaluated per event.
  */
-import { cidrContains, parseCidr, parseIp, type CidrRange, type IpAddress } from "./ip";
+import { type CidrRange, cidrContains, type IpAddress, parseCidr, parseIp } from "./ip";
 
 /** A JSON leaf value as it can appear in an event. */
 type Leaf = string | number | boolean | null;
@@ -42,19 +42,9 @@ interface CompiledObject {
 
 // Operator names. Comparison operators doc: "Comparison operators only work on
 // leaf nodes, with the exception of $or and anything-but."
-const OPERATORS = new Set([
-  "prefix",
-  "suffix",
-  "equals-ignore-case",
-  "wildcard",
-  "anything-but",
-  "numeric",
-  "exists",
-  "cidr",
-]);
+const OPERATORS = new Set(["prefix", "suffix", "equals-ignore-case", "wildcard", "anything-but", "numeric", "exists", "cidr"]);
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const join = (path: string, key: string): string => (path ? `${path}.${key}` : key);
 
@@ -155,7 +145,10 @@ function compileMatcher(item: unknown, path: string): ValueMatcher {
     // adds a numeric-equality matcher for number literals).
     return { kind: "value", test: (v) => typeof v === "number" && v === item };
   }
-  throw new EventPatternError(path, `match values must be a string, number, true, false, null or an operator object, got ${describe(item)}`);
+  throw new EventPatternError(
+    path,
+    `match values must be a string, number, true, false, null or an operator object, got ${describe(item)}`,
+  );
 }
 
 /**
@@ -179,7 +172,10 @@ function exactString(expected: string): (v: Leaf) => boolean {
 function compileOperator(obj: Record<string, unknown>, path: string): ValueMatcher {
   const keys = Object.keys(obj);
   if (keys.length !== 1) {
-    throw new EventPatternError(path, keys.length === 0 ? "match expression name not found" : `only one key allowed in a match expression, got ${keys.join(", ")}`);
+    throw new EventPatternError(
+      path,
+      keys.length === 0 ? "match expression name not found" : `only one key allowed in a match expression, got ${keys.join(", ")}`,
+    );
   }
   const op = keys[0];
   const arg = obj[op];
@@ -257,11 +253,13 @@ function compileWildcard(pattern: string, path: string): (s: string) => boolean 
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
     if (c === "*") {
-      if (pattern[i + 1] === "*") throw new EventPatternError(path, `consecutive wildcard characters at position ${i} in ${describe(pattern)}`);
+      if (pattern[i + 1] === "*")
+        throw new EventPatternError(path, `consecutive wildcard characters at position ${i} in ${describe(pattern)}`);
       source += "[\\s\\S]*";
     } else if (c === "\\") {
       const next = pattern[i + 1];
-      if (next !== "*" && next !== "\\") throw new EventPatternError(path, `invalid escape at position ${i} in ${describe(pattern)}; only \\* and \\\\ are allowed`);
+      if (next !== "*" && next !== "\\")
+        throw new EventPatternError(path, `invalid escape at position ${i} in ${describe(pattern)}; only \\* and \\\\ are allowed`);
       source += escapeRegExp(next);
       i++;
     } else {
@@ -406,7 +404,10 @@ function compileAnythingBut(arg: unknown, path: string): ValueMatcher {
   if (!allStrings && !allNumbers) {
     // event-ruler: "either all values are number or string, mixed type is not
     // supported"; null/booleans/objects are refused too.
-    throw new EventPatternError(path, `anything-but takes a string, a number, or a list of only strings or only numbers, got ${describe(arg)}`);
+    throw new EventPatternError(
+      path,
+      `anything-but takes a string, a number, or a list of only strings or only numbers, got ${describe(arg)}`,
+    );
   }
   const excluded = new Set<Leaf>(values as Leaf[]);
   return { kind: "value", test: (v) => !excluded.has(v) };
@@ -420,7 +421,7 @@ function matchObject(object: CompiledObject, event: Record<string, unknown>): bo
   // Event patterns doc: "the event must contain all the field names listed in
   // the event pattern" - AND across keys.
   for (const { key, node } of object.fields) {
-    const value = Object.prototype.hasOwnProperty.call(event, key) ? event[key] : undefined;
+    const value = Object.hasOwn(event, key) ? event[key] : undefined;
     if (!matchNode(node, value)) return false;
   }
   // Comparison operators doc ($or): at least one branch of each $or array.

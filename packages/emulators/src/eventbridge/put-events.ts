@@ -64,7 +64,10 @@ export function checkRequest(body: unknown): unknown[] {
   const entries = typeof body === "object" && body !== null ? (body as { Entries?: unknown }).Entries : undefined;
   // The message format mimics AWS's Coral validation errors.
   if (entries === undefined || entries === null) {
-    throw new ApiError("ValidationException", "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null");
+    throw new ApiError(
+      "ValidationException",
+      "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
+    );
   }
   if (!Array.isArray(entries)) throw new ApiError("SerializationException", "Entries must be a list");
   if (entries.length < 1 || entries.length > MAX_ENTRIES) {
@@ -187,5 +190,11 @@ function entrySize(raw: unknown): number {
   const e = raw as Record<string, unknown>;
   const bytes = (v: unknown) => (typeof v === "string" ? Buffer.byteLength(v, "utf8") : 0);
   const resources = Array.isArray(e.Resources) ? e.Resources : [];
-  return (e.Time !== undefined && e.Time !== null ? 14 : 0) + bytes(e.Source) + bytes(e.DetailType) + bytes(e.Detail) + resources.reduce((s: number, r) => s + bytes(r), 0);
+  return (
+    (e.Time !== undefined && e.Time !== null ? 14 : 0) +
+    bytes(e.Source) +
+    bytes(e.DetailType) +
+    bytes(e.Detail) +
+    resources.reduce((s: number, r) => s + bytes(r), 0)
+  );
 }

@@ -1,5 +1,5 @@
-import type { IncomingMessage } from "node:http";
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 
 // API Gateway passes these bodies as text; anything else arrives base64-encoded.

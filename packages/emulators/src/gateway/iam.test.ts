@@ -3,11 +3,12 @@
  * credentials reach an IAM route's function, and the function sees who signed; everything
  * else gets API Gateway's 403 before any function runs. Public routes are not affected.
  */
+
+import path from "node:path";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import path from "node:path";
-import { IAM_REFUSALS, createIamVerifier } from "./iam";
+import { createIamVerifier, IAM_REFUSALS } from "./iam";
 import { type Gateway, startGateway } from "./server";
 
 const REGION = "ap-northeast-2";
@@ -19,7 +20,10 @@ let gateway: Gateway;
 beforeAll(async () => {
   gateway = await startGateway({
     routes: { "POST /admin/things/{id}": ECHO, "GET /admin/things": ECHO, "GET /public": ECHO },
-    iam: { routes: ["POST /admin/things/{id}", "GET /admin/things"], verify: createIamVerifier({ credentials: offlineCredentials, region: REGION }) },
+    iam: {
+      routes: ["POST /admin/things/{id}", "GET /admin/things"],
+      verify: createIamVerifier({ credentials: offlineCredentials, region: REGION }),
+    },
     handlers: { root: path.resolve(import.meta.dirname, "..") },
     port: 0,
   });
@@ -40,7 +44,10 @@ interface Signing {
 async function signed(method: string, path: string, body?: string, options: Signing = {}) {
   const url = new URL(path, gateway.url);
   const signer = new SignatureV4({
-    credentials: { accessKeyId: options.accessKeyId ?? offlineCredentials.accessKeyId, secretAccessKey: options.secretAccessKey ?? offlineCredentials.secretAccessKey },
+    credentials: {
+      accessKeyId: options.accessKeyId ?? offlineCredentials.accessKeyId,
+      secretAccessKey: options.secretAccessKey ?? offlineCredentials.secretAccessKey,
+    },
     region: options.region ?? REGION,
     service: options.service ?? "execute-api",
     sha256: Sha256,
@@ -72,7 +79,13 @@ describe("the offline AWS_IAM authorizer", () => {
     const answer = await send(await signed("POST", "/admin/things/a%20b?x=1&y=two%20words", '{"n":1}'));
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
-      authorizer: { iam: expect.objectContaining({ accessKey: "local", accountId: offlineCredentials.accountId, userArn: "arn:aws:iam::000000000000:user/local" }) },
+      authorizer: {
+        iam: expect.objectContaining({
+          accessKey: "local",
+          accountId: offlineCredentials.accountId,
+          userArn: "arn:aws:iam::000000000000:user/local",
+        }),
+      },
       body: '{"n":1}',
       query: "x=1&y=two%20words",
     });
@@ -81,7 +94,11 @@ describe("the offline AWS_IAM authorizer", () => {
   });
 
   it("refuses an unsigned request with API Gateway's 403", async () => {
-    const answer = await send({ url: new URL("/admin/things/1", gateway.url), headers: { "content-type": "application/json" }, body: "{}" });
+    const answer = await send({
+      url: new URL("/admin/things/1", gateway.url),
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(answer).toEqual({ status: 403, body: { message: IAM_REFUSALS.missing } });
   });
 
@@ -94,7 +111,10 @@ describe("the offline AWS_IAM authorizer", () => {
       [{ signingDate: new Date(Date.now() - 20 * 60_000) }, IAM_REFUSALS.stale],
     ];
     for (const [options, message] of cases) {
-      expect(await send(await signed("POST", "/admin/things/1", "{}", options)), JSON.stringify(options)).toEqual({ status: 403, body: { message } });
+      expect(await send(await signed("POST", "/admin/things/1", "{}", options)), JSON.stringify(options)).toEqual({
+        status: 403,
+        body: { message },
+      });
     }
   });
 

@@ -25,9 +25,7 @@ export interface SignedRequestParts {
   body: Buffer;
 }
 
-export type IamVerdict =
-  | { ok: true; identity: APIGatewayEventRequestContextIAMAuthorizer["iam"] }
-  | { ok: false; message: string };
+export type IamVerdict = { ok: true; identity: APIGatewayEventRequestContextIAMAuthorizer["iam"] } | { ok: false; message: string };
 
 /** What AWS answers (403) for each way a signature can be wrong. */
 export const IAM_REFUSALS = {
@@ -40,7 +38,8 @@ export const IAM_REFUSALS = {
 
 const SERVICE = "execute-api";
 const MAX_SKEW_MS = 15 * 60_000;
-const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
+const AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 
 const headerValue = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(",") : value);
 
@@ -52,7 +51,15 @@ function parseAmzDate(text: string | undefined): Date | undefined {
   return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
 }
 
-export function createIamVerifier({ credentials, region, now = () => new Date() }: { credentials: IamCredentials; region: string; now?: () => Date }) {
+export function createIamVerifier({
+  credentials,
+  region,
+  now = () => new Date(),
+}: {
+  credentials: IamCredentials;
+  region: string;
+  now?: () => Date;
+}) {
   const signer = new SignatureV4({
     credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
     region,
@@ -69,7 +76,12 @@ export function createIamVerifier({ credentials, region, now = () => new Date() 
     const [, accessKeyId, scopeDate, scopeRegion, scopeService, signedHeaderList, signature] = parsed;
     if (accessKeyId !== credentials.accessKeyId) return { ok: false, message: IAM_REFUSALS.unknownKey };
     const signedAt = parseAmzDate(headerValue(request.headers["x-amz-date"]));
-    if (!signedAt || scopeRegion !== region || scopeService !== SERVICE || !signedAt.toISOString().replace(/-/g, "").startsWith(scopeDate)) {
+    if (
+      !signedAt ||
+      scopeRegion !== region ||
+      scopeService !== SERVICE ||
+      !signedAt.toISOString().replace(/-/g, "").startsWith(scopeDate)
+    ) {
       return { ok: false, message: IAM_REFUSALS.mismatch };
     }
     if (Math.abs(now().getTime() - signedAt.getTime()) > MAX_SKEW_MS) return { ok: false, message: IAM_REFUSALS.stale };

@@ -1,4 +1,4 @@
-export { startGateway, type Gateway, type GatewayOptions } from "./server";
 export { toApiGatewayEvent } from "./event";
+export { createIamVerifier, IAM_REFUSALS, type IamCredentials, type IamVerifier } from "./iam";
 export { createRouter } from "./router";
-export { createIamVerifier, IAM_REFUSALS, type IamVerifier, type IamCredentials } from "./iam";
+export { type Gateway, type GatewayOptions, startGateway } from "./server";

@@ -1,10 +1,10 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { type HandlerPool, type HandlerSource, handlerPool } from "../runtime/handlers";
 import { toApiGatewayEvent, tryParseRequestTarget } from "./event";
 import type { IamVerifier } from "./iam";
 import { createRouter } from "./router";
-import { type HandlerPool, type HandlerSource, handlerPool } from "../runtime/handlers";
 
 /** API Gateway's own payload limit; the handlers enforce their much smaller ones. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -42,10 +42,20 @@ export interface GatewayOptions {
  * A local API Gateway (HTTP API, payload v2.0): turns HTTP requests into the same events AWS
  * sends and runs the routes' handlers in this process.
  */
-export async function startGateway({ routes, handlers: source, port = 3000, host = "127.0.0.1", iam, log = () => {} }: GatewayOptions): Promise<Gateway> {
+export async function startGateway({
+  routes,
+  handlers: source,
+  port = 3000,
+  host = "127.0.0.1",
+  iam,
+  log = () => {},
+}: GatewayOptions): Promise<Gateway> {
   // One pool of execution environments per route's function: concurrent requests each get an instance.
   const handlers = new Map<string, HandlerPool>(
-    Object.entries(routes).map(([routeKey, reference]) => [routeKey, handlerPool(reference, source, { maxInstances: MAX_INSTANCES_PER_ROUTE })]),
+    Object.entries(routes).map(([routeKey, reference]) => [
+      routeKey,
+      handlerPool(reference, source, { maxInstances: MAX_INSTANCES_PER_ROUTE }),
+    ]),
   );
   await Promise.all([...handlers.values()].map((pool) => pool.prewarm()));
   const match = createRouter(Object.keys(routes));
@@ -83,7 +93,14 @@ export async function startGateway({ routes, handlers: source, port = 3000, host
     });
   });
 
-  function send(request: http.IncomingMessage, response: http.ServerResponse, started: number, status: number, headers: Record<string, string>, body: string | Buffer) {
+  function send(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    started: number,
+    status: number,
+    headers: Record<string, string>,
+    body: string | Buffer,
+  ) {
     response.writeHead(status, headers);
     response.end(body);
     log(`${request.method} ${request.url} -> ${status} (${Date.now() - started} ms)`);
@@ -91,7 +108,8 @@ export async function startGateway({ routes, handlers: source, port = 3000, host
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse, chunks: Buffer[], size: number) {
     const started = Date.now();
-    if (size > GATEWAY_MAX_BODY) return send(request, response, started, 413, JSON_TYPE, JSON.stringify({ message: "Request Entity Too Large" }));
+    if (size > GATEWAY_MAX_BODY)
+      return send(request, response, started, 413, JSON_TYPE, JSON.stringify({ message: "Request Entity Too Large" }));
 
     const target = tryParseRequestTarget(request.url);
     if (!target) {
@@ -106,7 +124,13 @@ export async function startGateway({ routes, handlers: source, port = 3000, host
     if (iam && iamRoutes.has(route.routeKey)) {
       // As API Gateway: the authorizer answers before any function runs.
       const rawPath = (request.url ?? "/").split("?")[0];
-      const verdict = await iam.verify({ method: request.method ?? "GET", path: rawPath, query: target.searchParams, headers: request.headers, body });
+      const verdict = await iam.verify({
+        method: request.method ?? "GET",
+        path: rawPath,
+        query: target.searchParams,
+        headers: request.headers,
+        body,
+      });
       if (!verdict.ok) return send(request, response, started, 403, JSON_TYPE, JSON.stringify({ message: verdict.message }));
       event.requestContext = { ...event.requestContext, authorizer: { iam: verdict.identity } } as typeof event.requestContext;
     }

@@ -1,2 +1,2 @@
-export { DEFAULT_FROM, createMailer, type Mailer, type MailToSend } from "./mailer";
-export { readMailbox, startSmtpSink, type MailboxEntry, type SmtpSink, type SmtpSinkOptions } from "./smtp-sink";
+export { createMailer, DEFAULT_FROM, type Mailer, type MailToSend } from "./mailer";
+export { type MailboxEntry, readMailbox, type SmtpSink, type SmtpSinkOptions, startSmtpSink } from "./smtp-sink";

@@ -27,7 +27,10 @@ export function createMailer(options: { smtpUrl: string; from?: string }): Maile
     async send({ to, subject, text }) {
       if (to.length === 0) throw new Error("send: no recipients");
       const info = await transport.sendMail({ from, to, subject, text });
-      return { messageId: info.messageId, accepted: (info.accepted as unknown[]).map((a) => (typeof a === "string" ? a : (a as { address: string }).address)) };
+      return {
+        messageId: info.messageId,
+        accepted: (info.accepted as unknown[]).map((a) => (typeof a === "string" ? a : (a as { address: string }).address)),
+      };
     },
     close: () => transport.close(),
   };

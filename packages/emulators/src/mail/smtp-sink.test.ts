@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
 import { createMailer } from "./mailer";
-import { readMailbox, startSmtpSink, type SmtpSink } from "./smtp-sink";
+import { readMailbox, type SmtpSink, startSmtpSink } from "./smtp-sink";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

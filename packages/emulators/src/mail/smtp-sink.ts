@@ -6,8 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { type AddressObject, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
-import { simpleParser, type AddressObject } from "mailparser";
 
 export interface SmtpSinkOptions {
   /** 0 (default) lets the OS pick a free port. */

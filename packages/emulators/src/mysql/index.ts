@@ -1,1 +1,9 @@
-export { ensureMysqlServer, startPrivateMariadb, splitDatabaseUrl, canConnect, INSTALL_HINT, type MysqlServer, type ServerRequirements } from "./server";
+export {
+  canConnect,
+  ensureMysqlServer,
+  INSTALL_HINT,
+  type MysqlServer,
+  type ServerRequirements,
+  splitDatabaseUrl,
+  startPrivateMariadb,
+} from "./server";

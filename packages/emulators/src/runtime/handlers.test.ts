@@ -1,7 +1,14 @@
 import path from "node:path";
-import { waitFor } from "../testing/aws";
 import { describe, expect, it } from "vitest";
-import { type AnyHandler, InvocationKilledError, InvocationTimeoutError, createHandlerPool, handlerPool as poolOf, loadHandler as load } from "./handlers";
+import { waitFor } from "../testing/aws";
+import {
+  type AnyHandler,
+  createHandlerPool,
+  InvocationKilledError,
+  InvocationTimeoutError,
+  loadHandler as load,
+  handlerPool as poolOf,
+} from "./handlers";
 
 /** This package's src/, where the test handlers live. */
 const SOURCE = { root: path.resolve(import.meta.dirname, "..") };
@@ -20,7 +27,10 @@ describe("local Lambda runtime", () => {
 
   it("runs one invocation per instance: overlapping invocations get instances of their own, then reuse them", async () => {
     const pool = handlerPool(COUNTER);
-    const overlapping = await Promise.all([pool.invoke({ holdMs: 200 }, { timeoutMs: 10_000 }), pool.invoke({ holdMs: 200 }, { timeoutMs: 10_000 })]);
+    const overlapping = await Promise.all([
+      pool.invoke({ holdMs: 200 }, { timeoutMs: 10_000 }),
+      pool.invoke({ holdMs: 200 }, { timeoutMs: 10_000 }),
+    ]);
     expect(overlapping).toEqual([{ calls: 1 }, { calls: 1 }]);
     expect(pool.instances).toMatchObject({ loaded: 2, idle: 2, busy: 0 });
     // One at a time: a warm instance serves it.

@@ -1,7 +1,7 @@
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Context } from "aws-lambda";
-import { randomUUID } from "node:crypto";
 
 /** Where handler references point: files under `root`, as SST resolves them from the app's root. */
 export interface HandlerSource {

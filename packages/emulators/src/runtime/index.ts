@@ -1,14 +1,14 @@
 export {
-  InvocationKilledError,
-  InvocationTimeoutError,
+  type AnyHandler,
   createHandlerPool,
   functionNameOf,
-  handlerPool,
-  lambdaContext,
-  loadHandler,
-  type AnyHandler,
   type HandlerPool,
   type HandlerSource,
+  handlerPool,
+  InvocationKilledError,
+  InvocationTimeoutError,
+  lambdaContext,
+  loadHandler,
 } from "./handlers";
-export { startScheduler, type ScheduledJob } from "./scheduler";
-export { startSqsPoller, toSqsRecord, type SqsPoller, type SqsPollerOptions } from "./sqs-poller";
+export { type ScheduledJob, startScheduler } from "./scheduler";
+export { type SqsPoller, type SqsPollerOptions, startSqsPoller, toSqsRecord } from "./sqs-poller";

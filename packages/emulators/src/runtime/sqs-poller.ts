@@ -121,7 +121,11 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
             .send(
               new ChangeMessageVisibilityBatchCommand({
                 QueueUrl: queueUrl,
-                Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 })),
+                Entries: Messages.map((message, index) => ({
+                  Id: String(index),
+                  ReceiptHandle: message.ReceiptHandle!,
+                  VisibilityTimeout: 0,
+                })),
               }),
             )
             .catch(() => {});

@@ -1,8 +1,9 @@
 /** Helpers for tests against the emulators (real emulator, real sockets: we wait, we don't mock). */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import { CreateTopicCommand, type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import { ensureQueue, queueArn } from "../aws/queues";
+
 import { setTimeout as sleep } from "node:timers/promises";
+import { CreateTopicCommand, type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { ensureQueue, queueArn } from "../aws/queues";
 
 /** An alarm on a dead-letter queue's depth, as a stack defines one. */
 export const TEST_DLQ_ALARM = {
@@ -44,7 +45,11 @@ export function uniqueName(prefix: string): string {
 }
 
 /** A queue of this test's own (a unique name), with the attributes given. */
-export async function testQueue(sqs: SQSClient, prefix: string, attributes: Record<string, string> = {}): Promise<{ url: string; arn: string; name: string }> {
+export async function testQueue(
+  sqs: SQSClient,
+  prefix: string,
+  attributes: Record<string, string> = {},
+): Promise<{ url: string; arn: string; name: string }> {
   const name = uniqueName(prefix);
   const url = await ensureQueue(sqs, name, attributes);
   return { url, arn: await queueArn(sqs, url), name };
@@ -87,18 +92,29 @@ export async function topicInbox(
     async receive() {
       const received: TopicDelivery[] = [];
       for (;;) {
-        const { Messages = [] } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        const { Messages = [] } = await clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
         if (Messages.length === 0) return received;
         for (const message of Messages) {
-          const envelope = JSON.parse(message.Body!) as { Subject?: string; Message: string; MessageAttributes?: Record<string, { Value: string }> };
+          const envelope = JSON.parse(message.Body!) as {
+            Subject?: string;
+            Message: string;
+            MessageAttributes?: Record<string, { Value: string }>;
+          };
           received.push({
             subject: envelope.Subject ?? "",
             message: envelope.Message,
-            attributes: Object.fromEntries(Object.entries(envelope.MessageAttributes ?? {}).map(([name, attribute]) => [name, attribute.Value])),
+            attributes: Object.fromEntries(
+              Object.entries(envelope.MessageAttributes ?? {}).map(([name, attribute]) => [name, attribute.Value]),
+            ),
           });
         }
         await clients.sqs.send(
-          new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }),
+          new DeleteMessageBatchCommand({
+            QueueUrl: queue.url,
+            Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+          }),
         );
       }
     },

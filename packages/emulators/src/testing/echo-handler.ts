@@ -2,5 +2,9 @@
 export const handler = async (event: { requestContext: { authorizer?: unknown }; body?: string; rawQueryString?: string }) => ({
   statusCode: 200,
   headers: { "content-type": "application/json" },
-  body: JSON.stringify({ authorizer: event.requestContext.authorizer ?? null, body: event.body ?? null, query: event.rawQueryString ?? "" }),
+  body: JSON.stringify({
+    authorizer: event.requestContext.authorizer ?? null,
+    body: event.body ?? null,
+    query: event.rawQueryString ?? "",
+  }),
 });

@@ -1,7 +1,7 @@
-import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import type { Product } from "@donut-states/core/product";
 import { AppError, ValidationError } from "@donut-states/core/util/error";
 import * as z from "@donut-states/core/util/zod";
+import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { type ApiResult, apiHandler, validationError } from "../api/http";
 
 /**

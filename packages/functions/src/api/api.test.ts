@@ -1,15 +1,15 @@
 import net from "node:net";
-import { eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeDatabase } from "@donut-states/core/drizzle";
 import { orderTable } from "@donut-states/core/order";
 import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
-import { routes } from "@donut-states/core/topology";
-import { closeDatabase } from "@donut-states/core/drizzle";
-import { logger } from "@donut-states/core/util/log";
-import { startGateway, type Gateway } from "@donut-states/local/gateway";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { routes } from "@donut-states/core/topology";
+import { logger } from "@donut-states/core/util/log";
+import { type Gateway, startGateway } from "@donut-states/local/gateway";
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let database: TestDatabase;
 let gateway: Gateway;
@@ -83,9 +83,7 @@ describe("POST /orders", () => {
 
   it("never oversells: 500 concurrent orders for stock 100 give 100 x 201, 400 x 409, one restock request and one event", async () => {
     await seedProducts(database.db, [{ sku: "RUSH-1", stock: 100, restockQuantity: 80 }]);
-    const results = await Promise.all(
-      Array.from({ length: 500 }, () => call("POST", "/orders", { body: { sku: "RUSH-1", quantity: 1 } })),
-    );
+    const results = await Promise.all(Array.from({ length: 500 }, () => call("POST", "/orders", { body: { sku: "RUSH-1", quantity: 1 } })));
     const byStatus = results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
     expect(byStatus).toEqual({ 201: 100, 409: 400 });
     expect(await stockOf("RUSH-1")).toBe(0);
@@ -172,7 +170,10 @@ describe("POST /orders", () => {
     it("tells keys apart that differ only in case: two clients, two orders", async () => {
       await seedProducts(database.db, [{ sku: "IDEM-5", stock: 10 }]);
       const first = await call("POST", "/orders", { body: { sku: "IDEM-5", quantity: 1 }, headers: { "Idempotency-Key": "tok-aBcD3fGh" } });
-      const second = await call("POST", "/orders", { body: { sku: "IDEM-5", quantity: 1 }, headers: { "Idempotency-Key": "tok-AbCd3FgH" } });
+      const second = await call("POST", "/orders", {
+        body: { sku: "IDEM-5", quantity: 1 },
+        headers: { "Idempotency-Key": "tok-AbCd3FgH" },
+      });
       expect([first.status, second.status]).toEqual([201, 201]);
       expect(second.headers.get("idempotent-replayed")).toBeNull();
       expect(second.json.order.id).not.toBe(first.json.order.id);
@@ -182,7 +183,10 @@ describe("POST /orders", () => {
 
     it("rejects a malformed key with 400", async () => {
       await seedProducts(database.db, [{ sku: "IDEM-4", stock: 10 }]);
-      const result = await call("POST", "/orders", { body: { sku: "IDEM-4", quantity: 1 }, headers: { "Idempotency-Key": "x".repeat(300) } });
+      const result = await call("POST", "/orders", {
+        body: { sku: "IDEM-4", quantity: 1 },
+        headers: { "Idempotency-Key": "x".repeat(300) },
+      });
       expect(result.status).toBe(400);
       expect(result.json.error.message).toMatch(/Idempotency-Key/);
       expect(await stockOf("IDEM-4")).toBe(10);
@@ -190,24 +194,36 @@ describe("POST /orders", () => {
   });
 
   describe("bad input gets a clear 4xx and changes nothing", () => {
-    const cases: Array<{ name: string; raw?: string; body?: unknown; headers?: Record<string, string>; status: number; message: RegExp }> = [
-      { name: "malformed JSON", raw: '{"sku": "BAD-1", "quantity": ', status: 400, message: /not valid JSON/ },
-      { name: "empty body", raw: "", status: 400, message: /body is required/ },
-      { name: "a JSON array", body: [1, 2], status: 400, message: /object/ },
-      { name: "missing sku", body: { quantity: 1 }, status: 400, message: /sku/ },
-      { name: "missing quantity", body: { sku: "BAD-1" }, status: 400, message: /quantity/ },
-      { name: "quantity as a string", body: { sku: "BAD-1", quantity: "1" }, status: 400, message: /quantity must be a number/ },
-      { name: "quantity 0", body: { sku: "BAD-1", quantity: 0 }, status: 400, message: /between 1 and 100/ },
-      { name: "quantity 101", body: { sku: "BAD-1", quantity: 101 }, status: 400, message: /between 1 and 100/ },
-      { name: "negative quantity", body: { sku: "BAD-1", quantity: -5 }, status: 400, message: /between 1 and 100/ },
-      { name: "fractional quantity", body: { sku: "BAD-1", quantity: 1.5 }, status: 400, message: /whole number/ },
-      { name: "sku as a number", body: { sku: 502101, quantity: 1 }, status: 400, message: /sku must be a string/ },
-      { name: "SQL in the sku", body: { sku: "BAD-1'; DROP TABLE product; --", quantity: 1 }, status: 400, message: /sku may contain only/ },
-      { name: "an unknown field", body: { sku: "BAD-1", quantity: 1, price: 0 }, status: 400, message: /unknown field.*price/ },
-      { name: "a body over 8 KiB", body: { sku: "BAD-1", quantity: 1, note: "x".repeat(9000) }, status: 413, message: /limit is 8192/ },
-      { name: "a form body", raw: "sku=BAD-1&quantity=1", headers: { "content-type": "application/x-www-form-urlencoded" }, status: 415, message: /application\/json/ },
-      { name: "an unknown SKU", body: { sku: "NOPE-1", quantity: 1 }, status: 404, message: /No product has SKU NOPE-1/ },
-    ];
+    const cases: Array<{ name: string; raw?: string; body?: unknown; headers?: Record<string, string>; status: number; message: RegExp }> =
+      [
+        { name: "malformed JSON", raw: '{"sku": "BAD-1", "quantity": ', status: 400, message: /not valid JSON/ },
+        { name: "empty body", raw: "", status: 400, message: /body is required/ },
+        { name: "a JSON array", body: [1, 2], status: 400, message: /object/ },
+        { name: "missing sku", body: { quantity: 1 }, status: 400, message: /sku/ },
+        { name: "missing quantity", body: { sku: "BAD-1" }, status: 400, message: /quantity/ },
+        { name: "quantity as a string", body: { sku: "BAD-1", quantity: "1" }, status: 400, message: /quantity must be a number/ },
+        { name: "quantity 0", body: { sku: "BAD-1", quantity: 0 }, status: 400, message: /between 1 and 100/ },
+        { name: "quantity 101", body: { sku: "BAD-1", quantity: 101 }, status: 400, message: /between 1 and 100/ },
+        { name: "negative quantity", body: { sku: "BAD-1", quantity: -5 }, status: 400, message: /between 1 and 100/ },
+        { name: "fractional quantity", body: { sku: "BAD-1", quantity: 1.5 }, status: 400, message: /whole number/ },
+        { name: "sku as a number", body: { sku: 502101, quantity: 1 }, status: 400, message: /sku must be a string/ },
+        {
+          name: "SQL in the sku",
+          body: { sku: "BAD-1'; DROP TABLE product; --", quantity: 1 },
+          status: 400,
+          message: /sku may contain only/,
+        },
+        { name: "an unknown field", body: { sku: "BAD-1", quantity: 1, price: 0 }, status: 400, message: /unknown field.*price/ },
+        { name: "a body over 8 KiB", body: { sku: "BAD-1", quantity: 1, note: "x".repeat(9000) }, status: 413, message: /limit is 8192/ },
+        {
+          name: "a form body",
+          raw: "sku=BAD-1&quantity=1",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          status: 415,
+          message: /application\/json/,
+        },
+        { name: "an unknown SKU", body: { sku: "NOPE-1", quantity: 1 }, status: 404, message: /No product has SKU NOPE-1/ },
+      ];
 
     it.each(cases)("$name -> $status", async ({ raw, body, headers, status, message }) => {
       await seedProducts(database.db, [{ sku: `BAD-${Math.random().toString(36).slice(2, 8)}`, stock: 0 }]).catch(() => {});
@@ -222,7 +238,9 @@ describe("POST /orders", () => {
       expect(JSON.stringify(result.json)).not.toMatch(/\bat .*\.(ts|js):\d+/);
 
       expect(await stockOf("BAD-1")).toBe(5);
-      expect({ orders: await count(orderTable), requests: await count(restockRequestTable), outbox: await count(outboxTable) }).toEqual(before);
+      expect({ orders: await count(orderTable), requests: await count(restockRequestTable), outbox: await count(outboxTable) }).toEqual(
+        before,
+      );
     });
   });
 });
@@ -231,7 +249,9 @@ describe("gateway edge cases", () => {
   it("answers an unreadable request target with 400 instead of crashing", async () => {
     const { port } = new URL(gateway.url);
     const raw = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(Number(port), "127.0.0.1", () => socket.write("POST http://[/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+      const socket = net.connect(Number(port), "127.0.0.1", () =>
+        socket.write("POST http://[/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+      );
       let data = "";
       socket.on("data", (chunk) => (data += chunk));
       socket.on("end", () => resolve(data));

@@ -1,8 +1,8 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyHandlerV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import type * as z from "@donut-states/core/util/zod";
 import { isDatabaseUnavailable } from "@donut-states/core/drizzle/error";
 import { AppError, DependencyUnavailableError, ValidationError } from "@donut-states/core/util/error";
 import { logger } from "@donut-states/core/util/log";
+import type * as z from "@donut-states/core/util/zod";
+import type { APIGatewayProxyEventV2, APIGatewayProxyHandlerV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 
 /**
  * The thin HTTP layer every API function shares: parse and validate at the boundary, call

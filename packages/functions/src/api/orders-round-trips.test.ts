@@ -1,15 +1,15 @@
-import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closeDatabase } from "@donut-states/core/drizzle";
 import { Events } from "@donut-states/core/event";
 import { orderTable } from "@donut-states/core/order";
 import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
-import { routes } from "@donut-states/core/topology";
-import { startGateway, type Gateway } from "@donut-states/local/gateway";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
-import { startMysqlProxy, type MysqlProxy } from "@donut-states/local/testing/mysql-proxy";
+import { routes } from "@donut-states/core/topology";
+import { type Gateway, startGateway } from "@donut-states/local/gateway";
+import { type MysqlProxy, startMysqlProxy } from "@donut-states/local/testing/mysql-proxy";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 /**
  * Round trips of the order path, counted on the wire: the API reaches MariaDB through a proxy

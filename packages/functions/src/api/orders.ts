@@ -12,9 +12,5 @@ export const create = apiHandler(async (event) => {
     idempotencyKey = parsed.data;
   }
   const result = await Order.place(input, idempotencyKey);
-  return json(
-    201,
-    { order: result.order, stock: result.stock },
-    result.replayed ? { "idempotent-replayed": "true" } : {},
-  );
+  return json(201, { order: result.order, stock: result.stock }, result.replayed ? { "idempotent-replayed": "true" } : {});
 });

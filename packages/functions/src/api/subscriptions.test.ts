@@ -1,10 +1,10 @@
 import { CreateTopicCommand, GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand } from "@aws-sdk/client-sns";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { routes } from "@donut-states/core/topology";
 import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
-import { startGateway, type Gateway } from "@donut-states/local/gateway";
+import { type Gateway, startGateway } from "@donut-states/local/gateway";
 import { type SwitchableProxy, startSwitchableProxy } from "@donut-states/local/testing/switchable-proxy";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * POST /products/{sku}/subscriptions through the offline gateway against the SNS emulator: the
@@ -57,8 +57,14 @@ async function emailSubscriptions() {
   const { Subscriptions = [] } = await emulator.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
   return Promise.all(
     Subscriptions.map(async (subscription) => {
-      const { Attributes = {} } = await emulator.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscription.SubscriptionArn }));
-      return { protocol: subscription.Protocol, endpoint: subscription.Endpoint, filterPolicy: Attributes.FilterPolicy && JSON.parse(Attributes.FilterPolicy) };
+      const { Attributes = {} } = await emulator.sns.send(
+        new GetSubscriptionAttributesCommand({ SubscriptionArn: subscription.SubscriptionArn }),
+      );
+      return {
+        protocol: subscription.Protocol,
+        endpoint: subscription.Endpoint,
+        filterPolicy: Attributes.FilterPolicy && JSON.parse(Attributes.FilterPolicy),
+      };
     }),
   );
 }
@@ -66,7 +72,10 @@ async function emailSubscriptions() {
 describe("POST /products/{sku}/subscriptions", () => {
   it("answers 202 pending-confirmation and makes one SNS e-mail subscription filtered on the SKU; repeating it changes nothing", async () => {
     const first = await subscribe("SUB-1", { email: "  Alice@Example.COM " });
-    expect(first).toEqual({ status: 202, json: { subscription: { sku: "SUB-1", email: "alice@example.com", status: "pending-confirmation" } } });
+    expect(first).toEqual({
+      status: 202,
+      json: { subscription: { sku: "SUB-1", email: "alice@example.com", status: "pending-confirmation" } },
+    });
     // The same request again, and the same address spelt otherwise: the same subscription.
     expect(await subscribe("SUB-1", { email: "alice@example.com" })).toEqual(first);
     expect(await subscribe("SUB-1", { email: "ALICE@example.com" })).toEqual(first);

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
-import mysql from "mysql2/promise";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { eq } from "drizzle-orm";
 import { closeDatabase, isDatabaseUnavailable } from "@donut-states/core/drizzle";
+import { applicationTables } from "@donut-states/core/drizzle/app-user";
 import { DEMO_PRODUCTS } from "@donut-states/core/drizzle/seed";
 import { productTable } from "@donut-states/core/product";
-import { applicationTables } from "@donut-states/core/drizzle/app-user";
 import { createTestDatabase, startSecretsManager, type TestDatabase } from "@donut-states/core/testing";
+import { eq } from "drizzle-orm";
+import mysql from "mysql2/promise";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { handler } from "./migrate";
 
 let database: TestDatabase;
@@ -76,7 +76,10 @@ it("retries, then gives up before the function would time out, with the connecti
 });
 
 it("seeds the demo catalogue only when the stage asks for it (SEED_DEMO_DATA=true), keeping stock already there", async () => {
-  const skus = async () => (await database.db.select({ sku: productTable.sku, stock: productTable.stock }).from(productTable)).map((row) => `${row.sku}:${row.stock}`).sort();
+  const skus = async () =>
+    (await database.db.select({ sku: productTable.sku, stock: productTable.stock }).from(productTable))
+      .map((row) => `${row.sku}:${row.stock}`)
+      .sort();
   delete process.env.SEED_DEMO_DATA;
   await handler({}, lambdaTime(60_000));
   expect(await skus()).toEqual([]);
@@ -101,7 +104,11 @@ it("in a deployed stage, migrates as the admin secret's user and makes the appli
   const saved = { ...process.env };
   delete process.env.DATABASE_URL;
   Object.assign(process.env, {
-    DATABASE_ADMIN_SECRET_ARN: secrets.put("admin", { ...location, username: decodeURIComponent(server.username), password: decodeURIComponent(server.password) }),
+    DATABASE_ADMIN_SECRET_ARN: secrets.put("admin", {
+      ...location,
+      username: decodeURIComponent(server.username),
+      password: decodeURIComponent(server.password),
+    }),
     DATABASE_SECRET_ARN: secrets.put("app", { ...location, ...app }),
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     AWS_REGION: "ap-northeast-2",

@@ -2,8 +2,8 @@ import { createClient, isDatabaseUnavailable, resolveAdminDatabaseUrl, resolveDa
 import { ensureApplicationUser } from "@donut-states/core/drizzle/app-user";
 import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
 import { DEMO_PRODUCTS, seedDemoData } from "@donut-states/core/drizzle/seed";
-import { logger } from "@donut-states/core/util/log";
 import { optionalEnv } from "@donut-states/core/util/config";
+import { logger } from "@donut-states/core/util/log";
 import type { Context } from "aws-lambda";
 
 /** Stop retrying this long before the function's own timeout, so the failure is ours and readable. */

@@ -1,11 +1,11 @@
+import { productTable } from "@donut-states/core/product";
+import { Restock, restockRequestTable } from "@donut-states/core/restock";
+import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
+import { routes } from "@donut-states/core/topology";
+import { type Gateway, startGateway } from "@donut-states/local/gateway";
 import { eq } from "drizzle-orm";
 import { ulid } from "ulid";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { productTable } from "@donut-states/core/product";
-import { Restock, restockRequestTable } from "@donut-states/core/restock";
-import { routes } from "@donut-states/core/topology";
-import { startGateway, type Gateway } from "@donut-states/local/gateway";
-import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
 
 /** The factory's callback route while FACTORY_CALLBACK_SECRET is being rotated. */
 const OLD_SECRET = "old-callback-secret-0123456789abcdef";
@@ -34,7 +34,9 @@ async function outstandingRequest(sku: string, signedWith: string) {
   await seedProducts(database.db, [{ sku, stock: 0, restockQuantity: 10 }]);
   const [product] = await database.db.select().from(productTable).where(eq(productTable.sku, sku));
   const id = ulid();
-  await database.db.insert(restockRequestTable).values({ id, productId: product.id, sku, factoryId: TEST_FACTORY.id, quantity: 10, status: "requested", attempts: 1 });
+  await database.db
+    .insert(restockRequestTable)
+    .values({ id, productId: product.id, sku, factoryId: TEST_FACTORY.id, quantity: 10, status: "requested", attempts: 1 });
   return { id, url: Restock.callbackUrl(gateway.url, id, signedWith) };
 }
 

@@ -1,9 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import type { SQSHandler, SQSRecord } from "aws-lambda";
 import { EventEnvelope, Events } from "@donut-states/core/event";
 import { Restock } from "@donut-states/core/restock";
 import { factoryQueue } from "@donut-states/core/topology";
 import { logger } from "@donut-states/core/util/log";
+import type { SQSHandler, SQSRecord } from "aws-lambda";
 
 /**
  * One SQS record = one OutOfStock event (in its EventBridge envelope) = one factory call.

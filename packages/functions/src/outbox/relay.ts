@@ -1,5 +1,5 @@
-import type { ScheduledHandler } from "aws-lambda";
 import { Outbox } from "@donut-states/core/outbox";
+import type { ScheduledHandler } from "aws-lambda";
 
 /**
  * Cron: publish outbox rows whose after-commit publish did not happen (crash, bus outage,

@@ -1,17 +1,12 @@
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  PurgeQueueCommand,
-  SendMessageCommand,
-} from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { productTable } from "@donut-states/core/product";
+import { restockRequestTable } from "@donut-states/core/restock";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
+import { testTopic, topicInbox } from "@donut-states/emulators/testing";
 import { eq, sql } from "drizzle-orm";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { productTable } from "@donut-states/core/product";
-import { restockRequestTable } from "@donut-states/core/restock";
-import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
-import { testTopic, topicInbox } from "@donut-states/emulators/testing";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { handler } from "./dlq-follow-up";
 
 const REGION = "ap-northeast-2";
@@ -111,7 +106,10 @@ async function sendToDlq(detail: Record<string, unknown>, eventBridgeError?: str
 
 const statusOf = async (id: string) => (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.id, id)))[0];
 const dlqVisible = async () =>
-  Number((await emulator.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["ApproximateNumberOfMessages"] }))).Attributes!.ApproximateNumberOfMessages);
+  Number(
+    (await emulator.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["ApproximateNumberOfMessages"] })))
+      .Attributes!.ApproximateNumberOfMessages,
+  );
 
 describe("DLQ alarm follow-up", () => {
   it("marks each pending request in the DLQ failed, leaves the others as they are, and e-mails them with the commands", async () => {
@@ -132,7 +130,9 @@ describe("DLQ alarm follow-up", () => {
     expect((await statusOf(busy)).status).toBe("pending");
     expect((await statusOf(undelivered)).status).toBe("failed");
     // EventBridge's error is why it never reached the factory: it becomes the request's last error.
-    expect((await statusOf(undelivered)).lastError).toBe("EventBridge could not deliver the event to the factory queue: SQS.QueueDoesNotExist");
+    expect((await statusOf(undelivered)).lastError).toBe(
+      "EventBridge could not deliver the event to the factory queue: SQS.QueueDoesNotExist",
+    );
     // Nothing consumed: every message is still there, visible, for the redrive.
     expect(await dlqVisible()).toBe(6);
 
@@ -142,7 +142,11 @@ describe("DLQ alarm follow-up", () => {
     const text = mail.message;
     expect(text).toContain(`The alarm "${ALARM_NAME}" went to ALARM at 2026-12-02T13:00:00.000+0000.`);
     for (const id of [stranded, failed, requested, busy, undelivered]) expect(text).toContain(`Restock request ${id}`);
-    expect(text).toMatch(new RegExp(`${stranded}\\n   SKU:         DLQ-PENDING\\n   Quantity:    12\\n   Attempts:    5 factory call\\(s\\)\\n   Last error:  Factory API answered 500: boom\\n   Status:      failed \\(marked failed now`));
+    expect(text).toMatch(
+      new RegExp(
+        `${stranded}\\n   SKU:         DLQ-PENDING\\n   Quantity:    12\\n   Attempts:    5 factory call\\(s\\)\\n   Last error:  Factory API answered 500: boom\\n   Status:      failed \\(marked failed now`,
+      ),
+    );
     expect(text).toContain("Last error:  Factory API 10.0.0.1 failed: no answer within 10000 ms");
     expect(text).toContain("Status:      requested");
     expect(text).toContain("EventBridge never delivered it to the factory queue");
@@ -183,6 +187,8 @@ describe("DLQ alarm follow-up", () => {
     await followUp("OK");
     expect((await statusOf(stranded)).status).toBe("pending");
     expect(await receiveAlerts()).toEqual([]);
-    await expect(handler({ source: "donut-states.sales", "detail-type": "OutOfStock" } as never, {} as never, () => {}) as Promise<void>).rejects.toThrow();
+    await expect(
+      handler({ source: "donut-states.sales", "detail-type": "OutOfStock" } as never, {} as never, () => {}) as Promise<void>,
+    ).rejects.toThrow();
   });
 });

@@ -1,7 +1,7 @@
-import type { EventBridgeHandler } from "aws-lambda";
 import { Alert } from "@donut-states/core/alert";
 import { Restock } from "@donut-states/core/restock";
 import { logger } from "@donut-states/core/util/log";
+import type { EventBridgeHandler } from "aws-lambda";
 
 /**
  * The DLQ alarm went to ALARM (its rule on the default bus matched CloudWatch's state change):

@@ -1,13 +1,13 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { productTable } from "@donut-states/core/product";
+import { Restock, restockAlertTable, restockRequestTable } from "@donut-states/core/restock";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
+import { testTopic, topicInbox } from "@donut-states/emulators/testing";
+import { type SwitchableProxy, startSwitchableProxy } from "@donut-states/local/testing/switchable-proxy";
 import { eq, sql } from "drizzle-orm";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { productTable } from "@donut-states/core/product";
-import { Restock, restockAlertTable, restockRequestTable } from "@donut-states/core/restock";
-import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
-import { testTopic, topicInbox } from "@donut-states/emulators/testing";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
-import { type SwitchableProxy, startSwitchableProxy } from "@donut-states/local/testing/switchable-proxy";
 import { handler } from "./watchdog";
 
 const REGION = "ap-northeast-2";
@@ -63,7 +63,9 @@ async function request(sku: string, status: "pending" | "requested" | "failed", 
   const [product] = await database.db.select().from(productTable).where(eq(productTable.sku, sku));
   const id = ulid();
   const past = sql`DATE_SUB(NOW(3), INTERVAL ${ageSeconds} SECOND)`;
-  await database.db.insert(restockRequestTable).values({ id, productId: product.id, sku, factoryId: product.factoryId, quantity: 50, status, attempts: status === "pending" ? 0 : 5 });
+  await database.db
+    .insert(restockRequestTable)
+    .values({ id, productId: product.id, sku, factoryId: product.factoryId, quantity: 50, status, attempts: status === "pending" ? 0 : 5 });
   // Straight SQL, so drizzle's $onUpdate does not reset updated_at to now.
   await database.db.execute(
     sql`UPDATE restock_request SET created_at = ${past}, updated_at = ${past}, requested_at = ${status === "requested" ? past : null}, failed_at = ${status === "failed" ? past : null}, last_error = ${status === "failed" ? "Factory API answered 500" : null} WHERE id = ${id}`,
@@ -148,7 +150,9 @@ describe("restock watchdog", () => {
     const statuses = await database.db.select({ id: restockRequestTable.id, status: restockRequestTable.status }).from(restockRequestTable);
     expect(Object.fromEntries(statuses.map((row) => [row.id, row.status]))).toEqual({ [inDlq]: "failed", [lost]: "pending" });
     // Peeked, not consumed: the message stays for the redrive.
-    const { Attributes } = await emulator.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["ApproximateNumberOfMessages"] }));
+    const { Attributes } = await emulator.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["ApproximateNumberOfMessages"] }),
+    );
     expect(Attributes?.ApproximateNumberOfMessages).toBe("1");
 
     await runWatchdog();
@@ -170,7 +174,10 @@ describe("restock watchdog", () => {
   });
 
   it("e-mails a product at stock 0 with no open restock request, with the command that opens one", async () => {
-    await seedProducts(database.db, [{ sku: "WD-ZERO", stock: 0 }, { sku: "WD-STOCKED", stock: 3 }]);
+    await seedProducts(database.db, [
+      { sku: "WD-ZERO", stock: 0 },
+      { sku: "WD-STOCKED", stock: 3 },
+    ]);
     await request("WD-COVERED", "requested", 1);
     await runWatchdog();
     const alerts = await receiveAlerts();

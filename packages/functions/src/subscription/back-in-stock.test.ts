@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backInStockFilterPolicy } from "@donut-states/core/topology";
 import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
 import { testTopic, topicInbox } from "@donut-states/emulators/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handler } from "./back-in-stock";
 
 /**
@@ -48,7 +48,14 @@ describe("back-in-stock notifier", () => {
     const waitingForTwist = await subscriber("CP-502104");
     const waitingForBusan = await subscriber("CP-502101");
     await handler(
-      restockFulfilled({ restockId: "01JREST0CK0000000000000001", sku: "CP-502104", name: "Injeolmi Twist", quantity: 30, stock: 30, occurredAt: "2026-12-02T09:00:00.000Z" }),
+      restockFulfilled({
+        restockId: "01JREST0CK0000000000000001",
+        sku: "CP-502104",
+        name: "Injeolmi Twist",
+        quantity: 30,
+        stock: 30,
+        occurredAt: "2026-12-02T09:00:00.000Z",
+      }),
       {} as never,
       () => {},
     );

@@ -1,6 +1,6 @@
-import type { EventBridgeHandler } from "aws-lambda";
 import { EventEnvelope, Events } from "@donut-states/core/event";
 import { announceBackInStock } from "@donut-states/core/subscription/notice";
+import type { EventBridgeHandler } from "aws-lambda";
 
 /**
  * A restock arrived (the rule on our bus matched RestockFulfilled): publish its back-in-stock

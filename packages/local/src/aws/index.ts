@@ -1,1 +1,1 @@
-export { provisionTopology, type ProvisionedTopology } from "./topology";
+export { type ProvisionedTopology, provisionTopology } from "./topology";

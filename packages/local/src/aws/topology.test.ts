@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
+import { GetTopicAttributesCommand } from "@aws-sdk/client-sns";
 import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -7,11 +7,11 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { GetTopicAttributesCommand } from "@aws-sdk/client-sns";
 import { factoryDeadLetterQueue, factoryQueue } from "@donut-states/core/topology";
-import { startSqsSns, type SqsSnsEmulator } from "@donut-states/emulators/aws";
-import { provisionTopology } from "./topology";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
 import { uniqueName } from "@donut-states/emulators/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { provisionTopology } from "./topology";
 
 const REGION = "eu-west-1";
 let emu: SqsSnsEmulator;
@@ -41,7 +41,11 @@ describe("startSqsSns", () => {
   });
 
   it("serves queue URLs on sqs.<region>.localhost with the fixed account", async () => {
-    const t = await provisionTopology({ sqs: emu.sqs, sns: emu.sns, settings: { factoryQueueName: uniqueName("url"), dlqName: uniqueName("url-dlq") } });
+    const t = await provisionTopology({
+      sqs: emu.sqs,
+      sns: emu.sns,
+      settings: { factoryQueueName: uniqueName("url"), dlqName: uniqueName("url-dlq") },
+    });
     expect(t.factoryQueueUrl).toBe(`http://sqs.${REGION}.localhost:${emu.port}/000000000000/${t.factoryQueueName}`);
     expect(t.dlqArn).toBe(`arn:aws:sqs:${REGION}:000000000000:${t.dlqName}`);
   });
@@ -81,7 +85,12 @@ describe("redrive (real fauxqs)", () => {
     const t = await provisionTopology({
       sqs: emu.sqs,
       sns: emu.sns,
-      settings: { factoryQueueName: uniqueName("redrive"), dlqName: uniqueName("redrive-dlq"), visibilityTimeoutSeconds: 1, maxReceiveCount: 2 },
+      settings: {
+        factoryQueueName: uniqueName("redrive"),
+        dlqName: uniqueName("redrive-dlq"),
+        visibilityTimeoutSeconds: 1,
+        maxReceiveCount: 2,
+      },
     });
     const { MessageId } = await emu.sqs.send(new SendMessageCommand({ QueueUrl: t.factoryQueueUrl, MessageBody: '{"sku":"glazed"}' }));
 

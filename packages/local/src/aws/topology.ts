@@ -3,10 +3,19 @@
  * alerts topic, back-in-stock topic, each bus rule's failed-events queue) from
  * packages/core/src/topology.ts, so the local stack cannot drift from what `stacks/` deploys.
  */
-import type { SQSClient } from "@aws-sdk/client-sqs";
+
 import { CreateTopicCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import {
+  alertsTopic,
+  type BusRule,
+  backInStockTopic,
+  type FunctionDefinition,
+  factoryDeadLetterQueue,
+  factoryQueue,
+  functions,
+} from "@donut-states/core/topology";
 import { ensureQueue, queueArn } from "@donut-states/emulators/aws";
-import { type BusRule, type FunctionDefinition, alertsTopic, backInStockTopic, factoryDeadLetterQueue, factoryQueue, functions } from "@donut-states/core/topology";
 
 /** Overrides exist for tests (short timeouts, unique names); production uses the defaults. */
 export interface TopologySettings {
@@ -32,7 +41,9 @@ export interface ProvisionedTopology {
 }
 
 /** The rules on our bus that run a function (`busRule` triggers of the functions table). */
-export const busRules: readonly BusRule[] = (Object.values(functions) as FunctionDefinition[]).flatMap(({ trigger }) => ("busRule" in trigger ? [trigger.busRule] : []));
+export const busRules: readonly BusRule[] = (Object.values(functions) as FunctionDefinition[]).flatMap(({ trigger }) =>
+  "busRule" in trigger ? [trigger.busRule] : [],
+);
 
 export async function provisionTopology(params: {
   sqs: SQSClient;

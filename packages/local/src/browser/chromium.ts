@@ -63,6 +63,8 @@ export async function launchChromium(
     };
   } catch (error) {
     await rm(profile, { recursive: true, force: true });
-    throw new Error(`Could not start Chromium at ${CHROMIUM_PATH} (install it: sudo apt-get install chromium): ${(error as Error).message}`);
+    throw new Error(
+      `Could not start Chromium at ${CHROMIUM_PATH} (install it: sudo apt-get install chromium): ${(error as Error).message}`,
+    );
   }
 }

@@ -1,1 +1,1 @@
-export { CHROMIUM_PATH, browserTestPlan, launchChromium } from "./chromium";
+export { browserTestPlan, CHROMIUM_PATH, launchChromium } from "./chromium";

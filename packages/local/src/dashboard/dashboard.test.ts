@@ -2,19 +2,19 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import os from "node:os";
 import path from "node:path";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
-import { eq } from "drizzle-orm";
-import type { BrowserContext } from "playwright-core";
-import { browserTestPlan, launchChromium } from "../browser/chromium";
-import { ulid } from "ulid";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orderTable } from "@donut-states/core/order";
 import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
-import { startSqsSns, type SqsSnsEmulator } from "@donut-states/emulators/aws";
-import { uniqueName } from "@donut-states/emulators/testing";
-import { provisionTopology, type ProvisionedTopology } from "../aws/topology";
 import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
-import { startDashboard, type Dashboard, type DashboardState } from "./index";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
+import { uniqueName } from "@donut-states/emulators/testing";
+import { eq } from "drizzle-orm";
+import type { BrowserContext } from "playwright-core";
+import { ulid } from "ulid";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ProvisionedTopology, provisionTopology } from "../aws/topology";
+import { browserTestPlan, launchChromium } from "../browser/chromium";
+import { type Dashboard, type DashboardState, startDashboard } from "./index";
 
 /**
  * The dashboard against a real database and real fauxqs queues, looked at by a real headless
@@ -47,7 +47,10 @@ async function sendTo(queueUrl: string, count: number) {
   await emulator.sqs.send(
     new SendMessageBatchCommand({
       QueueUrl: queueUrl,
-      Entries: Array.from({ length: count }, (_, index) => ({ Id: String(index), MessageBody: JSON.stringify({ detail: { restockId: ulid(), sku: "CP-2" } }) })),
+      Entries: Array.from({ length: count }, (_, index) => ({
+        Id: String(index),
+        MessageBody: JSON.stringify({ detail: { restockId: ulid(), sku: "CP-2" } }),
+      })),
     }),
   );
 }
@@ -111,7 +114,10 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), "dashboard-test-"));
   const mailDir = path.join(tmp, "mail");
   await mkdir(mailDir);
-  await writeFile(path.join(mailDir, "2026-01-01T00-00-00-000Z-0000aaaa.eml"), eml(`ALARM: "factory-dlq-not-empty" in ${REGION}`, new Date(Date.now() - 60_000)));
+  await writeFile(
+    path.join(mailDir, "2026-01-01T00-00-00-000Z-0000aaaa.eml"),
+    eml(`ALARM: "factory-dlq-not-empty" in ${REGION}`, new Date(Date.now() - 60_000)),
+  );
   await writeFile(path.join(mailDir, "2026-01-01T00-00-01-000Z-0001bbbb.eml"), eml(HOSTILE_SUBJECT, new Date()));
 
   dashboard = await startDashboard({

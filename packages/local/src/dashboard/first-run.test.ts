@@ -4,14 +4,14 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSqsSns, type SqsSnsEmulator } from "@donut-states/emulators/aws";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
 import { uniqueName } from "@donut-states/emulators/testing";
-import { provisionTopology, type ProvisionedTopology } from "../aws/topology";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ProvisionedTopology, provisionTopology } from "../aws/topology";
 import { browserTestPlan, launchChromium } from "../browser/chromium";
 import { REPO_ROOT } from "../runtime";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
-import { startDashboard, type Dashboard, type DashboardState } from "./index";
+import { type Dashboard, type DashboardState, startDashboard } from "./index";
 
 /**
  * What a first look at the dashboard gets: data in the first response (no waiting for a poll),
@@ -65,29 +65,35 @@ describe("first paint", () => {
   it("the page itself carries the current state, escaped so data cannot close the script", async () => {
     const html = await (await fetch(`${dashboard.url}/`)).text();
     const state = embeddedState(html);
-    expect(state.products.map(({ sku, name, stock }) => ({ sku, name, stock }))).toEqual([{ sku: "CP-502101", name: "부산도너츠 </script><b>", stock: 7 }]);
+    expect(state.products.map(({ sku, name, stock }) => ({ sku, name, stock }))).toEqual([
+      { sku: "CP-502101", name: "부산도너츠 </script><b>", stock: 7 },
+    ]);
     expect(html).not.toContain("</script><b>");
   });
 
   // Like every browser test: skipped with a loud notice on a workstation without Chromium, never under CI=true.
-  it.runIf(browserTestPlan().run)("Chromium shows stock and queue depth before the page fetches anything", async () => {
-    const { browser, close } = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      const fetched: string[] = [];
-      await page.route("**/api/state", (route) => {
-        fetched.push(route.request().url());
-        return route.abort();
-      });
-      await page.goto(`${dashboard.url}/`, { waitUntil: "load" });
-      expect(await page.getByTestId("stock-CP-502101").textContent()).toBe("7");
-      expect(await page.getByTestId("dlq-depth").textContent()).toBe("0");
-      expect(await page.getByTestId("updated-at").textContent()).not.toBe("never");
-      expect(fetched).toEqual([]);
-    } finally {
-      await close();
-    }
-  }, 180_000);
+  it.runIf(browserTestPlan().run)(
+    "Chromium shows stock and queue depth before the page fetches anything",
+    async () => {
+      const { browser, close } = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        const fetched: string[] = [];
+        await page.route("**/api/state", (route) => {
+          fetched.push(route.request().url());
+          return route.abort();
+        });
+        await page.goto(`${dashboard.url}/`, { waitUntil: "load" });
+        expect(await page.getByTestId("stock-CP-502101").textContent()).toBe("7");
+        expect(await page.getByTestId("dlq-depth").textContent()).toBe("0");
+        expect(await page.getByTestId("updated-at").textContent()).not.toBe("never");
+        expect(fetched).toEqual([]);
+      } finally {
+        await close();
+      }
+    },
+    180_000,
+  );
 });
 
 describe("npm run dashboard", () => {

@@ -32,7 +32,11 @@ export interface DashboardHistory {
 
 const MINUTE = 60_000;
 
-export async function readHistory(db: Database, currentStock: Array<{ sku: string; stock: number }>, { now = Date.now(), restocks = 10 } = {}): Promise<DashboardHistory> {
+export async function readHistory(
+  db: Database,
+  currentStock: Array<{ sku: string; stock: number }>,
+  { now = Date.now(), restocks = 10 } = {},
+): Promise<DashboardHistory> {
   const from = now - HISTORY_WINDOW_MS;
   const [activity, requests] = await Promise.all([Order.perMinute(new Date(from), db), Restock.list({ limit: restocks, executor: db })]);
 

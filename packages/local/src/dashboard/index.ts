@@ -1,2 +1,2 @@
-export { startDashboard, type Dashboard, type DashboardOptions } from "./server";
+export { type Dashboard, type DashboardOptions, startDashboard } from "./server";
 export { createStateReader, type DashboardState } from "./state";

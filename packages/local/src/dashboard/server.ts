@@ -10,8 +10,8 @@ import type { AddressInfo } from "node:net";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createClient } from "@donut-states/core/drizzle";
 import { dashboardPage } from "./page";
-import { UPLOT_SCRIPT_PATH, uplotScript } from "./vendor";
 import { createStateReader, type DashboardState } from "./state";
+import { UPLOT_SCRIPT_PATH, uplotScript } from "./vendor";
 
 export interface DashboardOptions {
   /** 0 picks a free port; the offline stack uses DASHBOARD_PORT (suggested default 3002). */
@@ -57,10 +57,15 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       response.writeHead(status, { "cache-control": "no-store", "x-content-type-options": "nosniff", ...headers });
       response.end(request.method === "HEAD" ? undefined : body);
     };
-    const json = (status: number, body: unknown) => send(status, { "content-type": "application/json; charset=utf-8" }, JSON.stringify(body));
+    const json = (status: number, body: unknown) =>
+      send(status, { "content-type": "application/json; charset=utf-8" }, JSON.stringify(body));
 
     if (request.method !== "GET" && request.method !== "HEAD") {
-      return send(405, { allow: "GET, HEAD", "content-type": "application/json; charset=utf-8" }, JSON.stringify({ error: { code: "METHOD_NOT_ALLOWED", message: "The dashboard is read-only" } }));
+      return send(
+        405,
+        { allow: "GET, HEAD", "content-type": "application/json; charset=utf-8" },
+        JSON.stringify({ error: { code: "METHOD_NOT_ALLOWED", message: "The dashboard is read-only" } }),
+      );
     }
     if (url.pathname === "/") {
       const nonce = randomBytes(16).toString("base64");
@@ -84,7 +89,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return;
     }
     if (url.pathname === UPLOT_SCRIPT_PATH) {
-      response.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "max-age=3600", "x-content-type-options": "nosniff" });
+      response.writeHead(200, {
+        "content-type": "text/javascript; charset=utf-8",
+        "cache-control": "max-age=3600",
+        "x-content-type-options": "nosniff",
+      });
       response.end(request.method === "HEAD" ? undefined : uplotScript);
       return;
     }
@@ -98,7 +107,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       );
       return;
     }
-    return json(404, { error: { code: "NOT_FOUND", message: `No ${url.pathname} here; the dashboard is at / and its data at /api/state` } });
+    return json(404, {
+      error: { code: "NOT_FOUND", message: `No ${url.pathname} here; the dashboard is at / and its data at /api/state` },
+    });
   });
 
   await new Promise<void>((resolve, reject) => {

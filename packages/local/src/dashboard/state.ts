@@ -7,13 +7,13 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { simpleParser, type AddressObject } from "mailparser";
 import type { Database } from "@donut-states/core/drizzle";
 import { Outbox } from "@donut-states/core/outbox";
 import { Product } from "@donut-states/core/product";
 import { queueDepth } from "@donut-states/core/queue";
 import { RESTOCK_STATUSES, Restock, type RestockStatus } from "@donut-states/core/restock";
 import { dlqAlarm } from "@donut-states/core/topology";
+import { type AddressObject, simpleParser } from "mailparser";
 import { type DashboardHistory, readHistory } from "./history";
 
 /** What the page shows of a queue: waiting (the DLQ alarm's metric) and being processed. */
@@ -29,10 +29,26 @@ async function depthOf(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
 
 export interface DashboardState {
   generatedAt: string;
-  products: Array<{ sku: string; name: string; stock: number; reorderPoint: number; restockQuantity: number; restock: { id: string; status: RestockStatus } | null }>;
+  products: Array<{
+    sku: string;
+    name: string;
+    stock: number;
+    reorderPoint: number;
+    restockQuantity: number;
+    restock: { id: string; status: RestockStatus } | null;
+  }>;
   restock: {
     counts: Record<RestockStatus, number>;
-    recent: Array<{ id: string; sku: string; status: RestockStatus; quantity: number; attempts: number; lastError: string | null; createdAt: string; updatedAt: string }>;
+    recent: Array<{
+      id: string;
+      sku: string;
+      status: RestockStatus;
+      quantity: number;
+      attempts: number;
+      lastError: string | null;
+      createdAt: string;
+      updatedAt: string;
+    }>;
   };
   outbox: { pending: number; oldestPendingAt: string | null };
   queues: { factory: QueueDepth | null; dlq: QueueDepth | null };
@@ -101,7 +117,11 @@ export function createMailReader(dir: string, limit: number) {
   return async function recentMail(): Promise<Mail[]> {
     let names: string[];
     try {
-      names = (await readdir(dir)).filter((name) => name.endsWith(".eml")).sort().slice(-limit).reverse();
+      names = (await readdir(dir))
+        .filter((name) => name.endsWith(".eml"))
+        .sort()
+        .slice(-limit)
+        .reverse();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw error;
@@ -112,7 +132,11 @@ export function createMailReader(dir: string, limit: number) {
         if (cached) return cached;
         const file = path.join(dir, name);
         const parsed = await simpleParser(await readFile(file));
-        const mail = { subject: parsed.subject ?? "(no subject)", to: addresses(parsed.to), date: (parsed.date ?? (await stat(file)).mtime).toISOString() };
+        const mail = {
+          subject: parsed.subject ?? "(no subject)",
+          to: addresses(parsed.to),
+          date: (parsed.date ?? (await stat(file)).mtime).toISOString(),
+        };
         cache.set(name, mail);
         return mail;
       }),
@@ -149,7 +173,10 @@ export function createStateReader(sources: StateSources): () => Promise<Dashboar
     return {
       generatedAt: new Date().toISOString(),
       products: database?.products ?? [],
-      restock: database?.restock ?? { counts: Object.fromEntries(RESTOCK_STATUSES.map((status) => [status, 0])) as Record<RestockStatus, number>, recent: [] },
+      restock: database?.restock ?? {
+        counts: Object.fromEntries(RESTOCK_STATUSES.map((status) => [status, 0])) as Record<RestockStatus, number>,
+        recent: [],
+      },
       outbox: database?.outbox ?? { pending: 0, oldestPendingAt: null },
       queues: { factory: factory ?? null, dlq: dlq ?? null },
       alarm,

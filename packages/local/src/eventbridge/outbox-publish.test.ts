@@ -1,13 +1,13 @@
+import { Outbox, outboxTable } from "@donut-states/core/outbox";
+import { restockRequestTable } from "@donut-states/core/restock";
+import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { routes } from "@donut-states/core/topology";
+import { type EventBridgeEmulator, startEventBridge } from "@donut-states/emulators/eventbridge";
+import { waitFor } from "@donut-states/emulators/testing";
 import { asc, eq, inArray, isNotNull } from "drizzle-orm";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Outbox, outboxTable } from "@donut-states/core/outbox";
-import { restockRequestTable } from "@donut-states/core/restock";
-import { routes } from "@donut-states/core/topology";
-import { startGateway, type Gateway } from "../gateway";
-import { startEventBridge, type EventBridgeEmulator } from "@donut-states/emulators/eventbridge";
-import { waitFor } from "@donut-states/emulators/testing";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { type Gateway, startGateway } from "../gateway";
 
 /**
  * A bus that accepts the connection and never answers, through the real EventBridgeClient: a

@@ -1,4 +1,4 @@
-import { startGateway as start, type Gateway, type GatewayOptions } from "@donut-states/emulators/gateway";
+import { type Gateway, type GatewayOptions, startGateway as start } from "@donut-states/emulators/gateway";
 import { HANDLERS } from "../runtime";
 
 /** The emulators' API Gateway running this repository's handlers (route keys -> topology handler references). */

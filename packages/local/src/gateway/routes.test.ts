@@ -4,10 +4,11 @@
  * read every route of the topology alike, or offline a request would reach another function
  * than the one the $default function believes exists.
  */
-import { describe, expect, it } from "vitest";
+
 import { allRoutes } from "@donut-states/core/topology";
 import { compileRoute } from "@donut-states/core/util/route";
 import { createRouter } from "@donut-states/emulators/gateway";
+import { describe, expect, it } from "vitest";
 
 /** A request path for a route key: each {name} a segment, each {name+} two. */
 function pathFor(routeKey: string): string {

@@ -3,13 +3,14 @@
  * UTC and READ COMMITTED, as the RDS parameter group sets them, since the app sends no SET of its
  * own (a private mariadbd gets them as options, a server found is checked or set at start-up).
  */
+
+import { sessionDefaultServerOptions } from "@donut-states/core/drizzle/session";
 import {
   ensureMysqlServer as ensureServer,
-  startPrivateMariadb as startPrivate,
   type MysqlServer,
   type ServerRequirements,
+  startPrivateMariadb as startPrivate,
 } from "@donut-states/emulators/mysql";
-import { sessionDefaultServerOptions } from "@donut-states/core/drizzle/session";
 import { ensureSessionDefaults } from "./session-defaults";
 
 const REQUIREMENTS: ServerRequirements = { serverOptions: sessionDefaultServerOptions, prepare: ensureSessionDefaults };
@@ -22,6 +23,6 @@ export function startPrivateMariadb(options: Omit<Parameters<typeof startPrivate
   return startPrivate({ ...options, serverOptions: REQUIREMENTS.serverOptions });
 }
 
-export { ensureSessionDefaults };
 export { withDatabase } from "@donut-states/core/util/url";
 export type { MysqlServer };
+export { ensureSessionDefaults };

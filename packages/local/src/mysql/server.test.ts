@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import mysql from "mysql2/promise";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@donut-states/core/drizzle";
 import { sessionDefaultsMismatch } from "@donut-states/core/drizzle/session";
+import mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureSessionDefaults, startPrivateMariadb } from "./index";
 
 /**
@@ -29,7 +29,9 @@ afterAll(async () => {
 async function sessionOf(url: string) {
   const client = createClient(`${url}/mysql`, 1);
   try {
-    const [rows] = await client.pool.query<mysql.RowDataPacket[]>("SELECT @@session.time_zone AS timeZone, @@session.tx_isolation AS isolation");
+    const [rows] = await client.pool.query<mysql.RowDataPacket[]>(
+      "SELECT @@session.time_zone AS timeZone, @@session.tx_isolation AS isolation",
+    );
     return rows[0];
   } finally {
     await client.pool.end();
@@ -71,18 +73,32 @@ describe("session defaults of the server", () => {
     });
     const plainUrl = server.serverUrl.replace("root@", "plain:plain-password@");
     const failure = ensureSessionDefaults(plainUrl, "DATABASE_URL");
-    await expect(failure).rejects.toThrow(/^DATABASE_URL \(127\.0\.0\.1:\d+\): time_zone is SYSTEM, not UTC.*transaction isolation is REPEATABLE-READ/);
+    await expect(failure).rejects.toThrow(
+      /^DATABASE_URL \(127\.0\.0\.1:\d+\): time_zone is SYSTEM, not UTC.*transaction isolation is REPEATABLE-READ/,
+    );
     await expect(failure).rejects.toThrow(/default-time-zone = '\+00:00'.*transaction-isolation = READ-COMMITTED/);
     // Nothing changed: the server still has the other defaults.
     expect(await sessionOf(server.serverUrl)).toEqual({ timeZone: "SYSTEM", isolation: "REPEATABLE-READ" });
   });
 
   it("reads MySQL 8.4's and MariaDB 10.11's variable names alike", () => {
-    expect(sessionDefaultsMismatch([{ Variable_name: "time_zone", Value: "UTC" }, { Variable_name: "transaction_isolation", Value: "READ-COMMITTED" }])).toEqual([]);
-    expect(sessionDefaultsMismatch([{ Variable_name: "time_zone", Value: "+00:00" }, { Variable_name: "tx_isolation", Value: "READ-COMMITTED" }])).toEqual([]);
-    expect(sessionDefaultsMismatch([{ Variable_name: "time_zone", Value: "Europe/Berlin" }, { Variable_name: "tx_isolation", Value: "REPEATABLE-READ" }])).toEqual([
-      "time_zone is Europe/Berlin, not UTC (+00:00)",
-      "transaction isolation is REPEATABLE-READ, not READ-COMMITTED",
-    ]);
+    expect(
+      sessionDefaultsMismatch([
+        { Variable_name: "time_zone", Value: "UTC" },
+        { Variable_name: "transaction_isolation", Value: "READ-COMMITTED" },
+      ]),
+    ).toEqual([]);
+    expect(
+      sessionDefaultsMismatch([
+        { Variable_name: "time_zone", Value: "+00:00" },
+        { Variable_name: "tx_isolation", Value: "READ-COMMITTED" },
+      ]),
+    ).toEqual([]);
+    expect(
+      sessionDefaultsMismatch([
+        { Variable_name: "time_zone", Value: "Europe/Berlin" },
+        { Variable_name: "tx_isolation", Value: "REPEATABLE-READ" },
+      ]),
+    ).toEqual(["time_zone is Europe/Berlin, not UTC (+00:00)", "transaction isolation is REPEATABLE-READ, not READ-COMMITTED"]);
   });
 });

@@ -2,8 +2,9 @@
  * The session defaults every server of ours must have (packages/core/src/drizzle/session.ts), on a
  * server the offline stack or the tests found rather than started.
  */
-import mysql from "mysql2/promise";
+
 import { SESSION_DEFAULTS_QUERY, SET_GLOBAL_SESSION_DEFAULTS, sessionDefaultsMismatch } from "@donut-states/core/drizzle/session";
+import mysql from "mysql2/promise";
 
 /**
  * Make sure a server we did not start gives new sessions the defaults the app relies on (UTC,
@@ -33,7 +34,8 @@ export async function ensureSessionDefaults(serverUrl: string, source: string, l
       );
     }
     const remaining = await read();
-    if (remaining.length > 0) throw new Error(`${source}: the server kept ${remaining.join("; ")} after ${SET_GLOBAL_SESSION_DEFAULTS.join("; ")}`);
+    if (remaining.length > 0)
+      throw new Error(`${source}: the server kept ${remaining.join("; ")} after ${SET_GLOBAL_SESSION_DEFAULTS.join("; ")}`);
     log(`${source}: ${problems.join("; ")}: set the server's GLOBAL defaults to UTC and READ-COMMITTED (until it restarts)`);
   } finally {
     await connection.end();

@@ -1,12 +1,18 @@
-import { eq } from "drizzle-orm";
-import mysql from "mysql2/promise";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDatabase, database, query, transaction } from "@donut-states/core/drizzle";
 import { Order } from "@donut-states/core/order";
 import { productTable } from "@donut-states/core/product";
+import {
+  createTestDatabase,
+  type SecretsManagerStandIn,
+  seedProducts,
+  startSecretsManager,
+  type TestDatabase,
+} from "@donut-states/core/testing";
 import { DependencyUnavailableError } from "@donut-states/core/util/error";
-import { createTestDatabase, type SecretsManagerStandIn, seedProducts, startSecretsManager, type TestDatabase } from "@donut-states/core/testing";
 import { waitFor } from "@donut-states/emulators/testing";
+import { eq } from "drizzle-orm";
+import mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * Deployed functions read the application user's credentials from Secrets Manager once per
@@ -68,7 +74,9 @@ async function asAdmin<T>(work: (connection: mysql.Connection) => Promise<T>): P
  */
 async function endOpenConnections(): Promise<void> {
   await asAdmin(async (connection) => {
-    const [rows] = await connection.query<mysql.RowDataPacket[]>("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?", [username]);
+    const [rows] = await connection.query<mysql.RowDataPacket[]>("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?", [
+      username,
+    ]);
     for (const row of rows) await connection.query("KILL CONNECTION ?", [row.ID]);
   });
   const pool = (await database()).$client.pool as unknown as { _allConnections: { length: number } };

@@ -1,20 +1,19 @@
 import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { eq } from "drizzle-orm";
-import { ulid } from "ulid";
-import { afterAll, beforeAll, expect, it } from "vitest";
 import { factoryTable } from "@donut-states/core/factory";
 import { productTable } from "@donut-states/core/product";
 import { queueDepth } from "@donut-states/core/queue";
 import { restockRequestTable } from "@donut-states/core/restock";
-import { type FactorySimulator, startFactorySimulator } from "@donut-states/factory";
-import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
-import { uniqueName, waitFor } from "@donut-states/emulators/testing";
-import { provisionTopology } from "../aws/topology";
 import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 import { functions } from "@donut-states/core/topology";
-import { createHandlerPool, type HandlerPool } from "@donut-states/emulators/runtime";
+import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
+import { createHandlerPool, type HandlerPool, startSqsPoller } from "@donut-states/emulators/runtime";
+import { uniqueName, waitFor } from "@donut-states/emulators/testing";
+import { type FactorySimulator, startFactorySimulator } from "@donut-states/factory";
+import { eq } from "drizzle-orm";
+import { ulid } from "ulid";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { provisionTopology } from "../aws/topology";
 import { handlerPool, loadHandler } from "./index";
-import { startSqsPoller } from "@donut-states/emulators/runtime";
 
 const REGION = "ap-northeast-2";
 let emulator: SqsSnsEmulator;
@@ -52,7 +51,17 @@ async function pendingRequest(sku: string, factoryId: string) {
   const id = ulid();
   await database.db.insert(restockRequestTable).values({ id, productId: product.id, sku, factoryId, quantity: 10 });
   const detail = { restockId: id, sku, quantity: 10, factoryId, occurredAt: new Date().toISOString() };
-  const envelope = { version: "0", id: ulid(), "detail-type": "OutOfStock", source: "donut-states.sales", account: "000000000000", time: new Date().toISOString(), region: REGION, resources: [], detail };
+  const envelope = {
+    version: "0",
+    id: ulid(),
+    "detail-type": "OutOfStock",
+    source: "donut-states.sales",
+    account: "000000000000",
+    time: new Date().toISOString(),
+    region: REGION,
+    resources: [],
+    detail,
+  };
   return { id, body: JSON.stringify(envelope) };
 }
 

@@ -6,11 +6,11 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  handlerPool as poolOf,
-  loadHandler as load,
   type AnyHandler,
   type HandlerPool,
   type HandlerSource,
+  loadHandler as load,
+  handlerPool as poolOf,
 } from "@donut-states/emulators/runtime";
 
 /** Repository root: handler references in the topology are relative to it, as in sst.config.ts. */

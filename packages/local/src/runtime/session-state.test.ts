@@ -1,20 +1,19 @@
-import type { SQSEvent } from "aws-lambda";
-import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDatabase } from "@donut-states/core/drizzle";
 import { Events } from "@donut-states/core/event";
 import { outboxTable } from "@donut-states/core/outbox";
 import { restockRequestTable } from "@donut-states/core/restock";
-import { functions, routes } from "@donut-states/core/topology";
-import { type FactorySimulator, startFactorySimulator } from "@donut-states/factory";
-import { waitFor } from "@donut-states/emulators/testing";
-import { type EventBridgeEmulator, type EventEnvelope, startEventBridge } from "@donut-states/emulators/eventbridge";
-import { startGateway, type Gateway } from "../gateway";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
-import { startMysqlProxy, type MysqlProxy } from "../testing/mysql-proxy";
-import { lambdaContext } from "@donut-states/emulators/runtime";
+import { functions, routes } from "@donut-states/core/topology";
+import { type EventBridgeEmulator, type EventEnvelope, startEventBridge } from "@donut-states/emulators/eventbridge";
+import { lambdaContext, toSqsRecord } from "@donut-states/emulators/runtime";
+import { waitFor } from "@donut-states/emulators/testing";
+import { type FactorySimulator, startFactorySimulator } from "@donut-states/factory";
+import type { SQSEvent } from "aws-lambda";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Gateway, startGateway } from "../gateway";
+import { type MysqlProxy, startMysqlProxy } from "../testing/mysql-proxy";
 import { loadHandler } from "./index";
-import { toSqsRecord } from "@donut-states/emulators/runtime";
 
 /**
  * Nothing the functions send would make RDS Proxy pin a connection (docs/deploy.md, "No proxy
@@ -40,7 +39,13 @@ beforeAll(async () => {
   eventBridge = await startEventBridge({
     region: "ap-northeast-2",
     accountId: "000000000000",
-    rules: [{ name: "out-of-stock", pattern: { "detail-type": [Events.OutOfStock.type] }, targets: [{ id: "capture", deliver: async (event) => void delivered.push(event) }] }],
+    rules: [
+      {
+        name: "out-of-stock",
+        pattern: { "detail-type": [Events.OutOfStock.type] },
+        targets: [{ id: "capture", deliver: async (event) => void delivered.push(event) }],
+      },
+    ],
     log: () => {},
   });
   factory = await startFactorySimulator({ port: 0, delayMs: 50, failureRate: 0, timeoutRate: 0, callback: "once" });
@@ -103,7 +108,11 @@ describe("what the functions send to the database", () => {
     await eventBridge.idle();
     expect(delivered).toHaveLength(1);
 
-    const record = toSqsRecord({ MessageId: "m-1", ReceiptHandle: "r-1", Body: JSON.stringify(delivered[0]) }, "arn:aws:sqs:ap-northeast-2:000000000000:factory", "ap-northeast-2");
+    const record = toSqsRecord(
+      { MessageId: "m-1", ReceiptHandle: "r-1", Body: JSON.stringify(delivered[0]) },
+      "arn:aws:sqs:ap-northeast-2:000000000000:factory",
+      "ap-northeast-2",
+    );
     const callFactory = await loadHandler(functions.factoryCaller.handler);
     const result = await callFactory({ Records: [record] } satisfies SQSEvent, lambdaContext("factory-caller", 60_000));
     expect(result).toEqual({ batchItemFailures: [] });

@@ -1,5 +1,5 @@
-import net from "node:net";
 import type { AddressInfo } from "node:net";
+import net from "node:net";
 
 export interface MysqlProxy {
   /** The proxy's own address: `mysql://…@127.0.0.1:<port>/…` for a URL pointing at the target. */
@@ -82,7 +82,8 @@ export async function startMysqlProxy({
           longestCommand = Math.max(longestCommand, length);
           if (loseArmed) [loseArmed, losing] = [false, true];
           // COM_QUERY (0x03): keep the start of its text (the rest may be in a later chunk).
-          if (data[4] === 0x03 && statements.length < 1000) statements.push(data.subarray(5, Math.min(4 + length, 5 + 200)).toString("utf8"));
+          if (data[4] === 0x03 && statements.length < 1000)
+            statements.push(data.subarray(5, Math.min(4 + length, 5 + 200)).toString("utf8"));
           if (data[4] === 0x16) prepares++;
         }
         skip = length;
