@@ -36,7 +36,7 @@ export async function renderDiagram(input: string): Promise<{ svg: string; png: 
     );
     await page.addScriptTag({ path: MERMAID });
     const svg = await page.evaluate(async (text) => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      // biome-ignore lint/suspicious/noExplicitAny: mermaid's browser bundle sets an untyped global.
       const mermaid = (globalThis as any).mermaid;
       mermaid.initialize({
         startOnLoad: false,

@@ -1,10 +1,9 @@
 import { sessionDefaults } from "@donut-states/core/drizzle/session";
 import { type FunctionEnvironment, functions } from "@donut-states/core/topology";
-import { Script, type Function as SstFunction, type StackContext, use } from "sst/constructs";
+import { Script, type StackContext, use } from "sst/constructs";
 import { Config } from "./Config";
 import { type Cdk, Duration, ec2, iam, logs, RemovalPolicy, rds } from "./cdk";
 import { type DatabaseAccess, fromTopology, lambda } from "./lambda";
-import type { DatabaseMode } from "./settings";
 
 /**
  * The database of the stage.

@@ -80,7 +80,12 @@ export function compactErrorTable(file: string): string {
     else runs.push([code, [name]]);
   }
   const rebuilt: Record<string, string | number> = {};
-  for (const [start, names] of runs) names.forEach((name, index) => ((rebuilt[start + index] = name), (rebuilt[name] = start + index)));
+  for (const [start, names] of runs) {
+    for (const [index, name] of names.entries()) {
+      rebuilt[start + index] = name;
+      rebuilt[name] = start + index;
+    }
+  }
   const fixes = Object.fromEntries(Object.entries(table).filter(([key, value]) => rebuilt[key] !== value));
   for (const key of Object.keys(rebuilt)) if (!(key in table)) throw new Error(`mysql2 error table: ${key} has no counterpart`);
   return [

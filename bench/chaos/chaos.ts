@@ -251,7 +251,6 @@ async function checkInvariants({
   db,
   pool,
   stack,
-  skus,
   options,
   responses,
   fiveHundreds,

@@ -141,7 +141,7 @@ export async function runSqlWorkers(options: {
   // Open every connection before the clock starts.
   const warm = await Promise.all(Array.from({ length: poolSize }, () => pool.getConnection()));
   await Promise.all(warm.map((connection) => connection.query("SELECT 1")));
-  warm.forEach((connection) => connection.release());
+  for (const connection of warm) connection.release();
 
   const latencies: number[] = [];
   const run: SqlRun = {

@@ -8,7 +8,7 @@
  */
 import * as cdkNag from "cdk-nag";
 import type { App } from "sst/constructs";
-import { Aspects, type Cdk, CdkStack } from "../cdk";
+import { Aspects, CdkStack } from "../cdk";
 
 export interface NagFinding {
   ruleId: string;

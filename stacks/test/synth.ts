@@ -28,7 +28,7 @@ export const SETTINGS_ENV = [
 ] as const;
 export type SettingsEnv = Partial<Record<(typeof SETTINGS_ENV)[number], string>>;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template's JSON, read by tests as they need.
 export type Json = any;
 
 export interface Synthesized {

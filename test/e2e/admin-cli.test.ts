@@ -7,7 +7,7 @@
 import path from "node:path";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { factoryTable } from "@donut-states/core/factory";
-import { TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
+import { TEST_FACTORY } from "@donut-states/core/testing";
 import { offlineCredentials } from "@donut-states/core/topology";
 import { waitFor } from "@donut-states/emulators/testing";
 import type { OfflineStack } from "@donut-states/local/stack";
@@ -16,7 +16,6 @@ import { runOps } from "@donut-states/ops/program";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-let database: TestDatabase;
 let testStack: TestStack;
 let stack: OfflineStack;
 let localDir: string;
@@ -32,7 +31,7 @@ beforeAll(async () => {
     },
     (database) => database.db.insert(factoryTable).ignore().values(TEST_FACTORY),
   );
-  ({ stack, database, localDir } = testStack);
+  ({ stack, localDir } = testStack);
 });
 
 afterAll(() => testStack?.stop());

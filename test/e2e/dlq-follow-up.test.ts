@@ -20,7 +20,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 let database: TestDatabase;
 let testStack: TestStack;
 let stack: OfflineStack;
-let localDir: string;
 const NOWHERE = "mysql://root@127.0.0.1:9/nowhere"; // nothing listens on port 9
 
 beforeAll(async () => {
@@ -33,7 +32,7 @@ beforeAll(async () => {
     ALARM_INTERVAL_MS: 60 * 60 * 1000,
     factoryOptions: { port: 0, delayMs: 100, failureRate: 1, timeoutRate: 0, callback: "once" },
   });
-  ({ stack, database, localDir } = testStack);
+  ({ stack, database } = testStack);
 });
 
 afterAll(() => testStack?.stop());

@@ -20,7 +20,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 let database: TestDatabase;
 let testStack: TestStack;
 let stack: OfflineStack;
-let localDir: string;
 const captured: EventEnvelope[] = [];
 
 beforeAll(async () => {
@@ -33,7 +32,7 @@ beforeAll(async () => {
     ALARM_INTERVAL_MS: 300,
     factoryOptions: { port: 0, delayMs: 50, failureRate: 0, timeoutRate: 0, callback: "once", hangMs: 2000 },
   });
-  ({ stack, database, localDir } = testStack);
+  ({ stack, database } = testStack);
   stack.eventBridge.addRule({
     name: "test-restock-lifecycle",
     pattern: { source: [EVENT_SOURCE], "detail-type": Object.values(DetailType) },

@@ -23,7 +23,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 let database: TestDatabase;
 let testStack: TestStack;
 let stack: OfflineStack;
-let localDir: string;
 const ALERT_EMAILS = ["ops@test.local", "oncall@test.local"];
 
 beforeAll(async () => {
@@ -40,7 +39,7 @@ beforeAll(async () => {
     ALARM_INTERVAL_MS: 300,
     factoryOptions: { port: 0, delayMs: 100, failureRate: 0, timeoutRate: 0, callback: "once", hangMs: 2000 },
   });
-  ({ stack, database, localDir } = testStack);
+  ({ stack, database } = testStack);
 });
 
 afterAll(() => testStack?.stop());

@@ -24,7 +24,7 @@ function formatEvent(event: SimEvent): string {
 }
 
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadFactoryConfig>;
   try {
     config = loadFactoryConfig();
   } catch (err) {

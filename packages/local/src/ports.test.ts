@@ -117,7 +117,10 @@ describe("the SQS/SNS emulator", () => {
       const reach = (host: string) =>
         new Promise<boolean>((resolve) => {
           const socket = net.connect(emulator.port, host);
-          socket.once("connect", () => (socket.destroy(), resolve(true)));
+          socket.once("connect", () => {
+            socket.destroy();
+            resolve(true);
+          });
           socket.once("error", () => resolve(false));
         });
       expect(await reach("127.0.0.2")).toBe(true);

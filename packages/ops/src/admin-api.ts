@@ -53,7 +53,7 @@ export function createAdminApi({ baseUrl, region, credentials, target, timeoutMs
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const headers: Record<string, string> = { host: url.host, accept: "application/json" };
       if (payload !== undefined) headers["content-type"] = "application/json";
-      let signed;
+      let signed: Awaited<ReturnType<typeof signer.sign>>;
       try {
         signed = await signer.sign({
           method,

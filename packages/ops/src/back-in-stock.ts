@@ -29,6 +29,7 @@ export interface FailedEvent {
 
 /** Read a message of the failed-events queue: a Lambda invocation record, or the bare event EventBridge dead-lettered. */
 export function readFailedEvent(message: { messageId: string; body: string; sentAt?: string; eventBridgeError?: string }): FailedEvent {
+  // biome-ignore lint/suspicious/noExplicitAny: untrusted JSON, checked field by field below.
   let parsed: Record<string, any> | undefined;
   try {
     const value = JSON.parse(message.body);

@@ -13,9 +13,9 @@ import { EXIT, type Io, OpsError } from "./output";
 
 // Commander calls an action with (...arguments, options, command); the command function gets
 // (context, io, ...arguments, options).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 // A command may resolve to an exit code (e.g. 1 when a redrive moved only part of the queue).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: each command declares its own arguments; Commander passes them untyped.
+// biome-ignore lint/suspicious/noConfusingVoidType: a command that returns nothing resolves to void.
 type CommandFn = (ctx: OpsContext, io: Io, ...args: any[]) => Promise<void | number>;
 
 export interface Kit {
@@ -23,7 +23,7 @@ export interface Kit {
   env: Env;
   /** The exit code the last command asked for (0 unless it returned one). */
   exitCode: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: Commander's action callback takes untyped arguments.
   action(run: CommandFn): (...args: any[]) => Promise<void>;
 }
 

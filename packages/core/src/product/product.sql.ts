@@ -24,7 +24,7 @@ export const productTable = mysqlTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (table) => [check("product_stock_non_negative", sql`stock >= 0`), check("product_restock_quantity_positive", sql`restock_quantity > 0`)],
+  () => [check("product_stock_non_negative", sql`stock >= 0`), check("product_restock_quantity_positive", sql`restock_quantity > 0`)],
 );
 
 /**

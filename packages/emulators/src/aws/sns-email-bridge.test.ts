@@ -7,7 +7,7 @@ import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-s
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMailer } from "../mail/mailer";
 import { readMailbox, startSmtpSink } from "../mail/smtp-sink";
-import { TEST_DLQ_ALARM, testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
+import { TEST_DLQ_ALARM, testQueue, testTopic, waitFor } from "../testing/aws";
 import { startDlqAlarm } from "./alarm";
 import { regionName } from "./alarm-email";
 import { type SqsSnsEmulator, startSqsSns } from "./emulator";

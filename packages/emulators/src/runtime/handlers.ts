@@ -11,7 +11,7 @@ export interface HandlerSource {
   functionName?: (reference: string) => string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a Lambda handler of any trigger (HTTP, SQS, schedule, EventBridge).
 export type AnyHandler = (event: any, context: Context) => Promise<any>;
 
 let instancesLoaded = 0;

@@ -45,7 +45,7 @@ async function setup(maxReceiveCount: number) {
 type Topology = Awaited<ReturnType<typeof setup>>;
 /** Execution environments that all run the given function. */
 const pool = (functionName: string, handler: AnyHandler) => createHandlerPool({ functionName, load: async () => handler });
-const pollerFor = (topology: Topology, handler: (event: SQSEvent) => Promise<SQSBatchResponse | void>) =>
+const pollerFor = (topology: Topology, handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>) =>
   startSqsPoller({
     sqs: emulator.sqs,
     queueUrl: topology.queueUrl,

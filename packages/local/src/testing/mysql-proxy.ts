@@ -94,12 +94,16 @@ export async function startMysqlProxy({
 
     // Server -> client: straight through, or delayed (order kept: one timer drains a FIFO).
     const queue: Array<{ due: number; chunk: Buffer }> = [];
-    let timer: NodeJS.Timeout | undefined;
+    let drainScheduled = false;
+    const scheduleDrain = (ms: number) => {
+      drainScheduled = true;
+      setTimeout(drain, ms);
+    };
     const drain = () => {
-      timer = undefined;
+      drainScheduled = false;
       const now = performance.now();
       while (queue.length && queue[0].due <= now) client.write(queue.shift()!.chunk);
-      if (queue.length) timer = setTimeout(drain, Math.max(0, queue[0].due - now));
+      if (queue.length) scheduleDrain(Math.max(0, queue[0].due - now));
     };
     upstream.on("data", (chunk: Buffer) => {
       if (losing) return closeBoth();
@@ -108,7 +112,7 @@ export async function startMysqlProxy({
         return;
       }
       queue.push({ due: performance.now() + delayMs, chunk });
-      timer ??= setTimeout(drain, delayMs);
+      if (!drainScheduled) scheduleDrain(delayMs);
     });
   });
 
