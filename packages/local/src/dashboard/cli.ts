@@ -1,7 +1,7 @@
 /**
  * `npm run dashboard`: the dashboard as its own process, attached to an offline stack that is
  * already running (found through its .local/stack.json). `npm start` serves one itself (see
- * stack.ts): when that one answers on the port asked for, this says where it is and exits 0;
+ * stack/dashboard.ts): when that one answers on the port asked for, this says where it is and exits 0;
  * DASHBOARD_PORT=0 starts a second one on any free port.
  *
  * Env: DASHBOARD_PORT (default 3002), DASHBOARD_HOST (127.0.0.1), LOCAL_DIR, DATABASE_URL
