@@ -1,30 +1,8 @@
 /**
- * SNS e-mail subscriptions made while the stack runs: an application calls Subscribe with
- * Protocol "email" for someone's address (and usually a filter policy). fauxqs accepts those,
- * leaves them pending and never delivers to them (emulator.ts). This follows a topic's e-mail
- * subscriptions and treats each as SNS would:
- *
- * - Confirmation: SNS mails the address a confirmation link and delivers nothing until it is
- *   clicked. Offline nobody can click, so each new subscription is confirmed at once, and the
- *   confirmation mail still goes out, after it is live: the mail log shows the step, and a
- *   confirmation mail in the log means the subscription receives from then on.
- * - Delivery with the subscription's filter policy: each address gets an internal SQS
- *   subscription (sns-email-bridge.ts) carrying the e-mail subscription's FilterPolicy and
- *   FilterPolicyScope, so fauxqs applies the policy while it publishes, and a message reaches an
- *   address exactly when it would reach that SNS e-mail subscription. A published message a
- *   policy rejects is never queued for that address.
- * - Unsubscribing: a subscription deleted with Unsubscribe stops its mails (at the next sync).
- *   Each mail's unsubscribe link names the address's own e-mail subscription, as SNS's does; it
- *   is not live offline (`aws sns unsubscribe --endpoint-url <sqsEndpoint> …` is).
- *
- * The filter-policy language is fauxqs's matcher (its own tests, and email-subscriptions.test.ts
- * for what this project relies on): an exact string value matches the attribute's String value;
- * a message without the attribute matches no policy that names it (only `{"exists": false}`);
- * several keys must all match, several values of one key any. Known differences from SNS: a
- * `String.Array` attribute is compared as one string (SNS matches any element), and a filter
- * policy that is not valid JSON is accepted by Subscribe (SNS refuses it) and then lets every
- * message through. A filter policy changed after subscribing (SetSubscriptionAttributes) is not
- * followed.
+ * SNS e-mail subscriptions made while the stack runs (fauxqs accepts them but never delivers):
+ * each is confirmed at once, delivered through its own SQS subscription carrying its filter
+ * policy, and stopped when unsubscribed. The details and the known differences from SNS:
+ * docs/emulators.md#sns-e-mail-subscriptions.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import {

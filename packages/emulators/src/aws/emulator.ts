@@ -1,46 +1,7 @@
 /**
- * In-process SQS + SNS for a local stack, backed by fauxqs.
- *
- * fauxqs facts that shape this module and its callers (verified against the
- * fauxqs@1.9.2 dist and by the tests next to this file):
- *
- * - Endpoint: one HTTP endpoint serves SQS (AWS JSON 1.0) and SNS (Query).
- *   The SDK clients MUST get an explicit `endpoint`: queue URLs look like
- *   `http://sqs.<region>.localhost:<port>/000000000000/<name>` and, without
- *   an explicit endpoint, @aws-sdk/client-sqs (useQueueUrlAsEndpoint, default
- *   true) would send requests to that `*.localhost` host, which Node does not
- *   reliably resolve. With an explicit endpoint the queue URL is only an
- *   opaque key (fauxqs looks queues up by the exact URL string, so never
- *   rebuild a URL by hand - use the one CreateQueue/GetQueueUrl returned).
- * - Region comes from the SigV4 Authorization header, so the region the
- *   clients are built with is the region of every ARN and URL.
- * - Account id is hard-coded to 000000000000 in every ARN/URL; it cannot be
- *   changed, hence `accountId` may only be omitted or "000000000000".
- * - Credentials are accepted and never checked; queue Policy is stored, not
- *   enforced (SNS->SQS needs no queue policy here, unlike AWS).
- * - RedrivePolicy IS honoured: a message whose receive count would exceed
- *   maxReceiveCount is moved to the DLQ during the next ReceiveMessage on the
- *   source queue (not by a background timer), as in AWS.
- * - VisibilityTimeout is honoured. Expired in-flight messages are returned
- *   to the queue lazily (on ReceiveMessage, or every 20 ms while a long poll
- *   is waiting), so ApproximateNumberOfMessages may lag until someone polls.
- * - GetQueueAttributes supports ApproximateNumberOfMessages(/NotVisible/
- *   Delayed). There is no `ApproximateNumberOfMessagesVisible` attribute: that
- *   is the CloudWatch metric name for the SQS attribute ApproximateNumberOfMessages.
- * - Long polling (WaitTimeSeconds 1..20) is honoured and returns early when a
- *   message arrives. Aborting the SDK call (abortSignal) ends it client-side
- *   at once, but fauxqs keeps the server-side waiter until WaitTimeSeconds
- *   elapse: a message sent meanwhile is dequeued into that dead request and
- *   stays in flight for VisibilityTimeout before reappearing (not lost).
- * - PurgeQueue is immediate (no 60 s AWS cooldown).
- * - MessageRetentionPeriod is validated and stored, but NOT enforced.
- * - CreateQueue/CreateTopic/Subscribe are idempotent only with identical
- *   attributes; different attributes throw (QueueNameExists for queues).
- * - SNS delivers only to `sqs` subscriptions. `email`, `email-json`, `http`,
- *   `lambda`... are accepted by Subscribe (left PendingConfirmation) but never
- *   delivered - see sns-email-bridge.ts. SNS envelopes have
- *   `Subject: null` when Publish had no Subject.
- * - No persistence: all state lives in memory and dies with the process.
+ * In-process SQS + SNS for a local stack, backed by fauxqs. What fauxqs does and does not do as
+ * AWS does (explicit endpoints, the fixed account id, lazy redrive, long polls) shapes this module
+ * and its callers: docs/emulators.md#fauxqs-sqs-and-sns.
  */
 
 import net from "node:net";

@@ -36,7 +36,7 @@ export interface EmailSubscriptionsOptions {
 /**
  * Note: after stop(), a notification arriving within pollWaitSeconds is
  * swallowed by fauxqs' still-pending server-side long poll and only shows
- * up again after retryAfterSeconds (see emulator.ts). Delayed, never lost.
+ * up again after retryAfterSeconds (docs/emulators.md#fauxqs-sqs-and-sns). Delayed, never lost.
  */
 export interface EmailSubscriptions {
   /** Internal queue per address, for inspection. */

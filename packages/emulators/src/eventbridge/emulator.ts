@@ -1,18 +1,7 @@
 /**
- * A local Amazon EventBridge endpoint.
- *
- * It speaks the AWS JSON 1.1 protocol that the unmodified EventBridgeClient
- * uses (POST /, `X-Amz-Target: AWSEvents.<Operation>`, content type
- * application/x-amz-json-1.1), so application code keeps its real client and
- * only gets a different `endpoint`. Only PutEvents is implemented; rules and
- * targets are configuration passed to startEventBridge instead of
- * PutRule/PutTargets calls, because the stack defines them in code anyway.
- *
- * Flow per PutEvents call: validate (put-events.ts) -> wrap each entry in the
- * event envelope -> answer the caller -> match the envelope against every
- * rule on its bus (pattern.ts) -> hand it to each target's `deliver`, with
- * retries. Delivery happens after the response, as in AWS where PutEvents
- * only acknowledges ingestion; `idle()` lets tests wait for it.
+ * A local Amazon EventBridge endpoint for the unmodified EventBridgeClient (AWS JSON 1.1;
+ * PutEvents only, rules given as configuration). Each entry is answered first and delivered to
+ * the matching rules' targets after, as AWS only acknowledges ingestion: docs/emulators.md#eventbridge.
  */
 
 import { randomUUID } from "node:crypto";

@@ -1,15 +1,7 @@
 /**
- * An EventBridge -> Lambda target for the local emulator: the function is invoked
- * asynchronously with the event envelope itself (no InputTransformer), as a rule's Lambda
- * target is.
- *
- * For an asynchronous invocation Lambda accepts the event, and it is Lambda that retries a
- * failed invocation, twice (about one and then two minutes later in AWS), before giving up on
- * the event. So a function's error never reaches EventBridge's own delivery retries: this target
- * retries the invocation on Lambda's schedule (compressed offline) and never throws.
- *
- * When Lambda gives up, it sends an invocation record to the function's on-failure destination,
- * if it has one (an SQS queue here), and otherwise drops the event. So does this target.
+ * An EventBridge -> Lambda target: the function is invoked asynchronously with the envelope, and
+ * retried on Lambda's schedule (never by EventBridge), then its invocation record goes to the
+ * on-failure destination, as Lambda does: docs/emulators.md#lambda-targets.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { HandlerPool } from "../runtime/handlers";

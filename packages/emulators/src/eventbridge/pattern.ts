@@ -1,20 +1,7 @@
 /**
- * Amazon EventBridge event-pattern matching, offline.
- *
- * Sources (quoted in the comments below by page name):
- * - "Amazon EventBridge event patterns" (eb-event-patterns)
- * - "Content filtering in Amazon EventBridge event patterns"
- *   (eb-event-patterns-content-based-filtering)
- * - "Comparison operators for use in event patterns" (eb-create-pattern-operators)
- * - "Matching null values and empty strings" / "Arrays in ... event patterns"
- * - aws/event-ruler (the open-source matcher EventBridge runs): its README and
- *   JsonRuleCompiler fix details the user guide leaves open (which pattern
- *   shapes are rejected, wildcard escaping, $or arity). Where the two differ
- *   the user guide wins; the remaining judgement calls are marked
- *   "Judgement call" next to the code that makes them.
- *
- * Shape: a pattern is compiled once (compilePattern, which is also the
- * validator) into a small tree of closures, then evaluated per event.
+ * Amazon EventBridge event-pattern matching, offline: a pattern is compiled once (compilePattern,
+ * which is also the validator) into a small tree of closures, then evaluated per event. The
+ * sources quoted below by page name, and the judgement calls: docs/emulators.md#event-patterns.
  */
 import { type CidrRange, cidrContains, type IpAddress, parseCidr, parseIp } from "./ip";
 
@@ -346,20 +333,9 @@ function compileCidr(arg: unknown, path: string): ValueMatcher {
 }
 
 /**
- * anything-but. Content filtering doc: "matches anything except what's
- * provided in the rule", with a single string or number, a list "that
- * contain[s] only strings, or only numbers", or one of the nested forms
- * {"prefix"}, {"suffix"}, {"equals-ignore-case"}, {"wildcard"} (each taking a
- * string or - as event-ruler accepts - a list of strings).
- *
- * Judgement calls:
- * - Against an array-valued field, any element that is "anything else" is
- *   enough, consistent with the Arrays doc's any-element rule.
- * - The field must be present with a leaf value: a missing field does not
- *   match (it is "absent", not "anything else"), but a null value does
- *   (LocalStack verified both against AWS).
- * - Values of another type are "anything else": {"anything-but": "x"}
- *   matches 5 and null; {"anything-but": {"prefix": "x"}} matches 5.
+ * anything-but: anything except a string, a number, a list of only one of them, or a nested
+ * prefix/suffix/equals-ignore-case/wildcard. A missing field does not match, null and other
+ * types do, any element of an array is enough: docs/emulators.md#anything-but.
  */
 function compileAnythingBut(arg: unknown, path: string): ValueMatcher {
   const notAny = (tests: Array<(v: Leaf) => boolean>): ValueMatcher => ({
