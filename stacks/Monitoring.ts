@@ -1,3 +1,4 @@
+// Long by design, for now: the alarms, the dashboard and the DLQ follow-up function of the pipeline in one stack.
 import {
   backInStockRule,
   dlqAlarm,

@@ -3,7 +3,9 @@
  * (madge, the command the design states), packages reach each other only through their
  * package exports (never by a relative path into another package), no cycle between packages
  * either (madge does not follow `@donut-states/*` imports, so that graph is built here), and the
- * emulators depend on no package of the shop (they take what they serve as parameters).
+ * emulators depend on no package of the shop (they take what they serve as parameters). Each
+ * package's README says what it may import and what must not import it, and the imports agree.
+ * A source file over 400 lines (tests and bench/ aside) says near its top why it is long.
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -39,6 +41,22 @@ function owner(file: string): string {
 }
 
 const files = SOURCE_ROOTS.flatMap(sourceFiles);
+
+/** Tests and their helpers: `*.test.ts`, and anything in a `test/` or `testing/` folder or named `testing.ts`. */
+const isTestCode = (file: string) => /\.test\.ts$|(^|\/)(test|testing)\/|(^|\/)testing\.ts$/.test(file.split(path.sep).join("/"));
+
+/** The packages of ours a README paragraph names, from its `**<label>:**` to the blank line after it. */
+function namedPackages(readme: string, label: string): string[] {
+  const start = readme.indexOf(`**${label}:**`);
+  if (start < 0) throw new Error(`no "**${label}:**" paragraph`);
+  const end = readme.indexOf("\n\n", start);
+  const paragraph = readme.slice(start, end < 0 ? undefined : end);
+  return [...paragraph.matchAll(/@donut-states\/([\w-]+)/g)].map((match) => `packages/${match[1]}`);
+}
+
+const LONG_FILE_LINES = 400;
+/** The header line a long file carries: "Long by design: <why>" (or "Long by design, for now: <why>"). */
+const LONG_BY_DESIGN = /Long by design[^:\n]*:\s*\S.{20,}/;
 
 describe("structure", () => {
   it("madge finds no circular import in packages and stacks", () => {
@@ -97,5 +115,50 @@ describe("structure", () => {
     expect(cycles).toEqual([]);
     // The graph is not empty: the check above looked at something.
     expect(edges.get("packages/functions")).toContain("packages/core");
+  });
+
+  describe("each package's README", () => {
+    const packages = readdirSync(path.join(ROOT, "packages")).filter((name) => statSync(path.join(ROOT, "packages", name)).isDirectory());
+    const importsOf = (pkg: string, filter: (file: string) => boolean = () => true) =>
+      new Set(
+        files
+          .filter((file) => owner(file) === pkg && filter(file))
+          .flatMap(specifiers)
+          .map((specifier) => /^@donut-states\/([^/]+)/.exec(specifier)?.[1])
+          .filter((name): name is string => name !== undefined && `packages/${name}` !== pkg)
+          .map((name) => `packages/${name}`),
+      );
+
+    it.each(packages)("packages/%s names every package it imports, and how to run its tests", (name) => {
+      const pkg = `packages/${name}`;
+      const readme = readFileSync(path.join(ROOT, pkg, "README.md"), "utf8");
+      const mayImport = namedPackages(readme, "May import");
+      expect([...importsOf(pkg)].filter((imported) => !mayImport.includes(imported))).toEqual([]);
+      expect(readme).toContain(`npx vitest run ${pkg}`);
+    });
+
+    it.each(packages)("packages/%s is imported by none of the packages its README forbids", (name) => {
+      const pkg = `packages/${name}`;
+      const forbidden = namedPackages(readFileSync(path.join(ROOT, pkg, "README.md"), "utf8"), "Must not import it");
+      expect(forbidden.filter((other) => importsOf(other).has(pkg))).toEqual([]);
+    });
+
+    it("the check sees the imports: functions' handlers import core, its tests the gateway of local", () => {
+      expect(importsOf("packages/functions", (file) => !isTestCode(file))).toEqual(new Set(["packages/core"]));
+      expect(importsOf("packages/functions", isTestCode)).toContain("packages/local");
+    });
+  });
+
+  it(`a source file over ${LONG_FILE_LINES} lines (tests and bench/ aside) says in its first lines why it is long`, () => {
+    const long = files
+      .filter((file) => !isTestCode(file) && !file.startsWith(`bench${path.sep}`))
+      .map((file) => ({ file, lines: readFileSync(path.join(ROOT, file), "utf8").split("\n") }))
+      .filter(({ lines }) => lines.length > LONG_FILE_LINES);
+    const unexplained = long
+      .filter(({ lines }) => !LONG_BY_DESIGN.test(lines.slice(0, 12).join("\n")))
+      .map(({ file, lines }) => `${file}: ${lines.length} lines`);
+    expect(unexplained).toEqual([]);
+    // The rule looks at something: the event-pattern matcher is long, and says why.
+    expect(long.map(({ file }) => file)).toContain(path.join("packages", "emulators", "src", "eventbridge", "pattern.ts"));
   });
 });

@@ -1,3 +1,4 @@
+// Long by design, for now: every topology concern (events, queues, rules, alarms, settings, functions) in the one source of truth.
 /**
  * The single source of truth for the event-driven topology.
  *

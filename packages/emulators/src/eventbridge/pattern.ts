@@ -2,6 +2,9 @@
  * Amazon EventBridge event-pattern matching, offline: a pattern is compiled once (compilePattern,
  * which is also the validator) into a small tree of closures, then evaluated per event. The
  * sources quoted below by page name, and the judgement calls: docs/emulators.md#event-patterns.
+ *
+ * Long by design: one concern, the event-pattern spec, operator by operator, each beside its
+ * quote; split, a reader would chase one spec across files.
  */
 import { type CidrRange, cidrContains, type IpAddress, parseCidr, parseIp } from "./ip";
 
