@@ -162,6 +162,8 @@ export function Database({ stack, app }: StackContext) {
     vpcSubnets: dataSubnets,
     securityGroups: [proxySg],
     requireTLS: true,
+    // MySQL 8.4's default plugin; the proxy supports it over TLS only (docs/deploy.md, "RDS Proxy and MySQL 8.4").
+    clientPasswordAuthType: rds.ClientPasswordAuthType.MYSQL_CACHING_SHA2_PASSWORD,
     // Give up on a busy pool quickly: a client waiting long is worse than a 503 and a retry.
     borrowTimeout: Duration.seconds(10),
   });

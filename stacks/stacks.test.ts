@@ -1157,6 +1157,12 @@ describe("prod stage (sst deploy)", () => {
     expect(proxy.Properties.Auth.map((auth: Json) => auth.SecretArn.Ref).sort()).toEqual(
       [secretId("admin"), secretId("application")].sort(),
     );
+    // Clients (mysql2, over the TLS the proxy requires) authenticate with caching_sha2_password,
+    // MySQL 8.4's default plugin, for both users: docs/deploy.md, "RDS Proxy and MySQL 8.4".
+    expect(proxy.Properties.Auth.map((auth: Json) => auth.ClientPasswordAuthType)).toEqual([
+      "MYSQL_CACHING_SHA2_PASSWORD",
+      "MYSQL_CACHING_SHA2_PASSWORD",
+    ]);
 
     // Only the migrate function may read the admin secret (statements of every function: above).
     const readers = allStatements(prod)
