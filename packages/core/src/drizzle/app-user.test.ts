@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../testing";
+import { createTestDatabase, everythingAbout, type TestDatabase } from "../testing";
 import { applicationTables, ensureApplicationUser } from "./app-user";
+import { isDatabaseUnavailable, RedactedSqlError } from "./error";
 
 /**
  * The application user (every function connects as it): DML on each table of the schema and
@@ -133,5 +134,33 @@ describe("the application user", () => {
       CLONE,
       USER,
     ]);
+  });
+});
+
+describe("an error of a statement that carried a secret", () => {
+  it("keeps the server's message and code, but not the statement, and withholds a message that quotes the secret", async () => {
+    const secret = `pw'${randomBytes(9).toString("hex")}`;
+    const failing = async (sql: string) =>
+      asRoot((connection) => connection.query(sql, [secret])).then(
+        () => expect.unreachable(sql),
+        (error: unknown) => error,
+      );
+    // The server quotes the statement from where it stopped parsing: here, the (escaped) secret.
+    const quoted = await failing("SELECT 1 1 ?");
+    expect(everythingAbout(quoted)).toContain(secret.slice(3)); // what mysql2 hands over
+    const redacted = new RedactedSqlError("the probe", quoted, [secret]);
+    expect(redacted.message).toBe("the probe failed: the server's message quoted the statement; withheld (ER_PARSE_ERROR)");
+    expect(redacted).toMatchObject({ code: "ER_PARSE_ERROR", errno: 1064 });
+    for (const piece of [secret, secret.slice(3), secret.slice(-6)]) expect(everythingAbout(redacted)).not.toContain(piece);
+
+    // A message without the secret is kept, and an outage still reads as one.
+    const refused = new RedactedSqlError("the probe", await failing("SELECT * FROM no_such_table WHERE x = ?"), [secret]);
+    expect(refused.message).toMatch(/^the probe failed: Table '.*no_such_table' doesn't exist \(ER_NO_SUCH_TABLE\)$/);
+    expect(isDatabaseUnavailable(refused)).toBe(false);
+    const unreachable = await mysql.createConnection({ uri: "mysql://root@127.0.0.1:9/none", connectTimeout: 2000 }).then(
+      () => expect.unreachable("port 9 answered"),
+      (error: unknown) => error,
+    );
+    expect(isDatabaseUnavailable(new RedactedSqlError("connecting", unreachable, [secret]))).toBe(true);
   });
 });

@@ -1,6 +1,8 @@
 import { getTableName, is } from "drizzle-orm";
 import { MySqlTable } from "drizzle-orm/mysql-core";
 import mysql from "mysql2/promise";
+import { parseCredentialUrl } from "../util/url";
+import { RedactedSqlError } from "./error";
 import { databaseNameOf } from "./migrate";
 import * as schema from "./schema";
 
@@ -52,45 +54,65 @@ export interface ApplicationGrants {
  * grants of a new table too, so the credentials a container still holds keep working on it.
  */
 export async function ensureApplicationUser(adminUrl: string, user: ApplicationUser): Promise<ApplicationGrants> {
+  // Both passwords stay out of any error this throws: see RedactedSqlError.
+  const secrets = [user.password, decodeURIComponent(parseCredentialUrl(adminUrl, "the admin URL").password)];
   const database = databaseNameOf(adminUrl);
   const host = user.host ?? "%";
-  const connection = await mysql.createConnection({ uri: adminUrl, connectTimeout: 5000 });
-  try {
-    await connection.query("CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?", [user.username, host, user.password]);
-    await connection.query("ALTER USER ?@? IDENTIFIED BY ?", [user.username, host, user.password]);
-
-    const alternate = user.username.endsWith(CLONE_SUFFIX)
-      ? user.username.slice(0, -CLONE_SUFFIX.length)
-      : `${user.username}${CLONE_SUFFIX}`;
-    const [existing] = await connection.query<mysql.RowDataPacket[]>("SELECT User FROM mysql.user WHERE User = ? AND Host = ?", [
-      alternate,
-      host,
-    ]);
-    const accounts = [user.username, ...(existing.length > 0 ? [alternate] : [])];
-
-    const tables = applicationTables();
-    const [routines] = await connection.query<mysql.RowDataPacket[]>(
-      "SELECT ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_TYPE = 'PROCEDURE' ORDER BY ROUTINE_NAME",
-      [database],
-    );
-    const procedures = routines.map((row) => String(row.name));
-
-    for (const account of accounts) {
-      for (const table of tables) {
-        await connection.query(
-          `GRANT ${APPLICATION_PRIVILEGES.join(", ")} ON ${mysql.escapeId(database)}.${mysql.escapeId(table)} TO ?@?`,
-          [account, host],
-        );
-      }
-      for (const procedure of procedures) {
-        await connection.query(`GRANT EXECUTE ON PROCEDURE ${mysql.escapeId(database)}.${mysql.escapeId(procedure)} TO ?@?`, [
-          account,
-          host,
-        ]);
-      }
+  const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw error instanceof RedactedSqlError ? error : new RedactedSqlError(what, error, secrets);
     }
-    return { accounts, tables, procedures };
+  };
+  const account = `${user.username}@${host}`;
+  const connection = await step(`connecting as the admin to make ${account}`, () =>
+    mysql.createConnection({ uri: adminUrl, connectTimeout: 5000 }),
+  );
+  try {
+    return await step(`making ${account}`, async () => {
+      await step(`CREATE USER ${account}`, () =>
+        connection.query("CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?", [user.username, host, user.password]),
+      );
+      await step(`ALTER USER ${account}`, () => connection.query("ALTER USER ?@? IDENTIFIED BY ?", [user.username, host, user.password]));
+      return grantApplicationPrivileges(connection, database, user.username, host);
+    });
   } finally {
-    await connection.end();
+    await connection.end().catch(() => {});
   }
+}
+
+/** DML on every application table and EXECUTE on every procedure, to the user and to its rotation clone if there is one. */
+async function grantApplicationPrivileges(
+  connection: mysql.Connection,
+  database: string,
+  username: string,
+  host: string,
+): Promise<ApplicationGrants> {
+  const alternate = username.endsWith(CLONE_SUFFIX) ? username.slice(0, -CLONE_SUFFIX.length) : `${username}${CLONE_SUFFIX}`;
+  const [existing] = await connection.query<mysql.RowDataPacket[]>("SELECT User FROM mysql.user WHERE User = ? AND Host = ?", [
+    alternate,
+    host,
+  ]);
+  const accounts = [username, ...(existing.length > 0 ? [alternate] : [])];
+
+  const tables = applicationTables();
+  const [routines] = await connection.query<mysql.RowDataPacket[]>(
+    "SELECT ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_TYPE = 'PROCEDURE' ORDER BY ROUTINE_NAME",
+    [database],
+  );
+  const procedures = routines.map((row) => String(row.name));
+
+  for (const account of accounts) {
+    for (const table of tables) {
+      await connection.query(`GRANT ${APPLICATION_PRIVILEGES.join(", ")} ON ${mysql.escapeId(database)}.${mysql.escapeId(table)} TO ?@?`, [
+        account,
+        host,
+      ]);
+    }
+    for (const procedure of procedures) {
+      await connection.query(`GRANT EXECUTE ON PROCEDURE ${mysql.escapeId(database)}.${mysql.escapeId(procedure)} TO ?@?`, [account, host]);
+    }
+  }
+  return { accounts, tables, procedures };
 }

@@ -28,7 +28,7 @@ const UNAVAILABLE_CODES = new Set([
   "ER_LOCK_WAIT_TIMEOUT",
 ]);
 
-type DriverError = Error & { code?: string; errno?: number; fatal?: boolean };
+type DriverError = Error & { code?: string; errno?: number; fatal?: boolean; sqlState?: string; sqlMessage?: string };
 
 /** Walk `cause` chains: drizzle wraps driver errors in DrizzleQueryError. */
 export function driverError(error: unknown): DriverError | undefined {
@@ -61,4 +61,45 @@ export function isDuplicateKey(error: unknown, indexName?: string): boolean {
   const driver = driverError(error);
   if (driver?.code !== "ER_DUP_ENTRY") return false;
   return indexName === undefined || String(driver.message).includes(indexName);
+}
+
+/**
+ * The error of a statement that carried a secret (`CREATE USER … IDENTIFIED BY ?`), rebuilt from
+ * nothing but what classifies it: mysql2 keeps the statement, secret inlined, in `sql`, the
+ * server may quote it in its message, and loggers (Lambda's runtime among them) print every field
+ * and every `cause`. So: no `sql`, no cause, and the server's message only when no part of a
+ * secret is in it. `code`/`errno` stay, so `isDatabaseUnavailable` still tells an outage from a
+ * refusal.
+ */
+export class RedactedSqlError extends Error {
+  readonly code?: string;
+  readonly errno?: number;
+  readonly sqlState?: string;
+  readonly fatal?: boolean;
+
+  constructor(step: string, error: unknown, secrets: readonly string[]) {
+    const driver = driverError(error);
+    const said = String(driver?.sqlMessage ?? (error as Error)?.message ?? error);
+    const message = secrets.some((secret) => quotes(said, secret)) ? "the server's message quoted the statement; withheld" : said;
+    super(`${step} failed: ${message}${driver?.code ? ` (${driver.code})` : ""}`);
+    this.name = "RedactedSqlError";
+    if (driver?.code !== undefined) this.code = driver.code;
+    if (driver?.errno !== undefined) this.errno = driver.errno;
+    if (driver?.sqlState !== undefined) this.sqlState = driver.sqlState;
+    if (driver?.fatal !== undefined) this.fatal = driver.fatal;
+  }
+}
+
+/** Whether `text` contains any 6 characters in a row of `secret` (or all of a shorter one), as written, SQL-escaped or URL-encoded. */
+function quotes(text: string, secret: string): boolean {
+  if (!secret) return false;
+  const window = Math.min(6, secret.length);
+  const haystacks = [text, text.replace(/\\(.)/g, "$1")];
+  for (const form of new Set([secret, encodeURIComponent(secret)])) {
+    for (let start = 0; start + window <= form.length; start++) {
+      const piece = form.slice(start, start + window);
+      if (haystacks.some((haystack) => haystack.includes(piece))) return true;
+    }
+  }
+  return false;
 }

@@ -15,6 +15,7 @@ import { productTable } from "../product";
 import { DEFAULT_REGION } from "../topology";
 import { withDatabase } from "../util/url";
 
+export { captureOutput, everythingAbout } from "./output";
 export { type SecretsManagerStandIn, startSecretsManager } from "./secrets-manager";
 
 export interface TestDatabase {

@@ -4,9 +4,8 @@ import { orderTable } from "@donut-states/core/order";
 import { outboxTable } from "@donut-states/core/outbox";
 import { productTable } from "@donut-states/core/product";
 import { restockRequestTable } from "@donut-states/core/restock";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { captureOutput, createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { routes } from "@donut-states/core/topology";
-import { logger } from "@donut-states/core/util/log";
 import { type Gateway, startGateway } from "@donut-states/local/gateway";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -310,27 +309,6 @@ describe("when the database is down", () => {
 });
 
 describe("when DATABASE_URL is malformed", () => {
-  /** Everything written to stdout and stderr while `fn` runs (the handlers' JSON logs go there). */
-  async function captureOutput(fn: () => Promise<void>): Promise<string> {
-    const written: string[] = [];
-    const originals = { out: process.stdout.write, err: process.stderr.write };
-    const tap = ((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-    process.stdout.write = tap;
-    process.stderr.write = tap;
-    logger.setLogLevel("DEBUG");
-    try {
-      await fn();
-    } finally {
-      logger.setLogLevel("ERROR");
-      process.stdout.write = originals.out;
-      process.stderr.write = originals.err;
-    }
-    return written.join("");
-  }
-
   it.each(["#", "?", "/"])("a '%s' in the password gives a 503 and never prints the password", async (character) => {
     const realUrl = process.env.DATABASE_URL;
     const password = `s3cr${character}tPw9`;

@@ -4,7 +4,7 @@ import { closeDatabase, isDatabaseUnavailable } from "@donut-states/core/drizzle
 import { applicationTables } from "@donut-states/core/drizzle/app-user";
 import { DEMO_PRODUCTS } from "@donut-states/core/drizzle/seed";
 import { productTable } from "@donut-states/core/product";
-import { createTestDatabase, startSecretsManager, type TestDatabase } from "@donut-states/core/testing";
+import { captureOutput, createTestDatabase, everythingAbout, startSecretsManager, type TestDatabase } from "@donut-states/core/testing";
 import { eq } from "drizzle-orm";
 import mysql from "mysql2/promise";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
@@ -134,5 +134,61 @@ it("in a deployed stage, migrates as the admin secret's user and makes the appli
     const admin = await mysql.createConnection({ uri: database.url });
     await admin.query("DROP USER IF EXISTS ?@'%'", [app.username]);
     await admin.end();
+  }
+});
+
+it("never logs a password when making the application user fails: ALTER USER refused, the error and the log carry neither secret", async () => {
+  const secrets = await startSecretsManager();
+  const server = new URL(database.url);
+  const location = { engine: "mysql", host: server.hostname, port: Number(server.port || 3306), dbname: database.name };
+  const hex = randomBytes(3).toString("hex");
+  // An admin that may migrate this database and create users (INSERT on mysql.*) but not alter one.
+  const admin = { username: `dsa_${hex}`, password: `admin-${randomBytes(12).toString("hex")}` };
+  const app = { username: `dsm_${hex}`, password: `S3cr3t-${randomBytes(12).toString("hex")}` };
+  const asRoot = async (sql: string, values: unknown[]) => {
+    const connection = await mysql.createConnection({ uri: database.url });
+    try {
+      await connection.query(sql, values);
+    } finally {
+      await connection.end();
+    }
+  };
+  await asRoot("CREATE USER ?@'%' IDENTIFIED BY ?", [admin.username, admin.password]);
+  await asRoot(`GRANT ALL ON ${mysql.escapeId(database.name)}.* TO ?@'%'`, [admin.username]);
+  await asRoot("GRANT INSERT ON mysql.* TO ?@'%'", [admin.username]);
+  await asRoot("CREATE USER ?@'%' IDENTIFIED BY 'the-old-password'", [app.username]);
+  const saved = { ...process.env };
+  delete process.env.DATABASE_URL;
+  Object.assign(process.env, {
+    DATABASE_ADMIN_SECRET_ARN: secrets.put("admin", { ...location, ...admin }),
+    DATABASE_SECRET_ARN: secrets.put("app", { ...location, ...app }),
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    AWS_REGION: "ap-northeast-2",
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+  });
+  let error: unknown;
+  try {
+    const output = await captureOutput(async () => {
+      error = await handler({}, lambdaTime(60_000)).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+    });
+    // Neither password anywhere: the logs, the error's message and stack, its driver fields (sql,
+    // sqlMessage), its causes, any field.
+    const logged = `${output}\n${everythingAbout(error)}`;
+    expect(logged).not.toContain(app.password);
+    expect(logged).not.toContain(admin.password);
+    expect(logged).not.toContain("S3cr3t");
+    // It failed where it should, and says so.
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/ALTER USER/);
+    expect(error).toMatchObject({ code: "ER_SPECIFIC_ACCESS_DENIED_ERROR", errno: 1227 });
+    expect(output).toContain("database migrated");
+  } finally {
+    process.env = saved;
+    await secrets.close();
+    await asRoot("DROP USER IF EXISTS ?@'%', ?@'%'", [admin.username, app.username]);
   }
 });
