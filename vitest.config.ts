@@ -25,6 +25,8 @@ export default defineConfig(({ mode }) => ({
       ...(mode === "quick" ? Object.keys(notQuick).map((entry) => (entry.endsWith("/") ? `${entry}**` : entry)) : []),
     ],
     globalSetup: ["test/global-setup.ts"],
+    // No test secret in what the tests print: test/secret-scan.ts.
+    setupFiles: ["test/secret-scan.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Tests share one MySQL server; each file gets its own database.
