@@ -150,16 +150,16 @@ describe("README quick start", () => {
     expect(api).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
-  it("Using the Sales API: every command answers what the README shows, after npm run demo:reset", async () => {
+  it("Using the Sales API: every command answers what the README shows, after npm run demo:reset -- --yes", async () => {
     const intro = section(README, "## Using the Sales API");
-    expect(intro).toContain("npm run demo:reset");
-    await exec("npm", ["run", "demo:reset"], { cwd: ROOT, env: commandEnv(), timeout: 120_000 });
+    expect(intro).toContain("npm run demo:reset -- --yes");
+    await exec("npm", ["run", "demo:reset", "--", "--yes"], { cwd: ROOT, env: commandEnv(), timeout: 120_000 });
     await runBlock(bashBlock(intro));
   }, 600_000);
 
   it("Watching a restock happen: the walkthrough as written, from its demo reset to the restocked shelf", async () => {
     const block = bashBlock(section(README, "## Watching a restock happen"));
-    expect(block).toMatch(/^npm run demo:reset$/m);
+    expect(block).toMatch(/^npm run demo:reset -- --yes$/m);
     await runBlock(block);
   }, 600_000);
 });

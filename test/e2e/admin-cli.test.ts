@@ -163,7 +163,7 @@ describe("the ops CLI over the admin API", { timeout: 240_000 }, () => {
   });
 
   it("sets stock by hand, recorded with who, when, old -> new and why", async () => {
-    const change = await ops("stock", "set", SKU, "10", "--reason", "found a tray in the back");
+    const change = await ops("stock", "set", SKU, "10", "--expect", "0", "--reason", "found a tray in the back");
     expect(change).toMatchObject({ sku: SKU, previous: 0, stock: 10, who: WHO, reason: "found a tray in the back" });
     const history = await ops<{ stock: number; changes: Array<{ previous: number; stock: number; who: string; reason: string }> }>(
       "stock",

@@ -195,7 +195,7 @@ describe("back-in-stock notifications", { timeout: 300_000 }, () => {
     await waitFor("carol's subscription followed", () =>
       stack.backInStockMail.subscriptions().some((subscription) => subscription.email === carol),
     );
-    expect(await ops("back-in-stock", "replay")).toMatchObject({ replayed: 1, skipped: [] });
+    expect(await ops("back-in-stock", "replay", "--yes")).toMatchObject({ replayed: 1, skipped: [] });
 
     const notice = await waitFor("the back-in-stock mail to carol", () =>
       mailsTo(carol).then((mails) => mails.find((mail) => mail.subject === "Back in stock: BIS-CRULLER")),

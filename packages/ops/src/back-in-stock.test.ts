@@ -85,7 +85,7 @@ describe("back-in-stock peek", () => {
 describe("back-in-stock replay", () => {
   it("puts every RestockFulfilled back on the bus, where the rule matches it, and deletes it; anything else stays", async () => {
     await fill();
-    const run = await fixture.ops("--json", "back-in-stock", "replay");
+    const run = await fixture.ops("--json", "back-in-stock", "replay", "--yes");
     expect(run.code, run.err).toBe(0);
     expect(run.json()).toMatchObject({ replayed: 2, skipped: [expect.any(String)] });
     expect(fixture.restockFulfilled.map((event) => [event.source, event["detail-type"], event.detail]).sort()).toEqual([
@@ -117,9 +117,26 @@ describe("back-in-stock replay", () => {
     expect(fixture.restockFulfilled).toEqual([]);
   });
 
+  it("from a script, says what it would put on the bus and refuses without --yes; at a terminal, asks", async () => {
+    await fill();
+    const script = await fixture.ops("back-in-stock", "replay");
+    expect(script.code).toBe(2);
+    expect(script.err).toBe(
+      `error: About to put the RestockFulfilled events of the failed-events queue ${queueUrl} (about 3 message(s)) back on bus default: the notifier mails their subscribers.\n` +
+        "Not confirmed, nothing was changed: pass --yes to go ahead (no terminal to ask).",
+    );
+    const declined = await fixture.opsWith({ confirm: () => false }, "back-in-stock", "replay", "--max", "1");
+    expect(declined.asked).toEqual([
+      expect.stringMatching(/^About to put at most 1 RestockFulfilled event\(s\) of the failed-events queue /),
+    ]);
+    expect(declined.code).toBe(1);
+    expect(fixture.restockFulfilled).toEqual([]);
+    expect(await visible(fixture.sqs!, queueUrl)).toBe(3);
+  });
+
   it("replays at most --max events", async () => {
     await fill();
-    const run = await fixture.ops("--json", "back-in-stock", "replay", "--max", "1");
+    const run = await fixture.ops("--json", "back-in-stock", "replay", "--max", "1", "--yes");
     expect(run.code, run.err).toBe(0);
     expect(run.json<{ replayed: number; skipped: string[] }>().replayed + run.json<{ skipped: string[] }>().skipped.length).toBe(1);
     expect(await visible(fixture.sqs!, queueUrl)).toBe(2);

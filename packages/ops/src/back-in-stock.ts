@@ -1,5 +1,5 @@
 /**
- * `ops back-in-stock peek [--max n]` and `ops back-in-stock replay [--max n]`: the RestockFulfilled
+ * `ops back-in-stock peek [--max n]` and `ops back-in-stock replay [--max n] [--yes]`: the RestockFulfilled
  * events the back-in-stock notifier could not handle, kept in its failed-events queue (Lambda's
  * invocation records after its retries, or events EventBridge could not deliver). Replay puts
  * each event back on the bus, where the rule runs the notifier again, and deletes it from the
@@ -13,7 +13,7 @@ import { backInStockRule } from "@donut-states/core/topology";
 import type { Command } from "commander";
 import { parseMax } from "./dlq";
 import type { Kit } from "./kit";
-import { age, EXIT, emit, table } from "./output";
+import { age, confirmPlan, EXIT, emit, table } from "./output";
 
 /** An event of the queue: what was to be handled, and why it was not. */
 export interface FailedEvent {
@@ -167,14 +167,19 @@ export function registerBackInStock(program: Command, kit: Kit): void {
     .command("replay")
     .description("put each failed RestockFulfilled back on the bus (the notifier runs again), deleting it once EventBridge accepts it")
     .option("-m, --max <n>", "replay at most n events")
+    .option("-y, --yes", "go ahead without asking (needed where there is no terminal to ask: scripts)")
     .action(
-      kit.action(async (ctx, io, options: { max?: string }) => {
+      kit.action(async (ctx, io, options: { max?: string; yes?: boolean }) => {
         const max = parseMax(options.max);
-        const result = await replayFailedEvents(ctx.sqs(), ctx.eventBridge(), {
-          queueUrl: ctx.backInStockFailedEventsUrl(),
-          eventBusName: ctx.eventBusName(),
-          max,
-        });
+        const sqs = ctx.sqs();
+        const queueUrl = ctx.backInStockFailedEventsUrl();
+        const eventBusName = ctx.eventBusName();
+        const what =
+          max === undefined
+            ? `the RestockFulfilled events of the failed-events queue ${queueUrl} (about ${(await queueDepth(sqs, queueUrl)).visible} message(s))`
+            : `at most ${max} RestockFulfilled event(s) of the failed-events queue ${queueUrl}`;
+        await confirmPlan(io, `About to put ${what} back on bus ${eventBusName}: the notifier mails their subscribers.`, options.yes);
+        const result = await replayFailedEvents(sqs, ctx.eventBridge(), { queueUrl, eventBusName, max });
         emit(io, ctx.json, result, () =>
           [
             `Replayed ${result.replayed} event(s) to the bus${result.replayed ? ": the notifier mails their subscribers now" : ""}.`,

@@ -77,7 +77,7 @@ describe("the ops CLI as a process", { timeout: 600_000 }, () => {
   it("exits 2 with a one-line message on bad input, 1 on a failed operation", async () => {
     const [negative, unknown] = await Promise.all([
       cli(["--stack-file", fixture.stackFile, "stock", "set", "CP-7", "-1"], { DATABASE_URL: fixture.database.url }),
-      cli(["--stack-file", fixture.stackFile, "--json", "stock", "set", "CP-404", "1", "--reason", "count"], {
+      cli(["--stack-file", fixture.stackFile, "--json", "stock", "set", "CP-404", "1", "--expect", "0", "--reason", "count"], {
         DATABASE_URL: fixture.database.url,
       }),
     ]);
@@ -94,7 +94,8 @@ describe("the ops CLI as a process", { timeout: 600_000 }, () => {
     expect(run.code).toBe(0);
     for (const command of ["stock", "product", "restock", "outbox", "queues", "dlq"])
       expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
-    expect(run.stdout).toMatch(/Exit codes: 0 ok, 1 the operation failed, 2 invalid input/);
+    expect(run.stdout).toMatch(/Exit codes: 0 ok, 1 the operation failed \(or was cancelled\), 2 invalid input \(or not confirmed\)/);
+    expect(run.stdout).toMatch(/--yes goes ahead without asking/);
   });
 });
 

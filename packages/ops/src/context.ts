@@ -12,24 +12,23 @@
  * FACTORY_QUEUE_URL/FACTORY_DLQ_URL (stack outputs). So does the back-in-stock notifier's
  * failed-events queue (--failed-events-url or BACK_IN_STOCK_FAILED_EVENTS_URL), whose replay puts
  * events on the bus (--bus-name or EVENT_BUS_NAME; offline the stack file's emulator). `demo reset` (offline only) uses the
- * offline database: DATABASE_URL, else the stack file's password-less URL, else
- * mysql://root@127.0.0.1:3306/donut_states.
+ * offline stack's own database, the one its stack file names, on this machine; DATABASE_URL may
+ * give its password (the stack file keeps it redacted) but must name that same database.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { closeDatabase, type Database, database } from "@donut-states/core/drizzle";
+import { createClient, type Database } from "@donut-states/core/drizzle";
 import { DEFAULT_REGION, offlineCredentials } from "@donut-states/core/topology";
 import { awsClientConfig, DEFAULT_AWS_TIMEOUTS, SQS_TIMEOUTS } from "@donut-states/core/util/aws";
-import { redactUrl } from "@donut-states/core/util/url";
+import { parseCredentialUrl, redactUrl } from "@donut-states/core/util/url";
 import type { StackFile as OfflineStackFile } from "@donut-states/local/stack";
 import { type AdminApi, createAdminApi } from "./admin-api";
 import { OpsError, usageError } from "./output";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-export const DEFAULT_LOCAL_DATABASE_URL = "mysql://root@127.0.0.1:3306/donut_states";
 
 /** Options every command accepts (see program.ts). */
 export interface GlobalOptions {
@@ -61,11 +60,15 @@ export interface OpsContext {
   readonly region: string;
   /** The offline stack file's content, when there is one. */
   readonly stack?: StackFile;
-  /** The database URL with its password hidden, for messages (undefined: resolved by core on AWS). */
+  /** The offline stack's database URL with its password hidden, for messages. */
   readonly databaseLabel: string;
   /** Where the SQS client sends requests, for messages. */
   readonly sqsLabel: string;
-  /** The offline database: only `demo reset` uses it; a deployed stage is operated through `api()`. */
+  /**
+   * The offline stack's own database (only `demo reset` uses it; a deployed stage is operated
+   * through `api()`): refused unless the stack file names it on this machine and DATABASE_URL,
+   * if set, names the same one.
+   */
   db(): Promise<Database>;
   /** The admin API (SigV4-signed): stock, products, restock requests, outbox, DLQ depth. */
   api(): AdminApi;
@@ -107,17 +110,11 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
   const stack = readStackFile(stackFile);
   if (options.stackFile && !stack) throw usageError(`No offline stack file at ${stackFile}`);
   const region = options.region ?? stack?.region ?? value(env.AWS_REGION) ?? DEFAULT_REGION;
-  const stackDatabaseUrl = stack?.databaseUrl && !stack.databaseUrl.includes("****") ? stack.databaseUrl : undefined;
-  // stack.json stores the URL with its password redacted: such a database needs DATABASE_URL.
-  const passwordMissing = !value(env.DATABASE_URL) && !stackDatabaseUrl && Boolean(stack?.databaseUrl);
-  const databaseUrl = value(env.DATABASE_URL) ?? stackDatabaseUrl ?? (passwordMissing ? undefined : DEFAULT_LOCAL_DATABASE_URL);
   const where = path.relative(process.cwd(), stackFile) || stackFile;
   const notRunning = `no offline stack file at ${where}: start the stack with \`npm start\`, or pass --stage with the deployed stage's settings`;
-
-  // The database `demo reset` uses, through core's process-wide client.
-  if (databaseUrl) env.DATABASE_URL = databaseUrl;
   env.AWS_REGION = region;
 
+  let client: ReturnType<typeof createClient> | undefined;
   let sqs: SQSClient | undefined;
   let eventBridge: EventBridgeClient | undefined;
   let api: AdminApi | undefined;
@@ -127,14 +124,11 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
     json,
     region,
     stack,
-    databaseLabel: databaseUrl ? redactUrl(databaseUrl) : (stack?.databaseUrl ?? "(not configured)"),
+    databaseLabel: stack?.databaseUrl ?? "(no offline stack)",
     sqsLabel: stack?.sqsEndpoint ?? "(no SQS endpoint)",
     async db() {
-      if (!databaseUrl)
-        throw usageError(
-          `The offline stack's database (${stack?.databaseUrl}) has a password that ${where} does not store: set DATABASE_URL`,
-        );
-      return database();
+      client ??= createClient(offlineStackDatabaseUrl(stack, where, value(env.DATABASE_URL)), 1);
+      return client.db;
     },
     api() {
       const baseUrl = options.apiUrl ?? value(env.API_URL) ?? stack?.apiUrl;
@@ -188,9 +182,39 @@ function offlineContext(options: GlobalOptions, env: Env, json: boolean): OpsCon
     async close() {
       sqs?.destroy();
       eventBridge?.destroy();
-      await closeDatabase();
+      await client?.pool.end();
     },
   };
+}
+
+/**
+ * The URL of the offline stack's own database, or a refusal that changed nothing: the stack file
+ * must name a database on a loopback address, and DATABASE_URL (which may carry the password the
+ * stack file redacts) must name that same server and database. A command that deletes demo data
+ * must not follow DATABASE_URL to wherever it points (a stage's database behind a tunnel).
+ */
+export function offlineStackDatabaseUrl(stack: StackFile | undefined, where: string, given: string | undefined): string {
+  const refuse = (why: string) => usageError(`${why}. demo reset runs only on the offline stack's own database. Nothing was changed.`);
+  if (!stack?.databaseUrl) throw refuse(`There is no offline stack file at ${where} naming a database (start it with \`npm start\`)`);
+  const named = parseCredentialUrl(stack.databaseUrl, `the database URL in ${where}`);
+  if (!isLoopback(named.hostname))
+    throw refuse(`The offline stack's database ${redactUrl(stack.databaseUrl)} is not on this machine (${named.hostname})`);
+  if (given === undefined) {
+    if (named.password === "****")
+      throw usageError(`The offline stack's database ${stack.databaseUrl} has a password ${where} does not store: set DATABASE_URL`);
+    return stack.databaseUrl;
+  }
+  const target = parseCredentialUrl(given, "DATABASE_URL");
+  const sameDatabase =
+    isLoopback(target.hostname) && (target.port || "3306") === (named.port || "3306") && target.pathname === named.pathname;
+  if (!sameDatabase)
+    throw refuse(`DATABASE_URL names ${redactUrl(given)}, not the offline stack's database ${redactUrl(stack.databaseUrl)} (${where})`);
+  return given;
+}
+
+/** 127.0.0.0/8, ::1 or localhost: this machine. */
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 function awsContext(options: GlobalOptions, env: Env, json: boolean): OpsContext {
@@ -254,7 +278,6 @@ function awsContext(options: GlobalOptions, env: Env, json: boolean): OpsContext
     async close() {
       sqs?.destroy();
       eventBridge?.destroy();
-      await closeDatabase();
     },
   };
 }

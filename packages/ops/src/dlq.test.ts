@@ -75,7 +75,7 @@ describe("dlq peek", () => {
     expect(run.out).toMatch(/EVENTBRIDGE ERROR[\s\S]*SDK_CLIENT_ERROR/);
 
     // Redrive keeps the attributes (and the body) as they were.
-    expect((await fixture.ops("dlq", "redrive", "--loop")).code).toBe(0);
+    expect((await fixture.ops("dlq", "redrive", "--loop", "--yes")).code).toBe(0);
     const { Messages = [] } = await fixture.sqs!.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageAttributeNames: ["All"], WaitTimeSeconds: 0 }),
     );
@@ -99,7 +99,7 @@ describe("dlq peek", () => {
 describe("dlq redrive", () => {
   it("moves every message DLQ -> factory queue through the CLI (falling back from StartMessageMoveTask on the emulator)", async () => {
     const bodies = await fillQueue(fixture.sqs!, dlqUrl, 13);
-    const run = await fixture.ops("dlq", "redrive", "--rate", "200/s");
+    const run = await fixture.ops("dlq", "redrive", "--rate", "200/s", "--yes");
     expect(run.code, run.err).toBe(0);
     expect(run.out).toMatch(/no StartMessageMoveTask \(the offline emulator\): moving the messages from here instead/);
     expect(run.out).toMatch(/Moved 13 message\(s\) from the DLQ to the factory queue/);
@@ -109,7 +109,7 @@ describe("dlq redrive", () => {
 
   it("stops at --max and leaves the rest in the DLQ", async () => {
     await fillQueue(fixture.sqs!, dlqUrl, 5);
-    const run = await fixture.ops("--json", "dlq", "redrive", "--max", "2", "--rate", "100");
+    const run = await fixture.ops("--json", "dlq", "redrive", "--max", "2", "--rate", "100", "--yes");
     expect(run.code, run.err).toBe(0);
     expect(run.json()).toMatchObject({ mode: "loop", moved: 2, failed: 0, dlqDepthBefore: 5 });
     expect(await visible(fixture.sqs!, queueUrl)).toBe(2);
@@ -157,6 +157,28 @@ describe("dlq redrive", () => {
       consuming = false;
       await consumer;
     }
+  });
+
+  it("from a script, says what it would move and refuses without --yes; at a terminal, asks", async () => {
+    await fillQueue(fixture.sqs!, dlqUrl, 3);
+    const script = await fixture.ops("dlq", "redrive", "--rate", "5/s");
+    expect(script.code).toBe(2);
+    expect(script.err).toBe(
+      `error: About to move about 3 message(s) from the DLQ ${dlqUrl} to the factory queue ${queueUrl} at 5/s: the factory caller asks the factory again for each.\n` +
+        "Not confirmed, nothing was changed: pass --yes to go ahead (no terminal to ask).",
+    );
+    const declined = await fixture.opsWith({ confirm: () => false }, "--json", "dlq", "redrive", "--max", "2");
+    expect(declined.asked).toEqual([
+      expect.stringMatching(/^About to move at most 2 message\(s\) from the DLQ .* at 10\/s: .*\nGo ahead\?$/),
+    ]);
+    expect(declined.code).toBe(1);
+    expect(JSON.parse(declined.err)).toEqual({ error: { code: "CANCELLED", message: "Cancelled: nothing was changed." } });
+    expect(await visible(fixture.sqs!, dlqUrl)).toBe(3);
+    expect(await visible(fixture.sqs!, queueUrl)).toBe(0);
+
+    const accepted = await fixture.opsWith({ confirm: () => true }, "dlq", "redrive", "--rate", "100");
+    expect(accepted.code, accepted.err).toBe(0);
+    expect(await visible(fixture.sqs!, dlqUrl)).toBe(0);
   });
 
   it("says so when the DLQ is empty", async () => {

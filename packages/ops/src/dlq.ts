@@ -1,4 +1,4 @@
-/** `ops queues`, `ops dlq peek [--max n]` and `ops dlq redrive [--rate n/s] [--max n] [--loop] [--wait]`. */
+/** `ops queues`, `ops dlq peek [--max n]` and `ops dlq redrive [--rate n/s] [--max n] [--loop] [--wait] [--yes]`. */
 
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -13,7 +13,7 @@ import {
 import type { Command } from "commander";
 import type { OpsContext } from "./context";
 import type { Kit } from "./kit";
-import { age, EXIT, emit, type Io, table, usageError } from "./output";
+import { age, confirmPlan, EXIT, emit, type Io, table, usageError } from "./output";
 
 export const DEFAULT_REDRIVE_RATE = 10;
 
@@ -162,8 +162,9 @@ export function registerDlq(program: Command, kit: Kit): void {
     .option("-m, --max <n>", "move at most n messages (uses the loop: a move task cannot stop at n)")
     .option("--loop", "move the messages from this process even where StartMessageMoveTask exists")
     .option("--wait", "with a move task: wait until it finishes, printing progress")
+    .option("-y, --yes", "go ahead without asking (needed where there is no terminal to ask: scripts)")
     .action(
-      kit.action(async (ctx, io, options: { rate?: string; max?: string; loop?: boolean; wait?: boolean }) => {
+      kit.action(async (ctx, io, options: { rate?: string; max?: string; loop?: boolean; wait?: boolean; yes?: boolean }) => {
         const rate = parseRate(options.rate) ?? DEFAULT_REDRIVE_RATE;
         const max = parseMax(options.max);
         const sqs = ctx.sqs();
@@ -184,6 +185,12 @@ export function registerDlq(program: Command, kit: Kit): void {
         if (warning) {
           io.err(`warning: ${warning}; redriven messages will fail again and return to the DLQ. Fix the factory first (docs/runbook.md).`);
         }
+        const count = max === undefined ? `about ${before.visible}` : `at most ${max}`;
+        await confirmPlan(
+          io,
+          `About to move ${count} message(s) from the DLQ ${dlqUrl} to the factory queue ${factoryQueueUrl} at ${rate}/s: the factory caller asks the factory again for each.`,
+          options.yes,
+        );
 
         let note: string | undefined;
         if (!options.loop && max === undefined) {

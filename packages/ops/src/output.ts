@@ -3,17 +3,46 @@
  * type that carries the exit code. Commands never call console.* or process.exit themselves;
  * they write through an `Io`, so tests can run them in-process and read what they printed.
  */
+import { createInterface } from "node:readline/promises";
 import stringWidth from "string-width";
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Ask the operator a yes/no question. Absent when nobody is at a terminal to answer (a script, CI). */
+  confirm?(question: string): Promise<boolean>;
 }
 
 export const processIo: Io = {
   out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+  ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askAtTerminal } : {}),
 };
+
+/** The question on stderr (stdout stays the command's output), the answer from the terminal: only "y" or "yes" goes ahead. */
+async function askAtTerminal(question: string): Promise<boolean> {
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^\s*y(es)?\s*$/i.test(await terminal.question(`${question} [y/N] `));
+  } finally {
+    terminal.close();
+  }
+}
+
+/**
+ * Before a command changes something it cannot take back: `plan` says what it is about to do.
+ * With --yes it goes ahead; at a terminal it asks; otherwise (a script) it refuses, having changed nothing.
+ */
+export async function confirmPlan(io: Io, plan: string, yes: boolean | undefined): Promise<void> {
+  if (yes) return;
+  if (!io.confirm)
+    throw new OpsError(
+      `${plan}\nNot confirmed, nothing was changed: pass --yes to go ahead (no terminal to ask).`,
+      EXIT.usage,
+      "NOT_CONFIRMED",
+    );
+  if (!(await io.confirm(`${plan}\nGo ahead?`))) throw new OpsError("Cancelled: nothing was changed.", EXIT.failed, "CANCELLED");
+}
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line was wrong (bad input). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

@@ -26,21 +26,25 @@ Target:
   --failed-events-url or BACK_IN_STOCK_FAILED_EVENTS_URL and --bus-name or EVENT_BUS_NAME
   (all stack outputs).
 
-Exit codes: 0 ok, 1 the operation failed, 2 invalid input.
+Confirmation: dlq redrive, back-in-stock replay and demo reset say what they are about to do
+and ask first; --yes goes ahead without asking, and is needed where there is no terminal to ask
+(scripts): without it they refuse and change nothing.
+
+Exit codes: 0 ok, 1 the operation failed (or was cancelled), 2 invalid input (or not confirmed).
 
 Examples:
   npm run ops -- stock
-  npm run ops -- stock set CP-502101 100 --reason "stock count"
+  npm run ops -- stock set CP-502101 100 --expect 96 --reason "stock count"   (refused if the stock is not 96)
   npm run ops -- product create CP-502105 --name "Yuzu Glazed" --price 3000 --factory FF-500301 --stock 40
   npm run ops -- restock list --status failed
   npm run ops -- restock re-request 01J9Z3X8Q6W5V4T3S2R1P0N9M8
   npm run ops -- dlq peek --max 20
-  npm run ops -- dlq redrive --rate 5/s
+  npm run ops -- dlq redrive --rate 5/s   (says what it will move and asks; --yes in scripts)
   npm run ops -- back-in-stock peek
-  npm run ops -- back-in-stock replay
+  npm run ops -- back-in-stock replay --yes
   npm run ops -- --stage prod --api-url https://abc123.execute-api.ap-northeast-2.amazonaws.com restock list --status failed
   npx donut-ops --stage prod --json dlq peek   (scripts: npx donut-ops or npm run -s ops, no npm banner)
-  npm run demo:reset   (offline: demo products back to their starting stock)
+  npm run demo:reset -- --yes   (the offline stack's own database only: demo products back to their starting stock)
 Runbook: docs/runbook.md`;
 
 export function buildProgram(io: Io, env: Env) {

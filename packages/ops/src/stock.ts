@@ -1,4 +1,4 @@
-/** `ops stock` (levels per SKU), `ops stock set <sku> <n> --reason …` and `ops stock history <sku>`, over the admin API. */
+/** `ops stock` (levels per SKU), `ops stock set <sku> <n> --expect <seen> --reason …` and `ops stock history <sku>`, over the admin API. */
 
 import { Product } from "@donut-states/core/product";
 import type { Command } from "commander";
@@ -42,11 +42,22 @@ export type SetStockResult = Product.StockChange;
  * Set a product's stock to an absolute level (a stock count, a correction). The admin API
  * records who (the IAM caller), when, the level replaced and why, with the change.
  */
-export async function setStock(api: AdminApi, sku: string, level: number, reason: string): Promise<SetStockResult> {
+export async function setStock(api: AdminApi, sku: string, level: number, reason: string, expected: number): Promise<SetStockResult> {
   const { change } = await api.request<{ change: SetStockResult }>("PUT", `/admin/products/${encodeURIComponent(sku)}/stock`, {
-    body: { stock: level, reason },
+    body: { stock: level, reason, expect: expected },
   });
   return change;
+}
+
+/** `--expect <n>`: the level the operator saw (`ops stock`); required, so a count never overwrites sales it did not see. */
+export function parseExpected(raw: string | undefined): number {
+  if (raw === undefined)
+    throw usageError("--expect is required: the stock you saw (`npm run ops -- stock`); the change is refused if it moved since");
+  try {
+    return parseStockLevel(raw);
+  } catch {
+    throw usageError(`--expect must be a whole number >= 0, the stock you saw (got ${JSON.stringify(raw)})`);
+  }
 }
 
 export function registerStock(program: Command, kit: Kit): void {
@@ -75,16 +86,18 @@ export function registerStock(program: Command, kit: Kit): void {
 
   stock
     .command("set")
-    .description("set a product's stock to <n> units (a stock count or a correction); recorded with who and why")
+    .description("set a product's stock to <n> units (a stock count or a correction) if it is still --expect; recorded with who and why")
     .argument("<sku>", "product SKU, e.g. CP-502101")
     .argument("<n>", "the new stock level, a whole number >= 0")
+    .option("-e, --expect <n>", "the stock level you saw (required): refused, changing nothing, if the stock is not n any more")
     .option("-r, --reason <text>", 'why (kept with the change), e.g. "stock count"')
     .action(
-      kit.action(async (ctx, io, sku: string, n: string, options: { reason?: string }) => {
+      kit.action(async (ctx, io, sku: string, n: string, options: { reason?: string; expect?: string }) => {
         const level = parseStockLevel(n);
         const validSku = parseSku(sku);
+        const expected = parseExpected(options.expect);
         const reason = parseReason(options.reason);
-        const result = await setStock(ctx.api(), validSku, level, reason);
+        const result = await setStock(ctx.api(), validSku, level, reason, expected);
         emit(io, ctx.json, result, () => `${result.sku}: stock ${result.previous} -> ${result.stock} (by ${result.who}: ${result.reason})`);
       }),
     );

@@ -27,6 +27,8 @@ export interface OpsRun {
   code: number;
   out: string;
   err: string;
+  /** The questions the operator was asked (opsWith with `confirm`). */
+  asked: string[];
   /** stdout parsed as JSON (fails the test with the output if it is not JSON). */
   json<T = Record<string, unknown>>(): T;
 }
@@ -43,8 +45,13 @@ export interface OpsFixture {
   /** The offline gateway serving the admin routes (SigV4-checked) with the real handlers, in this process. */
   gateway: Gateway;
   stackFile: string;
-  /** `npm run ops -- <args>`, in-process, against this fixture's stack file. */
+  /** `npm run ops -- <args>`, in-process, against this fixture's stack file, as from a script (no terminal to ask). */
   ops(...args: string[]): Promise<OpsRun>;
+  /** The same with another environment (merged over this process's) or an operator at a terminal who answers `confirm`. */
+  opsWith(
+    options: { env?: Record<string, string | undefined>; confirm?: (question: string) => boolean },
+    ...args: string[]
+  ): Promise<OpsRun>;
   close(): Promise<void>;
 }
 
@@ -140,6 +147,41 @@ export async function opsFixture({
   const stackFile = path.join(dir, "stack.json");
   await writeFile(stackFile, JSON.stringify(stack, null, 2));
 
+  const opsWith: OpsFixture["opsWith"] = async ({ env, confirm }, ...args) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const asked: string[] = [];
+    const code = await runOps(["--stack-file", stackFile, ...args], {
+      io: {
+        out: (text) => out.push(text),
+        err: (text) => err.push(text),
+        ...(confirm
+          ? {
+              confirm: async (question: string) => {
+                asked.push(question);
+                return confirm(question);
+              },
+            }
+          : {}),
+      },
+      env: env ? { ...process.env, ...env } : process.env,
+    });
+    const result: OpsRun = {
+      code,
+      out: out.join("\n"),
+      err: err.join("\n"),
+      asked,
+      json<T>() {
+        try {
+          return JSON.parse(result.out) as T;
+        } catch {
+          throw new Error(`ops ${args.join(" ")} did not print JSON (exit ${code}):\n${result.out}\n${result.err}`);
+        }
+      },
+    };
+    return result;
+  };
+
   return {
     database,
     emulator,
@@ -149,26 +191,8 @@ export async function opsFixture({
     sqs,
     gateway,
     stackFile,
-    async ops(...args) {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await runOps(["--stack-file", stackFile, ...args], {
-        io: { out: (text) => out.push(text), err: (text) => err.push(text) },
-      });
-      const result: OpsRun = {
-        code,
-        out: out.join("\n"),
-        err: err.join("\n"),
-        json<T>() {
-          try {
-            return JSON.parse(result.out) as T;
-          } catch {
-            throw new Error(`ops ${args.join(" ")} did not print JSON (exit ${code}):\n${result.out}\n${result.err}`);
-          }
-        },
-      };
-      return result;
-    },
+    ops: (...args) => opsWith({}, ...args),
+    opsWith,
     async close() {
       await gateway.close();
       await closeDatabase();

@@ -152,7 +152,15 @@ export const ProductChanges = z
   );
 export type ProductChanges = z.infer<typeof ProductChanges>;
 
-export const StockChangeInput = z.strictObject({ stock: StockLevelInput, reason: Reason }, unknownFields);
+export const StockChangeInput = z.strictObject(
+  {
+    stock: StockLevelInput,
+    reason: Reason,
+    /** The level the operator saw: the change is refused (409) unless the stock is still that. */
+    expect: z.optional(wholeNumber("expect", 0)),
+  },
+  unknownFields,
+);
 export type StockChangeInput = z.infer<typeof StockChangeInput>;
 
 /** A product as operators manage it. */
@@ -172,6 +180,17 @@ const detailColumns = {
 export class ProductExistsError extends AppError {
   constructor(sku: string) {
     super(409, "PRODUCT_EXISTS", `A product with SKU ${sku} already exists; change it with an update instead`, { sku });
+  }
+}
+
+/** `setStock` with `expect`: the stock moved since the operator looked (a sale, another count). */
+export class StockNotAsExpectedError extends AppError {
+  constructor(sku: string, stock: number, expected: number) {
+    super(409, "STOCK_NOT_AS_EXPECTED", `${sku} has ${stock} in stock, not the ${expected} expected: nothing was changed`, {
+      sku,
+      stock,
+      expected,
+    });
   }
 }
 
@@ -273,7 +292,7 @@ async function recordStockChange(
  * recorded previous level is the one replaced. Does not open or close restock requests: orders
  * do that as they see the new level.
  */
-export async function setStock(sku: string, { stock, reason }: StockChangeInput, actor: Actor): Promise<StockChange> {
+export async function setStock(sku: string, { stock, reason, expect }: StockChangeInput, actor: Actor): Promise<StockChange> {
   return transaction(async (tx) => {
     const [product] = await tx
       .select({ id: productTable.id, sku: productTable.sku, stock: productTable.stock })
@@ -281,6 +300,8 @@ export async function setStock(sku: string, { stock, reason }: StockChangeInput,
       .where(eq(productTable.sku, sku))
       .for("update");
     if (!product) throw new NotFoundError("PRODUCT_NOT_FOUND", `No product has SKU ${sku}`, { sku });
+    // Compared under the row's lock: a sale that committed since the operator looked is seen here.
+    if (expect !== undefined && product.stock !== expect) throw new StockNotAsExpectedError(product.sku, product.stock, expect);
     await tx.update(productTable).set({ stock }).where(eq(productTable.id, product.id));
     const change = await recordStockChange(tx, product, product.stock, stock, actor, reason);
     logger.info("stock set by hand", { sku: product.sku, previous: product.stock, stock, who: actor.who, reason });

@@ -2,7 +2,7 @@ import { Product } from "@donut-states/core/product";
 import { json, parseJsonBody, pathParam } from "../api/http";
 import { adminHandler, caller, limitParam } from "./http";
 
-/** PUT /admin/products/{sku}/stock  body { stock, reason }: audited (who, when, old -> new, why). */
+/** PUT /admin/products/{sku}/stock  body { stock, reason, expect? }: audited (who, when, old -> new, why); 409 when the stock is not `expect`. */
 export const set = adminHandler(async (event) => {
   const sku = pathParam(event, "sku", Product.Sku);
   const input = parseJsonBody(event, Product.StockChangeInput);
