@@ -18,6 +18,8 @@ export interface FactorySimulatorOptions {
   delayMs: number;
   /** Probability (0..1) of answering HTTP 500 instead of accepting. */
   failureRate: number;
+  /** The body of that 500, sent as it is (text/plain); default a JSON error. Whatever a real factory might answer. */
+  failureBody?: string;
   /** Probability (0..1) of never answering: hold the socket `hangMs`, then close it. */
   timeoutRate: number;
   hangMs: number;
@@ -80,7 +82,7 @@ const serializableKnobs = {
 
 // Strict objects so a typo ("failRate") is an error rather than a silent no-op.
 const httpKnobsSchema = z.strictObject(serializableKnobs).partial();
-const allKnobs = { ...serializableKnobs, random: fn<() => number>(), onEvent: fn<(e: SimEvent) => void>() };
+const allKnobs = { ...serializableKnobs, failureBody: z.string(), random: fn<() => number>(), onEvent: fn<(e: SimEvent) => void>() };
 const knobsSchema = z.strictObject(allKnobs).partial();
 const startSchema = z.strictObject({ ...allKnobs, port: z.number().int().min(0).max(65535), host: z.string().min(1) }).partial();
 

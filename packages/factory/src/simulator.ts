@@ -164,6 +164,8 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
     const hangRoll = random();
     if (failRoll < opts.failureRate) {
       finish("failed", 500, "simulated internal error");
+      if (opts.failureBody !== undefined)
+        return void res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end(opts.failureBody);
       return sendJson(res, 500, fail("Internal Server Error (simulated)"));
     }
     if (hangRoll < opts.timeoutRate) {

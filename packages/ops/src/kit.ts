@@ -61,9 +61,7 @@ export function explain(error: unknown, ctx: OpsContext): OpsError {
     const reason = cause ? `${cause.code ?? cause.name}: ${cause.message}` : (error as Error).message;
     return new OpsError(
       `Cannot reach the database ${ctx.databaseLabel} (${reason}). ` +
-        (offline
-          ? "Is the offline stack (`npm start`) or MySQL running? Set DATABASE_URL to use another database."
-          : "Check DATABASE_URL / the tunnel to the database."),
+        (offline ? "Is the offline stack (`npm start`) or its MySQL running?" : "Check DATABASE_URL / the tunnel to the database."),
       EXIT.failed,
       "DATABASE_UNAVAILABLE",
     );

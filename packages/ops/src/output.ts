@@ -5,6 +5,7 @@
  */
 import { createInterface } from "node:readline/promises";
 import stringWidth from "string-width";
+import stripAnsi from "strip-ansi";
 
 export interface Io {
   out(text: string): void;
@@ -42,6 +43,45 @@ export async function confirmPlan(io: Io, plan: string, yes: boolean | undefined
       "NOT_CONFIRMED",
     );
   if (!(await io.confirm(`${plan}\nGo ahead?`))) throw new OpsError("Cancelled: nothing was changed.", EXIT.failed, "CANCELLED");
+}
+
+/**
+ * Characters a terminal acts on instead of printing, once escape sequences are gone (strip-ansi):
+ * C0 controls (a carriage return or backspaces overwrite what was printed), DEL, C1 controls (the
+ * 8-bit CSI), and the bidirectional marks and overrides that reorder text. Newline is kept where a
+ * message has lines; a table cell has none.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds, to take them out.
+export const ACTIVE_CHARACTER = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const ACTIVE_CHARACTERS = new RegExp(ACTIVE_CHARACTER.source, "g");
+/** The ones JSON.stringify leaves raw (it escapes C0 itself). */
+const RAW_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text that can only be printed: what the CLI shows comes from factories, queues and people (a
+ * factory's 500 body becomes a restock request's last error), and an escape sequence in it could
+ * hide text, rewrite lines or set the window title. Tabs become spaces; every other control goes.
+ */
+export function inert(text: string): string {
+  return stripAnsi(text).replace(/\t/g, " ").replace(ACTIVE_CHARACTERS, "");
+}
+
+/** JSON with every control and bidirectional character escaped (JSON.stringify leaves DEL, C1 and U+202E raw): the same data, inert. */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    RAW_IN_JSON,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** Everything `io` prints made inert (see `inert`), the questions it asks too. */
+export function inertIo(io: Io): Io {
+  const { confirm } = io;
+  return {
+    out: (text) => io.out(inert(text)),
+    err: (text) => io.err(inert(text)),
+    ...(confirm ? { confirm: (question: string) => confirm(inert(question)) } : {}),
+  };
 }
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line was wrong (bad input). */
@@ -90,7 +130,8 @@ function truncate(text: string, maxWidth: number): string {
 function cell(value: unknown): string {
   if (value === null || value === undefined || value === "") return "-";
   if (value instanceof Date) return value.toISOString().replace("T", " ").slice(0, 19);
-  return String(value).replace(/\s+/g, " ");
+  // One line per row: line breaks and tabs become spaces before the rest is made inert.
+  return inert(String(value).replace(/\s+/g, " ")).replace(/ {2,}/g, " ");
 }
 
 /** Render rows as an aligned text table with a header and a rule. */
@@ -126,5 +167,5 @@ export function age(date: Date | null | undefined, now = new Date()): string {
 
 /** Print either the JSON value (for scripts) or the human text. */
 export function emit(io: Io, json: boolean, value: unknown, human: () => string): void {
-  io.out(json ? JSON.stringify(value, null, 2) : human());
+  io.out(json ? jsonText(value, 2) : human());
 }

@@ -9,7 +9,7 @@ import { registerDemo } from "./demo";
 import { registerDlq } from "./dlq";
 import { createKit } from "./kit";
 import { registerOutbox } from "./outbox";
-import { EXIT, type Io, OpsError, processIo } from "./output";
+import { EXIT, type Io, inertIo, jsonText, OpsError, processIo } from "./output";
 import { registerProduct } from "./product";
 import { registerRestock } from "./restock";
 import { registerStock } from "./stock";
@@ -81,7 +81,9 @@ export function buildProgram(io: Io, env: Env) {
   return { program, kit };
 }
 
-export async function runOps(argv: string[], { io = processIo, env = process.env }: { io?: Io; env?: Env } = {}): Promise<number> {
+export async function runOps(argv: string[], { io: given = processIo, env = process.env }: { io?: Io; env?: Env } = {}): Promise<number> {
+  // Every cell, message, help text and question goes out inert (no escape sequences, no controls).
+  const io = inertIo(given);
   const { program, kit } = buildProgram(io, env);
   const json = argv.includes("--json");
   try {
@@ -98,7 +100,7 @@ export async function runOps(argv: string[], { io = processIo, env = process.env
     }
     const failure =
       error instanceof OpsError ? error : new OpsError(`${(error as Error)?.name}: ${(error as Error)?.message ?? String(error)}`);
-    io.err(json ? JSON.stringify({ error: { code: failure.code, message: failure.message } }) : `error: ${failure.message}`);
+    io.err(json ? jsonText({ error: { code: failure.code, message: failure.message } }) : `error: ${failure.message}`);
     return failure.exitCode;
   }
 }

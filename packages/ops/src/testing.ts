@@ -21,6 +21,9 @@ import { type Gateway, startGateway } from "@donut-states/local/gateway";
 import type { StackFile } from "./context";
 import { runOps } from "./program";
 
+/** What a terminal acts on instead of printing (newline aside): none of it may reach the CLI's output. */
+export { ACTIVE_CHARACTER } from "./output";
+
 export const REGION = DEFAULT_REGION;
 
 export interface OpsRun {
