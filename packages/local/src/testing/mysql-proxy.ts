@@ -34,10 +34,13 @@ export async function startMysqlProxy({
   targetHost = "127.0.0.1",
   targetPort,
   delayMs = 0,
+  onStatement,
 }: {
   targetHost?: string;
   targetPort: number;
   delayMs?: number;
+  /** Called with the whole SQL text of every COM_QUERY the clients send, as the server receives it. */
+  onStatement?: (sql: string) => void;
 }): Promise<MysqlProxy> {
   let commands = 0;
   let statements: string[] = [];
@@ -64,15 +67,27 @@ export async function startMysqlProxy({
     let losing = false;
     let pending = Buffer.alloc(0);
     let skip = 0; // bytes of the current packet's payload still to pass
+    // The SQL text of the COM_QUERY being passed (onStatement only), as its bytes go by.
+    let statement: Buffer[] | undefined;
+    const keep = (bytes: Buffer) => {
+      if (!statement) return;
+      statement.push(Buffer.from(bytes));
+      if (bytes.length === skip) {
+        onStatement?.(Buffer.concat(statement).toString("utf8"));
+        statement = undefined;
+      }
+    };
     client.on("data", (chunk: Buffer) => {
       upstream.write(chunk);
       let data = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       for (;;) {
         if (skip >= data.length) {
+          keep(data);
           skip -= data.length;
           data = Buffer.alloc(0);
           break;
         }
+        keep(data.subarray(0, skip));
         data = data.subarray(skip);
         skip = 0;
         if (data.length < 4) break;
@@ -85,6 +100,14 @@ export async function startMysqlProxy({
           if (data[4] === 0x03 && statements.length < 1000)
             statements.push(data.subarray(5, Math.min(4 + length, 5 + 200)).toString("utf8"));
           if (data[4] === 0x16) prepares++;
+          if (data[4] === 0x03 && onStatement && data.length >= 5) {
+            // Its payload after the command byte is the SQL text.
+            statement = [];
+            skip = length - 1;
+            data = data.subarray(5);
+            if (skip === 0) keep(Buffer.alloc(0));
+            continue;
+          }
         }
         skip = length;
         data = data.subarray(4);
