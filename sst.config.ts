@@ -10,10 +10,9 @@ import { Database } from "./stacks/Database";
 import { Events } from "./stacks/Events";
 import { Monitoring } from "./stacks/Monitoring";
 import { Restock } from "./stacks/Restock";
-import { SERVICE_NAME } from "./stacks/settings";
+import { APP_NAME, SERVICE_NAME } from "./stacks/settings";
 
-export const APP_NAME = "donut-states";
-export { DEFAULT_REGION };
+export { APP_NAME, DEFAULT_REGION };
 
 /**
  * Defaults of every function (the tests in stacks/ synthesize with this same object).

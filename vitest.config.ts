@@ -24,7 +24,8 @@ export default defineConfig(({ mode }) => ({
       ...configDefaults.exclude,
       ...(mode === "quick" ? Object.keys(notQuick).map((entry) => (entry.endsWith("/") ? `${entry}**` : entry)) : []),
     ],
-    globalSetup: ["test/global-setup.ts"],
+    // The test database server; the directory the stack tests share their syntheses through.
+    globalSetup: ["test/global-setup.ts", ...(mode === "quick" ? [] : ["stacks/test/global-setup.ts"])],
     // No test secret in what the tests print: test/secret-scan.ts.
     setupFiles: ["test/secret-scan.ts"],
     testTimeout: 60_000,

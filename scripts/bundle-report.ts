@@ -12,7 +12,9 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
-import { assetDir, filesOf, type Json, resourcesOf, synthesize, zippedSize } from "../stacks/test/synth";
+import { assetDir, filesOf, zippedSize } from "../stacks/test/assets";
+import { synthesize } from "../stacks/test/synth";
+import { type Json, resourcesOf } from "../stacks/test/templates";
 import { BUNDLES_REFERENCE, type BundleReport, type BundleRow, bundleRegion, DEPLOY_GUIDE, renderBundleTable } from "./bundle-table";
 
 const RUNS = Number(process.env.RUNS ?? 9);

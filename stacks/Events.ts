@@ -107,7 +107,7 @@ export function Events({ stack, app }: StackContext) {
 /**
  * The topology writes patterns as EventBridge JSON ("detail-type"); CDK's EventPattern spells
  * that key detailType and renders it back to "detail-type". Every other key passes through as
- * is, so the rendered pattern equals the topology's (asserted in stacks.test.ts).
+ * is, so the rendered pattern equals the topology's (asserted in Events.test.ts and BackInStock.test.ts).
  */
 export function toCdkEventPattern(pattern: Readonly<Record<string, unknown>>): Cdk.aws_events.EventPattern {
   const { "detail-type": detailType, ...rest } = pattern;

@@ -10,7 +10,8 @@ import { defaultFunctionProps } from "../sst.config";
 import { Config } from "./Config";
 import { Database } from "./Database";
 import { stageSettings } from "./settings";
-import { type Json, resourcesOf, type SettingsEnv, type Synthesized, synthesize } from "./test/synth";
+import { type SettingsEnv, type Synthesized, synthesize } from "./test/synth";
+import { type Json, resourcesOf } from "./test/templates";
 
 const MIGRATE = "packages/functions/src/database/migrate.handler";
 const DEPLOY_ENV: SettingsEnv = { FACTORY_API_URL: "https://factory.example.com", ALERT_EMAILS: "oncall@example.com" };

@@ -85,6 +85,9 @@ export interface StageSettings {
 }
 
 export const PROD_STAGE = "prod";
+/** The SST app's name: every stack, function and named resource is `<stage>-donut-states-…`. */
+export const APP_NAME = "donut-states";
+
 /** POWERTOOLS_SERVICE_NAME of every function, and the `service` dimension of its metrics. */
 export const SERVICE_NAME = "donut-states";
 /** The factory simulator (`npm run factory`); under `sst dev` the functions run locally. */

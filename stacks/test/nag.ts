@@ -1,6 +1,6 @@
 /**
  * cdk-nag (AwsSolutions pack) over the app, with the suppressions we accept and why.
- * Run by stacks/stacks.test.ts on the prod app; not part of `sst deploy`.
+ * Run on the prod app by the stack tests (stacks/test/app.ts, checked by stacks/app.test.ts); not part of `sst deploy`.
  *
  * cdk-nag decides what a resource is with `instanceof` (CfnBucket, CfnFunction, ...), so it
  * must load the same aws-cdk-lib as SST's constructs; the root package.json pins SST's version
@@ -39,7 +39,7 @@ interface Suppression {
 
 /**
  * Suppressions that hold for every stack: each one is a decision, not an oversight.
- * `appliesTo` narrows IAM findings to the exact wildcard we accept; stacks.test.ts checks
+ * `appliesTo` narrows IAM findings to the exact wildcard we accept; stacks/permissions.test.ts checks
  * independently that "*" appears only with the X-Ray actions.
  */
 const everyStack: Suppression[] = [
@@ -71,14 +71,14 @@ const perStack: Record<string, Suppression[]> = {
     {
       id: "AwsSolutions-APIG4",
       reason:
-        "The Sales API is public by design (customers order anonymously, like the shop's website); the factory callback route is authenticated by the per-request HMAC token in its URL, checked in the handler before anything is read. The admin routes use the AWS_IAM authorizer (stacks.test.ts checks each one).",
+        "The Sales API is public by design (customers order anonymously, like the shop's website); the factory callback route is authenticated by the per-request HMAC token in its URL, checked in the handler before anything is read. The admin routes use the AWS_IAM authorizer (stacks/Api.test.ts checks each one).",
     },
   ],
   BackInStock: [
     {
       id: "AwsSolutions-SQS3",
       reason:
-        "The failed-events queue IS the dead-letter queue of the notifier's rule target and the notifier's on-failure destination (cdk-nag recognises only SQS redrive DLQs); nothing consumes it but operators replaying it, so it needs no DLQ of its own. stacks.test.ts checks both uses.",
+        "The failed-events queue IS the dead-letter queue of the notifier's rule target and the notifier's on-failure destination (cdk-nag recognises only SQS redrive DLQs); nothing consumes it but operators replaying it, so it needs no DLQ of its own. stacks/BackInStock.test.ts checks both uses.",
     },
   ],
   Database: [

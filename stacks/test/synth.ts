@@ -7,15 +7,13 @@
  *
  * NODE_ENV must be "test" (vitest sets it): SST then skips its bootstrap lookups (AWS calls).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { App, Function as SstFunction } from "sst/constructs";
 import { initProject } from "sst/project.js";
 import { APP_NAME, DEFAULT_REGION, registerStacks } from "../../sst.config";
-
-export const TEST_ACCOUNT = "123456789012";
+import { withLock } from "./lock";
+import { type Json, TEST_ACCOUNT } from "./templates";
 
 /** The environment variables the stacks read at synth time (settings.ts). */
 export const SETTINGS_ENV = [
@@ -28,12 +26,11 @@ export const SETTINGS_ENV = [
 ] as const;
 export type SettingsEnv = Partial<Record<(typeof SETTINGS_ENV)[number], string>>;
 
-// biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template's JSON, read by tests as they need.
-export type Json = any;
-
 export interface Synthesized {
   app: App;
   stage: string;
+  /** The cloud assembly's directory (app.outdir): templates and staged function code. */
+  outdir: string;
   /** CloudFormation templates by stack id (Config, Alerts, Database, Events, Api, Restock, Monitoring). */
   templates: Record<string, Json>;
   /** Every SST Function of the app. */
@@ -46,45 +43,11 @@ export interface Synthesized {
  * SST bundles each function into .sst/artifacts/<its construct address>, which is the same for
  * the same function in two apps (the Migrate function of two test files): two test files
  * building at once would write and delete each other's bundle. One build at a time, across the
- * test workers: a lock directory (mkdir is atomic) holding the owner's pid, taken over when
- * that process is gone.
+ * test workers.
  */
-async function oneBuildAtATime<T>(build: () => Promise<T>): Promise<T> {
-  const lock = path.join(".sst", "synth.lock");
+function oneBuildAtATime<T>(build: () => Promise<T>): Promise<T> {
   mkdirSync(".sst", { recursive: true });
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(path.join(lock, "pid"), String(process.pid));
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      if (!ownerAlive(lock)) rmSync(lock, { recursive: true, force: true });
-      else await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  try {
-    return await build();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-function ownerAlive(lock: string): boolean {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(path.join(lock, "pid"), "utf8"));
-  } catch {
-    // No pid yet: being created right now, unless its creator died in between.
-    const created = statSync(lock, { throwIfNoEntry: false });
-    return created !== undefined && Date.now() - created.mtimeMs < 5_000;
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return withLock(path.join(".sst", "synth.lock"), build);
 }
 
 export interface SynthesizeOptions {
@@ -138,85 +101,11 @@ export async function synthesize({
     const templates: Record<string, Json> = {};
     for (const artifact of assembly.stacks) templates[artifact.stackName.slice(prefix.length)] = artifact.template;
     const functions = app.node.findAll().filter((construct): construct is SstFunction => construct instanceof SstFunction);
-    return { app, stage, templates, functions, ms: Date.now() - started };
+    return { app, stage, outdir: app.outdir, templates, functions, ms: Date.now() - started };
   } finally {
     for (const [key, value] of saved) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
-  }
-}
-
-/** [logicalId, resource] of every resource of `type` in a template. */
-export function resourcesOf(template: Json, type: string): [string, Json][] {
-  return Object.entries(template.Resources ?? {}).filter(([, resource]) => (resource as Json).Type === type) as [string, Json][];
-}
-
-/** The only resource of `type` in a template (fails otherwise). */
-export function single(template: Json, type: string): [string, Json] {
-  const found = resourcesOf(template, type);
-  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
-  return found[0];
-}
-
-/**
- * A readable, stack-qualified description of a CloudFormation value, following cross-stack
- * imports to what they export: {"Fn::ImportValue": "prod-donut-states-Events:ExportsOutputFnGetAttBus…"}
- * becomes "Events.BusEventBus016AB1B4.Arn"; {"Ref": "Topic…"} in Alerts becomes "Alerts.Topic…".
- */
-export function describeValue(synth: Synthesized, stackId: string, value: Json): string {
-  if (typeof value === "string" || typeof value === "number") return String(value);
-  if (Array.isArray(value)) return value.map((item) => describeValue(synth, stackId, item)).join(" + ");
-  if (value && typeof value === "object") {
-    if ("Fn::ImportValue" in value) {
-      const name = value["Fn::ImportValue"];
-      for (const [id, template] of Object.entries(synth.templates)) {
-        for (const output of Object.values(template.Outputs ?? {}) as Json[]) {
-          if (output.Export?.Name === name) return describeValue(synth, id, output.Value);
-        }
-      }
-      throw new Error(`no stack exports ${name}`);
-    }
-    if ("Ref" in value) return String(value.Ref).startsWith("AWS::") ? `\${${value.Ref}}` : `${stackId}.${value.Ref}`;
-    if ("Fn::GetAtt" in value) return `${stackId}.${value["Fn::GetAtt"].join(".")}`;
-    if ("Fn::Join" in value) {
-      const [separator, parts] = value["Fn::Join"];
-      return parts.map((part: Json) => describeValue(synth, stackId, part)).join(separator);
-    }
-  }
-  return JSON.stringify(value);
-}
-
-/** The staged code directory of a bundled function (what `sst deploy` zips and uploads). */
-export function assetDir(synth: Synthesized, resource: Json): string {
-  return path.join(synth.app.outdir, `asset.${resource.Properties.Code.S3Key.replace(/\.zip$/, "")}`);
-}
-
-/** Bytes of every file under `dir`, by path relative to it. */
-export function filesOf(dir: string): Record<string, number> {
-  const files: Record<string, number> = {};
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    files[path.relative(dir, file)] = statSync(file).size;
-  }
-  return files;
-}
-
-// The zip `sst deploy` uploads is made by cdk-assets (SST's dependency): use that very code.
-const requireFromSst = createRequire(createRequire(import.meta.url).resolve("sst/package.json"));
-const { zipDirectory } = requireFromSst("cdk-assets/lib/private/archive") as {
-  zipDirectory(directory: string, outputFile: string, onEvent: (message: string) => void): Promise<void>;
-};
-
-/** Size of `dir` zipped exactly as the asset publisher zips it. */
-export async function zippedSize(dir: string): Promise<number> {
-  const scratch = mkdtempSync(path.join(tmpdir(), "donut-states-zip-"));
-  try {
-    const file = path.join(scratch, "asset.zip");
-    await zipDirectory(dir, file, () => {});
-    return statSync(file).size;
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
   }
 }
