@@ -1,41 +1,11 @@
-import {
-  type AdminRouteKey,
-  adminFunctions as adminDefinitions,
-  type FunctionName,
-  type RouteKey,
-  routeFunctions,
-  functions as topologyFunctions,
-} from "@donut-states/core/topology";
+import { type AdminRouteKey, type RouteKey, routeFunctionEntries } from "@donut-states/core/topology";
 import { Api as SstApi, type Function as SstFunction, type StackContext, use } from "sst/constructs";
+import { appFunction, fromTopology, type StageWiring } from "./app-function";
 import { BackInStock } from "./BackInStock";
 import { Config } from "./Config";
-import { apigatewayv2, type Cdk, iam } from "./cdk";
+import { apigatewayv2, type Cdk } from "./cdk";
 import { Database } from "./Database";
 import { Events } from "./Events";
-import { fromTopology, lambda, type StageWiring } from "./lambda";
-
-/**
- * What each route's function may do besides reading its settings (those, and the database and
- * secrets they imply, come from the topology's `functions` table). A route added to the topology
- * must be listed here (type error otherwise).
- */
-interface RouteAccess {
-  /** events:PutEvents on the bus (the sale publishes OutOfStock after commit, the callback RestockFulfilled). */
-  publishEvents?: boolean;
-  /** sqs:GetQueueAttributes on the factory DLQ (its depth). */
-  dlqDepth?: boolean;
-  /** sns:Subscribe of e-mail endpoints on the back-in-stock topic (a customer's subscription). */
-  subscribeBackInStock?: boolean;
-}
-
-export const routeAccess = {
-  "GET /products": {},
-  "GET /products/{sku}": {},
-  "POST /orders": { publishEvents: true },
-  "POST /factory/callbacks/{restockId}": { publishEvents: true },
-  "POST /products/{sku}/subscriptions": { subscribeBackInStock: true },
-  $default: {},
-} as const satisfies Record<RouteKey, RouteAccess>;
 
 /** The route the legacy factory calls back on. */
 export const CALLBACK_ROUTE = "POST /factory/callbacks/{restockId}" satisfies RouteKey;
@@ -43,28 +13,11 @@ export const CALLBACK_ROUTE = "POST /factory/callbacks/{restockId}" satisfies Ro
 export const SUBSCRIPTION_ROUTE = "POST /products/{sku}/subscriptions" satisfies RouteKey;
 
 /**
- * The admin routes: each its own function behind the AWS_IAM authorizer, with what it needs and
- * nothing else. Re-request and open write an OutOfStock event and publish it after commit.
- */
-export const adminRouteAccess = {
-  "GET /admin/products": {},
-  "POST /admin/products": {},
-  "PATCH /admin/products/{sku}": {},
-  "PUT /admin/products/{sku}/stock": {},
-  "GET /admin/products/{sku}/stock": {},
-  "POST /admin/products/{sku}/restock": { publishEvents: true },
-  "GET /admin/restocks": {},
-  "POST /admin/restocks/{restockId}/re-request": { publishEvents: true },
-  "GET /admin/outbox": {},
-  "GET /admin/dlq": { dlqDepth: true },
-} as const satisfies Record<AdminRouteKey, RouteAccess>;
-
-/**
  * "POST /admin/restocks/{restockId}/re-request" -> "AdminPostRestocksReRequest": path parameters
  * left out, so the function name (<stage>-donut-states-<id>, at most 64 characters) leaves room
  * for the stage name.
  */
-export function adminFunctionId(routeKey: AdminRouteKey): string {
+export function adminFunctionId(routeKey: string): string {
   const [method, path] = routeKey.split(" ");
   const words = [method, ...path.split("/").filter((segment) => segment && segment !== "admin" && !segment.startsWith("{"))].flatMap(
     (segment) => segment.toLowerCase().match(/[a-z0-9]+/g) ?? [],
@@ -89,21 +42,7 @@ export function Api({ stack }: StackContext) {
   const { bus, deadLetterQueue } = use(Events);
   const { topic: backInStockTopic } = use(BackInStock);
 
-  const putEvents = new iam.PolicyStatement({
-    sid: "PublishToEventBus",
-    actions: ["events:PutEvents"],
-    resources: [bus.eventBusArn],
-  });
-
-  // E-mail subscriptions only: no http(s), sqs or lambda endpoint can be put on the topic.
-  const subscribe = new iam.PolicyStatement({
-    sid: "SubscribeEmailToBackInStock",
-    actions: ["sns:Subscribe"],
-    resources: [backInStockTopic.topicArn],
-    conditions: { StringEquals: { "sns:Protocol": "email" } },
-  });
-
-  const functions: Partial<Record<RouteKey, SstFunction>> = {};
+  // One function per route: what each reads and may do comes from its entry in the topology.
   const wiring: StageWiring = {
     database: access,
     secrets,
@@ -112,26 +51,17 @@ export function Api({ stack }: StackContext) {
       FACTORY_DLQ_URL: deadLetterQueue.queueUrl,
       BACK_IN_STOCK_TOPIC_ARN: backInStockTopic.topicArn,
     },
+    targets: { bus: bus.eventBusArn, deadLetterQueue: deadLetterQueue.queueArn, backInStockTopic: backInStockTopic.topicArn },
   };
-  for (const [routeKey, name] of Object.entries(routeFunctions) as [RouteKey, FunctionName][]) {
-    const needs: RouteAccess = routeAccess[routeKey];
-    functions[routeKey] = lambda(stack, routeFunctionId(routeKey), settings, {
-      ...fromTopology(topologyFunctions[name], wiring),
-      statements: [...(needs.publishEvents ? [putEvents] : []), ...(needs.subscribeBackInStock ? [subscribe] : [])],
-    });
-  }
-  const dlqDepth = new iam.PolicyStatement({
-    sid: "ReadDlqDepth",
-    actions: ["sqs:GetQueueAttributes"],
-    resources: [deadLetterQueue.queueArn],
-  });
+  const functions: Partial<Record<RouteKey, SstFunction>> = {};
   const adminFunctions: Partial<Record<AdminRouteKey, SstFunction>> = {};
-  for (const [routeKey, definition] of Object.entries(adminDefinitions) as [AdminRouteKey, (typeof adminDefinitions)[AdminRouteKey]][]) {
-    const needs: RouteAccess = adminRouteAccess[routeKey];
-    adminFunctions[routeKey] = lambda(stack, adminFunctionId(routeKey), settings, {
-      ...fromTopology(definition, wiring),
-      statements: [...(needs.publishEvents ? [putEvents] : []), ...(needs.dlqDepth ? [dlqDepth] : [])],
-    });
+  for (const [, definition] of routeFunctionEntries()) {
+    const { route, authorizer } = definition.trigger;
+    if (authorizer === "iam") {
+      adminFunctions[route as AdminRouteKey] = appFunction(stack, adminFunctionId(route), settings, fromTopology(definition, wiring));
+    } else {
+      functions[route as RouteKey] = appFunction(stack, routeFunctionId(route), settings, fromTopology(definition, wiring));
+    }
   }
 
   const api = new SstApi(stack, "Api", {

@@ -1,15 +1,15 @@
-import { backInStockTopic, functions } from "@donut-states/core/topology";
+import { backInStockTopic } from "@donut-states/core/topology";
 import { type StackContext, use } from "sst/constructs";
+import { busRuleFunctions } from "./bus-rule";
 import { Config } from "./Config";
 import { iam, sns } from "./cdk";
-import { busRuleInvokeConfig, Events, failedEventsQueue, lambdaOnBusRule } from "./Events";
-import { fromTopology, lambda } from "./lambda";
+import { Events } from "./Events";
 
 /**
  * Back-in-stock notifications: the topic customers' e-mail subscriptions live on, and the
- * notifier a rule on our bus runs for each RestockFulfilled (rule and function from the
- * topology's `functions` table). The subscription route's function is in Api; it may only
- * `sns:Subscribe` e-mail endpoints on this topic.
+ * functions rules on our bus run (bus-rule.ts builds each from the topology: today the notifier,
+ * which publishes each RestockFulfilled to the topic). The subscription route's function is in
+ * Api; it may only `sns:Subscribe` e-mail endpoints on this topic.
  *
  * Nothing here stores a customer's address: SNS does, as the subscription (docs/design.md,
  * "Back-in-stock notifications"). Only the notifier may publish to the topic (its policy denies
@@ -25,25 +25,12 @@ export function BackInStock({ stack, app }: StackContext) {
     enforceSSL: true,
   });
 
-  const definition = functions.backInStockNotifier;
-  const rule = definition.trigger.busRule;
-  const failedEvents = failedEventsQueue(stack, "BackInStockFailedEvents", {
-    rule,
-    queueName: app.logicalPrefixedName(rule.failedEvents.queueName),
-  });
-  const notifier = lambda(stack, "BackInStockNotifier", settings, {
-    ...fromTopology(definition, { secrets: {}, values: { BACK_IN_STOCK_TOPIC_ARN: topic.topicArn } }),
-    ...busRuleInvokeConfig(failedEvents),
-    statements: [new iam.PolicyStatement({ sid: "PublishBackInStock", actions: ["sns:Publish"], resources: [topic.topicArn] })],
-  });
-  lambdaOnBusRule(stack, "BackInStockRule", {
+  const { backInStockNotifier } = busRuleFunctions({ stack, app }, settings, {
     bus,
-    rule,
-    ruleName: app.logicalPrefixedName(rule.name),
-    description: "RestockFulfilled: e-mail the product's back-in-stock subscribers",
-    fn: notifier,
-    failedEvents,
+    wiring: { secrets: {}, values: { BACK_IN_STOCK_TOPIC_ARN: topic.topicArn }, targets: { backInStockTopic: topic.topicArn } },
   });
+  if (!backInStockNotifier) throw new Error("the topology has no backInStockNotifier run by a rule on the bus");
+  const { fn: notifier, failedEvents } = backInStockNotifier;
 
   // The publish policy: whatever else an identity policy in this account allows, only the
   // notifier's role may publish (a mail to every subscriber of a product is one Publish).

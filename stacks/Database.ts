@@ -1,9 +1,9 @@
 import { sessionDefaults } from "@donut-states/core/drizzle/session";
 import { type FunctionEnvironment, functions } from "@donut-states/core/topology";
 import { Script, type StackContext, use } from "sst/constructs";
+import { appFunction, type DatabaseAccess, fromTopology, functionId } from "./app-function";
 import { Config } from "./Config";
-import { type Cdk, Duration, ec2, iam, logs, RemovalPolicy, rds } from "./cdk";
-import { type DatabaseAccess, fromTopology, lambda } from "./lambda";
+import { Duration, ec2, logs, RemovalPolicy, rds } from "./cdk";
 
 /**
  * The database of the stage.
@@ -39,7 +39,6 @@ export function Database({ stack, app }: StackContext) {
       mode: "url",
       environment: { DATABASE_POOL_SIZE: poolSize },
       secrets: [databaseUrl],
-      grantConnect() {},
     };
     addMigrations(access);
     return { access, vpc: undefined, instance: undefined, proxy: undefined };
@@ -179,26 +178,9 @@ export function Database({ stack, app }: StackContext) {
     },
     secrets: [],
     vpc: { vpc, subnets: functionSubnets, securityGroups: [functionsSg] },
-    grantConnect(fn) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: "ReadDatabaseCredentials",
-          actions: ["secretsmanager:GetSecretValue"],
-          resources: [applicationSecret.secretArn],
-        }),
-      );
-    },
   };
-  const migrations = addMigrations(access, {
-    environment: { DATABASE_ADMIN_SECRET_ARN: credentials.secretArn },
-    statements: [
-      new iam.PolicyStatement({
-        sid: "ReadDatabaseAdminCredentials",
-        actions: ["secretsmanager:GetSecretValue"],
-        resources: [credentials.secretArn],
-      }),
-    ],
-  });
+  // Reading the secret each ARN names comes with reading the setting (grants.ts).
+  const migrations = addMigrations(access, { DATABASE_ADMIN_SECRET_ARN: credentials.secretArn });
   // Migrate only once the proxy and its target exist.
   migrations?.node.addDependency(proxy);
 
@@ -210,17 +192,16 @@ export function Database({ stack, app }: StackContext) {
   return { access, vpc, instance, proxy };
 
   /** The migrate function; in "rds" stages it also reads the admin secret (`admin`), which no other function may. */
-  function addMigrations(access: DatabaseAccess, admin?: { environment: FunctionEnvironment; statements: Cdk.aws_iam.PolicyStatement[] }) {
+  function addMigrations(access: DatabaseAccess, admin?: FunctionEnvironment) {
     if (app.mode === "dev") return undefined;
-    const migrate = lambda(stack, "Migrate", settings, {
+    const migrate = appFunction(stack, functionId("migrate"), settings, {
       ...fromTopology(functions.migrate, {
         database: access,
         secrets: {},
-        values: { MIGRATIONS_FOLDER: "migrations", SEED_DEMO_DATA: String(settings.seedDemoData), ...admin?.environment },
+        values: { MIGRATIONS_FOLDER: "migrations", SEED_DEMO_DATA: String(settings.seedDemoData), ...admin },
       }),
       enableLiveDev: false,
       copyFiles: [{ from: "packages/core/migrations", to: "migrations" }],
-      statements: admin?.statements,
     });
     return new Script(stack, "Migrations", { onCreate: migrate, onUpdate: migrate });
   }

@@ -1,23 +1,18 @@
-import {
-  type BusRule,
-  eventArchive,
-  factoryCaller,
-  factoryDeadLetterQueue,
-  factoryQueue,
-  outOfStockRule,
-} from "@donut-states/core/topology";
-import { EventBus, Queue, type Function as SstFunction, type Stack, type StackContext } from "sst/constructs";
-import { type Cdk, Duration, events, eventsTargets, iam, sqs } from "./cdk";
+import { eventArchive, factoryCaller, factoryDeadLetterQueue, factoryQueue, outOfStockRule } from "@donut-states/core/topology";
+import { EventBus, Queue, type StackContext } from "sst/constructs";
+import { Duration, sqs } from "./cdk";
+import { toCdkEventPattern } from "./event-pattern";
 import { PROD_STAGE } from "./settings";
 
 /**
  * The event bus with its archive, the OutOfStock rule and the factory queue with its dead-letter queue.
- * Every value (pattern, names, timeouts, maxReceiveCount, retention) comes from
- * packages/core/src/topology.ts, which the offline stack reads too.
+ * Every value (pattern, names, timeouts, maxReceiveCount, retention) comes from the topology
+ * (packages/core/src/topology/), which the offline stack reads too.
  *
  * Least privilege: nothing here binds the bus to a function (SST's bind would grant events:*).
- * Api and Restock grant events:PutEvents on this bus's ARN to the two publishers only; the
- * queue's consumer gets its receive/delete/visibility permissions from its event source.
+ * A function may put events on this bus only as its `putEvents` grant says (grants.ts: our
+ * source, its detail types); the queue's consumer gets its receive/delete/visibility
+ * permissions from its event source.
  */
 export function Events({ stack, app }: StackContext) {
   // AWS: the visibility timeout must cover a consumer run, with room for retries inside it.
@@ -102,78 +97,4 @@ export function Events({ stack, app }: StackContext) {
     FactoryDlqUrl: deadLetterQueue.queueUrl,
   });
   return { bus, queue, deadLetterQueue, archive };
-}
-
-/**
- * The topology writes patterns as EventBridge JSON ("detail-type"); CDK's EventPattern spells
- * that key detailType and renders it back to "detail-type". Every other key passes through as
- * is, so the rendered pattern equals the topology's (asserted in Events.test.ts and BackInStock.test.ts).
- */
-export function toCdkEventPattern(pattern: Readonly<Record<string, unknown>>): Cdk.aws_events.EventPattern {
-  const { "detail-type": detailType, ...rest } = pattern;
-  return { ...rest, ...(detailType === undefined ? {} : { detailType }) } as Cdk.aws_events.EventPattern;
-}
-
-/** Lambda's retries of an asynchronous invocation, and EventBridge's of its delivery. */
-const BUS_RULE_RETRIES = { retryAttempts: 2, maxEventAge: Duration.hours(1) };
-
-/**
- * A bus rule's failed-events queue (`BusRule.failedEvents`): its function's on-failure
- * destination and the rule target's dead-letter queue. Give the function
- * `busRuleInvokeConfig(queue)` and the rule `lambdaOnBusRule(…, failedEvents: queue)`.
- */
-export function failedEventsQueue(stack: Stack, id: string, { rule, queueName }: { rule: BusRule; queueName: string }): Cdk.aws_sqs.Queue {
-  return new sqs.Queue(stack, id, {
-    queueName,
-    retentionPeriod: Duration.seconds(rule.failedEvents.retentionSeconds),
-    // SSE-SQS: both Lambda and EventBridge can send to it (a KMS key would need grants for both).
-    encryption: sqs.QueueEncryption.SQS_MANAGED,
-    enforceSSL: true,
-  });
-}
-
-/**
- * A bus rule function's asynchronous invocations: Lambda retries a failed one twice within the
- * hour, then sends its invocation record (the event and the last error) to the failed-events
- * queue. (`sst dev`'s live stubs are not retried; the destination still applies.)
- *
- * The destination by ARN rather than CDK's SqsDestination, which would also grant
- * sqs:GetQueueAttributes and sqs:GetQueueUrl: lambdaOnBusRule grants sqs:SendMessage alone.
- */
-export function busRuleInvokeConfig(
-  failedEvents: Cdk.aws_sqs.IQueue,
-): Pick<Cdk.aws_lambda.FunctionOptions, "retryAttempts" | "maxEventAge" | "onFailure"> {
-  return { ...BUS_RULE_RETRIES, onFailure: { bind: () => ({ destination: failedEvents.queueArn }) } };
-}
-
-/**
- * A function of the topology's `functions` table triggered by a rule on our bus (`busRule`): the
- * rule with the topology's pattern, the function its one target. EventBridge invokes it
- * asynchronously and retries its delivery for up to an hour; an event it cannot deliver goes to
- * the rule's failed-events queue (whose policy then lets this rule send to it), as do the
- * function's own failures (busRuleInvokeConfig). The alarm on that queue is in Monitoring.
- */
-export function lambdaOnBusRule(
-  stack: Stack,
-  id: string,
-  {
-    bus,
-    rule,
-    ruleName,
-    description,
-    fn,
-    failedEvents,
-  }: { bus: EventBus; rule: BusRule; ruleName: string; description: string; fn: SstFunction; failedEvents: Cdk.aws_sqs.IQueue },
-): Cdk.aws_events.Rule {
-  // What Lambda needs to deliver the function's invocation records there (busRuleInvokeConfig).
-  fn.addToRolePolicy(
-    new iam.PolicyStatement({ sid: "SendFailedEvents", actions: ["sqs:SendMessage"], resources: [failedEvents.queueArn] }),
-  );
-  return new events.Rule(stack, id, {
-    ruleName,
-    description,
-    eventBus: bus.cdk.eventBus,
-    eventPattern: toCdkEventPattern(rule.pattern),
-    targets: [new eventsTargets.LambdaFunction(fn, { ...BUS_RULE_RETRIES, deadLetterQueue: failedEvents })],
-  });
 }

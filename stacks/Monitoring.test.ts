@@ -1,5 +1,5 @@
-/** The Monitoring stack: every alarm, e-mailing operations through the alerts topic, the dashboard, and the DLQ alarm's follow-up. */
-import { dlqAlarm, dlqAlarmFollowUp, routes } from "@donut-states/core/topology";
+/** The Monitoring stack: every alarm, e-mailing operations through the alerts topic, and the dashboard. */
+import { dlqAlarm, routes } from "@donut-states/core/topology";
 import { METRICS_NAMESPACE, MetricName } from "@donut-states/core/util/metrics";
 import { describe, expect, it } from "vitest";
 import { APP_NAME } from "./settings";
@@ -101,41 +101,5 @@ describe.each(stages.each)("%s stage", (_name, get, databaseMode) => {
       const [stackId, logicalId] = functionFor(synth, handler);
       expect(lambdaErrors).toContain(`${stackId}.${logicalId}`);
     }
-  });
-
-  it("runs the DLQ follow-up when the DLQ alarm enters ALARM: a rule on the default bus with the topology's pattern", () => {
-    const synth = get();
-    const monitoring = synth.templates.Monitoring;
-    const rules = resourcesOf(monitoring, "AWS::Events::Rule");
-    expect(rules).toHaveLength(1);
-    const [, rule] = rules[0];
-    expect(rule.Properties.Name).toBe(`${synth.stage}-${APP_NAME}-${dlqAlarmFollowUp.name}`);
-    // CloudWatch sends alarm state changes to the default bus only.
-    expect(rule.Properties.EventBusName).toBeUndefined();
-    expect(rule.Properties.EventPattern).toEqual({
-      source: ["aws.cloudwatch"],
-      "detail-type": ["CloudWatch Alarm State Change"],
-      detail: { alarmName: [`${synth.stage}-${APP_NAME}-${dlqAlarm.name}`], state: { value: ["ALARM"] } },
-    });
-    expect(rule.Properties.EventPattern).toEqual(dlqAlarmFollowUp.pattern(`${synth.stage}-${APP_NAME}-${dlqAlarm.name}`));
-    // The alarm it listens to exists under that name.
-    expect(resourcesOf(monitoring, "AWS::CloudWatch::Alarm").map(([, alarm]) => alarm.Properties.AlarmName)).toContain(
-      `${synth.stage}-${APP_NAME}-${dlqAlarm.name}`,
-    );
-    const [stackId, functionId] = functionFor(synth, FOLLOW_UP);
-    expect(stackId).toBe("Monitoring");
-    expect(rule.Properties.Targets).toHaveLength(1);
-    expect(rule.Properties.Targets[0]).toMatchObject({
-      Arn: { "Fn::GetAtt": [functionId, "Arn"] },
-      RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 },
-    });
-    // EventBridge may invoke it, from this rule only.
-    const permissions = resourcesOf(monitoring, "AWS::Lambda::Permission").filter(([, permission]) =>
-      JSON.stringify(permission.Properties.FunctionName).includes(functionId),
-    );
-    expect(permissions.map(([, permission]) => [permission.Properties.Principal, permission.Properties.SourceArn])).toEqual([
-      ["events.amazonaws.com", { "Fn::GetAtt": [rules[0][0], "Arn"] }],
-    ]);
-    expect(functionFor(synth, FOLLOW_UP)[2].Properties.Timeout).toBe(dlqAlarmFollowUp.timeoutSeconds);
   });
 });

@@ -1,30 +1,29 @@
 // Long by design, for now: the alarms, the dashboard and the DLQ follow-up function of the pipeline in one stack.
 import {
+  alarmNames,
   backInStockRule,
   dlqAlarm,
-  dlqAlarmFollowUp,
   factoryCaller,
   factoryQueue,
-  functions as functionTable,
   outOfStockRule,
+  routeThrottlesAlarmName,
   schedules,
 } from "@donut-states/core/topology";
 import { METRICS_NAMESPACE, MetricName } from "@donut-states/core/util/metrics";
-import { type Queue, type Function as SstFunction, type Stack, type StackContext, use } from "sst/constructs";
+import { type Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { Alerts } from "./Alerts";
 import { Api } from "./Api";
 import { BackInStock } from "./BackInStock";
-import { Config } from "./Config";
-import { type Cdk, cloudwatch, cloudwatchActions, Duration, events, eventsTargets, iam } from "./cdk";
+import { type Cdk, cloudwatch, cloudwatchActions, Duration } from "./cdk";
 import { Database } from "./Database";
-import { Events, toCdkEventPattern } from "./Events";
-import { type DatabaseAccess, fromTopology, lambda, type StageWiring } from "./lambda";
+import { Events } from "./Events";
 import { Restock } from "./Restock";
-import { SERVICE_NAME, type StageSettings } from "./settings";
+import { SERVICE_NAME } from "./settings";
 
 /**
  * Alarms that e-mail operations (through the Alerts topic, on ALARM and again on OK) and one
  * dashboard. It is the last stack: it reads metrics of everything before it and nothing reads it.
+ * Every alarm's name comes from the topology (packages/core/src/topology/alarms.ts).
  *
  * The DLQ alarm is the one the design promises (a request that cannot be delivered ends in the
  * DLQ and operations get an e-mail); its metric, threshold, period and comparison come from the
@@ -57,12 +56,11 @@ export const thresholds = {
 } as const;
 
 export function Monitoring({ stack, app }: StackContext) {
-  const { settings } = use(Config);
   const { topic } = use(Alerts);
   const { queue, deadLetterQueue, bus } = use(Events);
-  const { instance, proxy, access } = use(Database);
+  const { instance, proxy } = use(Database);
   const { api, functions: routeFunctions } = use(Api);
-  const { caller, relay, watchdog } = use(Restock);
+  const { caller, relay, watchdog, followUp } = use(Restock);
   const { notifier, failedEvents: backInStockFailedEvents } = use(BackInStock);
 
   const notify = new cloudwatchActions.SnsAction(topic);
@@ -92,16 +90,8 @@ export function Monitoring({ stack, app }: StackContext) {
     evaluationPeriods: dlqAlarm.evaluationPeriods,
   });
 
-  const followUp = dlqFollowUp(stack, settings, {
-    access,
-    topic,
-    deadLetterQueue,
-    alarmName: app.logicalPrefixedName(dlqAlarm.name),
-    ruleName: app.logicalPrefixedName(dlqAlarmFollowUp.name),
-  });
-
   const queueAge = alarm("FactoryQueueStuck", {
-    alarmName: "factory-queue-oldest-message-age",
+    alarmName: alarmNames.factoryQueueOldestMessageAge,
     alarmDescription: `The oldest factory request has waited ${thresholds.queueAgeSeconds} s or more, longer than its retries take: the factory caller is not consuming ${queue.queueName}. Runbook: docs/runbook.md#factory-queue-age`,
     metric: queue.cdk.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
     threshold: thresholds.queueAgeSeconds,
@@ -110,7 +100,7 @@ export function Monitoring({ stack, app }: StackContext) {
   });
 
   const consumerErrors = alarm("FactoryCallerErrors", {
-    alarmName: "factory-caller-errors",
+    alarmName: alarmNames.factoryCallerErrors,
     alarmDescription: `The factory caller crashed or timed out (limit ${factoryCaller.timeoutSeconds} s); its batch is retried, then goes to the DLQ. Runbook: docs/runbook.md#function-errors`,
     metric: caller.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
     threshold: thresholds.consumerErrorsPer5Minutes,
@@ -119,7 +109,7 @@ export function Monitoring({ stack, app }: StackContext) {
   });
 
   const relayErrors = alarm("OutboxRelayErrors", {
-    alarmName: "outbox-relay-errors",
+    alarmName: alarmNames.outboxRelayErrors,
     alarmDescription: `The outbox relay (${schedules.outboxRelay.aws}) keeps failing: OutOfStock events stay unpublished (EventBridge or the database is down). Check \`npm run ops -- --stage ${app.stage} outbox pending\`. Runbook: docs/runbook.md#function-errors`,
     metric: relay.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
     threshold: 1,
@@ -129,7 +119,7 @@ export function Monitoring({ stack, app }: StackContext) {
   });
 
   const watchdogErrors = alarm("RestockWatchdogErrors", {
-    alarmName: "restock-watchdog-errors",
+    alarmName: alarmNames.restockWatchdogErrors,
     alarmDescription: `The restock watchdog (${schedules.restockWatchdog.aws}) failed twice in a row: overdue factory callbacks are not being reported. Runbook: docs/runbook.md#function-errors`,
     metric: watchdog.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
     threshold: 1,
@@ -139,7 +129,7 @@ export function Monitoring({ stack, app }: StackContext) {
   });
 
   const followUpErrors = alarm("DlqFollowUpErrors", {
-    alarmName: "dlq-follow-up-errors",
+    alarmName: alarmNames.dlqFollowUpErrors,
     alarmDescription: `The DLQ alarm's follow-up failed (Lambda retries it twice): the failed restock requests are not named by e-mail and may still be pending. \`npm run ops -- --stage ${app.stage} dlq peek\` shows them. Runbook: docs/runbook.md#dlq-alarm`,
     metric: followUp.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
     threshold: 1,
@@ -148,7 +138,7 @@ export function Monitoring({ stack, app }: StackContext) {
   });
 
   const notifierErrors = alarm("BackInStockNotifierErrors", {
-    alarmName: "back-in-stock-notifier-errors",
+    alarmName: alarmNames.backInStockNotifierErrors,
     alarmDescription: `The back-in-stock notifier failed. Lambda retries it twice; an event that still fails goes to ${app.logicalPrefixedName(backInStockRule.failedEvents.queueName)} (its own alarm). Runbook: docs/runbook.md#back-in-stock`,
     metric: notifier.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
     threshold: 1,
@@ -170,7 +160,7 @@ export function Monitoring({ stack, app }: StackContext) {
   });
 
   const apiErrors = alarm("ApiServerErrors", {
-    alarmName: "api-5xx",
+    alarmName: alarmNames.apiServerErrors,
     alarmDescription:
       "The Sales API answers 5xx (503: the database is unreachable). Customers cannot order. Runbook: docs/runbook.md#function-errors",
     metric: api.cdk.httpApi.metricServerError({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
@@ -182,7 +172,7 @@ export function Monitoring({ stack, app }: StackContext) {
   const rule = bus.getRule(outOfStockRule.name);
   if (!rule) throw new Error(`no rule ${outOfStockRule.name} on the bus`);
   const ruleFailedToDlq = alarm("RuleFailedToDlq", {
-    alarmName: "out-of-stock-rule-failed-to-dlq",
+    alarmName: alarmNames.outOfStockRuleFailedToDlq,
     alarmDescription: `EventBridge could deliver an OutOfStock event neither to the factory queue nor to its DLQ: a restock request is lost. Find it with \`npm run ops -- --stage ${app.stage} restock open\` and re-request it. Runbook: docs/runbook.md#dlq-alarm`,
     metric: new cloudwatch.Metric({
       namespace: "AWS/Events",
@@ -198,7 +188,7 @@ export function Monitoring({ stack, app }: StackContext) {
 
   const apiThrottles = Object.entries(routeFunctions).map(([routeKey, fn]) =>
     alarm(`${fn.node.id}Throttles`, {
-      alarmName: `${fn.node.id.replace(/^Route/, "route-").toLowerCase()}-throttles`,
+      alarmName: routeThrottlesAlarmName(routeKey),
       alarmDescription: `Lambda throttled ${routeKey}: the account's concurrency is exhausted and customers get 503s from API Gateway. Runbook: docs/runbook.md#function-errors`,
       metric: fn.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
       threshold: thresholds.apiThrottlesPer5Minutes,
@@ -221,7 +211,7 @@ export function Monitoring({ stack, app }: StackContext) {
     const runbook = "Runbook: docs/runbook.md#function-errors";
     databaseAlarms.push(
       alarm("DatabaseFreeStorage", {
-        alarmName: "database-free-storage",
+        alarmName: alarmNames.databaseFreeStorage,
         alarmDescription: `RDS has less than ${thresholds.databaseFreeStorageBytes / 1024 ** 3} GiB free: writes will fail when it runs out. ${runbook}`,
         metric: instance.metricFreeStorageSpace({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MINIMUM }),
         threshold: thresholds.databaseFreeStorageBytes,
@@ -229,7 +219,7 @@ export function Monitoring({ stack, app }: StackContext) {
         evaluationPeriods: 1,
       }),
       alarm("DatabaseCpu", {
-        alarmName: "database-cpu",
+        alarmName: alarmNames.databaseCpu,
         alarmDescription: `RDS CPU above ${thresholds.databaseCpuPercent} % for 15 minutes: orders slow down, then time out. ${runbook}`,
         metric: instance.metricCPUUtilization({ period: Duration.minutes(5), statistic: cloudwatch.Stats.AVERAGE }),
         threshold: thresholds.databaseCpuPercent,
@@ -237,7 +227,7 @@ export function Monitoring({ stack, app }: StackContext) {
         evaluationPeriods: 3,
       }),
       alarm("DatabaseConnections", {
-        alarmName: "database-connections",
+        alarmName: alarmNames.databaseConnections,
         alarmDescription: `RDS holds ${thresholds.databaseConnections} or more connections, close to the instance's max_connections. ${runbook}`,
         metric: instance.metricDatabaseConnections({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
         threshold: thresholds.databaseConnections,
@@ -245,7 +235,7 @@ export function Monitoring({ stack, app }: StackContext) {
         evaluationPeriods: 5,
       }),
       alarm("ProxyClientConnections", {
-        alarmName: "proxy-client-connections",
+        alarmName: alarmNames.proxyClientConnections,
         alarmDescription: `${thresholds.proxyClientConnections} or more client connections to the RDS Proxy (2 per Lambda container): a flash crowd beyond plan, or connections leaking. ${runbook}`,
         metric: proxyMetric("ClientConnections"),
         threshold: thresholds.proxyClientConnections,
@@ -253,7 +243,7 @@ export function Monitoring({ stack, app }: StackContext) {
         evaluationPeriods: 5,
       }),
       alarm("ProxyPinnedSessions", {
-        alarmName: "proxy-pinned-sessions",
+        alarmName: alarmNames.proxyPinnedSessions,
         alarmDescription: `Sessions are pinned on the RDS Proxy: some code sends session state (SET, user variables, server-side prepared statements...) and its connections are no longer multiplexed. See docs/deploy.md#pinning. ${runbook}`,
         metric: proxyMetric("DatabaseConnectionsCurrentlySessionPinned"),
         threshold: thresholds.proxyPinnedSessions,
@@ -274,7 +264,7 @@ export function Monitoring({ stack, app }: StackContext) {
   // The watchdog's reading of the database (failed, overdue and stuck requests, products sold
   // out without one): catches a restock lost on any path, even one that never reached the DLQ.
   const restockAttention = alarm("RestockNeedsAttention", {
-    alarmName: "restock-needs-attention",
+    alarmName: alarmNames.restockNeedsAttention,
     alarmDescription: `The restock watchdog (${schedules.restockWatchdog.aws}) found restock requests that failed, are overdue or stopped moving, or products sold out with no open request. It e-mails each one with the command that fixes it; \`npm run ops -- --stage ${app.stage} restock list\` shows them. Runbook: docs/runbook.md#restock-failed`,
     metric: business(MetricName.RestockNeedsAttention, cloudwatch.Stats.MAXIMUM).with({ period: Duration.minutes(5) }),
     threshold: 1,
@@ -421,50 +411,4 @@ function comparisonOperator(value: string): Cdk.aws_cloudwatch.ComparisonOperato
   const known = Object.values(cloudwatch.ComparisonOperator) as string[];
   if (!known.includes(value)) throw new Error(`topology: unknown alarm comparison "${value}"`);
   return value as Cdk.aws_cloudwatch.ComparisonOperator;
-}
-
-/**
- * The DLQ alarm's follow-up: CloudWatch sends the alarm's state changes to the account's default
- * event bus, and a rule there runs this function when the DLQ alarm enters ALARM. It reads the
- * DLQ without consuming it (ReceiveMessage with a short hold, then ChangeMessageVisibility back
- * to 0 at once: a message hidden for longer could let the alarm see an empty DLQ, go OK and come
- * back to ALARM, which would run this function again), marks each restock request it finds
- * failed, and publishes the list with the commands to run to the alerts topic.
- */
-function dlqFollowUp(
-  stack: Stack,
-  settings: StageSettings,
-  {
-    access,
-    topic,
-    deadLetterQueue,
-    alarmName,
-    ruleName,
-  }: { access: DatabaseAccess; topic: Cdk.aws_sns.ITopic; deadLetterQueue: Queue; alarmName: string; ruleName: string },
-): SstFunction {
-  const wiring: StageWiring = {
-    database: access,
-    secrets: {},
-    values: { ALERTS_TOPIC_ARN: topic.topicArn, FACTORY_DLQ_URL: deadLetterQueue.queueUrl },
-  };
-  const fn = lambda(stack, "DlqFollowUp", settings, {
-    ...fromTopology(functionTable.dlqFollowUp, wiring),
-    statements: [
-      new iam.PolicyStatement({
-        sid: "PeekDeadLetterQueue",
-        actions: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"],
-        resources: [deadLetterQueue.queueArn],
-      }),
-      new iam.PolicyStatement({ sid: "PublishAlerts", actions: ["sns:Publish"], resources: [topic.topicArn] }),
-    ],
-  });
-  // No eventBus: the rule is on the default bus, where CloudWatch sends alarm state changes.
-  new events.Rule(stack, "DlqAlarmFollowUpRule", {
-    ruleName,
-    description: "The DLQ alarm entered ALARM: name the failed restock requests and what to run",
-    eventPattern: toCdkEventPattern(dlqAlarmFollowUp.pattern(alarmName)),
-    // Lambda itself retries a failed invocation twice; this is EventBridge's delivery to Lambda.
-    targets: [new eventsTargets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
-  });
-  return fn;
 }

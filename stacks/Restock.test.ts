@@ -1,11 +1,12 @@
 /**
  * The Restock stack: the factory caller on the factory queue, the outbox relay and the watchdog
- * on their schedules.
+ * on their schedules, the DLQ alarm's follow-up on its rule.
  */
-import { factoryCaller, schedules } from "@donut-states/core/topology";
+import { dlqAlarm, dlqAlarmFollowUp, factoryCaller, schedules } from "@donut-states/core/topology";
 import { describe, expect, it } from "vitest";
+import { APP_NAME } from "./settings";
 import { bothStages } from "./test/app";
-import { CALLER, factoryQueueId, functionFor, RELAY, WATCHDOG } from "./test/functions";
+import { CALLER, FOLLOW_UP, factoryQueueId, functionFor, RELAY, WATCHDOG } from "./test/functions";
 import { describeValue, resourcesOf, single } from "./test/templates";
 
 const stages = bothStages();
@@ -64,5 +65,43 @@ describe.each(stages.each)("%s stage", (_name, get) => {
       );
       expect(invokeConfig?.[1].Properties.MaximumRetryAttempts, handler).toBe(0);
     }
+  });
+
+  it("runs the DLQ follow-up when the DLQ alarm enters ALARM: a rule on the default bus with the topology's pattern", () => {
+    const synth = get();
+    const restock = synth.templates.Restock;
+    // The crons' rules have a schedule; this one matches events.
+    const rules = resourcesOf(restock, "AWS::Events::Rule").filter(([, rule]) => rule.Properties.EventPattern);
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0];
+    expect(rule.Properties.Name).toBe(`${synth.stage}-${APP_NAME}-${dlqAlarmFollowUp.name}`);
+    // CloudWatch sends alarm state changes to the default bus only.
+    expect(rule.Properties.EventBusName).toBeUndefined();
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ["aws.cloudwatch"],
+      "detail-type": ["CloudWatch Alarm State Change"],
+      detail: { alarmName: [`${synth.stage}-${APP_NAME}-${dlqAlarm.name}`], state: { value: ["ALARM"] } },
+    });
+    expect(rule.Properties.EventPattern).toEqual(dlqAlarmFollowUp.pattern(`${synth.stage}-${APP_NAME}-${dlqAlarm.name}`));
+    // The alarm it listens to exists under that name.
+    expect(resourcesOf(synth.templates.Monitoring, "AWS::CloudWatch::Alarm").map(([, alarm]) => alarm.Properties.AlarmName)).toContain(
+      `${synth.stage}-${APP_NAME}-${dlqAlarm.name}`,
+    );
+    const [stackId, functionId] = functionFor(synth, FOLLOW_UP);
+    // Pipeline behaviour: in the restock stack, beside the watchdog.
+    expect(stackId).toBe("Restock");
+    expect(rule.Properties.Targets).toHaveLength(1);
+    expect(rule.Properties.Targets[0]).toMatchObject({
+      Arn: { "Fn::GetAtt": [functionId, "Arn"] },
+      RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 },
+    });
+    // EventBridge may invoke it, from this rule only.
+    const permissions = resourcesOf(restock, "AWS::Lambda::Permission").filter(([, permission]) =>
+      JSON.stringify(permission.Properties.FunctionName).includes(functionId),
+    );
+    expect(permissions.map(([, permission]) => [permission.Properties.Principal, permission.Properties.SourceArn])).toEqual([
+      ["events.amazonaws.com", { "Fn::GetAtt": [rules[0][0], "Arn"] }],
+    ]);
+    expect(functionFor(synth, FOLLOW_UP)[2].Properties.Timeout).toBe(dlqAlarmFollowUp.timeoutSeconds);
   });
 });

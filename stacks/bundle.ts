@@ -23,7 +23,7 @@ import type { FunctionProps } from "sst/constructs";
 /** An esbuild plugin, typed by the esbuild SST bundles with (it has its own copy). */
 type Plugin = NonNullable<NonNullable<NonNullable<FunctionProps["nodejs"]>["esbuild"]>["plugins"]>[number];
 
-/** What a function bundle may weigh (asserted by stacks/lambda.test.ts on the synthesized assets). */
+/** What a function bundle may weigh (asserted by stacks/app-function.test.ts on the synthesized assets). */
 export const bundleBudget = {
   /** Every function's code zip, as `sst deploy` uploads it. */
   zippedBytes: 250 * 1024,

@@ -1,8 +1,11 @@
 /**
- * What each function may do, checked on the templates against the spec written out in
+ * What each function may do (stacks/grants.ts, from each function's `reads`, `grants` and trigger
+ * in the topology), checked on the templates against the spec written out in
  * stacks/test/functions.ts.
  */
+import { DetailType, type FunctionDefinition, functions } from "@donut-states/core/topology";
 import { describe, expect, it } from "vitest";
+import { statementsFor } from "./grants";
 import { bothStages } from "./test/app";
 import {
   allStatements,
@@ -115,5 +118,24 @@ describe.each(stages.each)("%s stage", (_name, get, databaseMode) => {
     // Only the DLQ-depth admin function reads a queue's attributes, the DLQ's alone.
     const queueReaders = allStatements(synth).filter(({ statement }) => [statement.Action].flat().includes("sqs:GetQueueAttributes"));
     expect(queueReaders.map(({ policy }) => policy.replace(/Role.*$/, "")).sort()).toEqual(["AdminGetDlq", "FactoryCaller"]);
+  });
+});
+
+describe("grants in the topology", () => {
+  it("let exactly the functions that are given a bus put events on it, and only events of ours", () => {
+    for (const [name, fn] of Object.entries(functions) as [string, FunctionDefinition][]) {
+      const publishes = fn.grants.putEvents ?? [];
+      expect(fn.reads.includes("EVENT_BUS_NAME"), name).toBe(publishes.length > 0);
+      for (const detailType of publishes) expect(Object.values(DetailType), name).toContain(detailType);
+    }
+  });
+
+  it("refuse to build a function whose grant names a resource its stack did not pass", () => {
+    const definition: FunctionDefinition = { ...functions.restockWatchdog, grants: { publishAlerts: true } };
+    expect(() => statementsFor(definition, { environment: {}, targets: {} })).toThrow(/publishAlerts needs the alertsTopic ARN/);
+    const notifier: FunctionDefinition = functions.backInStockNotifier;
+    expect(() => statementsFor(notifier, { environment: {}, targets: { backInStockTopic: "arn" } })).toThrow(
+      /busRule trigger needs the failedEvents ARN/,
+    );
   });
 });

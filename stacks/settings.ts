@@ -3,8 +3,8 @@
  * environment variables (SST loads `.env`, `.env.<stage>` and `.env.<stage>.local` before it
  * runs the stacks, so a stage's values can live in `.env.prod`; see docs/deploy.md).
  *
- * Queue, rule, alarm and route settings are NOT here: they come from
- * packages/core/src/topology.ts, the single source of truth shared with the offline stack.
+ * Queue, rule, alarm and route settings are NOT here: they come from the topology
+ * (packages/core/src/topology/), the single source of truth shared with the offline stack.
  */
 
 import { restockAlerts } from "@donut-states/core/topology";

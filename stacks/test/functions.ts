@@ -16,7 +16,8 @@ export interface SynthTemplates {
 /** What each function may do, by handler (file#export as SST names them). The spec, written out. */
 export interface Expected {
   database: boolean;
-  putEvents?: boolean;
+  /** events:PutEvents on the bus, for events of our source with exactly these detail types. */
+  putEvents?: string[];
   callbackSecret?: boolean;
   /** Verifies callbacks: also reads the previous callback secret (rotation). */
   previousCallbackSecret?: boolean;
@@ -45,12 +46,12 @@ export const SUBSCRIBE = routes["POST /products/{sku}/subscriptions"];
 export const expectedFunctions: Record<string, Expected> = {
   [routes["GET /products"]]: { database: true },
   [routes["GET /products/{sku}"]]: { database: true },
-  [routes["POST /orders"]]: { database: true, putEvents: true },
+  [routes["POST /orders"]]: { database: true, putEvents: ["OutOfStock"] },
   [routes["POST /factory/callbacks/{restockId}"]]: {
     database: true,
     callbackSecret: true,
     previousCallbackSecret: true,
-    putEvents: true,
+    putEvents: ["RestockFulfilled"],
   },
   [SUBSCRIBE]: { database: true, subscribesBackInStock: true },
   [routes.$default]: { database: false },
@@ -59,14 +60,15 @@ export const expectedFunctions: Record<string, Expected> = {
   [adminRoutes["PATCH /admin/products/{sku}"]]: { database: true },
   [adminRoutes["PUT /admin/products/{sku}/stock"]]: { database: true },
   [adminRoutes["GET /admin/products/{sku}/stock"]]: { database: true },
-  [adminRoutes["POST /admin/products/{sku}/restock"]]: { database: true, putEvents: true },
+  [adminRoutes["POST /admin/products/{sku}/restock"]]: { database: true, putEvents: ["OutOfStock"] },
   [adminRoutes["GET /admin/restocks"]]: { database: true },
-  [adminRoutes["POST /admin/restocks/{restockId}/re-request"]]: { database: true, putEvents: true },
+  [adminRoutes["POST /admin/restocks/{restockId}/re-request"]]: { database: true, putEvents: ["OutOfStock"] },
   [adminRoutes["GET /admin/outbox"]]: { database: true },
   [adminRoutes["GET /admin/dlq"]]: { database: false, dlqDepth: true },
-  [CALLER]: { database: true, callbackSecret: true, consumesQueue: true, putEvents: true },
-  [RELAY]: { database: true, putEvents: true },
-  [WATCHDOG]: { database: true, publishesAlerts: true, putEvents: true, peeksDeadLetterQueue: true },
+  [CALLER]: { database: true, callbackSecret: true, consumesQueue: true, putEvents: ["RestockRequested", "RestockFailed"] },
+  // The relay republishes any outbox row: every detail type of ours.
+  [RELAY]: { database: true, putEvents: ["OutOfStock", "RestockRequested", "RestockFulfilled", "RestockFailed", "RestockOverdue"] },
+  [WATCHDOG]: { database: true, publishesAlerts: true, putEvents: ["RestockOverdue", "RestockFailed"], peeksDeadLetterQueue: true },
   [FOLLOW_UP]: { database: true, publishesAlerts: true, peeksDeadLetterQueue: true },
   [NOTIFIER]: { database: false, publishesBackInStock: true, sendsFailedEvents: true },
   [MIGRATE]: { database: true, readsAdminSecret: true },
@@ -184,7 +186,11 @@ export function expectedStatements(
   if (expected.database && databaseMode === "url") statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "DATABASE_URL")}`);
   if (expected.callbackSecret) statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "FACTORY_CALLBACK_SECRET")}`);
   if (expected.previousCallbackSecret) statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "FACTORY_CALLBACK_SECRET_PREVIOUS")}`);
-  if (expected.putEvents) statements.push(`events:PutEvents -> Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}.Arn`);
+  if (expected.putEvents) {
+    // Our source and exactly the detail types the function writes (one value each per entry).
+    const condition = { StringEquals: { "events:source": "donut-states.sales", "events:detail-type": expected.putEvents } };
+    statements.push(`events:PutEvents -> Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}.Arn if ${canonical(condition)}`);
+  }
   if (expected.publishesAlerts) statements.push(`sns:Publish -> Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
   if (expected.subscribesBackInStock) {
     const emailOnly = canonical({ StringEquals: { "sns:Protocol": "email" } });

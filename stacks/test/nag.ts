@@ -46,7 +46,7 @@ const everyStack: Suppression[] = [
   {
     id: "AwsSolutions-IAM4",
     reason:
-      "No managed policy on our functions' roles (stacks/lambda.ts); AWSLambdaBasicExecutionRole remains only on SST's own helper functions (custom resource handler, Script handler), which SST creates. Our functions' logs go to their own log group only.",
+      "No managed policy on our functions' roles (stacks/app-function.ts); AWSLambdaBasicExecutionRole remains only on SST's own helper functions (custom resource handler, Script handler), which SST creates. Our functions' logs go to their own log group only.",
     appliesTo: ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
   },
   {

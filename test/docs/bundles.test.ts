@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { adminFunctions, functions } from "@donut-states/core/topology";
+import { functions } from "@donut-states/core/topology";
 import { expect, it } from "vitest";
 import { bundleRegion, DEPLOY_GUIDE, readBundleReference, renderBundleTable } from "../../scripts/bundle-table";
 
@@ -13,7 +13,7 @@ it("docs/deploy.md's bundle table is the one generated from docs/bundles.json (B
 });
 
 it("the bundle reference has a row for every function the stacks build, and no other", () => {
-  const built = [...Object.values(functions), ...Object.values(adminFunctions)].map((fn) => fn.handler);
+  const built = Object.values(functions).map((fn) => fn.handler);
   const measured = readBundleReference().rows.map((row) => row.handler);
   expect(
     [...new Set(measured)].sort(),

@@ -52,7 +52,7 @@ describe("startSqsSns", () => {
 });
 
 describe("provisionTopology", () => {
-  it("applies the settings from packages/core/src/topology.ts by default", async () => {
+  it("applies the settings from the topology (packages/core/src/topology/) by default", async () => {
     const t = await provisionTopology({ sqs: emu.sqs, sns: emu.sns });
     const factory = await attrs(emu.sqs, t.factoryQueueUrl);
     expect(factory.VisibilityTimeout).toBe(String(factoryQueue.visibilityTimeoutSeconds));

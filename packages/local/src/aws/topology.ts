@@ -1,7 +1,7 @@
 /**
  * Creates the offline equivalent of the AWS queue topology (DLQ, factory queue with redrive,
  * alerts topic, back-in-stock topic, each bus rule's failed-events queue) from
- * packages/core/src/topology.ts, so the local stack cannot drift from what `stacks/` deploys.
+ * the topology (packages/core/src/topology/), so the local stack cannot drift from what `stacks/` deploys.
  */
 
 import { CreateTopicCommand, type SNSClient } from "@aws-sdk/client-sns";

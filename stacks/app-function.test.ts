@@ -1,5 +1,5 @@
 /**
- * What every function of the app gets from lambda() (lambda.ts): runtime, tracing, its
+ * What every function of the app gets from appFunction (app-function.ts): runtime, tracing, its
  * own log group, the environment its handler reads; live stubs under `sst dev`, and under
  * `sst deploy` the real handler code, minified, within the bundle budget.
  */

@@ -1,11 +1,11 @@
 /**
- * Every function of the app is made here, so each one gets the same shape:
+ * Every function of the app is made here (`appFunction`), so each one gets the same shape:
  * - an explicit name (`<stage>-donut-states-<id>`) and its log group `/aws/lambda/<name>`,
  *   created by CloudFormation with a retention (Lambda would create it without one);
  * - its own IAM role that starts empty and gets no managed policy: logs go only to its own log
  *   group, X-Ray comes with `tracing: "active"`, a VPC function gets the network-interface
- *   actions Lambda needs (see `vpcNetworkInterfaceStatements`), and everything else is added
- *   explicitly by the caller (secrets it reads, the bus it publishes to, ...). CDK's default
+ *   actions Lambda needs (see `vpcNetworkInterfaceStatements`), and everything else comes from
+ *   its entry in the topology (`fromTopology`, through grants.ts). CDK's default
  *   role would attach AWSLambdaBasicExecutionRole (logs writes on every log group), and
  *   AWSLambdaVPCAccessExecutionRole adds logs:CreateLogGroup/PutLogEvents on "*" too.
  * - the database wiring of the stage (`DatabaseAccess`, built by Database.ts) when `database` is given.
@@ -15,12 +15,13 @@ import type { FunctionDefinition, FunctionEnvironment, FunctionSetting } from "@
 import type { Config, FunctionProps, Stack } from "sst/constructs";
 import { Function as SstFunction } from "sst/constructs";
 import { type Cdk, iam, logs } from "./cdk";
+import { type GrantTargets, statementsFor } from "./grants";
 import type { DatabaseMode, StageSettings } from "./settings";
 
-/** What a function needs to reach the stage's database (built by Database.ts, used by `lambda({ database })`). */
+/** What a function needs to reach the stage's database (built by Database.ts, used by `appFunction({ database })`). */
 export interface DatabaseAccess {
   mode: DatabaseMode;
-  /** DATABASE_* variables the core reads (packages/core/src/drizzle/index.ts). */
+  /** DATABASE_* variables the core reads (packages/core/src/drizzle/index.ts); the secret's ARN among them grants reading it (grants.ts). */
   environment: FunctionEnvironment;
   /** SST Secrets to bind (the DATABASE_URL secret in "url" mode). */
   secrets: Config.Secret[];
@@ -30,11 +31,9 @@ export interface DatabaseAccess {
     subnets: Cdk.aws_ec2.SubnetSelection;
     securityGroups: Cdk.aws_ec2.ISecurityGroup[];
   };
-  /** Grant what connecting needs (read the application user's secret; nothing in "url" mode beyond the binding). */
-  grantConnect(fn: SstFunction): void;
 }
 
-export interface LambdaProps
+export interface AppFunctionProps
   extends Omit<FunctionProps, "role" | "vpc" | "vpcSubnets" | "securityGroups" | "functionName" | "bind" | "environment"> {
   handler: string;
   /** Settings the function reads (names from the topology's `functionSettings`). */
@@ -43,11 +42,11 @@ export interface LambdaProps
   database?: DatabaseAccess;
   /** SST Secrets the function reads (bind: SST_Secret_value_<NAME> + ssm:GetParameters on its two paths). */
   secrets?: Config.Secret[];
-  /** Exactly these extra permissions. */
+  /** Exactly these extra permissions (from the topology, through `fromTopology` and grants.ts). */
   statements?: Cdk.aws_iam.PolicyStatement[];
 }
 
-export function lambda(stack: Stack, id: string, settings: StageSettings, props: LambdaProps): SstFunction {
+export function appFunction(stack: Stack, id: string, settings: StageSettings, props: AppFunctionProps): SstFunction {
   const { database, secrets = [], statements = [], environment, ...functionProps } = props;
   const functionName = `${stack.stage}-${settings.app}-${id}`;
   if (functionName.length > 64) throw new Error(`Function name ${functionName} is longer than 64 characters`);
@@ -86,35 +85,46 @@ export function lambda(stack: Stack, id: string, settings: StageSettings, props:
   // The log group must exist before the function first runs, or Lambda creates it (without
   // retention) and the next deploy fails on "already exists".
   fn.node.addDependency(logGroup);
-  database?.grantConnect(fn);
   for (const statement of statements) fn.addToRolePolicy(statement);
   return fn;
 }
 
-/** What a stage offers its functions: the database, the SST Secrets and setting values. */
+/** What a stage offers its functions: the database, the SST Secrets, setting values and the resources grants name. */
 export interface StageWiring {
   database?: DatabaseAccess;
   secrets: Partial<Record<FunctionSetting, Config.Secret>>;
   values: FunctionEnvironment;
+  targets?: GrantTargets;
 }
 
 /**
  * The props of a function of the topology's `functions` table: its handler and timeout, the
- * database if it reads the database's settings, and of the stage's secrets and values exactly
- * those it reads. Triggers and permissions stay with the stack that owns them.
+ * database if it reads the database's settings, of the stage's secrets and values exactly those
+ * it reads, and the statements its reads, grants and trigger imply (grants.ts). Its trigger is
+ * wired by the stack that owns it.
  */
 export function fromTopology(
   definition: FunctionDefinition,
   wiring: StageWiring,
-): Pick<LambdaProps, "handler" | "timeout" | "database" | "secrets" | "environment"> {
+): Pick<AppFunctionProps, "handler" | "timeout" | "database" | "secrets" | "environment" | "statements"> {
   const reads = new Set<FunctionSetting>(definition.reads);
+  const database = reads.has("DATABASE_URL") ? wiring.database : undefined;
+  const environment: FunctionEnvironment = Object.fromEntries(
+    Object.entries(wiring.values).filter(([name]) => reads.has(name as FunctionSetting)),
+  );
   return {
     handler: definition.handler,
     timeout: definition.timeoutSeconds,
-    database: reads.has("DATABASE_URL") ? wiring.database : undefined,
+    database,
     secrets: definition.reads.flatMap((name) => (name !== "DATABASE_URL" && wiring.secrets[name] ? [wiring.secrets[name]] : [])),
-    environment: Object.fromEntries(Object.entries(wiring.values).filter(([name]) => reads.has(name as FunctionSetting))),
+    environment,
+    statements: statementsFor(definition, { environment: { ...database?.environment, ...environment }, targets: wiring.targets ?? {} }),
   };
+}
+
+/** A function's construct id, from its name in the topology: "restockWatchdog" -> "RestockWatchdog". */
+export function functionId(name: string): string {
+  return name[0].toUpperCase() + name.slice(1);
 }
 
 /**
