@@ -5,24 +5,19 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { sessionDefaults } from "@donut-states/core/drizzle/session";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { APP_NAME } from "./settings";
-import { type AppSynth, bothStages } from "./test/app";
+import { bothStages } from "./test/app";
 import { assetDir as assetDirOf } from "./test/assets";
 import { allStatements, databaseSecretOf, functionFor, MIGRATE } from "./test/functions";
 import { describeValue, type Json, resourcesOf, single } from "./test/templates";
 
 const stages = bothStages();
-let dev: AppSynth;
-let prod: AppSynth;
-beforeAll(() => {
-  dev = stages.dev();
-  prod = stages.prod();
-});
+const { dev, prod } = stages;
 
 describe("dev stage (sst dev)", () => {
   it("creates no VPC, no RDS and no migration script", () => {
-    for (const template of Object.values(dev.templates)) {
+    for (const template of Object.values(dev().templates)) {
       const types = Object.values(template.Resources as Record<string, Json>).map((resource) => resource.Type);
       expect(types.filter((type) => /^AWS::(EC2|RDS)::/.test(type))).toEqual([]);
       expect(types).not.toContain("Custom::SSTScript");
@@ -32,13 +27,13 @@ describe("dev stage (sst dev)", () => {
 });
 
 describe("prod stage (sst deploy)", () => {
-  const assetDir = (resource: Json) => assetDirOf(prod, resource);
+  const assetDir = (resource: Json) => assetDirOf(prod(), resource);
 
   it("bundles the migrations next to the migrate function and runs it on create and update", () => {
-    const [, migrateId, fn] = functionFor(prod, MIGRATE);
+    const [, migrateId, fn] = functionFor(prod(), MIGRATE);
     expect(readdirSync(path.join(assetDir(fn), "migrations")).sort()).toEqual(readdirSync("packages/core/migrations").sort());
     expect(fn.Properties.Environment.Variables.MIGRATIONS_FOLDER).toBe("migrations");
-    const [, script] = single(prod.templates.Database, "Custom::SSTScript");
+    const [, script] = single(prod().templates.Database, "Custom::SSTScript");
     expect(script.Properties.UserCreateFunction).toEqual({ Ref: migrateId });
     expect(script.Properties.UserUpdateFunction).toEqual({ Ref: migrateId });
     expect(script.Properties.UserDeleteFunction).toBeUndefined();
@@ -47,7 +42,7 @@ describe("prod stage (sst deploy)", () => {
   });
 
   it("keeps the database private, encrypted, behind a TLS-only proxy, and retained", () => {
-    const database = prod.templates.Database;
+    const database = prod().templates.Database;
     const [instanceId, instance] = single(database, "AWS::RDS::DBInstance");
     expect(instance.Properties).toMatchObject({
       Engine: "mysql",
@@ -105,8 +100,8 @@ describe("prod stage (sst deploy)", () => {
   });
 
   it("rotates both database secrets, lets the proxy know both users, and keeps the admin secret to the migrate function", () => {
-    const database = prod.templates.Database;
-    const secretId = (user: "application" | "admin") => databaseSecretOf(prod, user).replace(/^Database\./, "");
+    const database = prod().templates.Database;
+    const secretId = (user: "application" | "admin") => databaseSecretOf(prod(), user).replace(/^Database\./, "");
     const schedules = resourcesOf(database, "AWS::SecretsManager::RotationSchedule");
     expect(schedules.map(([, schedule]) => schedule.Properties.SecretId.Ref).sort()).toEqual(
       [secretId("admin"), secretId("application")].sort(),
@@ -121,8 +116,8 @@ describe("prod stage (sst deploy)", () => {
     );
     expect(Object.keys(rotations).sort()).toEqual(["SecretsManagerRDSMySQLRotationMultiUser", "SecretsManagerRDSMySQLRotationSingleUser"]);
     // The multi-user rotation logs in as the admin to clone the application user.
-    expect(describeValue(prod, "Database", rotations.SecretsManagerRDSMySQLRotationMultiUser.masterSecretArn)).toBe(
-      databaseSecretOf(prod, "admin"),
+    expect(describeValue(prod(), "Database", rotations.SecretsManagerRDSMySQLRotationMultiUser.masterSecretArn)).toBe(
+      databaseSecretOf(prod(), "admin"),
     );
     // Both run where the functions run: private subnets with a NAT to reach Secrets Manager.
     for (const parameters of Object.values(rotations) as Json[]) {
@@ -153,7 +148,7 @@ describe("prod stage (sst deploy)", () => {
     ]);
 
     // Only the migrate function may read the admin secret (statements of every function: above).
-    const readers = allStatements(prod)
+    const readers = allStatements(prod())
       .filter(({ statement }) => JSON.stringify(statement.Resource ?? "").includes(secretId("admin")))
       .map(({ stackId, policy }) => `${stackId}.${policy.replace(/[0-9A-F]{8}$/, "")}`);
     expect(readers.sort()).toEqual(expect.arrayContaining(["Database.MigrateRoleDefaultPolicy"]));

@@ -9,16 +9,13 @@ import type { App } from "sst/constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Events } from "./Events";
 import { APP_NAME } from "./settings";
-import { type AppSynth, bothStages } from "./test/app";
+import { bothStages } from "./test/app";
 import { CALLER, deadLetterQueueId, factoryQueueId, functionFor } from "./test/functions";
 import { type Synthesized, synthesize } from "./test/synth";
 import { describeValue, type Json, resourcesOf, single, TEST_ACCOUNT } from "./test/templates";
 
 const stages = bothStages();
-let prod: AppSynth;
-beforeAll(() => {
-  prod = stages.prod();
-});
+const { prod } = stages;
 let topologyVariant: Synthesized;
 
 afterAll(() => {
@@ -130,7 +127,7 @@ describe("topology as the single source of truth", () => {
     const [, rule] = single(events, "AWS::Events::Rule");
     expect(rule.Properties.EventPattern).toEqual({ ...patternBefore, detail: { factoryId: [{ prefix: "FF-" }] } });
     // ... while the real app still has the real values.
-    const prodQueue = prod.templates.Events.Resources[factoryQueueId(prod)].Properties;
+    const prodQueue = prod().templates.Events.Resources[factoryQueueId(prod())].Properties;
     expect(prodQueue.RedrivePolicy.maxReceiveCount).toBe(queueBefore.maxReceiveCount);
   });
 

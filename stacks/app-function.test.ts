@@ -6,10 +6,10 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { adminRoutes, routes } from "@donut-states/core/topology";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bundleBudget } from "./bundle";
 import { APP_NAME, DEFAULT_DEV_FACTORY_API_URL, DEFAULT_RESTOCK_SLA_SECONDS } from "./settings";
-import { type AppSynth, bothStages, PROD_ENV } from "./test/app";
+import { bothStages, PROD_ENV } from "./test/app";
 import { assetDir as assetDirOf, filesOf, zippedSize } from "./test/assets";
 import {
   CALLER,
@@ -28,12 +28,7 @@ import {
 import { describeValue, type Json, resourcesOf, single } from "./test/templates";
 
 const stages = bothStages();
-let dev: AppSynth;
-let prod: AppSynth;
-beforeAll(() => {
-  dev = stages.dev();
-  prod = stages.prod();
-});
+const { dev, prod } = stages;
 
 describe.each(stages.each)("%s stage", (_name, get, databaseMode) => {
   it("gives functions the environment the handler code reads", () => {
@@ -124,7 +119,7 @@ describe.each(stages.each)("%s stage", (_name, get, databaseMode) => {
 
 describe("dev stage (sst dev)", () => {
   it("deploys live-lambda stubs (the handlers run on the developer's machine)", () => {
-    for (const [, , fn] of ourFunctions(dev)) {
+    for (const [, , fn] of ourFunctions(dev())) {
       expect(fn.Properties.Handler).toBe("live-lambda.handler");
       expect(fn.Properties.Environment.Variables.SST_FUNCTION_ID).toBeDefined();
     }
@@ -132,7 +127,7 @@ describe("dev stage (sst dev)", () => {
 });
 
 describe("prod stage (sst deploy)", () => {
-  const assetDir = (resource: Json) => assetDirOf(prod, resource);
+  const assetDir = (resource: Json) => assetDirOf(prod(), resource);
   const handlerFile = (resource: Json) => {
     const handler: string = resource.Properties.Handler;
     return path.join(assetDir(resource), `${handler.slice(0, handler.lastIndexOf("."))}.mjs`);
@@ -140,7 +135,7 @@ describe("prod stage (sst deploy)", () => {
 
   it("keeps every bundle within budget: zipped as uploaded, and the sales function unzipped", async () => {
     const sizes: string[] = [];
-    for (const [, , resource] of ourFunctions(prod)) {
+    for (const [, , resource] of ourFunctions(prod())) {
       const handler: string = resource.Properties.Handler;
       const files = filesOf(assetDir(resource));
       // Source maps travel beside the code (SST uploads them for the Console), not in the zip.
@@ -158,7 +153,7 @@ describe("prod stage (sst deploy)", () => {
   });
 
   it("minifies, takes the AWS SDK from the runtime and leaves unused dependency data out", () => {
-    for (const [, , resource] of ourFunctions(prod)) {
+    for (const [, , resource] of ourFunctions(prod())) {
       const handler: string = resource.Properties.Handler;
       const code = readFileSync(handlerFile(resource), "utf8");
       // Minified: long lines (unminified esbuild output averages about 40 characters a line).
@@ -171,20 +166,20 @@ describe("prod stage (sst deploy)", () => {
       expect(code, handler).not.toContain("BEGIN CERTIFICATE");
     }
     const imports = (handler: string) => {
-      const code = readFileSync(handlerFile(functionFor(prod, handler)[2]), "utf8");
+      const code = readFileSync(handlerFile(functionFor(prod(), handler)[2]), "utf8");
       return [...code.matchAll(/from\s*"(@aws-sdk\/[\w-]+)"/g)].map((match) => match[1]).sort();
     };
     expect(imports(routes["POST /orders"])).toEqual(expect.arrayContaining(["@aws-sdk/client-eventbridge"]));
     expect(imports(WATCHDOG)).toEqual(expect.arrayContaining(["@aws-sdk/client-sns"]));
     // The $default route classifies errors without the MySQL driver, drizzle or the SDK.
-    const fallback = readFileSync(handlerFile(functionFor(prod, routes.$default)[2]), "utf8");
+    const fallback = readFileSync(handlerFile(functionFor(prod(), routes.$default)[2]), "utf8");
     expect(fallback).not.toContain("caching_sha2_password");
     expect(fallback).not.toContain("drizzle");
     expect(imports(routes.$default)).toEqual([]);
   });
 
   it("bundles the real handler code of every function (no inline placeholder)", () => {
-    const functions = ourFunctions(prod);
+    const functions = ourFunctions(prod());
     expect(functions.map(([, , resource]) => resource.Properties.Handler).sort()).toEqual(Object.keys(expectedFunctions).sort());
     for (const [, , resource] of functions) {
       const handler: string = resource.Properties.Handler;

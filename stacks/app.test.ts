@@ -2,17 +2,12 @@
  * The SST app as a whole (sst.config.ts): its stacks, their outputs, what `sst remove` keeps,
  * and cdk-nag's AwsSolutions checks over every stack.
  */
-import { beforeAll, describe, expect, it } from "vitest";
-import { type AppSynth, bothStages } from "./test/app";
+import { describe, expect, it } from "vitest";
+import { bothStages } from "./test/app";
 import type { Json } from "./test/templates";
 
 const stages = bothStages();
-let dev: AppSynth;
-let prod: AppSynth;
-beforeAll(() => {
-  dev = stages.dev();
-  prod = stages.prod();
-});
+const { dev, prod } = stages;
 
 describe.each(stages.each)("%s stage", (_name, get) => {
   it("registers the stacks in dependency order with the shared default function props", () => {
@@ -42,7 +37,7 @@ describe.each(stages.each)("%s stage", (_name, get) => {
 
 describe("dev stage (sst dev)", () => {
   it("deletes everything on sst remove", () => {
-    for (const template of Object.values(dev.templates)) {
+    for (const template of Object.values(dev().templates)) {
       for (const [id, resource] of Object.entries(template.Resources as Record<string, Json>)) {
         if (resource.Type === "AWS::SSM::Parameter") continue;
         expect(resource.DeletionPolicy ?? "Delete", id).toBe("Delete");
@@ -53,7 +48,7 @@ describe("dev stage (sst dev)", () => {
 
 describe("prod stage (sst deploy)", () => {
   it("retains every resource on sst remove", () => {
-    for (const [stackId, template] of Object.entries(prod.templates)) {
+    for (const [stackId, template] of Object.entries(prod().templates)) {
       for (const [id, resource] of Object.entries(template.Resources as Record<string, Json>)) {
         // SST's binding parameters (/sst/<app>/<stage>/...) are recreated on every deploy.
         if (resource.Type === "AWS::SSM::Parameter") continue;
@@ -63,14 +58,14 @@ describe("prod stage (sst deploy)", () => {
   });
 
   it("passes cdk-nag's AwsSolutions checks, every exception suppressed with a reason", () => {
-    const open = prod.nagFindings.filter((finding) => !finding.suppressed);
+    const open = prod().nagFindings.filter((finding) => !finding.suppressed);
     expect(open.map((finding) => `${finding.ruleId} ${finding.path}: ${finding.info}`)).toEqual([]);
-    const suppressed = prod.nagFindings.filter((finding) => finding.suppressed);
+    const suppressed = prod().nagFindings.filter((finding) => finding.suppressed);
     expect(suppressed.length).toBeGreaterThan(0);
     for (const finding of suppressed) expect(finding.reason?.length ?? 0).toBeGreaterThan(40);
     // Nag really looked at our resources (it sees SST's aws-cdk-lib copy): the DB checks ran.
     expect(suppressed.map((finding) => finding.ruleId)).toEqual(expect.arrayContaining(["AwsSolutions-RDS11"]));
     // Both database secrets rotate: the secrets check has nothing to report, suppressed or not.
-    expect(prod.nagFindings.filter((finding) => finding.ruleId === "AwsSolutions-SMG4")).toEqual([]);
+    expect(prod().nagFindings.filter((finding) => finding.ruleId === "AwsSolutions-SMG4")).toEqual([]);
   });
 });

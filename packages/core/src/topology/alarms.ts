@@ -14,25 +14,22 @@ export interface QueueDepthAlarm {
   readonly evaluationPeriods: number;
 }
 
-/** CloudWatch alarm on DLQ depth that e-mails operations through SNS. */
-export const dlqAlarm = {
-  name: "factory-dlq-not-empty",
-  metricName: "ApproximateNumberOfMessagesVisible",
-  threshold: 1,
-  comparison: "GreaterThanOrEqualToThreshold",
-  periodSeconds: 60,
-  evaluationPeriods: 1,
-} as const satisfies QueueDepthAlarm;
+/** A queue-depth alarm that e-mails operations as soon as one message is visible, for a minute. */
+const oneMessageAlarm = <const Name extends string>(name: Name) =>
+  ({
+    name,
+    metricName: "ApproximateNumberOfMessagesVisible",
+    threshold: 1,
+    comparison: "GreaterThanOrEqualToThreshold",
+    periodSeconds: 60,
+    evaluationPeriods: 1,
+  }) as const satisfies QueueDepthAlarm;
 
-/** On the back-in-stock rule's failed-events queue, like the DLQ alarm. */
-export const backInStockFailedEventsAlarm = {
-  name: "back-in-stock-failed-events",
-  metricName: "ApproximateNumberOfMessagesVisible",
-  threshold: 1,
-  comparison: "GreaterThanOrEqualToThreshold",
-  periodSeconds: 60,
-  evaluationPeriods: 1,
-} as const satisfies QueueDepthAlarm;
+/** On the factory DLQ: a restock request that cannot be delivered. */
+export const dlqAlarm = oneMessageAlarm("factory-dlq-not-empty");
+
+/** On the back-in-stock rule's failed-events queue: a notice not sent. */
+export const backInStockFailedEventsAlarm = oneMessageAlarm("back-in-stock-failed-events");
 
 /** The names of the other alarms (their metrics and thresholds are AWS-only: stacks/Monitoring.ts). */
 export const alarmNames = {

@@ -298,9 +298,3 @@ export const adminRoutes = routeTable(true) as Record<AdminRouteKey, string>;
 
 /** Every route the HTTP API serves: the public Sales API and the admin API. */
 export const allRoutes = { ...routes, ...adminRoutes } as const;
-
-/** The function a route runs, for every route of the HTTP API. */
-export const routeFunctions = Object.fromEntries(routeFunctionEntries().map(([name, fn]) => [fn.trigger.route, name])) as Record<
-  RouteKey | AdminRouteKey,
-  FunctionName
->;
