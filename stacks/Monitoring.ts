@@ -1,4 +1,4 @@
-// Long by design, for now: the alarms, the dashboard and the DLQ follow-up function of the pipeline in one stack.
+// Long by design: one concern, every alarm of the stage (each with its threshold, description and runbook link) and the dashboard.
 import {
   alarmNames,
   backInStockRule,
