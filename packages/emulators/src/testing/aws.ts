@@ -5,6 +5,8 @@ import { CreateTopicCommand, type SNSClient, SubscribeCommand } from "@aws-sdk/c
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { ensureQueue, queueArn } from "../aws/queues";
 
+export { type SwitchableProxy, startSwitchableProxy } from "./switchable-proxy";
+
 /** An alarm on a dead-letter queue's depth, as a stack defines one. */
 export const TEST_DLQ_ALARM = {
   name: "factory-dlq-not-empty",
