@@ -7,10 +7,10 @@ import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-s
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMailer } from "../mail/mailer";
 import { readMailbox, startSmtpSink } from "../mail/smtp-sink";
-import { TEST_DLQ_ALARM, testQueue, testTopic, waitFor } from "../testing/aws";
+import { startSwitchableProxy, TEST_DLQ_ALARM, testQueue, testTopic, waitFor } from "../testing/aws";
 import { startDlqAlarm } from "./alarm";
 import { regionName } from "./alarm-email";
-import { type SqsSnsEmulator, startSqsSns } from "./emulator";
+import { createLocalClients, type SqsSnsEmulator, startSqsSns } from "./emulator";
 import { DEFAULT_SUBJECT, startEmailSubscriptions } from "./sns-email-bridge";
 
 const REGION = "eu-west-1";
@@ -143,5 +143,53 @@ describe("startEmailSubscriptions", () => {
     expect(mail.text).toContain("plain text body");
     await waitFor("queue drained", async () => (await depth(queueUrl)) === 0);
     expect(await readMailbox(dir)).toHaveLength(1);
+  });
+});
+
+describe("an SQS outage", () => {
+  it("keeps the bridge running when the delete of a mailed notification fails, and mails on once SQS is back", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    cleanups.push(() => process.off("unhandledRejection", onUnhandled));
+    const t = await topology();
+    const proxy = await startSwitchableProxy(emu.endpoint);
+    cleanups.push(() => proxy.close());
+    const throughProxy = createLocalClients(proxy.url, REGION);
+    cleanups.push(() => throughProxy.sqs.destroy());
+    cleanups.push(() => throughProxy.sns.destroy());
+    const dir = await mailbox();
+    // SQS goes away once the first mail is saved, before the bridge can delete its notification.
+    const sink = await startSmtpSink({ dir, log: () => proxy.setAvailable(false) });
+    cleanups.push(() => sink.close());
+    const mailer = createMailer({ smtpUrl: sink.url });
+    cleanups.push(() => mailer.close());
+    const lines: string[] = [];
+    const bridge = await startEmailSubscriptions({
+      sns: throughProxy.sns,
+      sqs: throughProxy.sqs,
+      topicArn: t.alertsTopicArn,
+      emails: ["ops@donut.test"],
+      mailer,
+      pollWaitSeconds: 1,
+      retryAfterSeconds: 1,
+      log: (line) => lines.push(line),
+    });
+    cleanups.push(() => bridge.stop());
+
+    await emu.sns.send(new PublishCommand({ TopicArn: t.alertsTopicArn, Subject: "before the outage", Message: "one" }));
+    await waitFor("the failed delete, logged", () => lines.some((line) => line.includes("could not delete")), 10_000);
+    await waitFor("a failed receive, logged", () => lines.some((line) => line.includes("receive for ops@donut.test failed")), 10_000);
+
+    proxy.setAvailable(true);
+    await emu.sns.send(new PublishCommand({ TopicArn: t.alertsTopicArn, Subject: "after the outage", Message: "two" }));
+    await waitFor(
+      "the mail sent after the outage",
+      async () => (await readMailbox(dir)).some((mail) => mail.subject === "after the outage"),
+      15_000,
+    );
+    // The notification whose delete failed is mailed again (SNS e-mail is at-least-once too).
+    expect((await readMailbox(dir)).filter((mail) => mail.subject === "before the outage").length).toBeGreaterThanOrEqual(1);
+    expect(unhandled).toEqual([]);
   });
 });
