@@ -160,7 +160,12 @@ describe("an SQS outage", () => {
     cleanups.push(() => throughProxy.sns.destroy());
     const dir = await mailbox();
     // SQS goes away once the first mail is saved, before the bridge can delete its notification.
-    const sink = await startSmtpSink({ dir, log: () => proxy.setAvailable(false) });
+    let outageBegun = false;
+    const beginOutage = () => {
+      if (!outageBegun) proxy.setAvailable(false);
+      outageBegun = true;
+    };
+    const sink = await startSmtpSink({ dir, log: beginOutage });
     cleanups.push(() => sink.close());
     const mailer = createMailer({ smtpUrl: sink.url });
     cleanups.push(() => mailer.close());

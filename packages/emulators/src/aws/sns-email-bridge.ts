@@ -10,10 +10,10 @@
  * timeout) and is retried, like SNS delivery retries.
  */
 import { createHash } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Mailer } from "../mail/mailer";
+import { createRetry, pause } from "../retry";
 import { alarmEmailText, asAlarmMessage } from "./alarm-email";
 import { ensureQueue } from "./queues";
 
@@ -126,6 +126,7 @@ export async function pollLoop(args: {
   unsubscribeUrl?: string;
 }): Promise<void> {
   const { sqs, queueUrl, email, mailer, pollWaitSeconds, log, signal, unsubscribeUrl } = args;
+  const retry = createRetry(`sns-email-bridge: receive for ${email}`, log);
   while (!signal.aborted) {
     let messages: Message[];
     try {
@@ -134,10 +135,10 @@ export async function pollLoop(args: {
         { abortSignal: signal },
       );
       messages = res.Messages ?? [];
+      retry.succeeded();
     } catch (err) {
       if (signal.aborted) return;
-      log(`sns-email-bridge: receive for ${email} failed: ${(err as Error).message}`);
-      await sleep(1_000, undefined, { signal }).catch(() => {});
+      await pause(retry.failed(err), signal);
       continue;
     }
     for (const message of messages) {
@@ -176,7 +177,12 @@ async function deliver(
     // Retrying a non-notification (e.g. a SubscriptionConfirmation) can never succeed.
     log(`sns-email-bridge: dropping non-notification message ${message.MessageId}`);
   }
-  await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+  try {
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+  } catch (err) {
+    // The notification reappears after the visibility timeout and is mailed again: at least once, as SNS delivers.
+    log(`sns-email-bridge: could not delete notification ${message.MessageId} for ${email}, it will come again: ${(err as Error).message}`);
+  }
 }
 
 function parseEnvelope(body: string | undefined): SnsNotification | undefined {
