@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type EventEnvelope, startEventBridge } from "../eventbridge/emulator";
-import { drain, TEST_DLQ_ALARM, testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
+import { drain, startSwitchableProxy, TEST_DLQ_ALARM, testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
 import { type DlqAlarm, startDlqAlarm } from "./alarm";
 import { regionName } from "./alarm-email";
 import { createLocalClients, type SqsSnsEmulator, startSqsSns } from "./emulator";
@@ -257,5 +257,47 @@ describe("startDlqAlarm", () => {
     expect(maxInFlight).toBe(1);
     probe.sqs.destroy();
     probe.sns.destroy();
+  });
+
+  it("keeps evaluating through an SQS outage, and alarms once it can read the DLQ again", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const { t, watchUrl } = await setup();
+    const proxy = await startSwitchableProxy(emu.endpoint);
+    const throughProxy = createLocalClients(proxy.url, REGION);
+    const lines: string[] = [];
+    const alarm = startDlqAlarm({
+      ...throughProxy,
+      queueUrl: t.dlqUrl,
+      queueName: t.dlqName,
+      topicArn: t.alertsTopicArn,
+      alarm: dlqAlarm,
+      intervalMs: 100,
+      region: REGION,
+      log: (line) => lines.push(line),
+    });
+    alarms.push(alarm);
+    try {
+      await waitFor("initial OK", () => alarm.state === "OK");
+      proxy.setAvailable(false);
+      await emu.sqs.send(new SendMessageCommand({ QueueUrl: t.dlqUrl, MessageBody: "dead" }));
+      await waitFor("a failed evaluation, logged", () => lines.some((line) => /evaluation failed, retrying/.test(line)), 10_000);
+      expect(alarm.state).toBe("OK");
+      proxy.setAvailable(true);
+      await waitFor("ALARM", () => alarm.state === "ALARM", 15_000);
+      const [notification] = await waitFor("the ALARM notification", async () => {
+        const received = await drain(emu.sqs, watchUrl);
+        return received.length ? received : undefined;
+      });
+      expect(envelope(notification).Subject).toBe(`ALARM: "${dlqAlarm.name}" in ${regionName(REGION)}`);
+      expect(unhandled).toEqual([]);
+    } finally {
+      await alarm.stop();
+      throughProxy.sqs.destroy();
+      throughProxy.sns.destroy();
+      await proxy.close();
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });

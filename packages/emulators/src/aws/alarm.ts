@@ -11,6 +11,7 @@
 
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, type QueueAttributeName, type SQSClient } from "@aws-sdk/client-sqs";
+import { createRetry } from "../retry";
 import { regionName } from "./alarm-email";
 import { FAUXQS_ACCOUNT_ID } from "./emulator";
 
@@ -259,14 +260,19 @@ export function startDlqAlarm(options: DlqAlarmOptions): DlqAlarm {
   }
 
   // setTimeout after each evaluation (not setInterval) so a slow evaluation
-  // delays the next one instead of piling up behind it.
-  function schedule(): void {
+  // delays the next one instead of piling up behind it; failures in a row space them out.
+  const retry = createRetry(`alarm ${alarm.name}: evaluation`, log);
+  function schedule(delayMs = intervalMs): void {
     if (stopped) return;
     timer = setTimeout(() => {
-      evaluateNow()
-        .catch((err: Error) => log(`alarm ${alarm.name}: evaluation failed: ${err.message}`))
-        .finally(schedule);
-    }, intervalMs);
+      evaluateNow().then(
+        () => {
+          retry.succeeded();
+          schedule();
+        },
+        (error: unknown) => schedule(Math.max(intervalMs, retry.failed(error))),
+      );
+    }, delayMs);
     timer.unref();
   }
   schedule();

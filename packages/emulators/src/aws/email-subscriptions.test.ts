@@ -6,9 +6,9 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMailer } from "../mail/mailer";
 import { type MailboxEntry, readMailbox, startSmtpSink } from "../mail/smtp-sink";
-import { testTopic, waitFor } from "../testing/aws";
+import { startSwitchableProxy, testTopic, waitFor } from "../testing/aws";
 import { CONFIRMATION_SUBJECT, type EmailSubscriptionFollower, followEmailSubscriptions } from "./email-subscriptions";
-import { type SqsSnsEmulator, startSqsSns } from "./emulator";
+import { createLocalClients, type SqsSnsEmulator, startSqsSns } from "./emulator";
 
 /**
  * E-mail subscriptions made at run time, through fauxqs and a real SMTP sink: the confirmation
@@ -143,5 +143,47 @@ describe("e-mail subscriptions made at run time", { timeout: 60_000 }, () => {
     await waitFor("carol's copy", async () => (await subjectsTo("carol@shop.test")).includes("after unsubscribing"), 20_000);
     // alice's internal subscription was gone before the publish: fauxqs queued nothing for her.
     expect((await subjectsTo("alice@shop.test")).length).toBe(before);
+  });
+});
+
+describe("an SNS and SQS outage", { timeout: 60_000 }, () => {
+  it("keeps following the topic, and confirms and mails a subscription made once the emulator is back", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const proxy = await startSwitchableProxy(emulator.endpoint);
+    const throughProxy = createLocalClients(proxy.url, REGION);
+    const outageTopicArn = await testTopic(emulator.sns, "outage");
+    const lines: string[] = [];
+    const outageFollower = followEmailSubscriptions({
+      ...throughProxy,
+      topicArn: outageTopicArn,
+      mailer,
+      syncIntervalMs: 50,
+      pollWaitSeconds: 1,
+      retryAfterSeconds: 2,
+      log: (line) => lines.push(line),
+    });
+    try {
+      proxy.setAvailable(false);
+      await waitFor(
+        "a failed listing, logged",
+        () => lines.some((line) => /listing the subscriptions of .* failed, retrying/.test(line)),
+        10_000,
+      );
+      proxy.setAvailable(true);
+      await emulator.sns.send(new SubscribeCommand({ TopicArn: outageTopicArn, Protocol: "email", Endpoint: "dave@shop.test" }));
+      await waitFor("dave's confirmation", async () => (await subjectsTo("dave@shop.test")).includes(CONFIRMATION_SUBJECT), 20_000);
+      await emulator.sns.send(new PublishCommand({ TopicArn: outageTopicArn, Subject: "after the outage", Message: "back" }));
+      await waitFor("dave's notice", async () => (await subjectsTo("dave@shop.test")).includes("after the outage"), 20_000);
+      expect(lines.some((line) => line.includes("works again"))).toBe(true);
+      expect(unhandled).toEqual([]);
+    } finally {
+      await outageFollower.stop();
+      throughProxy.sqs.destroy();
+      throughProxy.sns.destroy();
+      await proxy.close();
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });

@@ -4,7 +4,6 @@
  * policy, and stopped when unsubscribed. The details and the known differences from SNS:
  * docs/emulators.md#sns-e-mail-subscriptions.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   ConfirmSubscriptionCommand,
   GetSubscriptionAttributesCommand,
@@ -14,6 +13,7 @@ import {
 } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Mailer } from "../mail/mailer";
+import { createRetry, pause } from "../retry";
 import { pollLoop, subscribeEmail } from "./sns-email-bridge";
 
 /** The subject of SNS's confirmation mail. */
@@ -142,12 +142,18 @@ export function followEmailSubscriptions(options: FollowEmailSubscriptionsOption
     for (const subscriptionArn of [...followed.keys()]) if (!current.has(subscriptionArn)) await unfollow(subscriptionArn);
   }
 
+  const retry = createRetry(`sns-email-bridge: listing the subscriptions of ${topicArn}`, log);
   const syncing = (async () => {
     while (!stopping.signal.aborted) {
-      await sync().catch((error) => {
-        if (!stopping.signal.aborted) log(`sns-email-bridge: listing the subscriptions of ${topicArn} failed: ${(error as Error).message}`);
-      });
-      await sleep(syncIntervalMs, undefined, { signal: stopping.signal }).catch(() => {});
+      let delay = syncIntervalMs;
+      try {
+        await sync();
+        retry.succeeded();
+      } catch (error) {
+        if (stopping.signal.aborted) break;
+        delay = Math.max(syncIntervalMs, retry.failed(error));
+      }
+      await pause(delay, stopping.signal);
     }
   })();
 

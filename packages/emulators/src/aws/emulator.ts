@@ -48,9 +48,23 @@ const LOCAL_CLIENT_CONFIG = {
   requestHandler: { connectionTimeout: 1_000, requestTimeout: 25_000, throwOnRequestTimeout: true },
 };
 
-/** Build SDK clients for an already running fauxqs (or any endpoint). */
-export function createLocalClients(endpoint: string, region: string): { sqs: SQSClient; sns: SNSClient } {
-  const common = { endpoint, region, credentials: LOCAL_CREDENTIALS, ...LOCAL_CLIENT_CONFIG };
+/**
+ * Build SDK clients for an already running fauxqs (or any endpoint). Tests that silence an
+ * emulator shorten the request timeout (it must still outlast their long polls) and the attempts.
+ */
+export function createLocalClients(
+  endpoint: string,
+  region: string,
+  { requestTimeoutMs, maxAttempts }: { requestTimeoutMs?: number; maxAttempts?: number } = {},
+): { sqs: SQSClient; sns: SNSClient } {
+  const requestHandler = { ...LOCAL_CLIENT_CONFIG.requestHandler, ...(requestTimeoutMs ? { requestTimeout: requestTimeoutMs } : {}) };
+  const common = {
+    endpoint,
+    region,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: maxAttempts ?? LOCAL_CLIENT_CONFIG.maxAttempts,
+    requestHandler,
+  };
   return {
     // useQueueUrlAsEndpoint:false is belt and braces: with an explicit endpoint
     // the SDK already ignores the queue URL host.

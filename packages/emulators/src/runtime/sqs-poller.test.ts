@@ -1,8 +1,8 @@
-import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
-import { testQueue, waitFor } from "../testing/aws";
+import { createLocalClients, type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
+import { startSwitchableProxy, testQueue, waitFor } from "../testing/aws";
 import { type AnyHandler, createHandlerPool } from "./handlers";
 import { startSqsPoller } from "./sqs-poller";
 
@@ -113,5 +113,62 @@ describe("SQS event source poller", () => {
     const started = Date.now();
     await poller.stop();
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe("an SQS outage", () => {
+  it("keeps polling through refused connections and unanswered calls, and resumes once SQS is back", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const proxy = await startSwitchableProxy(emulator.endpoint);
+    // The request timeout outlasts the 1 s long poll; one attempt per call keeps the test short.
+    const { sqs, sns } = createLocalClients(proxy.url, REGION, { requestTimeoutMs: 2_500, maxAttempts: 1 });
+    sns.destroy();
+    // A message fauxqs hands to a long poll whose connection was cut comes back after the visibility timeout.
+    const queue = await testQueue(emulator.sqs, "poller-outage", { VisibilityTimeout: "1" });
+    const bodies: string[] = [];
+    const lines: string[] = [];
+    const poller = startSqsPoller({
+      sqs,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      region: REGION,
+      batchSize: 10,
+      timeoutMs: 5000,
+      concurrency: 2,
+      waitTimeSeconds: 1,
+      handler: pool("outage-consumer", async (event: SQSEvent) => {
+        for (const record of event.Records) bodies.push(record.body);
+      }),
+      log: (line) => lines.push(line),
+    });
+    const send = (body: string) => emulator.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
+    const logged = (pattern: RegExp) => lines.filter((line) => pattern.test(line)).length;
+    try {
+      proxy.setAvailable(false);
+      await waitFor("a refused receive, logged", () => logged(/failed, retrying in \d+ ms/) >= 1, 10_000);
+      proxy.setAvailable(true);
+      await send("after the refusals");
+      await waitFor("the message sent after the refusals", () => bodies.includes("after the refusals"), 15_000);
+      await waitFor("the recovery, logged", () => logged(/works again/) >= 1, 10_000);
+
+      const beforeSilence = lines.length;
+      proxy.setSilent(true);
+      await waitFor(
+        "an unanswered receive timing out, logged",
+        () => lines.slice(beforeSilence).some((line) => /requestTimeout/.test(line)),
+        15_000,
+      );
+      proxy.setSilent(false);
+      await send("after the silence");
+      await waitFor("the message sent after the silence", () => bodies.includes("after the silence"), 15_000);
+      expect(unhandled).toEqual([]);
+    } finally {
+      await poller.stop();
+      sqs.destroy();
+      await proxy.close();
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });

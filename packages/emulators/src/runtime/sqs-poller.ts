@@ -6,6 +6,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { createRetry, pause } from "../retry";
 import type { HandlerPool } from "./handlers";
 
 export interface SqsPollerOptions {
@@ -75,6 +76,8 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   const killSwitch = new AbortController();
   let killed = false;
   const stats = { batches: 0, succeeded: 0, failed: 0 };
+  // One for all the poller's loops: an outage is one run of failures, logged once.
+  const retry = createRetry(`poller on ${queueUrl}`, log);
 
   async function handleBatch(messages: Message[]) {
     const event: SQSEvent = { Records: messages.map((message) => toSqsRecord(message, options.queueArn, options.region)) };
@@ -114,7 +117,10 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
           }),
           { abortSignal: abort.signal },
         );
-        if (Messages.length === 0) continue;
+        if (Messages.length === 0) {
+          retry.succeeded();
+          continue;
+        }
         if (abort.signal.aborted) {
           // Stopped while receiving: give the messages back now rather than after the visibility timeout.
           await sqs
@@ -132,10 +138,12 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
           return;
         }
         await handleBatch(Messages);
+        retry.succeeded();
       } catch (error) {
+        // Only SQS calls get here (handleBatch catches the handler's errors): a batch whose
+        // delete failed comes back after the visibility timeout, as with Lambda.
         if (abort.signal.aborted) return;
-        log(`poller error on ${queueUrl}: ${(error as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await pause(retry.failed(error), abort.signal);
       }
     }
   }

@@ -6,13 +6,11 @@ export interface SwitchableProxy {
   /** false: every new connection is reset at once, as by a service that is down. */
   setAvailable(available: boolean): void;
   /**
-   * true: connections are accepted and nothing is answered, as by an emulator too busy to reply;
-   * the client's own timeouts end its calls. false: the connections left waiting are cut and new
-   * ones reach the service again.
+   * true: nothing is answered any more, on the open connections as on new ones, as by an emulator
+   * too busy to reply; the client's own timeouts end its calls. false: the connections left
+   * waiting are cut and new ones reach the service again.
    */
   setSilent(silent: boolean): void;
-  /** Connections accepted since start (each SDK call needs one unless a kept-alive one is free). */
-  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -25,24 +23,26 @@ export async function startSwitchableProxy(targetUrl: string): Promise<Switchabl
   const target = new URL(targetUrl);
   let available = true;
   let silent = false;
-  let connections = 0;
   const sockets = new Set<net.Socket>();
-  const track = (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  };
+  const relays = new Set<{ client: net.Socket; upstream: net.Socket }>();
   const cutAll = () => {
     for (const socket of sockets) socket.destroy();
   };
   const server = net.createServer((client) => {
-    connections++;
     if (!available) return void client.resetAndDestroy();
-    track(client);
-    if (silent) return void client.on("error", () => client.destroy());
+    sockets.add(client);
+    client.on("close", () => sockets.delete(client));
+    client.on("error", () => client.destroy());
+    if (silent) return;
     const upstream = net.connect(Number(target.port), target.hostname);
-    track(upstream);
+    const relay = { client, upstream };
+    relays.add(relay);
+    sockets.add(upstream);
+    upstream.on("close", () => sockets.delete(upstream));
     for (const socket of [client, upstream]) {
-      socket.on("error", () => {
+      socket.on("error", () => upstream.destroy());
+      socket.on("close", () => {
+        relays.delete(relay);
         client.destroy();
         upstream.destroy();
       });
@@ -52,9 +52,6 @@ export async function startSwitchableProxy(targetUrl: string): Promise<Switchabl
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get connections() {
-      return connections;
-    },
     setAvailable(value) {
       available = value;
       // Kept-alive connections would otherwise still get through.
@@ -63,9 +60,16 @@ export async function startSwitchableProxy(targetUrl: string): Promise<Switchabl
     setSilent(value) {
       if (value === silent) return;
       silent = value;
-      // Going silent: a kept-alive connection would still get through. Back: the calls left
-      // waiting get an error now rather than at their timeout.
-      cutAll();
+      if (value) {
+        // Open connections stop relaying: a call already under way gets no answer either.
+        for (const { client, upstream } of relays) {
+          client.unpipe(upstream);
+          upstream.unpipe(client);
+        }
+      } else {
+        // What was left waiting is cut (its call fails now rather than at its timeout).
+        cutAll();
+      }
     },
     close: () =>
       new Promise<void>((resolve) => {
