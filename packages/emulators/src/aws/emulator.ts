@@ -8,6 +8,7 @@ import net from "node:net";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
+import { connectableHost } from "../http";
 
 /** The only account id fauxqs knows. */
 export const FAUXQS_ACCOUNT_ID = "000000000000";
@@ -103,12 +104,6 @@ export async function startSqsSns(options: StartSqsSnsOptions): Promise<SqsSnsEm
       await server.stop();
     },
   };
-}
-
-/** Where a client on this machine reaches a server listening on `host` (a wildcard means loopback). */
-function connectableHost(host: string): string {
-  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
-  return host.includes(":") ? `[${host}]` : host;
 }
 
 /**

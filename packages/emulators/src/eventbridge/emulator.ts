@@ -6,10 +6,10 @@
 
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { ApiError, connectableHost, listen, readBody, sendError as sendApiError, sendJson as sendApiJson } from "../http";
 import { compilePattern, EventPatternError } from "./pattern";
-import { ApiError, busName, checkEntry, checkRequest, type EventEnvelope, isoSeconds, type PutEventsResultEntry } from "./put-events";
+import { busName, checkEntry, checkRequest, type EventEnvelope, isoSeconds, type PutEventsResultEntry } from "./put-events";
 
 export type { EventEnvelope } from "./put-events";
 
@@ -177,7 +177,7 @@ export async function startEventBridge(options: StartEventBridgeOptions): Promis
   });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const text = await readBody(req);
+    const text = (await readBody(req)).toString("utf8");
     if (!available) {
       // AWS common error ServiceUnavailable: "The request has failed due to a
       // temporary failure of the server." HTTP 503 is retryable for the SDK.
@@ -212,22 +212,15 @@ export async function startEventBridge(options: StartEventBridgeOptions): Promis
     result.afterResponse();
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-
-  const { address, port } = server.address() as AddressInfo;
+  const host = options.host ?? "127.0.0.1";
+  const port = await listen(server, options.port ?? 0, host);
   const idle = async () => {
     // Loop: a delivery may finish while new ones are being started.
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
   };
 
   return {
-    url: `http://${urlHost(address)}:${port}`,
+    url: `http://${connectableHost(host)}:${port}`,
     published,
     putServiceEvent(event) {
       const envelope: EventEnvelope = {
@@ -292,32 +285,5 @@ function compileRules(rules: EventBridgeRule[], existing: CompiledRule[] = []): 
   });
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": JSON_1_1,
-    "content-length": Buffer.byteLength(payload),
-    "x-amzn-requestid": randomUUID(),
-    ...headers,
-  });
-  res.end(payload);
-}
-
-/**
- * AWS JSON 1.1 error shape: the SDK reads the error name from `__type` (or the
- * x-amzn-ErrorType header) and the text from `message`.
- */
-function sendError(res: ServerResponse, error: ApiError) {
-  sendJson(res, error.status, { __type: error.type, message: error.message }, { "x-amzn-errortype": error.type });
-}
-
-function urlHost(address: string): string {
-  if (address === "0.0.0.0" || address === "::") return "127.0.0.1";
-  return address.includes(":") ? `[${address}]` : address;
-}
+const sendJson = (res: ServerResponse, status: number, body: unknown) => sendApiJson(res, status, body, { contentType: JSON_1_1 });
+const sendError = (res: ServerResponse, error: ApiError) => sendApiError(res, error, JSON_1_1);

@@ -7,6 +7,7 @@
  * place.
  */
 import { randomUUID } from "node:crypto";
+import { ApiError } from "../http";
 
 /** The event as EventBridge delivers it to targets (e.g. the body of an SQS message). */
 export interface EventEnvelope {
@@ -20,18 +21,6 @@ export interface EventEnvelope {
   region: string;
   resources: string[];
   detail: Record<string, unknown>;
-}
-
-/** A request-level failure: the whole call is answered with HTTP 400 and this `__type`. */
-export class ApiError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-    this.name = type;
-  }
 }
 
 /** One element of the response `Entries`, in request order. */
