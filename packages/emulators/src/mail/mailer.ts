@@ -17,20 +17,32 @@ export interface MailToSend {
 export interface Mailer {
   /** Resolves once the SMTP server accepted the message; rejects otherwise (e.g. server down). */
   send(mail: MailToSend): Promise<{ messageId: string; accepted: string[] }>;
+  /** A message composed elsewhere, relayed byte for byte to the envelope's recipients (as an MTA relays it). */
+  sendRaw(envelope: { from: string; to: string[] }, raw: Buffer): Promise<{ messageId: string; accepted: string[] }>;
   close(): void;
 }
 
-export function createMailer(options: { smtpUrl: string; from?: string }): Mailer {
-  const transport = nodemailer.createTransport(options.smtpUrl);
+export function createMailer(options: {
+  smtpUrl: string;
+  from?: string;
+  /** SMTP connections kept open and reused (default: a new connection per mail). */
+  connections?: number;
+}): Mailer {
+  const { smtpUrl, connections } = options;
+  const transport = nodemailer.createTransport(connections ? { url: smtpUrl, pool: true, maxConnections: connections } : smtpUrl);
   const from = options.from ?? DEFAULT_FROM;
+  const sent = (info: { messageId: string; accepted: unknown[] }) => ({
+    messageId: info.messageId,
+    accepted: info.accepted.map((a) => (typeof a === "string" ? a : (a as { address: string }).address)),
+  });
   return {
     async send({ to, subject, text }) {
       if (to.length === 0) throw new Error("send: no recipients");
-      const info = await transport.sendMail({ from, to, subject, text });
-      return {
-        messageId: info.messageId,
-        accepted: (info.accepted as unknown[]).map((a) => (typeof a === "string" ? a : (a as { address: string }).address)),
-      };
+      return sent(await transport.sendMail({ from, to, subject, text }));
+    },
+    async sendRaw(envelope, raw) {
+      if (envelope.to.length === 0) throw new Error("sendRaw: no recipients");
+      return sent(await transport.sendMail({ envelope, raw }));
     },
     close: () => transport.close(),
   };
