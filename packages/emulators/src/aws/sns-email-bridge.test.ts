@@ -146,7 +146,7 @@ describe("startEmailSubscriptions", () => {
   });
 });
 
-describe("an SQS outage", () => {
+describe("failing SQS calls", () => {
   it("keeps the bridge running when the delete of a mailed notification fails, and mails on once SQS is back", async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -195,6 +195,51 @@ describe("an SQS outage", () => {
     );
     // The notification whose delete failed is mailed again (SNS e-mail is at-least-once too).
     expect((await readMailbox(dir)).filter((mail) => mail.subject === "before the outage").length).toBeGreaterThanOrEqual(1);
+    expect(unhandled).toEqual([]);
+  });
+
+  it("delivers to every address when the addresses outnumber the client's connections, which makes calls time out", {
+    timeout: 120_000,
+  }, async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    cleanups.push(() => process.off("unhandledRejection", onUnhandled));
+    // The SDK's HTTP handler opens at most 50 connections per client; a call that waits longer than
+    // the 1 s connection timeout for one fails with a TimeoutError.
+    const shared = createLocalClients(emu.endpoint, REGION);
+    cleanups.push(() => shared.sqs.destroy());
+    cleanups.push(() => shared.sns.destroy());
+    const t = await topology();
+    const dir = await mailbox();
+    const sink = await startSmtpSink({ dir });
+    cleanups.push(() => sink.close());
+    const mailer = createMailer({ smtpUrl: sink.url });
+    cleanups.push(() => mailer.close());
+    const emails = Array.from({ length: 80 }, (_, index) => `customer-${index}@shop.test`);
+    const lines: string[] = [];
+    const bridge = await startEmailSubscriptions({
+      ...shared,
+      topicArn: t.alertsTopicArn,
+      emails,
+      mailer,
+      pollWaitSeconds: 5,
+      retryAfterSeconds: 5,
+      log: (line) => lines.push(line),
+    });
+    cleanups.push(() => bridge.stop());
+    // 50 long polls hold the connections for 5 s; the other 30 give up after 1 s.
+    await waitFor(
+      "receives timed out waiting for a connection",
+      () => lines.some((line) => line.includes("did not establish a connection")),
+      20_000,
+    );
+    await emu.sns.send(new PublishCommand({ TopicArn: t.alertsTopicArn, Subject: "crowded", Message: "for everyone" }));
+    await waitFor(
+      "a mail to every address",
+      async () => new Set((await readMailbox(dir)).flatMap((mail) => mail.to)).size === emails.length,
+      90_000,
+    );
     expect(unhandled).toEqual([]);
   });
 });
