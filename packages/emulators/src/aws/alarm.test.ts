@@ -10,7 +10,16 @@ import {
 } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type EventEnvelope, startEventBridge } from "../eventbridge/emulator";
-import { drain, startSwitchableProxy, TEST_DLQ_ALARM, testQueue, testTopic, uniqueName, waitFor } from "../testing/aws";
+import {
+  clientsBehindProxy,
+  drain,
+  recordUnhandledRejections,
+  TEST_DLQ_ALARM,
+  testQueue,
+  testTopic,
+  uniqueName,
+  waitFor,
+} from "../testing/aws";
 import { type DlqAlarm, startDlqAlarm } from "./alarm";
 import { regionName } from "./alarm-email";
 import { createLocalClients, type SqsSnsEmulator, startSqsSns } from "./emulator";
@@ -58,7 +67,7 @@ async function setup(): Promise<{ t: Watched; watchUrl: string }> {
 
 function start(
   t: Watched,
-  extra: { intervalMs?: number; onStateChange?: Parameters<typeof startDlqAlarm>[0]["onStateChange"] } = {},
+  extra: Partial<Pick<Parameters<typeof startDlqAlarm>[0], "intervalMs" | "onStateChange" | "sqs" | "sns" | "log">> = {},
 ): DlqAlarm {
   const alarm = startDlqAlarm({
     sqs: emu.sqs,
@@ -67,9 +76,9 @@ function start(
     queueName: t.dlqName,
     topicArn: t.alertsTopicArn,
     alarm: dlqAlarm,
-    intervalMs: extra.intervalMs ?? 100,
+    intervalMs: 100,
     region: REGION,
-    onStateChange: extra.onStateChange,
+    ...extra,
   });
   alarms.push(alarm);
   return alarm;
@@ -260,24 +269,11 @@ describe("startDlqAlarm", () => {
   });
 
   it("keeps evaluating through an SQS outage, and alarms once it can read the DLQ again", async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
+    const unhandled = recordUnhandledRejections();
     const { t, watchUrl } = await setup();
-    const proxy = await startSwitchableProxy(emu.endpoint);
-    const throughProxy = createLocalClients(proxy.url, REGION);
+    const { proxy, sqs, sns, close } = await clientsBehindProxy(emu.endpoint, REGION);
     const lines: string[] = [];
-    const alarm = startDlqAlarm({
-      ...throughProxy,
-      queueUrl: t.dlqUrl,
-      queueName: t.dlqName,
-      topicArn: t.alertsTopicArn,
-      alarm: dlqAlarm,
-      intervalMs: 100,
-      region: REGION,
-      log: (line) => lines.push(line),
-    });
-    alarms.push(alarm);
+    const alarm = start(t, { sqs, sns, log: (line) => lines.push(line) });
     try {
       await waitFor("initial OK", () => alarm.state === "OK");
       proxy.setAvailable(false);
@@ -291,13 +287,11 @@ describe("startDlqAlarm", () => {
         return received.length ? received : undefined;
       });
       expect(envelope(notification).Subject).toBe(`ALARM: "${dlqAlarm.name}" in ${regionName(REGION)}`);
-      expect(unhandled).toEqual([]);
+      expect(unhandled.rejections).toEqual([]);
     } finally {
       await alarm.stop();
-      throughProxy.sqs.destroy();
-      throughProxy.sns.destroy();
-      await proxy.close();
-      process.off("unhandledRejection", onUnhandled);
+      await close();
+      unhandled.stop();
     }
   });
 });

@@ -6,9 +6,9 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMailer } from "../mail/mailer";
 import { type MailboxEntry, readMailbox, startSmtpSink } from "../mail/smtp-sink";
-import { startSwitchableProxy, testTopic, waitFor } from "../testing/aws";
+import { clientsBehindProxy, recordUnhandledRejections, testTopic, waitFor } from "../testing/aws";
 import { CONFIRMATION_SUBJECT, type EmailSubscriptionFollower, followEmailSubscriptions } from "./email-subscriptions";
-import { createLocalClients, type SqsSnsEmulator, startSqsSns } from "./emulator";
+import { type SqsSnsEmulator, startSqsSns } from "./emulator";
 
 /**
  * E-mail subscriptions made at run time, through fauxqs and a real SMTP sink: the confirmation
@@ -148,11 +148,8 @@ describe("e-mail subscriptions made at run time", { timeout: 60_000 }, () => {
 
 describe("an SNS and SQS outage", { timeout: 60_000 }, () => {
   it("keeps following the topic, and confirms and mails a subscription made once the emulator is back", async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
-    const proxy = await startSwitchableProxy(emulator.endpoint);
-    const throughProxy = createLocalClients(proxy.url, REGION);
+    const unhandled = recordUnhandledRejections();
+    const { proxy, close, ...throughProxy } = await clientsBehindProxy(emulator.endpoint, REGION);
     const outageTopicArn = await testTopic(emulator.sns, "outage");
     const lines: string[] = [];
     const outageFollower = followEmailSubscriptions({
@@ -177,13 +174,11 @@ describe("an SNS and SQS outage", { timeout: 60_000 }, () => {
       await emulator.sns.send(new PublishCommand({ TopicArn: outageTopicArn, Subject: "after the outage", Message: "back" }));
       await waitFor("dave's notice", async () => (await subjectsTo("dave@shop.test")).includes("after the outage"), 20_000);
       expect(lines.some((line) => line.includes("works again"))).toBe(true);
-      expect(unhandled).toEqual([]);
+      expect(unhandled.rejections).toEqual([]);
     } finally {
       await outageFollower.stop();
-      throughProxy.sqs.destroy();
-      throughProxy.sns.destroy();
-      await proxy.close();
-      process.off("unhandledRejection", onUnhandled);
+      await close();
+      unhandled.stop();
     }
   });
 });

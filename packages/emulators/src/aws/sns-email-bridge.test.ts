@@ -7,7 +7,7 @@ import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-s
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMailer } from "../mail/mailer";
 import { readMailbox, startSmtpSink } from "../mail/smtp-sink";
-import { startSwitchableProxy, TEST_DLQ_ALARM, testQueue, testTopic, waitFor } from "../testing/aws";
+import { clientsBehindProxy, recordUnhandledRejections, TEST_DLQ_ALARM, testQueue, testTopic, waitFor } from "../testing/aws";
 import { startDlqAlarm } from "./alarm";
 import { regionName } from "./alarm-email";
 import { createLocalClients, type SqsSnsEmulator, startSqsSns } from "./emulator";
@@ -35,6 +35,23 @@ async function mailbox(): Promise<string> {
   return dir;
 }
 
+/** A mailbox, an SMTP sink storing into it and a mailer sending to the sink, all gone after the test. */
+async function mailService(log?: (line: string) => void) {
+  const dir = await mailbox();
+  const sink = await startSmtpSink({ dir, log });
+  cleanups.push(() => sink.close());
+  const mailer = createMailer({ smtpUrl: sink.url });
+  cleanups.push(() => mailer.close());
+  return { dir, mailer };
+}
+
+/** The unhandled rejections while the test runs. */
+function unhandledRejections(): unknown[] {
+  const recorder = recordUnhandledRejections();
+  cleanups.push(() => recorder.stop());
+  return recorder.rejections;
+}
+
 /** A dead-letter queue to watch and the topic its alarm notifies. */
 async function topology() {
   const dlq = await testQueue(emu.sqs, "dlq");
@@ -54,12 +71,8 @@ async function depth(queueUrl: string): Promise<number> {
 describe("end to end: DLQ -> alarm -> SNS -> e-mail bridge -> SMTP sink", () => {
   it("e-mails each address exactly once, naming the DLQ", async () => {
     const t = await topology();
-    const dir = await mailbox();
     const logLines: string[] = [];
-    const sink = await startSmtpSink({ dir, log: (l) => logLines.push(l) });
-    cleanups.push(() => sink.close());
-    const mailer = createMailer({ smtpUrl: sink.url });
-    cleanups.push(() => mailer.close());
+    const { dir, mailer } = await mailService((l) => logLines.push(l));
     const bridge = await startEmailSubscriptions({ sns: emu.sns, sqs: emu.sqs, topicArn: t.alertsTopicArn, emails: OPS, mailer });
     const alarm = startDlqAlarm({
       sqs: emu.sqs,
@@ -148,31 +161,19 @@ describe("startEmailSubscriptions", () => {
 
 describe("failing SQS calls", () => {
   it("keeps the bridge running when the delete of a mailed notification fails, and mails on once SQS is back", async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
-    cleanups.push(() => process.off("unhandledRejection", onUnhandled));
+    const unhandled = unhandledRejections();
     const t = await topology();
-    const proxy = await startSwitchableProxy(emu.endpoint);
-    cleanups.push(() => proxy.close());
-    const throughProxy = createLocalClients(proxy.url, REGION);
-    cleanups.push(() => throughProxy.sqs.destroy());
-    cleanups.push(() => throughProxy.sns.destroy());
-    const dir = await mailbox();
+    const { proxy, ...throughProxy } = await clientsBehindProxy(emu.endpoint, REGION);
+    cleanups.push(() => throughProxy.close());
     // SQS goes away once the first mail is saved, before the bridge can delete its notification.
     let outageBegun = false;
-    const beginOutage = () => {
+    const { dir, mailer } = await mailService(() => {
       if (!outageBegun) proxy.setAvailable(false);
       outageBegun = true;
-    };
-    const sink = await startSmtpSink({ dir, log: beginOutage });
-    cleanups.push(() => sink.close());
-    const mailer = createMailer({ smtpUrl: sink.url });
-    cleanups.push(() => mailer.close());
+    });
     const lines: string[] = [];
     const bridge = await startEmailSubscriptions({
-      sns: throughProxy.sns,
-      sqs: throughProxy.sqs,
+      ...throughProxy,
       topicArn: t.alertsTopicArn,
       emails: ["ops@donut.test"],
       mailer,
@@ -201,21 +202,16 @@ describe("failing SQS calls", () => {
   it("delivers to every address when the addresses outnumber the client's connections, which makes calls time out", {
     timeout: 120_000,
   }, async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
-    cleanups.push(() => process.off("unhandledRejection", onUnhandled));
+    const unhandled = unhandledRejections();
     // The SDK's HTTP handler opens at most 50 connections per client; a call that waits longer than
     // the 1 s connection timeout for one fails with a TimeoutError.
     const shared = createLocalClients(emu.endpoint, REGION);
-    cleanups.push(() => shared.sqs.destroy());
-    cleanups.push(() => shared.sns.destroy());
+    cleanups.push(
+      () => shared.sqs.destroy(),
+      () => shared.sns.destroy(),
+    );
     const t = await topology();
-    const dir = await mailbox();
-    const sink = await startSmtpSink({ dir });
-    cleanups.push(() => sink.close());
-    const mailer = createMailer({ smtpUrl: sink.url });
-    cleanups.push(() => mailer.close());
+    const { dir, mailer } = await mailService();
     const emails = Array.from({ length: 80 }, (_, index) => `customer-${index}@shop.test`);
     const lines: string[] = [];
     const bridge = await startEmailSubscriptions({

@@ -1,7 +1,7 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLocalClients, type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
-import { drain, startSwitchableProxy, testQueue, waitFor } from "../testing/aws";
+import { type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
+import { clientsBehindProxy, drain, recordUnhandledRejections, testQueue, waitFor } from "../testing/aws";
 import { createHandlerPool } from "./handlers";
 import { startScheduler } from "./scheduler";
 
@@ -17,12 +17,8 @@ afterAll(async () => {
 
 describe("startScheduler", () => {
   it("logs a run whose emulator call fails and keeps running the job on its interval", async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
-    const proxy = await startSwitchableProxy(emulator.endpoint);
-    const { sqs, sns } = createLocalClients(proxy.url, REGION, { maxAttempts: 1 });
-    sns.destroy();
+    const unhandled = recordUnhandledRejections();
+    const { proxy, sqs, close } = await clientsBehindProxy(emulator.endpoint, REGION, { maxAttempts: 1 });
     const queue = await testQueue(emulator.sqs, "scheduled");
     let runs = 0;
     // A scheduled function that reports each run to a queue, through an endpoint that can go away.
@@ -43,12 +39,11 @@ describe("startScheduler", () => {
       await waitFor("runs on the interval during the outage", () => runs > runsDuringOutage + 2);
       proxy.setAvailable(true);
       await waitFor("a run reported after the outage", async () => (await drain(emulator.sqs, queue.url)).length > 0, 10_000);
-      expect(unhandled).toEqual([]);
+      expect(unhandled.rejections).toEqual([]);
     } finally {
       await scheduler.stop();
-      sqs.destroy();
-      await proxy.close();
-      process.off("unhandledRejection", onUnhandled);
+      await close();
+      unhandled.stop();
     }
   });
 });

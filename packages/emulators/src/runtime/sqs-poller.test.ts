@@ -1,8 +1,8 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLocalClients, type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
-import { startSwitchableProxy, testQueue, waitFor } from "../testing/aws";
+import { type SqsSnsEmulator, startSqsSns } from "../aws/emulator";
+import { clientsBehindProxy, recordUnhandledRejections, testQueue, waitFor } from "../testing/aws";
 import { type AnyHandler, createHandlerPool } from "./handlers";
 import { startSqsPoller } from "./sqs-poller";
 
@@ -118,13 +118,9 @@ describe("SQS event source poller", () => {
 
 describe("an SQS outage", () => {
   it("keeps polling through refused connections and unanswered calls, and resumes once SQS is back", async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
-    const proxy = await startSwitchableProxy(emulator.endpoint);
+    const unhandled = recordUnhandledRejections();
     // The request timeout outlasts the 1 s long poll; one attempt per call keeps the test short.
-    const { sqs, sns } = createLocalClients(proxy.url, REGION, { requestTimeoutMs: 2_500, maxAttempts: 1 });
-    sns.destroy();
+    const { proxy, sqs, close } = await clientsBehindProxy(emulator.endpoint, REGION, { requestTimeoutMs: 2_500, maxAttempts: 1 });
     // A message fauxqs hands to a long poll whose connection was cut comes back after the visibility timeout.
     const queue = await testQueue(emulator.sqs, "poller-outage", { VisibilityTimeout: "1" });
     const bodies: string[] = [];
@@ -163,12 +159,11 @@ describe("an SQS outage", () => {
       proxy.setSilent(false);
       await send("after the silence");
       await waitFor("the message sent after the silence", () => bodies.includes("after the silence"), 15_000);
-      expect(unhandled).toEqual([]);
+      expect(unhandled.rejections).toEqual([]);
     } finally {
       await poller.stop();
-      sqs.destroy();
-      await proxy.close();
-      process.off("unhandledRejection", onUnhandled);
+      await close();
+      unhandled.stop();
     }
   });
 });

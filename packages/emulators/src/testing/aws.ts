@@ -3,9 +3,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CreateTopicCommand, type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { createLocalClients } from "../aws/emulator";
 import { ensureQueue, queueArn } from "../aws/queues";
+import { type SwitchableProxy, startSwitchableProxy } from "./switchable-proxy";
 
-export { type SwitchableProxy, startSwitchableProxy } from "./switchable-proxy";
+export { type SwitchableProxy, startSwitchableProxy };
 
 /** An alarm on a dead-letter queue's depth, as a stack defines one. */
 export const TEST_DLQ_ALARM = {
@@ -121,4 +123,35 @@ export async function topicInbox(
       }
     },
   };
+}
+
+/**
+ * SQS and SNS clients that reach an emulator through a switchable proxy, so a test can make it
+ * refuse connections or stop answering while the code under test keeps its clients.
+ */
+export async function clientsBehindProxy(
+  endpoint: string,
+  region: string,
+  options: Parameters<typeof createLocalClients>[2] = {},
+): Promise<{ proxy: SwitchableProxy; sqs: SQSClient; sns: SNSClient; close(): Promise<void> }> {
+  const proxy = await startSwitchableProxy(endpoint);
+  const { sqs, sns } = createLocalClients(proxy.url, region, options);
+  return {
+    proxy,
+    sqs,
+    sns,
+    async close() {
+      sqs.destroy();
+      sns.destroy();
+      await proxy.close();
+    },
+  };
+}
+
+/** Records the process's unhandled rejections from now until `stop()`: a test of resilience expects none. */
+export function recordUnhandledRejections(): { rejections: unknown[]; stop(): void } {
+  const rejections: unknown[] = [];
+  const record = (reason: unknown) => rejections.push(reason);
+  process.on("unhandledRejection", record);
+  return { rejections, stop: () => process.off("unhandledRejection", record) };
 }
