@@ -13,7 +13,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_CREDENTIALS } from "../aws/emulator";
 import { readMailbox, type SmtpSink, startSmtpSink } from "../mail/smtp-sink";
-import { type SesEmulator, type SesEvent, type StartSesOptions, startSes } from "./emulator";
+import { type SesEmulator, type StartSesOptions, startSes } from "./emulator";
+import type { SesEvent } from "./events";
 
 /**
  * The SES v2 stand-in through the real SESv2Client, delivering into a real SMTP sink: what the

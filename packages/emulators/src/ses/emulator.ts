@@ -1,51 +1,15 @@
 /**
- * A local Amazon SES (API v2) endpoint that delivers into the local mailbox.
- *
- * It speaks the REST-JSON protocol of the unmodified SESv2Client (reached through
- * `AWS_ENDPOINT_URL_SESV2` or an explicit `endpoint`) for the operations a mailer uses:
- * SendEmail, GetAccount and the account-level suppression list (Put/Get/DeleteSuppressedDestination).
- * Each accepted mail is relayed over SMTP (the sink that stores operations' mails as .eml files,
- * or any SMTP server) before SendEmail answers, so a MessageId means the mail is in the mailbox.
- *
- * What SES does and the mailer can observe, kept here (SES developer guide and API reference):
- * - Account-level suppression list: SendEmail to a suppressed address is accepted (MessageId) and
- *   that recipient is not mailed; SES reports it as a Bounce event with bounceSubType
- *   OnAccountSuppressionList (to `onEvent`, as to a configuration set's event destination).
- * - Rejection: a message SES refuses fails with MessageRejected (HTTP 400), e.g. a From outside the
- *   verified identities, or an address a test marked with `rejectAddress`.
- * - Sending quota: more recipients per second than MaxSendRate, or per 24 hours than Max24HourSend,
- *   fail with TooManyRequestsException (HTTP 429, "Maximum sending rate exceeded."), which the SDK
- *   treats as throttling and retries.
- * Credentials are accepted and not checked. Nothing is kept across restarts.
+ * A local Amazon SES (API v2) endpoint for the unmodified SESv2Client: SendEmail into the mail log
+ * over SMTP, GetAccount and the account-level suppression list, with SES's refusals, sending quota
+ * and injectable faults. What it keeps of SES, and where it differs: docs/emulators.md#ses-v2.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { ApiError, connectableHost, listen, readBody, sendError, sendJson } from "../http";
 import { createMailer } from "../mail/mailer";
+import { messageEvents, type SesEvent } from "./events";
+import { sendQuota } from "./quota";
 import { composeMail, type OutgoingMail } from "./send-email";
-
-/** What SES's AWS/SES event publishing sends for a message (the parts offline mail produces). */
-export interface SesEvent {
-  eventType: "Send" | "Delivery" | "Bounce";
-  mail: {
-    timestamp: string;
-    messageId: string;
-    source: string;
-    sendingAccountId: string;
-    destination: string[];
-    commonHeaders: { from: string[]; to: string[]; messageId: string; subject: string };
-    tags: Record<string, string[]>;
-  };
-  delivery?: { timestamp: string; recipients: string[]; processingTimeMillis: number; smtpResponse: string; reportingMTA: string };
-  bounce?: {
-    bounceType: "Permanent";
-    bounceSubType: "OnAccountSuppressionList";
-    bouncedRecipients: Array<{ emailAddress: string; action: "failed"; status: "5.1.1"; diagnosticCode: string }>;
-    timestamp: string;
-    feedbackId: string;
-    reportingMTA: string;
-  };
-}
 
 /** The answers a test can make the next SendEmail calls get (`silent`: none at all, the call hangs). */
 export const SES_FAULTS = {
@@ -124,23 +88,19 @@ interface SuppressedDestination {
 }
 
 const SUPPRESSION_PATH = "/v2/email/suppression/addresses";
-const SUPPRESSED_DIAGNOSTIC = "Amazon SES did not send the message to this address because it is on the suppression list for your account.";
 
 export async function startSes(options: StartSesOptions): Promise<SesEmulator> {
-  const { region, accountId = "000000000000", max24HourSend = 50_000, identities, log = () => {} } = options;
+  const { region, accountId = "000000000000", identities, log = () => {} } = options;
   const host = options.host ?? "127.0.0.1";
   const mailer = createMailer({ smtpUrl: options.smtpUrl, connections: 4 });
-  const rate = sendingRate(options.maxSendRate ?? 14);
-  // Recipients accepted in the last 24 hours, oldest first, and their sum.
-  const sentToday: Array<{ at: number; recipients: number }> = [];
-  let sentLast24Hours = 0;
+  const quota = sendQuota(options.maxSendRate ?? 14, options.max24HourSend ?? 50_000);
   const suppressed = new Map<string, SuppressedDestination>();
   const rejected = new Map<string, string>();
   const faults: Array<{ fault: SesFault; left: number }> = [];
   const hanging = new Set<ServerResponse>();
   let stats = emptyStats();
 
-  const sendEmail = async (body: unknown): Promise<{ messageId: string; mail: OutgoingMail }> => {
+  const sendEmail = async (body: unknown): Promise<{ messageId: string; mail: OutgoingMail; delivered: string[] }> => {
     const messageId = `${Date.now().toString(16).padStart(16, "0")}-${randomUUID()}-000000`;
     const mail = await composeMail(body, `<${messageId}@${region === "us-east-1" ? "email" : region}.amazonses.com>`);
     const unverified = identities && !verified(mail.from, identities);
@@ -151,10 +111,10 @@ export async function startSes(options: StartSesOptions): Promise<SesEmulator> {
         `Email address is not verified. The following identities failed the check in region ${region.toUpperCase()}: ${mail.from}`,
       );
     }
-    const quota = takeQuota(mail.recipients.length);
-    if (quota) {
+    const exceeded = quota.take(mail.recipients.length);
+    if (exceeded) {
       stats.throttled++;
-      throw new ApiError("TooManyRequestsException", quota, 429);
+      throw new ApiError("TooManyRequestsException", exceeded, 429);
     }
     const refused = mail.recipients.find((address) => rejected.has(address.toLowerCase()));
     if (refused) {
@@ -170,68 +130,15 @@ export async function startSes(options: StartSesOptions): Promise<SesEmulator> {
         throw new ApiError("InternalFailure", `The local SES could not deliver the message: ${(error as Error).message}`, 500);
       }
     }
-    sentToday.push({ at: Date.now(), recipients: mail.recipients.length });
-    sentLast24Hours += mail.recipients.length;
     stats.accepted++;
     stats.delivered += deliverable.length;
     stats.suppressed += mail.recipients.length - deliverable.length;
-    return { messageId, mail };
+    return { messageId, mail, delivered: deliverable };
   };
 
-  /** The quota a send of `recipients` would exceed, as SES words it, or undefined (and the quota is taken). */
-  const takeQuota = (recipients: number): string | undefined => {
-    const dayAgo = Date.now() - 24 * 3600_000;
-    while (sentToday.length && sentToday[0].at < dayAgo) sentLast24Hours -= sentToday.shift()!.recipients;
-    if (sentLast24Hours + recipients > max24HourSend) return "Daily message quota exceeded.";
-    return rate.take(recipients) ? undefined : "Maximum sending rate exceeded.";
-  };
-
-  const publish = (messageId: string, mail: OutgoingMail) => {
+  const publish = (messageId: string, mail: OutgoingMail, delivered: string[]) => {
     if (!options.onEvent) return;
-    const timestamp = new Date().toISOString();
-    const mailObject: SesEvent["mail"] = {
-      timestamp,
-      messageId,
-      source: mail.from,
-      sendingAccountId: accountId,
-      destination: mail.recipients,
-      commonHeaders: { from: [mail.from], to: mail.to, messageId, subject: mail.subject },
-      tags: {
-        ...mail.tags,
-        "ses:from-domain": [mail.from.split("@")[1]],
-        ...(mail.configurationSetName ? { "ses:configuration-set": [mail.configurationSetName] } : {}),
-      },
-    };
-    const bounced = mail.recipients.filter((address) => suppressed.has(address.toLowerCase()));
-    const delivered = mail.recipients.filter((address) => !suppressed.has(address.toLowerCase()));
-    const events: SesEvent[] = [{ eventType: "Send", mail: mailObject }];
-    if (delivered.length) {
-      events.push({
-        eventType: "Delivery",
-        mail: mailObject,
-        delivery: { timestamp, recipients: delivered, processingTimeMillis: 0, smtpResponse: "250 OK", reportingMTA: "local-ses" },
-      });
-    }
-    if (bounced.length) {
-      events.push({
-        eventType: "Bounce",
-        mail: mailObject,
-        bounce: {
-          bounceType: "Permanent",
-          bounceSubType: "OnAccountSuppressionList",
-          bouncedRecipients: bounced.map((emailAddress) => ({
-            emailAddress,
-            action: "failed",
-            status: "5.1.1",
-            diagnosticCode: SUPPRESSED_DIAGNOSTIC,
-          })),
-          timestamp,
-          feedbackId: randomBytes(16).toString("hex"),
-          reportingMTA: "dns; amazonses.com",
-        },
-      });
-    }
-    for (const event of events) {
+    for (const event of messageEvents(messageId, mail, delivered, accountId)) {
       try {
         options.onEvent(event);
       } catch (error) {
@@ -256,9 +163,9 @@ export async function startSes(options: StartSesOptions): Promise<SesEmulator> {
       case "SendEmail": {
         const fault = nextFault();
         if (fault) return answerFault(res, fault);
-        const { messageId, mail } = await sendEmail(body());
+        const { messageId, mail, delivered } = await sendEmail(body());
         sendJson(res, 200, { MessageId: messageId });
-        return publish(messageId, mail);
+        return publish(messageId, mail, delivered);
       }
       case "GetAccount":
         return sendJson(res, 200, {
@@ -266,7 +173,7 @@ export async function startSes(options: StartSesOptions): Promise<SesEmulator> {
           EnforcementStatus: "HEALTHY",
           ProductionAccessEnabled: true,
           SendingEnabled: true,
-          SendQuota: { Max24HourSend: max24HourSend, MaxSendRate: rate.perSecond, SentLast24Hours: sentLast24Hours },
+          SendQuota: { Max24HourSend: quota.max24HourSend, MaxSendRate: quota.maxSendRate, SentLast24Hours: quota.sentLast24Hours },
           SuppressionAttributes: { SuppressedReasons: ["BOUNCE", "COMPLAINT"] },
         });
       case "PutSuppressedDestination": {
@@ -341,7 +248,7 @@ export async function startSes(options: StartSesOptions): Promise<SesEmulator> {
     acceptAddress: (address) => void rejected.delete(address.toLowerCase()),
     failNext: (count, fault) => void (count > 0 && faults.push({ fault, left: count })),
     clearFaults: () => void faults.splice(0),
-    setMaxSendRate: (perSecond) => rate.setPerSecond(perSecond),
+    setMaxSendRate: (perSecond) => quota.setMaxSendRate(perSecond),
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // SDK clients keep connections alive, and silent calls never end on their own.
@@ -375,38 +282,4 @@ function verified(from: string, identities: string[]): boolean {
   const address = from.toLowerCase();
   const domain = address.split("@")[1];
   return identities.some((identity) => [address, domain].includes(identity.toLowerCase()));
-}
-
-/**
- * MaxSendRate as a token bucket of recipients, one second deep: a call goes through while any
- * quota is left and takes its recipients' worth (a message to five at a rate of one per second
- * goes, and the next waits five seconds, as SES describes its rate).
- */
-function sendingRate(initialPerSecond: number) {
-  let perSecond = initialPerSecond;
-  // At least one recipient deep, so a rate below one per second still lets a message through now and then.
-  const depth = () => Math.max(1, perSecond);
-  let tokens = depth();
-  let updatedAt = performance.now();
-  const refill = () => {
-    const now = performance.now();
-    tokens = Math.min(depth(), tokens + ((now - updatedAt) / 1000) * perSecond);
-    updatedAt = now;
-  };
-  return {
-    get perSecond() {
-      return perSecond;
-    },
-    take(recipients: number): boolean {
-      refill();
-      if (tokens < 1) return false;
-      tokens -= recipients;
-      return true;
-    },
-    setPerSecond(value: number) {
-      refill();
-      perSecond = value;
-      tokens = Math.min(tokens, depth());
-    },
-  };
 }

@@ -1,2 +1,3 @@
-export { SES_FAULTS, type SesEmulator, type SesEvent, type SesFault, type SesStats, type StartSesOptions, startSes } from "./emulator";
+export { SES_FAULTS, type SesEmulator, type SesFault, type SesStats, type StartSesOptions, startSes } from "./emulator";
+export type { SesEvent } from "./events";
 export { MAX_RECIPIENTS } from "./send-email";

@@ -1,15 +1,7 @@
 /**
  * SES v2 SendEmail without any HTTP: the request checked as SES checks it (SESv2 API reference:
- * SendEmail, Message, MessageHeader, RawMessage), and the message built as SES builds it, so
- * what reaches the mailbox is what a recipient would get.
- *
- * - Simple content: SES assembles the message from From, Destination, ReplyTo, Subject and the
- *   text/HTML body, adds each entry of `Headers` as given (List-Unsubscribe and its kin pass
- *   through unchanged), its own Message-ID and a Date. Bcc recipients get the mail and are not
- *   named in its headers.
- * - Raw content: the message is relayed as sent; recipients are Destination's, else the
- *   message's To, Cc and Bcc; the sender is FromEmailAddress, else the message's From.
- * - Templates are not supported here (BadRequestException says so).
+ * SendEmail, Message, MessageHeader, RawMessage) and the message built as SES builds it, so what
+ * reaches the mailbox is what a recipient would get: docs/emulators.md#ses-v2.
  */
 import { simpleParser } from "mailparser";
 import addressparser from "nodemailer/lib/addressparser";
