@@ -1,6 +1,6 @@
-import { queueDepth } from "@donut-states/core/queue";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
+import { queueDepth } from "@donut-states/core/util/sqs";
 import { readMailbox } from "@donut-states/emulators/mail";
 import { waitFor as waitUntil } from "@donut-states/emulators/testing";
 import type { OfflineStack } from "@donut-states/local/stack";

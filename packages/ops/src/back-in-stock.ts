@@ -8,8 +8,8 @@
 
 import { type EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { DeleteMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import { peekMessages, queueDepth, receiveMessages, releaseMessages } from "@donut-states/core/queue";
 import { backInStockRule } from "@donut-states/core/topology";
+import { peekMessages, queueDepth, receiveMessages, releaseMessages } from "@donut-states/core/util/sqs";
 import type { Command } from "commander";
 import { parseMax } from "./dlq";
 import type { Kit } from "./kit";

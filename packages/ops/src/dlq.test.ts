@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CreateQueueCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { describeBody, isUnsupportedOperation, peekMessages, queueArn, redriveLoop } from "@donut-states/core/queue";
+import { describeBody, isUnsupportedOperation, peekMessages, queueArn, redriveLoop } from "@donut-states/core/util/sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseRate } from "./dlq";
 import { drainBodies, fillQueue, type OpsFixture, opsFixture, outOfStockEnvelope, visible } from "./testing";

@@ -9,7 +9,7 @@ import {
   type RedriveResult,
   redriveLoop,
   startMoveTask,
-} from "@donut-states/core/queue";
+} from "@donut-states/core/util/sqs";
 import type { Command } from "commander";
 import type { OpsContext } from "./context";
 import type { Kit } from "./kit";

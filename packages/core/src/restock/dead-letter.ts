@@ -2,12 +2,12 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { desc, inArray } from "drizzle-orm";
 import { opsCommand } from "../alert";
 import { query } from "../drizzle";
-import { type PeekedMessage, peekMessages } from "../queue";
 import { dlqAlarmFollowUp } from "../topology";
 import { awsClientConfig, SQS_TIMEOUTS } from "../util/aws";
 import { requiredEnv } from "../util/config";
 import { NotFoundError } from "../util/error";
 import { logger } from "../util/log";
+import { type PeekedMessage, peekMessages } from "../util/sqs";
 import { markFailed } from "./failed";
 import { type RestockStatus, restockAttemptTable, restockRequestTable } from "./restock.sql";
 

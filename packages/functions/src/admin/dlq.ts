@@ -1,9 +1,9 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { queueDepth } from "@donut-states/core/queue";
 import { dlqAlarm } from "@donut-states/core/topology";
 import { awsClientConfig, SQS_TIMEOUTS } from "@donut-states/core/util/aws";
 import { requiredEnv } from "@donut-states/core/util/config";
 import { DependencyUnavailableError } from "@donut-states/core/util/error";
+import { queueDepth } from "@donut-states/core/util/sqs";
 import { json } from "../api/http";
 import { adminHandler, caller } from "./http";
 

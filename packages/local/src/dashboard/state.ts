@@ -10,9 +10,9 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Database } from "@donut-states/core/drizzle";
 import { Outbox } from "@donut-states/core/outbox";
 import { Product } from "@donut-states/core/product";
-import { queueDepth } from "@donut-states/core/queue";
 import { RESTOCK_STATUSES, Restock, type RestockStatus } from "@donut-states/core/restock";
 import { dlqAlarm } from "@donut-states/core/topology";
+import { queueDepth } from "@donut-states/core/util/sqs";
 import { type AddressObject, simpleParser } from "mailparser";
 import { type DashboardHistory, readHistory } from "./history";
 

@@ -1,10 +1,10 @@
 import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { factoryTable } from "@donut-states/core/factory";
 import { productTable } from "@donut-states/core/product";
-import { queueDepth } from "@donut-states/core/queue";
 import { restockRequestTable } from "@donut-states/core/restock";
 import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 import { functions } from "@donut-states/core/topology";
+import { queueDepth } from "@donut-states/core/util/sqs";
 import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
 import { createHandlerPool, type HandlerPool, startSqsPoller } from "@donut-states/emulators/runtime";
 import { uniqueName, waitFor } from "@donut-states/emulators/testing";
