@@ -162,3 +162,63 @@ describe("structure", () => {
     expect(long.map(({ file }) => file)).toContain(path.join("packages", "emulators", "src", "eventbridge", "pattern.ts"));
   });
 });
+
+/** Core's domains, each a folder whose index.ts is its one entry (docs/design.md §5, "Importing a domain"). */
+const DOMAINS = ["alert", "factory", "order", "outbox", "product", "restock", "subscription"];
+/** Core's folders that are no domain: imported by name. */
+const NOT_DOMAINS = ["drizzle", "testing", "topology", "util"];
+const CORE_SRC = path.join("packages", "core", "src");
+
+/** Every static import or re-export of a file: what it binds (`* as Name`, `{ … }`, …) and from where. */
+function importClauses(file: string): Array<{ clause: string; specifier: string }> {
+  const text = readFileSync(path.join(ROOT, file), "utf8");
+  const pattern = /^(?:import|export)\s+(?:type\s+)?([^;'"]*?)\s*from\s*["']([^"']+)["']/gm;
+  return [...text.matchAll(pattern)].map((match) => ({ clause: match[1].replace(/\s+/g, " "), specifier: match[2] }));
+}
+
+/** The domain a specifier names (its entry, or a file inside its folder), or undefined. */
+function domainTarget(file: string, specifier: string): { domain: string; rest: string } | undefined {
+  const target =
+    /^@donut-states\/core\/(.+)$/.exec(specifier)?.[1] ?? (specifier.startsWith(".") ? relativeToCore(file, specifier) : undefined);
+  if (target === undefined) return undefined;
+  const [domain, ...rest] = target.split("/");
+  return DOMAINS.includes(domain) ? { domain, rest: rest.join("/") } : undefined;
+}
+
+function relativeToCore(file: string, specifier: string): string | undefined {
+  const target = path.relative(CORE_SRC, path.join(path.dirname(file), specifier));
+  return target.startsWith("..") ? undefined : target.split(path.sep).join("/");
+}
+
+describe("core's domains: one entry each, imported as a namespace", () => {
+  it("every folder of packages/core/src is a domain or named as no domain, and no barrel file stands beside one", () => {
+    const entries = readdirSync(path.join(ROOT, CORE_SRC), { withFileTypes: true });
+    const folders = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    expect(folders.filter((folder) => !DOMAINS.includes(folder) && !NOT_DOMAINS.includes(folder))).toEqual([]);
+    const barrels = entries.filter((entry) => entry.isFile() && folders.includes(entry.name.replace(/\.ts$/, "")));
+    expect(barrels.map((entry) => entry.name)).toEqual([]);
+  });
+
+  it("outside its folder, a domain is imported as `import * as Name`, from its entry (or, in core, a table file)", () => {
+    const offences = files.flatMap((file) =>
+      importClauses(file).flatMap(({ clause, specifier }) => {
+        const target = domainTarget(file, specifier);
+        if (!target) return [];
+        const inside = file.startsWith(path.join(CORE_SRC, target.domain) + path.sep);
+        // Inside core, another domain's table file (it imports only table files: no cycle).
+        if (specifier.startsWith(".") && /\.sql$/.test(target.rest)) return [];
+        // Inside its own folder, a module imports its siblings by path.
+        if (inside && target.rest !== "" && target.rest !== "index") return [];
+        // The notifier's narrower entry (docs/design.md §5).
+        const entry = target.rest === "" || target.rest === "index" || specifier === "@donut-states/core/subscription/notice";
+        const name = target.domain[0].toUpperCase() + target.domain.slice(1);
+        return entry && clause === `* as ${name}` ? [] : [`${file}: ${clause} from ${specifier}`];
+      }),
+    );
+    expect(offences).toEqual([]);
+    // The check saw domain imports from other packages and from inside core.
+    const orders = importClauses(path.join("packages", "functions", "src", "api", "orders.ts"));
+    expect(orders).toContainEqual({ clause: "* as Order", specifier: "@donut-states/core/order" });
+    expect(importClauses(path.join(CORE_SRC, "restock", "index.ts"))).toContainEqual({ clause: "* as Outbox", specifier: "../outbox" });
+  });
+});

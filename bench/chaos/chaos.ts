@@ -4,10 +4,10 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@donut-states/core/drizzle";
 import { migrateDatabase } from "@donut-states/core/drizzle/migrate";
-import { factoryTable } from "@donut-states/core/factory";
-import { outboxTable } from "@donut-states/core/outbox";
-import { productTable } from "@donut-states/core/product";
-import { OPEN_RESTOCK_STATUSES, restockAttemptTable, restockRequestTable } from "@donut-states/core/restock";
+import * as Factory from "@donut-states/core/factory";
+import * as Outbox from "@donut-states/core/outbox";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { peekMessages, queueDepth } from "@donut-states/core/util/sqs";
 import { type MailboxEntry, readMailbox } from "@donut-states/emulators/mail";
 import { FREE_PORTS } from "@donut-states/local/config";
@@ -119,8 +119,8 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
   const db = inspector.db;
 
   const skus = Array.from({ length: options.products }, (_, index) => `CHAOS-${String(index + 1).padStart(2, "0")}`);
-  await db.insert(factoryTable).values({ id: "FF-500293", name: "부산도너츠 공장", managerEmail: "factory@chaos.local" });
-  await db.insert(productTable).values(
+  await db.insert(Factory.factoryTable).values({ id: "FF-500293", name: "부산도너츠 공장", managerEmail: "factory@chaos.local" });
+  await db.insert(Product.productTable).values(
     skus.map((sku) => ({
       sku,
       name: sku,
@@ -270,18 +270,18 @@ async function checkInvariants({
   const invariants: InvariantResult[] = [];
   const check = (name: string, ok: boolean, detail: string) => invariants.push({ name, ok, detail });
 
-  const requests = await db.select().from(restockRequestTable);
-  const products = await db.select().from(productTable);
+  const requests = await db.select().from(Restock.restockRequestTable);
+  const products = await db.select().from(Product.productTable);
 
   // 1. No oversell, and each factory production run's stock added exactly once (the bench's
   // conservation check, with restocks). A request is credited once per attempt whose callback
   // arrived (restock_attempt.credited_at): a second production run after a lost answer really
   // adds its units, and is counted as such.
   const creditedAttempts = await db
-    .select({ restockId: restockAttemptTable.restockId, n: sql<string>`count(*)` })
-    .from(restockAttemptTable)
-    .where(sql`${restockAttemptTable.creditedAt} IS NOT NULL`)
-    .groupBy(restockAttemptTable.restockId);
+    .select({ restockId: Restock.restockAttemptTable.restockId, n: sql<string>`count(*)` })
+    .from(Restock.restockAttemptTable)
+    .where(sql`${Restock.restockAttemptTable.creditedAt} IS NOT NULL`)
+    .groupBy(Restock.restockAttemptTable.restockId);
   const creditsOf = (r: (typeof requests)[number]) =>
     Math.max(Number(creditedAttempts.find((row) => row.restockId === r.id)?.n ?? 0), r.status === "fulfilled" ? 1 : 0);
   const restockedUnits = (sku: string) => requests.filter((r) => r.sku === sku).reduce((sum, r) => sum + r.quantity * creditsOf(r), 0);
@@ -316,7 +316,8 @@ async function checkInvariants({
   // 2. At most one open request per product.
   const openPerProduct = new Map<string, number>();
   for (const r of requests)
-    if ((OPEN_RESTOCK_STATUSES as readonly string[]).includes(r.status)) openPerProduct.set(r.sku, (openPerProduct.get(r.sku) ?? 0) + 1);
+    if ((Restock.OPEN_RESTOCK_STATUSES as readonly string[]).includes(r.status))
+      openPerProduct.set(r.sku, (openPerProduct.get(r.sku) ?? 0) + 1);
   check(
     "at most one open restock request per product",
     [...openPerProduct.values()].every((n) => n <= 1),
@@ -381,7 +382,7 @@ async function checkInvariants({
   const soldOutUncovered = products.filter(
     (product) =>
       product.stock === 0 &&
-      !requests.some((r) => r.productId === product.id && (OPEN_RESTOCK_STATUSES as readonly string[]).includes(r.status)),
+      !requests.some((r) => r.productId === product.id && (Restock.OPEN_RESTOCK_STATUSES as readonly string[]).includes(r.status)),
   );
   check(
     "no product at 0 without an open restock request",
@@ -408,7 +409,7 @@ async function checkInvariants({
   );
 
   // 4. No unpublished outbox rows.
-  const unpublished = await db.select().from(outboxTable).where(isNull(outboxTable.publishedAt));
+  const unpublished = await db.select().from(Outbox.outboxTable).where(isNull(Outbox.outboxTable.publishedAt));
   check("no unpublished outbox rows", unpublished.length === 0, `${unpublished.length} unpublished`);
 
   // 5. No 5xx except 503 while the database restarted.
@@ -481,10 +482,15 @@ async function drain(db: ChaosDb, stack: OfflineStack, timeoutMs: number): Promi
   const deadline = Date.now() + timeoutMs;
   let detail = "";
   for (;;) {
-    const requests = await db.select({ id: restockRequestTable.id, status: restockRequestTable.status }).from(restockRequestTable);
+    const requests = await db
+      .select({ id: Restock.restockRequestTable.id, status: Restock.restockRequestTable.status })
+      .from(Restock.restockRequestTable);
     const waiting = requests.filter((r) => r.status === "requested");
     const mails = waiting.length ? await readMailbox(stack.mailDir!) : [];
-    const [unpublished] = await db.select({ n: sql<number>`count(*)` }).from(outboxTable).where(isNull(outboxTable.publishedAt));
+    const [unpublished] = await db
+      .select({ n: sql<number>`count(*)` })
+      .from(Outbox.outboxTable)
+      .where(isNull(Outbox.outboxTable.publishedAt));
     const queue = await queueDepth(stack.aws.sqs, stack.topology.factoryQueueUrl);
     const queued = queue.visible + queue.inFlight + queue.delayed;
     const failed = requests.filter((r) => r.status === "failed");
@@ -512,9 +518,9 @@ async function drain(db: ChaosDb, stack: OfflineStack, timeoutMs: number): Promi
  */
 async function waitForMail(stack: OfflineStack, db: ChaosDb, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const failed = (await db.select({ id: restockRequestTable.id, status: restockRequestTable.status }).from(restockRequestTable)).filter(
-    (r) => r.status === "failed",
-  );
+  const failed = (
+    await db.select({ id: Restock.restockRequestTable.id, status: Restock.restockRequestTable.status }).from(Restock.restockRequestTable)
+  ).filter((r) => r.status === "failed");
   const dlq = await queueDepth(stack.aws.sqs, stack.topology.dlqUrl);
   const dlqNonEmpty = dlq.visible + dlq.inFlight > 0;
   if (dlqNonEmpty) await stack.alarm.evaluateNow();

@@ -6,8 +6,8 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Factory } from "@donut-states/core/factory";
-import { Restock } from "@donut-states/core/restock";
+import * as Factory from "@donut-states/core/factory";
+import * as Restock from "@donut-states/core/restock";
 import * as Simulator from "@donut-states/factory";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -58,7 +58,7 @@ describe("the factory contract: core and the simulator agree", () => {
     const deadline = Date.now() + 20_000;
     while (callbacks.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(callbacks).toHaveLength(1);
-    const parsed = Restock.FactoryCallback.safeParse(callbacks[0]);
+    const parsed = Factory.FactoryCallback.safeParse(callbacks[0]);
     expect(parsed.success).toBe(true);
     expect(parsed.data).toEqual(body);
   });
@@ -74,11 +74,11 @@ describe("the factory contract: core and the simulator agree", () => {
     };
     for (const count of ["1", "10", "999999999"]) {
       expect(Simulator.validateManufactureRequest(withCount(count)).ok, count).toBe(true);
-      expect(Restock.FactoryCallback.safeParse(withCount(count)).success, count).toBe(true);
+      expect(Factory.FactoryCallback.safeParse(withCount(count)).success, count).toBe(true);
     }
     for (const count of ["0", "010", "-1", "1.5", "1e3", " 1", ""]) {
       expect(Simulator.validateManufactureRequest(withCount(count)).ok, count).toBe(false);
-      expect(Restock.FactoryCallback.safeParse(withCount(count)).success, count).toBe(false);
+      expect(Factory.FactoryCallback.safeParse(withCount(count)).success, count).toBe(false);
     }
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Subscription } from "@donut-states/core/subscription";
+import * as Subscription from "@donut-states/core/subscription";
 import { backInStockTopic } from "@donut-states/core/topology";
 import { expect, it } from "vitest";
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Factory } from "@donut-states/core/factory";
-import { Restock } from "@donut-states/core/restock";
+import * as Factory from "@donut-states/core/factory";
+import * as Restock from "@donut-states/core/restock";
 import { offlineClock } from "@donut-states/core/topology";
 import { type FactorySimulator, startFactorySimulator } from "@donut-states/factory";
 import { afterAll, beforeAll, expect, it } from "vitest";

@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import { Sha256 } from "@aws-crypto/sha256-js";
-import { factoryTable } from "@donut-states/core/factory";
+import * as Factory from "@donut-states/core/factory";
 import { TEST_FACTORY } from "@donut-states/core/testing";
 import { offlineCredentials } from "@donut-states/core/topology";
 import { waitFor } from "@donut-states/emulators/testing";
@@ -29,7 +29,7 @@ beforeAll(async () => {
       OUTBOX_RELAY_INTERVAL_MS: 500,
       factoryOptions: { port: 0, delayMs: 100, failureRate: 0, timeoutRate: 0, callback: "never" },
     },
-    (database) => database.db.insert(factoryTable).ignore().values(TEST_FACTORY),
+    (database) => database.db.insert(Factory.factoryTable).ignore().values(TEST_FACTORY),
   );
   ({ stack, localDir } = testStack);
 });

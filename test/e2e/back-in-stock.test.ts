@@ -1,8 +1,8 @@
 import path from "node:path";
 import { CreateTopicCommand, DeleteTopicCommand } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { restockRequestTable } from "@donut-states/core/restock";
-import { Subscription } from "@donut-states/core/subscription";
+import * as Restock from "@donut-states/core/restock";
+import * as Subscription from "@donut-states/core/subscription";
 import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { backInStockRule, backInStockTopic } from "@donut-states/core/topology";
 import { CONFIRMATION_SUBJECT } from "@donut-states/emulators/aws";
@@ -122,11 +122,14 @@ describe("back-in-stock notifications", { timeout: 300_000 }, () => {
     let restockId: string;
     try {
       expect((await post("/orders", { sku: "BIS-TWIST", quantity: 1 })).status).toBe(201);
-      ({ id: restockId } = (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, "BIS-TWIST")))[0]);
+      ({ id: restockId } = (
+        await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, "BIS-TWIST"))
+      )[0]);
       await waitFor(
         "the factory to accept the restock",
         async () =>
-          (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)))[0].status === "requested",
+          (await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.id, restockId)))[0].status ===
+          "requested",
       );
       // Sold out and not back yet: nobody has been told anything but the confirmation.
       expect((await mailsTo(alice)).map((mail) => mail.subject)).toEqual([CONFIRMATION_SUBJECT]);
@@ -159,7 +162,7 @@ describe("back-in-stock notifications", { timeout: 300_000 }, () => {
     await seedProducts(database.db, [{ sku: "BIS-CRULLER", stock: 2, restockQuantity: 16 }]);
     const carol = "carol@shop.test";
     const restockOf = async (sku: string) =>
-      (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku)))[0]?.id;
+      (await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, sku)))[0]?.id;
     // SNS refuses the notifier's publish from now on: the topic is gone (its subscriptions with it).
     await stack.aws.sns.send(new DeleteTopicCommand({ TopicArn: stack.backInStockTopicArn }));
     const done = new Set<string>();

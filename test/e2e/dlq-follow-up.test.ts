@@ -1,4 +1,4 @@
-import { restockRequestTable } from "@donut-states/core/restock";
+import * as Restock from "@donut-states/core/restock";
 import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { queueDepth } from "@donut-states/core/util/sqs";
 import { readMailbox } from "@donut-states/emulators/mail";
@@ -38,7 +38,8 @@ beforeAll(async () => {
 afterAll(() => testStack?.stop());
 
 const waitFor = <T>(what: string, probe: () => Promise<T> | T, timeoutMs = 120_000) => waitUntil(what, probe, timeoutMs);
-const requestFor = async (sku: string) => (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku)))[0];
+const requestFor = async (sku: string) =>
+  (await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, sku)))[0];
 
 describe("DLQ alarm follow-up", { timeout: 300_000 }, () => {
   it("marks a request failed whose last delivery met a database outage, and e-mails what failed and what to run", async () => {

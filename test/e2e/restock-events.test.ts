@@ -1,7 +1,7 @@
 import { type EventName, Events } from "@donut-states/core/event";
-import { outboxTable } from "@donut-states/core/outbox";
-import { productTable } from "@donut-states/core/product";
-import { Restock, restockRequestTable } from "@donut-states/core/restock";
+import * as Outbox from "@donut-states/core/outbox";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { DetailType, EVENT_SOURCE } from "@donut-states/core/topology";
 import type { EventEnvelope } from "@donut-states/emulators/eventbridge";
@@ -52,8 +52,10 @@ const order = (sku: string, quantity = 1) =>
     body: JSON.stringify({ sku, quantity }),
   }).then((response) => response.status);
 
-const requestFor = async (sku: string) => (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku)))[0];
-const stockOf = async (sku: string) => (await database.db.select().from(productTable).where(eq(productTable.sku, sku)))[0].stock;
+const requestFor = async (sku: string) =>
+  (await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, sku)))[0];
+const stockOf = async (sku: string) =>
+  (await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, sku)))[0].stock;
 
 /** The captured events of one restock request, in arrival order, each checked against its schema. */
 function lifecycleOf(restockId: string): Array<{ type: EventName; detail: Record<string, unknown> }> {
@@ -89,7 +91,7 @@ describe("restock lifecycle events", { timeout: 300_000 }, () => {
     expect(events[2].detail).toMatchObject({ restockId: id, sku: "EV-HAPPY", quantity: 15, stock: 15 });
     expect(await stockOf("EV-HAPPY")).toBe(15);
     // Every one of them went through the outbox, and none is left unpublished.
-    const rows = (await database.db.select().from(outboxTable)).filter((row) => JSON.parse(row.detail).restockId === id);
+    const rows = (await database.db.select().from(Outbox.outboxTable)).filter((row) => JSON.parse(row.detail).restockId === id);
     expect(rows.map((row) => row.detailType).sort()).toEqual(["OutOfStock", "RestockFulfilled", "RestockRequested"]);
     expect(rows.every((row) => row.publishedAt !== null)).toBe(true);
   });

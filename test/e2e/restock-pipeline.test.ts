@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { outboxTable } from "@donut-states/core/outbox";
-import { productTable } from "@donut-states/core/product";
-import { Restock, restockAttemptTable, restockRequestTable } from "@donut-states/core/restock";
+import * as Outbox from "@donut-states/core/outbox";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { backInStockRule } from "@donut-states/core/topology";
 import { logger } from "@donut-states/core/util/log";
@@ -55,8 +55,9 @@ const order = (sku: string, quantity = 1) =>
   }).then(async (response) => ({ status: response.status, json: (await response.json()) as any }));
 
 const stockOf = async (sku: string) =>
-  (await database.db.select({ stock: productTable.stock }).from(productTable).where(eq(productTable.sku, sku)))[0].stock;
-const requestsFor = (sku: string) => database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku));
+  (await database.db.select({ stock: Product.productTable.stock }).from(Product.productTable).where(eq(Product.productTable.sku, sku)))[0]
+    .stock;
+const requestsFor = (sku: string) => database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, sku));
 const factoryCallsFor = (sku: string) =>
   stack.factory!.requests.filter((request) => (request.body as Record<string, string> | undefined)?.MessageAttributeProductId === sku);
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -231,11 +232,11 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
     try {
       const refused = await order("E2E-BUS");
       expect(refused.status).toBe(409);
-      const rows = await database.db.select().from(outboxTable);
+      const rows = await database.db.select().from(Outbox.outboxTable);
       const row = rows.find((candidate) => JSON.parse(candidate.detail).sku === "E2E-BUS")!;
       outboxId = row.id;
       await waitFor("a failed publish attempt to be recorded", async () => {
-        const [current] = await database.db.select().from(outboxTable).where(eq(outboxTable.id, outboxId));
+        const [current] = await database.db.select().from(Outbox.outboxTable).where(eq(Outbox.outboxTable.id, outboxId));
         return current.attempts >= 1 && current.publishedAt === null && current.lastError !== null;
       });
       await settle(1000);
@@ -244,7 +245,7 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
       stack.eventBridge.setAvailable(true);
     }
     await waitFor("the relay to publish", async () => {
-      const [current] = await database.db.select().from(outboxTable).where(eq(outboxTable.id, outboxId));
+      const [current] = await database.db.select().from(Outbox.outboxTable).where(eq(Outbox.outboxTable.id, outboxId));
       return current.publishedAt !== null;
     });
     await waitFor("the restock to be fulfilled", async () => (await requestsFor("E2E-BUS"))[0].status === "fulfilled");
@@ -299,7 +300,10 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
     expect(await stockOf("E2E-SLOW202")).toBe(6 * runs.length);
     const [request] = await requestsFor("E2E-SLOW202");
     expect(request.status).toBe("fulfilled");
-    const attempts = await database.db.select().from(restockAttemptTable).where(eq(restockAttemptTable.restockId, request.id));
+    const attempts = await database.db
+      .select()
+      .from(Restock.restockAttemptTable)
+      .where(eq(Restock.restockAttemptTable.restockId, request.id));
     expect(attempts.filter((attempt) => attempt.creditedAt !== null)).toHaveLength(runs.length);
   });
 
@@ -340,7 +344,10 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
       await settle(1000); // a second call would have been made by now
       expect(factoryCallsFor("E2E-DBLOST")).toHaveLength(1);
       expect(await stockOf("E2E-DBLOST")).toBe(8);
-      const attempts = await database.db.select().from(restockAttemptTable).where(eq(restockAttemptTable.restockId, request.id));
+      const attempts = await database.db
+        .select()
+        .from(Restock.restockAttemptTable)
+        .where(eq(Restock.restockAttemptTable.restockId, request.id));
       expect(attempts).toMatchObject([{ attempt: 1, outcome: "accepted", creditedAt: expect.any(Date) }]);
     } finally {
       process.env.DATABASE_URL = realUrl;

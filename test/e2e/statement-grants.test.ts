@@ -1,8 +1,8 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { closeDatabase } from "@donut-states/core/drizzle";
 import { APPLICATION_PRIVILEGES, applicationTables } from "@donut-states/core/drizzle/app-user";
-import { productTable } from "@donut-states/core/product";
-import { restockRequestTable } from "@donut-states/core/restock";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { seedProducts, TEST_FACTORY } from "@donut-states/core/testing";
 import { adminRoutes, functions, routes } from "@donut-states/core/topology";
 import { lambdaContext, toSqsRecord } from "@donut-states/emulators/runtime";
@@ -101,15 +101,15 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
 }
 
 const requestOf = async (sku: string) =>
-  (await fixture.database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku)))[0];
+  (await fixture.database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, sku)))[0];
 
 /** A restock request as the database has it after the sale that opened it, as root. */
 async function openRequest(sku: string, status: "pending" | "requested", ageSeconds = 0): Promise<string> {
   await seedProducts(fixture.database.db, [{ sku, stock: 0 }]);
-  const [product] = await fixture.database.db.select().from(productTable).where(eq(productTable.sku, sku));
+  const [product] = await fixture.database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, sku));
   const id = ulid();
   await fixture.database.db
-    .insert(restockRequestTable)
+    .insert(Restock.restockRequestTable)
     .values({ id, productId: product.id, sku, factoryId: TEST_FACTORY.id, quantity: 12, status, attempts: status === "pending" ? 0 : 1 });
   const past = sql`DATE_SUB(NOW(3), INTERVAL ${ageSeconds} SECOND)`;
   await fixture.database.db.execute(

@@ -1,7 +1,7 @@
 import http from "node:http";
 import { CreateTopicCommand, GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand } from "@aws-sdk/client-sns";
-import { productTable } from "@donut-states/core/product";
-import { restockRequestTable } from "@donut-states/core/restock";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
 import { routes } from "@donut-states/core/topology";
 import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
@@ -159,12 +159,12 @@ beforeAll(async () => {
     ...soldOut.map((sku) => ({ sku, stock: 0, restockQuantity: 50 })),
   ]);
   // Each sold-out product already has its open restock request, so a valid order is a 409 that writes nothing.
-  const products = await database.db.select().from(productTable);
+  const products = await database.db.select().from(Product.productTable);
   const restocks = products
     .filter((product) => soldOut.includes(product.sku))
     .map((product) => ({ id: ulid(), productId: product.id, sku: product.sku, factoryId: TEST_FACTORY.id, quantity: 50 }));
   await database.db
-    .insert(restockRequestTable)
+    .insert(Restock.restockRequestTable)
     .values(restocks.map((restock) => ({ ...restock, status: "requested" as const, attempts: 1 })));
   // The subscription route's SNS: one address already waits for a sold-out product, so the same
   // request again (202) and a request for another product (409) reach SNS and change nothing.

@@ -1,5 +1,5 @@
-import { productTable } from "@donut-states/core/product";
-import { Restock, restockRequestTable } from "@donut-states/core/restock";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { seedProducts, TEST_FACTORY } from "@donut-states/core/testing";
 import { type FactorySimulator, startFactorySimulator } from "@donut-states/factory";
 import { ACTIVE_CHARACTER as ACTIVE, type OpsFixture, opsFixture } from "@donut-states/ops/testing";
@@ -62,10 +62,13 @@ afterAll(async () => {
 async function failedCall(answer: string): Promise<string> {
   const sku = `FZ-${String(++nextSku).padStart(6, "0")}`;
   await seedProducts(fixture.database.db, [{ sku, stock: 0 }]);
-  const [product] = await fixture.database.db.select({ id: productTable.id }).from(productTable).where(eq(productTable.sku, sku));
+  const [product] = await fixture.database.db
+    .select({ id: Product.productTable.id })
+    .from(Product.productTable)
+    .where(eq(Product.productTable.sku, sku));
   const id = ulid();
   await fixture.database.db
-    .insert(restockRequestTable)
+    .insert(Restock.restockRequestTable)
     .values({ id, productId: product.id, sku, factoryId: TEST_FACTORY.id, quantity: 30, status: "pending" });
   factory.setOptions({ failureBody: answer });
   await expect(Restock.requestFromFactory(id, { receiveCount: 1, maxReceiveCount: 5 })).rejects.toThrow(/Factory API answered 500/);
@@ -78,9 +81,9 @@ it("prints no escape sequence or control character a factory put in its answer",
       const answer = pieces.join("").slice(0, 200);
       const id = await failedCall(answer);
       const [{ lastError }] = await fixture.database.db
-        .select({ lastError: restockRequestTable.lastError })
-        .from(restockRequestTable)
-        .where(eq(restockRequestTable.id, id));
+        .select({ lastError: Restock.restockRequestTable.lastError })
+        .from(Restock.restockRequestTable)
+        .where(eq(Restock.restockRequestTable.id, id));
       // Kept as the factory sent it: the filtering is the printing's job.
       expect(lastError).toBe(`Factory API answered 500: ${answer}`);
 

@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { productTable } from "@donut-states/core/product";
-import { restockRequestTable } from "@donut-states/core/restock";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { TEST_FACTORY } from "@donut-states/core/testing";
 import { eq } from "drizzle-orm";
 import { ulid } from "ulid";
@@ -40,10 +40,13 @@ beforeAll(async () => {
       { sku: "CP-8", stock: 0 },
     ],
   });
-  const [product] = await fixture.database.db.select({ id: productTable.id }).from(productTable).where(eq(productTable.sku, "CP-8"));
+  const [product] = await fixture.database.db
+    .select({ id: Product.productTable.id })
+    .from(Product.productTable)
+    .where(eq(Product.productTable.sku, "CP-8"));
   failedId = ulid();
   await fixture.database.db
-    .insert(restockRequestTable)
+    .insert(Restock.restockRequestTable)
     .values({ id: failedId, productId: product.id, sku: "CP-8", factoryId: TEST_FACTORY.id, quantity: 30, status: "failed", attempts: 5 });
 });
 afterAll(async () => {

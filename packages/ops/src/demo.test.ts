@@ -3,9 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import type { Database } from "@donut-states/core/drizzle";
 import { DEMO_PRODUCTS, seedDemoData } from "@donut-states/core/drizzle/seed";
-import { orderTable } from "@donut-states/core/order";
-import { productTable } from "@donut-states/core/product";
-import { restockAttemptTable, restockRequestTable } from "@donut-states/core/restock";
+import * as Order from "@donut-states/core/order";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { createTestDatabase, TEST_FACTORY } from "@donut-states/core/testing";
 import { eq, inArray } from "drizzle-orm";
 import { ulid } from "ulid";
@@ -25,20 +25,20 @@ afterAll(async () => {
 
 const db = () => fixture.database.db;
 const productId = async (sku: string) =>
-  (await db().select({ id: productTable.id }).from(productTable).where(eq(productTable.sku, sku)))[0].id;
+  (await db().select({ id: Product.productTable.id }).from(Product.productTable).where(eq(Product.productTable.sku, sku)))[0].id;
 
 /** An order and an open restock request with its factory call, as a played-with demo leaves them. */
 async function playWith(sku: string, stock: number) {
   const id = await productId(sku);
   const restockId = ulid();
-  await db().update(productTable).set({ stock }).where(eq(productTable.id, id));
+  await db().update(Product.productTable).set({ stock }).where(eq(Product.productTable.id, id));
   await db()
-    .insert(orderTable)
+    .insert(Order.orderTable)
     .values({ id: ulid(), productId: id, sku, quantity: 1, unitPrice: 100, stockAfter: stock, idempotencyKey: `k-${sku}` });
   await db()
-    .insert(restockRequestTable)
+    .insert(Restock.restockRequestTable)
     .values({ id: restockId, productId: id, sku, factoryId: TEST_FACTORY.id, quantity: 30, status: "requested" });
-  await db().insert(restockAttemptTable).values({ restockId, attempt: 1, outcome: "accepted" });
+  await db().insert(Restock.restockAttemptTable).values({ restockId, attempt: 1, outcome: "accepted" });
 }
 
 it("puts the demo products back as a fresh start seeds them, and leaves other products alone", async () => {
@@ -54,16 +54,16 @@ it("puts the demo products back as a fresh start seeds them, and leaves other pr
     factoryLogCleared: false,
   });
 
-  const products = await db().select({ sku: productTable.sku, stock: productTable.stock }).from(productTable);
+  const products = await db().select({ sku: Product.productTable.sku, stock: Product.productTable.stock }).from(Product.productTable);
   expect(Object.fromEntries(products.map(({ sku, stock }) => [sku, stock]))).toEqual({
     ...Object.fromEntries(DEMO_PRODUCTS.map(({ sku, stock }) => [sku, stock])),
     "XX-1": 0,
   });
   const demoIds = await Promise.all(DEMO_PRODUCTS.map(({ sku }) => productId(sku)));
-  expect(await db().select().from(orderTable).where(inArray(orderTable.productId, demoIds))).toEqual([]);
-  expect(await db().select().from(restockRequestTable).where(inArray(restockRequestTable.productId, demoIds))).toEqual([]);
-  expect(await db().select({ sku: orderTable.sku }).from(orderTable)).toEqual([{ sku: "XX-1" }]);
-  expect(await db().select({ sku: restockRequestTable.sku }).from(restockRequestTable)).toEqual([{ sku: "XX-1" }]);
+  expect(await db().select().from(Order.orderTable).where(inArray(Order.orderTable.productId, demoIds))).toEqual([]);
+  expect(await db().select().from(Restock.restockRequestTable).where(inArray(Restock.restockRequestTable.productId, demoIds))).toEqual([]);
+  expect(await db().select({ sku: Order.orderTable.sku }).from(Order.orderTable)).toEqual([{ sku: "XX-1" }]);
+  expect(await db().select({ sku: Restock.restockRequestTable.sku }).from(Restock.restockRequestTable)).toEqual([{ sku: "XX-1" }]);
 
   const human = await fixture.ops("demo", "reset", "--yes");
   expect(human.code, human.err).toBe(0);
@@ -82,9 +82,12 @@ it("refuses a deployed stage: its data is never a demo", async () => {
 describe("runs only on the offline stack's own database, and only once confirmed", () => {
   /** What a reset would change: the demo products' stock, their orders and restock requests. */
   const stateOf = async (database: Database) => ({
-    products: await database.select({ sku: productTable.sku, stock: productTable.stock }).from(productTable).orderBy(productTable.sku),
-    orders: (await database.select({ id: orderTable.id }).from(orderTable)).length,
-    restocks: (await database.select({ id: restockRequestTable.id }).from(restockRequestTable)).length,
+    products: await database
+      .select({ sku: Product.productTable.sku, stock: Product.productTable.stock })
+      .from(Product.productTable)
+      .orderBy(Product.productTable.sku),
+    orders: (await database.select({ id: Order.orderTable.id }).from(Order.orderTable)).length,
+    restocks: (await database.select({ id: Restock.restockRequestTable.id }).from(Restock.restockRequestTable)).length,
   });
 
   it("refuses a database the offline stack does not name (DATABASE_URL pointing elsewhere), even with --yes, and changes nothing", async () => {
@@ -93,10 +96,12 @@ describe("runs only on the offline stack's own database, and only once confirmed
     process.env.DATABASE_URL = fixture.database.appUrl; // createTestDatabase pointed it at the other one
     try {
       await seedDemoData(other.db);
-      await other.db.update(productTable).set({ stock: 1 }).where(eq(productTable.sku, "CP-502104"));
-      await other.db.insert(orderTable).values({
+      await other.db.update(Product.productTable).set({ stock: 1 }).where(eq(Product.productTable.sku, "CP-502104"));
+      await other.db.insert(Order.orderTable).values({
         id: ulid(),
-        productId: (await other.db.select({ id: productTable.id }).from(productTable).where(eq(productTable.sku, "CP-502104")))[0].id,
+        productId: (
+          await other.db.select({ id: Product.productTable.id }).from(Product.productTable).where(eq(Product.productTable.sku, "CP-502104"))
+        )[0].id,
         sku: "CP-502104",
         quantity: 1,
         unitPrice: 100,

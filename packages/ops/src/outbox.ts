@@ -1,6 +1,6 @@
 /** `ops outbox pending`: events committed but not (yet) published to the bus. */
 
-import type { Outbox } from "@donut-states/core/outbox";
+import type * as Outbox from "@donut-states/core/outbox";
 import type { Command } from "commander";
 import type { AdminApi } from "./admin-api";
 import type { Kit } from "./kit";

@@ -1,6 +1,6 @@
 /** `ops product create <sku> …` and `ops product update <sku> …`: the catalogue, over the admin API. */
 
-import { Product } from "@donut-states/core/product";
+import * as Product from "@donut-states/core/product";
 import type { Command } from "commander";
 import type { Kit } from "./kit";
 import { emit, usageError } from "./output";

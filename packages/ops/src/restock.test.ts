@@ -1,6 +1,6 @@
-import { outboxTable } from "@donut-states/core/outbox";
-import { productTable } from "@donut-states/core/product";
-import { type RestockStatus, restockRequestTable } from "@donut-states/core/restock";
+import * as Outbox from "@donut-states/core/outbox";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { TEST_FACTORY } from "@donut-states/core/testing";
 import { eq } from "drizzle-orm";
 import { ulid } from "ulid";
@@ -20,11 +20,13 @@ beforeAll(async () => {
       { sku: "CP-3", stock: 30 },
     ],
   });
-  const products = await fixture.database.db.select({ id: productTable.id, sku: productTable.sku }).from(productTable);
-  const seed = async (sku: string, status: RestockStatus, minutesAgo: number) => {
+  const products = await fixture.database.db
+    .select({ id: Product.productTable.id, sku: Product.productTable.sku })
+    .from(Product.productTable);
+  const seed = async (sku: string, status: Restock.RestockStatus, minutesAgo: number) => {
     const product = products.find((row) => row.sku === sku)!;
     const id = ulid(Date.now() - minutesAgo * 60_000);
-    await fixture.database.db.insert(restockRequestTable).values({
+    await fixture.database.db.insert(Restock.restockRequestTable).values({
       id,
       productId: product.id,
       sku,
@@ -47,10 +49,13 @@ afterAll(async () => {
 
 const statusOf = async (id: string) =>
   (
-    await fixture.database.db.select({ status: restockRequestTable.status }).from(restockRequestTable).where(eq(restockRequestTable.id, id))
+    await fixture.database.db
+      .select({ status: Restock.restockRequestTable.status })
+      .from(Restock.restockRequestTable)
+      .where(eq(Restock.restockRequestTable.id, id))
   )[0]?.status;
 const outboxRowsOf = async (id: string) =>
-  (await fixture.database.db.select().from(outboxTable)).filter(
+  (await fixture.database.db.select().from(Outbox.outboxTable)).filter(
     (row) => (JSON.parse(row.detail) as { restockId: string }).restockId === id,
   );
 

@@ -1,6 +1,6 @@
 /** `ops restock list [--status s]`, `ops restock re-request <id>` and `ops restock open <sku>`. */
 
-import { RESTOCK_STATUSES, Restock, type RestockStatus } from "@donut-states/core/restock";
+import * as Restock from "@donut-states/core/restock";
 import { schedules } from "@donut-states/core/topology";
 import type { Command } from "commander";
 import type { AdminApi } from "./admin-api";
@@ -9,12 +9,12 @@ import type { Kit } from "./kit";
 import { age, emit, table, usageError } from "./output";
 import { parseSku } from "./stock";
 
-export function parseStatus(raw: string | undefined): RestockStatus | undefined {
+export function parseStatus(raw: string | undefined): Restock.RestockStatus | undefined {
   if (raw === undefined) return undefined;
-  if (!(RESTOCK_STATUSES as readonly string[]).includes(raw)) {
-    throw usageError(`Unknown status ${JSON.stringify(raw)}; use one of ${RESTOCK_STATUSES.join(", ")}`);
+  if (!(Restock.RESTOCK_STATUSES as readonly string[]).includes(raw)) {
+    throw usageError(`Unknown status ${JSON.stringify(raw)}; use one of ${Restock.RESTOCK_STATUSES.join(", ")}`);
   }
-  return raw as RestockStatus;
+  return raw as Restock.RestockStatus;
 }
 
 export function parseLimit(raw: string | undefined, fallback: number, max = 1000): number {
@@ -42,7 +42,7 @@ export type RestockRow = {
 /** Newest first. */
 export async function listRestock(
   api: AdminApi,
-  { status, limit = 50 }: { status?: RestockStatus; limit?: number } = {},
+  { status, limit = 50 }: { status?: Restock.RestockStatus; limit?: number } = {},
 ): Promise<RestockRow[]> {
   const { restockRequests } = await api.request<{ restockRequests: RestockRow[] }>("GET", "/admin/restocks", {
     query: { status, limit: String(limit) },
@@ -79,7 +79,7 @@ export function registerRestock(program: Command, kit: Kit): void {
   restock
     .command("list", { isDefault: true })
     .description("restock requests, newest first")
-    .option("-s, --status <status>", `only this status: ${RESTOCK_STATUSES.join(" | ")}`)
+    .option("-s, --status <status>", `only this status: ${Restock.RESTOCK_STATUSES.join(" | ")}`)
     .option("-n, --limit <n>", "at most n rows (default 50)")
     .action(
       kit.action(async (ctx, io, options: { status?: string; limit?: string }) => {

@@ -1,4 +1,4 @@
-import { productTable } from "@donut-states/core/product";
+import * as Product from "@donut-states/core/product";
 import { waitFor } from "@donut-states/emulators/testing";
 import { eq } from "drizzle-orm";
 import mysql from "mysql2/promise";
@@ -24,7 +24,12 @@ afterAll(async () => {
 });
 
 const stockOf = async (sku: string) =>
-  (await fixture.database.db.select({ stock: productTable.stock }).from(productTable).where(eq(productTable.sku, sku)))[0]?.stock;
+  (
+    await fixture.database.db
+      .select({ stock: Product.productTable.stock })
+      .from(Product.productTable)
+      .where(eq(Product.productTable.sku, sku))
+  )[0]?.stock;
 
 const changesOf = async (sku: string) => (await fixture.ops("--json", "stock", "history", sku)).json<{ changes: unknown[] }>().changes;
 

@@ -1,6 +1,6 @@
 /** `ops stock` (levels per SKU), `ops stock set <sku> <n> --expect <seen> --reason …` and `ops stock history <sku>`, over the admin API. */
 
-import { Product } from "@donut-states/core/product";
+import * as Product from "@donut-states/core/product";
 import type { Command } from "commander";
 import type { AdminApi } from "./admin-api";
 import type { Kit } from "./kit";

@@ -1,8 +1,8 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import { factoryTable } from "../factory/factory.sql";
-import { Order } from "../order";
+import * as Order from "../order";
 import { productTable } from "../product/product.sql";
-import { Restock } from "../restock";
+import * as Restock from "../restock";
 import { type Database, transaction } from "./index";
 
 export const DEMO_FACTORIES = [

@@ -6,7 +6,7 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { afterCommit, isRetryable, type Transaction, transaction } from "../drizzle";
-import { productTable } from "../product";
+import * as Product from "../product";
 import { createTestDatabase, seedProducts, type TestDatabase } from "../testing";
 
 let database: TestDatabase;
@@ -28,12 +28,13 @@ function barrier(count: number) {
   };
 }
 
-const lock = (tx: Transaction, sku: string) => tx.select().from(productTable).where(eq(productTable.sku, sku)).for("update");
+const lock = (tx: Transaction, sku: string) =>
+  tx.select().from(Product.productTable).where(eq(Product.productTable.sku, sku)).for("update");
 const take = (tx: Transaction, sku: string) =>
   tx
-    .update(productTable)
-    .set({ stock: sql`${productTable.stock} - 1` })
-    .where(eq(productTable.sku, sku));
+    .update(Product.productTable)
+    .set({ stock: sql`${Product.productTable.stock} - 1` })
+    .where(eq(Product.productTable.sku, sku));
 
 describe("transaction()", () => {
   it("re-runs the transaction a deadlock rolled back; effects run once per commit", async () => {
@@ -63,7 +64,7 @@ describe("transaction()", () => {
     // InnoDB rolled one of them back (the deadlock victim), and it ran again.
     expect(runs.ab + runs.ba).toBe(3);
     expect(effects.sort()).toEqual(["ab", "ba"]);
-    const stock = await database.db.select({ sku: productTable.sku, stock: productTable.stock }).from(productTable);
+    const stock = await database.db.select({ sku: Product.productTable.sku, stock: Product.productTable.stock }).from(Product.productTable);
     expect(stock.filter((row) => row.sku === a || row.sku === b).map((row) => row.stock)).toEqual([8, 8]);
   });
 

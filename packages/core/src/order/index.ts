@@ -11,8 +11,8 @@ import {
   type Transaction,
   withCurrentCredentials,
 } from "../drizzle";
-import { Sku } from "../product";
-import { Restock } from "../restock";
+import * as Product from "../product";
+import * as Restock from "../restock";
 import { AppError, DependencyUnavailableError, NotFoundError } from "../util/error";
 import { newId } from "../util/id";
 import { count, MetricName } from "../util/metrics";
@@ -26,7 +26,7 @@ export const MAX_QUANTITY = 100;
 
 export const PlaceOrderInput = z.strictObject(
   {
-    sku: Sku,
+    sku: Product.Sku,
     quantity: z
       .number({ error: "quantity must be a number" })
       .check(

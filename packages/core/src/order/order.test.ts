@@ -5,11 +5,11 @@
  */
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Order, orderTable } from "../order";
-import { outboxTable } from "../outbox";
-import { Product, productTable } from "../product";
-import { restockRequestTable } from "../restock";
+import * as Outbox from "../outbox";
+import * as Product from "../product";
+import * as Restock from "../restock";
 import { closedPortUrl, createTestDatabase, seedProducts, type TestDatabase, useLocalAwsCredentials } from "../testing";
+import * as Order from "./index";
 
 let database: TestDatabase;
 
@@ -21,7 +21,8 @@ beforeAll(async () => {
 });
 afterAll(() => database?.drop());
 
-const stockOf = async (sku: string) => (await database.db.select().from(productTable).where(eq(productTable.sku, sku)))[0].stock;
+const stockOf = async (sku: string) =>
+  (await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, sku)))[0].stock;
 
 describe("Order.place", () => {
   it("sells exactly the stock to racing buyers, opens one restock request and keeps its event in the outbox", async () => {
@@ -34,11 +35,11 @@ describe("Order.place", () => {
     expect(refused).toHaveLength(20);
     for (const error of refused) expect(error).toBeInstanceOf(Order.OutOfStockError);
     expect(await stockOf(sku)).toBe(0);
-    expect(await database.db.select().from(orderTable).where(eq(orderTable.sku, sku))).toHaveLength(10);
+    expect(await database.db.select().from(Order.orderTable).where(eq(Order.orderTable.sku, sku))).toHaveLength(10);
 
-    const requests = await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku));
+    const requests = await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, sku));
     expect(requests).toMatchObject([{ status: "pending", quantity: 40 }]);
-    const events = await database.db.select().from(outboxTable);
+    const events = await database.db.select().from(Outbox.outboxTable);
     const ours = events.filter((event) => JSON.parse(event.detail).restockId === requests[0].id);
     expect(ours).toHaveLength(1);
     expect(ours[0].publishedAt).toBeNull();
@@ -63,7 +64,7 @@ describe("Order.place", () => {
     // opens the restock; the second is the fast path's plain read. Both refuse the same way.
     for (let i = 0; i < 2; i++)
       await expect(Order.place({ sku, quantity: 1 })).rejects.toMatchObject({ status: 409, code: "OUT_OF_STOCK" });
-    expect(await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku))).toHaveLength(1);
+    expect(await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, sku))).toHaveLength(1);
 
     await Product.setStock(sku, { stock: 2, reason: "count" }, { who: "core test" });
     const order = await Order.place({ sku, quantity: 2 });

@@ -10,8 +10,8 @@ import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { transaction } from "../drizzle";
 import { Events } from "../event";
-import { Outbox, outboxTable } from "../outbox";
 import { createTestDatabase, type TestDatabase, useLocalAwsCredentials } from "../testing";
+import * as Outbox from "./index";
 
 type Mode = "unreachable" | "refuse-some" | "accept";
 
@@ -76,8 +76,8 @@ async function enqueue(count: number): Promise<string[]> {
 const rows = async (ids?: string[]) => {
   const all = await database.db
     .select()
-    .from(outboxTable)
-    .where(ids ? inArray(outboxTable.id, ids) : undefined);
+    .from(Outbox.outboxTable)
+    .where(ids ? inArray(Outbox.outboxTable.id, ids) : undefined);
   return all.map((row) => ({ ...row, restockId: (JSON.parse(row.detail) as { restockId: string }).restockId }));
 };
 

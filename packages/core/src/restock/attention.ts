@@ -1,8 +1,8 @@
 import { and, eq, inArray, lt, notExists, sql } from "drizzle-orm";
-import { opsCommand } from "../alert";
+import * as Alert from "../alert";
 import { query, transaction } from "../drizzle";
 import { Events } from "../event";
-import { Outbox } from "../outbox";
+import * as Outbox from "../outbox";
 import { productTable } from "../product/product.sql";
 import { ATTENTION_KINDS, type AttentionKind, restockAlertTable, restockRequestTable } from "./restock.sql";
 
@@ -29,8 +29,8 @@ export interface AttentionThresholds {
   pendingSeconds: number;
 }
 
-const reRequestCommand = (id: string) => opsCommand(`restock re-request ${id}`);
-const openCommand = (sku: string) => opsCommand(`restock open ${sku}`);
+const reRequestCommand = (id: string) => Alert.opsCommand(`restock re-request ${id}`);
+const openCommand = (sku: string) => Alert.opsCommand(`restock open ${sku}`);
 
 /**
  * Everything about restocking that needs a human, read from the database (the truth, whatever

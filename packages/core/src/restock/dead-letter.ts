@@ -1,6 +1,6 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { desc, inArray } from "drizzle-orm";
-import { opsCommand } from "../alert";
+import * as Alert from "../alert";
 import { query } from "../drizzle";
 import { dlqAlarmFollowUp } from "../topology";
 import { awsClientConfig, SQS_TIMEOUTS } from "../util/aws";
@@ -141,7 +141,7 @@ export function deadLetterMail(
   { alarmName, at }: { alarmName: string; at: string },
 ): { subject: string; text: string } {
   const { requests, unreadable, truncated } = report;
-  const ops = (command: string) => `  ${opsCommand(command)}`;
+  const ops = (command: string) => `  ${Alert.opsCommand(command)}`;
   const lines = [
     `The alarm "${alarmName}" went to ALARM at ${at}. The factory dead-letter queue holds these restock requests: the legacy factory has not got them, and their products stay sold out until you act. Those still pending are marked failed now.`,
     "",
@@ -175,7 +175,7 @@ export function deadLetterMail(
     ops("dlq redrive --max 1"),
     ops("dlq redrive --rate 2/s"),
     "",
-    `A request whose message is no longer in the DLQ: ${opsCommand("restock re-request <restockId>")}`,
+    `A request whose message is no longer in the DLQ: ${Alert.opsCommand("restock re-request <restockId>")}`,
     "Runbook: docs/runbook.md#dlq-alarm",
   );
   const named =

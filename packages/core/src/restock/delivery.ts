@@ -1,8 +1,8 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { query, transaction } from "../drizzle";
 import { Events } from "../event";
-import { Factory } from "../factory";
-import { Outbox } from "../outbox";
+import * as Factory from "../factory";
+import * as Outbox from "../outbox";
 import { factoryCaller } from "../topology";
 import { intEnv, optionalEnv } from "../util/config";
 import { logger } from "../util/log";

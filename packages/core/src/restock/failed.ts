@@ -1,7 +1,7 @@
 import { eq, getTableColumns, sql } from "drizzle-orm";
 import { afterCommit, transaction } from "../drizzle";
 import { Events } from "../event";
-import { Outbox } from "../outbox";
+import * as Outbox from "../outbox";
 import { NotFoundError } from "../util/error";
 import { logger } from "../util/log";
 import { count, MetricName } from "../util/metrics";

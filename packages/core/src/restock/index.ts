@@ -1,8 +1,8 @@
 import { and, count as countRows, desc, eq, inArray, sql } from "drizzle-orm";
 import { afterCommit, type Executor, query, type Transaction, transaction } from "../drizzle";
 import { Events } from "../event";
-import type { FactoryCallback } from "../factory/contract";
-import { Outbox } from "../outbox";
+import type * as Factory from "../factory";
+import * as Outbox from "../outbox";
 import { productTable } from "../product/product.sql";
 import { AppError, NotFoundError } from "../util/error";
 import { newId } from "../util/id";
@@ -87,8 +87,6 @@ export async function opened(opening: PreparedOpening): Promise<void> {
   await Outbox.publishSoon(opening.event.id);
 }
 
-/** The factory's callback body (the contract is in factory/contract.ts). */
-export { FactoryCallback } from "../factory/contract";
 export { type Attention, type AttentionThresholds, findAttention, markReported, unreported } from "./attention";
 export { type DeadLetter, type DeadLetterReport, deadLetterMail, followUpDeadLetters, followUpFactoryDeadLetterQueue } from "./dead-letter";
 export { type DeliveryOutcome, requestFromFactory } from "./delivery";
@@ -139,7 +137,7 @@ export interface FulfilResult {
  * fulfilled: those donuts exist. A URL without an attempt (issued before attempts were recorded)
  * counts once per request, as it always did.
  */
-export async function fulfil(restockId: string, callback: FactoryCallback, attempt?: number): Promise<FulfilResult> {
+export async function fulfil(restockId: string, callback: Factory.FactoryCallback, attempt?: number): Promise<FulfilResult> {
   return transaction(async (tx) => {
     const [request] = await tx.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)).for("update");
     if (!request) throw new NotFoundError("RESTOCK_NOT_FOUND", `No restock request ${restockId}`, { restockId });

@@ -8,9 +8,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { productTable } from "../product";
-import { Restock, restockAttemptTable, restockRequestTable } from "../restock";
+import * as Product from "../product";
 import { closedPortUrl, createTestDatabase, seedProducts, type TestDatabase, useLocalAwsCredentials } from "../testing";
+import * as Restock from "./index";
 
 /** A stand-in for the legacy Factory API: records each call and answers as told, or holds it. */
 class Factory {
@@ -91,8 +91,10 @@ async function openRequest(restockQuantity = 30) {
   return { id, sku, callback: { MessageAttributeProductId: sku, MessageAttributeProductCnt: String(restockQuantity) } };
 }
 
-const requestOf = async (id: string) => (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.id, id)))[0];
-const stockOf = async (sku: string) => (await database.db.select().from(productTable).where(eq(productTable.sku, sku)))[0].stock;
+const requestOf = async (id: string) =>
+  (await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.id, id)))[0];
+const stockOf = async (sku: string) =>
+  (await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, sku)))[0].stock;
 const delivery = { receiveCount: 1, maxReceiveCount: 5 };
 
 describe("Restock.fulfil", () => {
@@ -159,9 +161,9 @@ describe("Restock.requestFromFactory and its lease", () => {
     // A holder that claimed the request and died before it called: its lease still runs.
     const setLease = (seconds: number) =>
       database.db
-        .update(restockRequestTable)
+        .update(Restock.restockRequestTable)
         .set({ leaseUntil: sql`DATE_ADD(NOW(3), INTERVAL ${seconds} SECOND)` })
-        .where(eq(restockRequestTable.id, id));
+        .where(eq(Restock.restockRequestTable.id, id));
     await setLease(60);
     await expect(Restock.requestFromFactory(id, delivery)).rejects.toMatchObject({ name: "RestockBusyError" });
     expect(factory.calls).toHaveLength(0);
@@ -179,8 +181,8 @@ describe("Restock.requestFromFactory and its lease", () => {
     expect(await requestOf(id)).toMatchObject({ status: "failed" });
     const attempts = await database.db
       .select()
-      .from(restockAttemptTable)
-      .where(and(eq(restockAttemptTable.restockId, id)));
+      .from(Restock.restockAttemptTable)
+      .where(and(eq(Restock.restockAttemptTable.restockId, id)));
     expect(attempts.map((attempt) => attempt.outcome)).toEqual(["failed", "failed"]);
   });
   it("is idempotent per restock request for a replayed OutOfStock: nothing for one since fulfilled, one call for one still failed", async () => {

@@ -1,5 +1,5 @@
 import { SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import { fromSku } from "../product";
+import * as Product from "../product";
 import { backInStockFilterPolicy } from "../topology";
 import { awsClientConfig } from "../util/aws";
 import { requiredEnv } from "../util/config";
@@ -49,7 +49,7 @@ const OTHER_ATTRIBUTES = /already exists with different attributes/i;
  */
 export async function subscribe(sku: string, rawEmail: string): Promise<SubscriptionView> {
   const email = normalizeEmail(rawEmail);
-  await fromSku(sku); // 404 PRODUCT_NOT_FOUND before anything reaches SNS
+  await Product.fromSku(sku); // 404 PRODUCT_NOT_FOUND before anything reaches SNS
   try {
     await client().send(
       new SubscribeCommand({

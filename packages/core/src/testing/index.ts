@@ -10,8 +10,8 @@ import { inject } from "vitest";
 import { closeDatabase, createClient, type Database } from "../drizzle";
 import { applicationUrl, dropApplicationUser } from "../drizzle/local-app-user";
 import { migrateDatabase } from "../drizzle/migrate";
-import { factoryTable } from "../factory";
-import { productTable } from "../product";
+import * as Factory from "../factory";
+import * as Product from "../product";
 import { DEFAULT_REGION } from "../topology";
 import { withDatabase } from "../util/url";
 
@@ -71,8 +71,8 @@ export async function seedProducts(
   db: Database,
   products: Array<{ sku: string; stock: number; price?: number; name?: string; restockQuantity?: number; reorderPoint?: number }>,
 ): Promise<string[]> {
-  await db.insert(factoryTable).ignore().values(TEST_FACTORY);
-  await db.insert(productTable).values(
+  await db.insert(Factory.factoryTable).ignore().values(TEST_FACTORY);
+  await db.insert(Product.productTable).values(
     products.map((product) => ({
       sku: product.sku,
       name: product.name ?? `Donut ${product.sku}`,

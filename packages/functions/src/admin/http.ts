@@ -1,4 +1,4 @@
-import type { Product } from "@donut-states/core/product";
+import type * as Product from "@donut-states/core/product";
 import { AppError, ValidationError } from "@donut-states/core/util/error";
 import * as z from "@donut-states/core/util/zod";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";

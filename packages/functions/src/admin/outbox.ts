@@ -1,4 +1,4 @@
-import { Outbox } from "@donut-states/core/outbox";
+import * as Outbox from "@donut-states/core/outbox";
 import { json } from "../api/http";
 import { adminHandler, caller, limitParam } from "./http";
 

@@ -1,10 +1,10 @@
-import { Product } from "@donut-states/core/product";
-import { RESTOCK_STATUSES, Restock } from "@donut-states/core/restock";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import * as z from "@donut-states/core/util/zod";
 import { json, pathParam } from "../api/http";
 import { adminHandler, caller, limitParam, queryParam } from "./http";
 
-const Status = z.optional(z.enum(RESTOCK_STATUSES, { error: `status must be one of ${RESTOCK_STATUSES.join(", ")}` }));
+const Status = z.optional(z.enum(Restock.RESTOCK_STATUSES, { error: `status must be one of ${Restock.RESTOCK_STATUSES.join(", ")}` }));
 
 /** GET /admin/restocks?status=failed&limit=50: newest first. */
 export const list = adminHandler(async (event) => {

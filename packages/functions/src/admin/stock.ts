@@ -1,4 +1,4 @@
-import { Product } from "@donut-states/core/product";
+import * as Product from "@donut-states/core/product";
 import { json, parseJsonBody, pathParam } from "../api/http";
 import { adminHandler, caller, limitParam } from "./http";
 

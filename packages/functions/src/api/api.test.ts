@@ -1,9 +1,9 @@
 import net from "node:net";
 import { closeDatabase } from "@donut-states/core/drizzle";
-import { orderTable } from "@donut-states/core/order";
-import { outboxTable } from "@donut-states/core/outbox";
-import { productTable } from "@donut-states/core/product";
-import { restockRequestTable } from "@donut-states/core/restock";
+import * as Order from "@donut-states/core/order";
+import * as Outbox from "@donut-states/core/outbox";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { captureOutput, createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { routes } from "@donut-states/core/topology";
 import { type Gateway, startGateway } from "@donut-states/local/gateway";
@@ -41,8 +41,9 @@ async function call(method: string, path: string, init: { body?: unknown; raw?: 
 }
 
 const stockOf = async (sku: string) =>
-  (await database.db.select({ stock: productTable.stock }).from(productTable).where(eq(productTable.sku, sku)))[0].stock;
-const count = async (table: typeof orderTable | typeof outboxTable | typeof restockRequestTable, where?: any) =>
+  (await database.db.select({ stock: Product.productTable.stock }).from(Product.productTable).where(eq(Product.productTable.sku, sku)))[0]
+    .stock;
+const count = async (table: typeof Order.orderTable | typeof Outbox.outboxTable | typeof Restock.restockRequestTable, where?: any) =>
   (await database.db.select({ n: sql<number>`count(*)` }).from(table).where(where))[0].n;
 
 describe("GET /products", () => {
@@ -90,14 +91,14 @@ describe("POST /orders", () => {
 
     const [{ units }] = await database.db
       .select({ units: sql<string>`coalesce(sum(quantity), 0)` })
-      .from(orderTable)
-      .where(eq(orderTable.sku, "RUSH-1"));
+      .from(Order.orderTable)
+      .where(eq(Order.orderTable.sku, "RUSH-1"));
     expect(Number(units) + (await stockOf("RUSH-1"))).toBe(100);
 
-    const requests = await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, "RUSH-1"));
+    const requests = await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, "RUSH-1"));
     expect(requests).toHaveLength(1);
     expect(requests[0]).toMatchObject({ status: "pending", quantity: 80 });
-    const events = await database.db.select().from(outboxTable);
+    const events = await database.db.select().from(Outbox.outboxTable);
     const forRush = events.filter((event) => JSON.parse(event.detail).sku === "RUSH-1");
     expect(forRush).toHaveLength(1);
     expect(forRush[0].detailType).toBe("OutOfStock");
@@ -121,15 +122,15 @@ describe("POST /orders", () => {
     const again = await call("POST", "/orders", { body: { sku: "FEW-1", quantity: 4 } });
     expect(again.json.error.restock.id).toBe(first.json.error.restock.id);
     expect(await stockOf("FEW-1")).toBe(3);
-    expect(await count(restockRequestTable, eq(restockRequestTable.sku, "FEW-1"))).toBe(1);
+    expect(await count(Restock.restockRequestTable, eq(Restock.restockRequestTable.sku, "FEW-1"))).toBe(1);
   });
 
   it("opens the restock request when an order reaches the reorder point, before anyone is refused", async () => {
     await seedProducts(database.db, [{ sku: "REORDER-1", stock: 10, reorderPoint: 4 }]);
     expect((await call("POST", "/orders", { body: { sku: "REORDER-1", quantity: 5 } })).status).toBe(201);
-    expect(await count(restockRequestTable, eq(restockRequestTable.sku, "REORDER-1"))).toBe(0);
+    expect(await count(Restock.restockRequestTable, eq(Restock.restockRequestTable.sku, "REORDER-1"))).toBe(0);
     expect((await call("POST", "/orders", { body: { sku: "REORDER-1", quantity: 1 } })).status).toBe(201);
-    expect(await count(restockRequestTable, eq(restockRequestTable.sku, "REORDER-1"))).toBe(1);
+    expect(await count(Restock.restockRequestTable, eq(Restock.restockRequestTable.sku, "REORDER-1"))).toBe(1);
   });
 
   describe("Idempotency-Key", () => {
@@ -143,7 +144,7 @@ describe("POST /orders", () => {
       expect(retry.json).toEqual(first.json);
       expect(retry.headers.get("idempotent-replayed")).toBe("true");
       expect(await stockOf("IDEM-1")).toBe(8);
-      expect(await count(orderTable, eq(orderTable.sku, "IDEM-1"))).toBe(1);
+      expect(await count(Order.orderTable, eq(Order.orderTable.sku, "IDEM-1"))).toBe(1);
     });
 
     it("orders once when the same key arrives 20 times at once", async () => {
@@ -178,7 +179,7 @@ describe("POST /orders", () => {
       expect(second.headers.get("idempotent-replayed")).toBeNull();
       expect(second.json.order.id).not.toBe(first.json.order.id);
       expect(await stockOf("IDEM-5")).toBe(8);
-      expect(await count(orderTable, eq(orderTable.sku, "IDEM-5"))).toBe(2);
+      expect(await count(Order.orderTable, eq(Order.orderTable.sku, "IDEM-5"))).toBe(2);
     });
 
     it("rejects a malformed key with 400", async () => {
@@ -227,9 +228,13 @@ describe("POST /orders", () => {
 
     it.each(cases)("$name -> $status", async ({ raw, body, headers, status, message }) => {
       await seedProducts(database.db, [{ sku: `BAD-${Math.random().toString(36).slice(2, 8)}`, stock: 0 }]).catch(() => {});
-      const existing = await database.db.select().from(productTable).where(eq(productTable.sku, "BAD-1"));
+      const existing = await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, "BAD-1"));
       if (existing.length === 0) await seedProducts(database.db, [{ sku: "BAD-1", stock: 5 }]);
-      const before = { orders: await count(orderTable), requests: await count(restockRequestTable), outbox: await count(outboxTable) };
+      const before = {
+        orders: await count(Order.orderTable),
+        requests: await count(Restock.restockRequestTable),
+        outbox: await count(Outbox.outboxTable),
+      };
 
       const result = await call("POST", "/orders", { raw, body, headers });
       expect(result.status).toBe(status);
@@ -238,9 +243,11 @@ describe("POST /orders", () => {
       expect(JSON.stringify(result.json)).not.toMatch(/\bat .*\.(ts|js):\d+/);
 
       expect(await stockOf("BAD-1")).toBe(5);
-      expect({ orders: await count(orderTable), requests: await count(restockRequestTable), outbox: await count(outboxTable) }).toEqual(
-        before,
-      );
+      expect({
+        orders: await count(Order.orderTable),
+        requests: await count(Restock.restockRequestTable),
+        outbox: await count(Outbox.outboxTable),
+      }).toEqual(before);
     });
   });
 });

@@ -1,9 +1,9 @@
 import { closeDatabase } from "@donut-states/core/drizzle";
 import { Events } from "@donut-states/core/event";
-import { orderTable } from "@donut-states/core/order";
-import { outboxTable } from "@donut-states/core/outbox";
-import { productTable } from "@donut-states/core/product";
-import { restockRequestTable } from "@donut-states/core/restock";
+import * as Order from "@donut-states/core/order";
+import * as Outbox from "@donut-states/core/outbox";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { routes } from "@donut-states/core/topology";
 import { type Gateway, startGateway } from "@donut-states/local/gateway";
@@ -80,10 +80,10 @@ describe("POST /orders takes one database round trip", () => {
     expect(reaching.statements).toEqual(ONE_CALL);
     expect(reaching.commands).toBe(1);
 
-    const requests = await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, "RT-REORDER"));
+    const requests = await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, "RT-REORDER"));
     expect(requests).toHaveLength(1);
     expect(requests[0]).toMatchObject({ status: "pending", quantity: 40, factoryId: "FF-500293" });
-    const events = (await database.db.select().from(outboxTable)).filter((row) => JSON.parse(row.detail).sku === "RT-REORDER");
+    const events = (await database.db.select().from(Outbox.outboxTable)).filter((row) => JSON.parse(row.detail).sku === "RT-REORDER");
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ source: Events.OutOfStock.source, detailType: Events.OutOfStock.type });
     // The same event the Restock module writes anywhere else: it passes the event's schema.
@@ -94,25 +94,27 @@ describe("POST /orders takes one database round trip", () => {
       factoryId: "FF-500293",
       occurredAt: expect.any(String),
     });
-    const [row] = await database.db.select().from(orderTable).where(eq(orderTable.id, reaching.json.order.id));
+    const [row] = await database.db.select().from(Order.orderTable).where(eq(Order.orderTable.id, reaching.json.order.id));
     expect(row.stockAfter).toBe(3);
     expect(events[0].createdAt.getTime()).toBe(row.createdAt.getTime()); // one commit, one clock
 
     // Below the reorder point the open request is reused: still one request, one event.
     expect((await measured("RT-REORDER", 1)).commands).toBe(1);
-    expect(await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, "RT-REORDER"))).toHaveLength(1);
+    expect(
+      await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, "RT-REORDER")),
+    ).toHaveLength(1);
   });
 
   it("refuses in one round trip that only reads once the restock request is open, and changes nothing", async () => {
     await seedProducts(database.db, [{ sku: "RT-GONE", stock: 1 }]);
     expect((await order("RT-GONE", 1)).status).toBe(201); // stock 0: the restock request opens
-    const [before] = await database.db.select().from(productTable).where(eq(productTable.sku, "RT-GONE"));
+    const [before] = await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, "RT-GONE"));
 
     const refused = await measured("RT-GONE", 1);
     expect(refused.status).toBe(409);
     expect(refused.json.error).toMatchObject({ code: "OUT_OF_STOCK", available: 0, restock: { status: "pending" } });
     expect(refused.statements).toEqual(ONE_CALL);
-    const [after] = await database.db.select().from(productTable).where(eq(productTable.sku, "RT-GONE"));
+    const [after] = await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, "RT-GONE"));
     expect(after.updatedAt.getTime()).toBe(before.updatedAt.getTime());
   });
 
@@ -121,7 +123,7 @@ describe("POST /orders takes one database round trip", () => {
     const refused = await order("RT-EMPTY", 1);
     expect(refused.status).toBe(409);
     expect(refused.json.error.restock).toMatchObject({ status: "pending", quantity: 25 });
-    const requests = await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, "RT-EMPTY"));
+    const requests = await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, "RT-EMPTY"));
     expect(requests.map((request) => request.id)).toEqual([refused.json.error.restock.id]);
   });
 
@@ -144,9 +146,9 @@ describe("POST /orders takes one database round trip", () => {
       expect([a.status, b.status]).toEqual([201, 201]);
       expect(a.json.order.id).toBe(b.json.order.id);
     }
-    const [product] = await database.db.select().from(productTable).where(eq(productTable.sku, "RT-RACE"));
+    const [product] = await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, "RT-RACE"));
     expect(product.stock).toBe(30);
-    expect(await database.db.select().from(orderTable).where(eq(orderTable.sku, "RT-RACE"))).toHaveLength(20);
+    expect(await database.db.select().from(Order.orderTable).where(eq(Order.orderTable.sku, "RT-RACE"))).toHaveLength(20);
   });
 
   it("answers 503 'outcome unknown' when the answer to a committed CALL is lost, and a retry with the key gets that order", async () => {
@@ -159,13 +161,13 @@ describe("POST /orders takes one database round trip", () => {
     expect(lost.status).toBe(503);
     expect(lost.json.error).toMatchObject({ code: "SERVICE_UNAVAILABLE", outcomeUnknown: true });
     expect(lost.json.error.message).toMatch(/may or may not have been applied/);
-    const stored = await database.db.select().from(orderTable).where(eq(orderTable.idempotencyKey, "rt-lost-1"));
+    const stored = await database.db.select().from(Order.orderTable).where(eq(Order.orderTable.idempotencyKey, "rt-lost-1"));
     expect(stored).toHaveLength(1); // it was committed: only the answer was lost
 
     const retry = await order("RT-LOST", 2, headers);
     expect(retry.status).toBe(201);
     expect(retry.json.order.id).toBe(stored[0].id);
-    const [product] = await database.db.select().from(productTable).where(eq(productTable.sku, "RT-LOST"));
+    const [product] = await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, "RT-LOST"));
     expect(product.stock).toBe(7);
   });
 });

@@ -1,4 +1,4 @@
-import { Order } from "@donut-states/core/order";
+import * as Order from "@donut-states/core/order";
 import { apiHandler, header, json, parseJsonBody, validationError } from "./http";
 
 /** POST /orders  body { sku, quantity }, optional Idempotency-Key header. */

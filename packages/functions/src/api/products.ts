@@ -1,4 +1,4 @@
-import { Product } from "@donut-states/core/product";
+import * as Product from "@donut-states/core/product";
 import { apiHandler, json, pathParam } from "./http";
 
 /** GET /products */

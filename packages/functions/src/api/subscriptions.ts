@@ -1,5 +1,5 @@
-import { Product } from "@donut-states/core/product";
-import { Subscription } from "@donut-states/core/subscription";
+import * as Product from "@donut-states/core/product";
+import * as Subscription from "@donut-states/core/subscription";
 import { apiHandler, json, parseJsonBody, pathParam } from "./http";
 
 /**

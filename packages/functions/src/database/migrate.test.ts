@@ -3,7 +3,7 @@ import net from "node:net";
 import { closeDatabase, isDatabaseUnavailable } from "@donut-states/core/drizzle";
 import { applicationTables } from "@donut-states/core/drizzle/app-user";
 import { DEMO_PRODUCTS } from "@donut-states/core/drizzle/seed";
-import { productTable } from "@donut-states/core/product";
+import * as Product from "@donut-states/core/product";
 import { captureOutput, createTestDatabase, everythingAbout, startSecretsManager, type TestDatabase } from "@donut-states/core/testing";
 import { eq } from "drizzle-orm";
 import mysql from "mysql2/promise";
@@ -77,7 +77,7 @@ it("retries, then gives up before the function would time out, with the connecti
 
 it("seeds the demo catalogue only when the stage asks for it (SEED_DEMO_DATA=true), keeping stock already there", async () => {
   const skus = async () =>
-    (await database.db.select({ sku: productTable.sku, stock: productTable.stock }).from(productTable))
+    (await database.db.select({ sku: Product.productTable.sku, stock: Product.productTable.stock }).from(Product.productTable))
       .map((row) => `${row.sku}:${row.stock}`)
       .sort();
   delete process.env.SEED_DEMO_DATA;
@@ -88,7 +88,7 @@ it("seeds the demo catalogue only when the stage asks for it (SEED_DEMO_DATA=tru
   try {
     await handler({}, lambdaTime(60_000));
     expect(await skus()).toEqual(DEMO_PRODUCTS.map((product) => `${product.sku}:${product.stock}`).sort());
-    await database.db.update(productTable).set({ stock: 1 }).where(eq(productTable.sku, "CP-502101"));
+    await database.db.update(Product.productTable).set({ stock: 1 }).where(eq(Product.productTable.sku, "CP-502101"));
     await handler({}, lambdaTime(60_000));
     expect(await skus()).toContain("CP-502101:1");
   } finally {

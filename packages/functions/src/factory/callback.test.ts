@@ -1,5 +1,5 @@
-import { productTable } from "@donut-states/core/product";
-import { Restock, restockRequestTable } from "@donut-states/core/restock";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
 import { routes } from "@donut-states/core/topology";
 import { type Gateway, startGateway } from "@donut-states/local/gateway";
@@ -32,10 +32,10 @@ afterEach(() => {
 /** A product with a restock request the factory accepted, and the URL it was given then. */
 async function outstandingRequest(sku: string, signedWith: string) {
   await seedProducts(database.db, [{ sku, stock: 0, restockQuantity: 10 }]);
-  const [product] = await database.db.select().from(productTable).where(eq(productTable.sku, sku));
+  const [product] = await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, sku));
   const id = ulid();
   await database.db
-    .insert(restockRequestTable)
+    .insert(Restock.restockRequestTable)
     .values({ id, productId: product.id, sku, factoryId: TEST_FACTORY.id, quantity: 10, status: "requested", attempts: 1 });
   return { id, url: Restock.callbackUrl(gateway.url, id, signedWith) };
 }
@@ -47,7 +47,8 @@ const callBack = (url: string, sku: string) =>
     body: JSON.stringify({ MessageAttributeProductId: sku, MessageAttributeProductCnt: "10" }),
   }).then(async (response) => ({ status: response.status, json: (await response.json()) as any }));
 
-const stockOf = async (sku: string) => (await database.db.select().from(productTable).where(eq(productTable.sku, sku)))[0].stock;
+const stockOf = async (sku: string) =>
+  (await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, sku)))[0].stock;
 
 describe("FACTORY_CALLBACK_SECRET rotation", () => {
   it("accepts a callback URL signed with the previous secret while the rotation is under way", async () => {

@@ -1,4 +1,5 @@
-import { Restock } from "@donut-states/core/restock";
+import * as Factory from "@donut-states/core/factory";
+import * as Restock from "@donut-states/core/restock";
 import { AppError } from "@donut-states/core/util/error";
 import { apiHandler, json, parseJsonBody } from "../api/http";
 
@@ -23,7 +24,7 @@ export const handler = apiHandler(async (event) => {
   if (!Restock.RestockId.safeParse(restockId).success) {
     throw new AppError(404, "RESTOCK_NOT_FOUND", `No restock request ${restockId}`);
   }
-  const callback = parseJsonBody(event, Restock.FactoryCallback);
+  const callback = parseJsonBody(event, Factory.FactoryCallback);
   const result = await Restock.fulfil(restockId, callback, attempt);
   return json(200, result);
 });

@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { EventEnvelope, Events } from "@donut-states/core/event";
-import { Restock } from "@donut-states/core/restock";
+import * as Restock from "@donut-states/core/restock";
 import { factoryQueue } from "@donut-states/core/topology";
 import { logger } from "@donut-states/core/util/log";
 import type { SQSHandler, SQSRecord } from "aws-lambda";

@@ -1,6 +1,6 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { productTable } from "@donut-states/core/product";
-import { restockRequestTable } from "@donut-states/core/restock";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
 import { testTopic, topicInbox } from "@donut-states/emulators/testing";
@@ -41,8 +41,8 @@ afterAll(async () => {
   await database?.drop();
 });
 beforeEach(async () => {
-  await database.db.delete(restockRequestTable);
-  await database.db.delete(productTable);
+  await database.db.delete(Restock.restockRequestTable);
+  await database.db.delete(Product.productTable);
   await emulator.sqs.send(new PurgeQueueCommand({ QueueUrl: dlqUrl }));
   await receiveAlerts();
 });
@@ -75,9 +75,9 @@ async function deadLettered(
   { leaseSeconds, lastError, eventBridgeError }: { leaseSeconds?: number; lastError?: string; eventBridgeError?: string } = {},
 ) {
   await seedProducts(database.db, [{ sku, stock: 0, restockQuantity: 12 }]);
-  const [product] = await database.db.select().from(productTable).where(eq(productTable.sku, sku));
+  const [product] = await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, sku));
   const id = ulid();
-  await database.db.insert(restockRequestTable).values({
+  await database.db.insert(Restock.restockRequestTable).values({
     id,
     productId: product.id,
     sku,
@@ -104,7 +104,8 @@ async function sendToDlq(detail: Record<string, unknown>, eventBridgeError?: str
   );
 }
 
-const statusOf = async (id: string) => (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.id, id)))[0];
+const statusOf = async (id: string) =>
+  (await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.id, id)))[0];
 const dlqVisible = async () =>
   Number(
     (await emulator.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["ApproximateNumberOfMessages"] })))

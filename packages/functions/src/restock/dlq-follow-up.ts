@@ -1,5 +1,5 @@
-import { Alert } from "@donut-states/core/alert";
-import { Restock } from "@donut-states/core/restock";
+import * as Alert from "@donut-states/core/alert";
+import * as Restock from "@donut-states/core/restock";
 import { logger } from "@donut-states/core/util/log";
 import type { EventBridgeHandler } from "aws-lambda";
 

@@ -1,6 +1,6 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { productTable } from "@donut-states/core/product";
-import { Restock, restockAlertTable, restockRequestTable } from "@donut-states/core/restock";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
 import { testTopic, topicInbox } from "@donut-states/emulators/testing";
@@ -46,9 +46,9 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   // Each test starts from a clean slate: no requests, no products, nothing reported.
-  await database.db.delete(restockAlertTable);
-  await database.db.delete(restockRequestTable);
-  await database.db.delete(productTable);
+  await database.db.delete(Restock.restockAlertTable);
+  await database.db.delete(Restock.restockRequestTable);
+  await database.db.delete(Product.productTable);
   await receiveAlerts();
   await emulator.sqs.send(new PurgeQueueCommand({ QueueUrl: dlqUrl }));
   snsEndpoint.setAvailable(true);
@@ -60,11 +60,11 @@ const runWatchdog = () => handler({} as never, {} as never, () => {}) as Promise
 /** A restock request in the given state, `ageSeconds` old (its timestamps moved back). */
 async function request(sku: string, status: "pending" | "requested" | "failed", ageSeconds: number) {
   await seedProducts(database.db, [{ sku, stock: 0 }]);
-  const [product] = await database.db.select().from(productTable).where(eq(productTable.sku, sku));
+  const [product] = await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, sku));
   const id = ulid();
   const past = sql`DATE_SUB(NOW(3), INTERVAL ${ageSeconds} SECOND)`;
   await database.db
-    .insert(restockRequestTable)
+    .insert(Restock.restockRequestTable)
     .values({ id, productId: product.id, sku, factoryId: product.factoryId, quantity: 50, status, attempts: status === "pending" ? 0 : 5 });
   // Straight SQL, so drizzle's $onUpdate does not reset updated_at to now.
   await database.db.execute(
@@ -89,7 +89,7 @@ describe("restock watchdog", () => {
 
     // Re-requested, it is forgotten: if it fails again, that is news again.
     await Restock.reRequest(id);
-    await database.db.update(restockRequestTable).set({ status: "failed" }).where(eq(restockRequestTable.id, id));
+    await database.db.update(Restock.restockRequestTable).set({ status: "failed" }).where(eq(Restock.restockRequestTable.id, id));
     await runWatchdog();
     expect((await receiveAlerts()).map((alert) => alert.subject)).toEqual(["Restock failed: 1 request(s) not delivered to the factory"]);
   });
@@ -147,7 +147,9 @@ describe("restock watchdog", () => {
     ]);
     expect(alerts.find((alert) => alert.subject.startsWith("Restock failed"))!.message).toContain(inDlq);
     expect(alerts.find((alert) => alert.subject.startsWith("Restock stuck"))!.message).toContain(lost);
-    const statuses = await database.db.select({ id: restockRequestTable.id, status: restockRequestTable.status }).from(restockRequestTable);
+    const statuses = await database.db
+      .select({ id: Restock.restockRequestTable.id, status: Restock.restockRequestTable.status })
+      .from(Restock.restockRequestTable);
     expect(Object.fromEntries(statuses.map((row) => [row.id, row.status]))).toEqual({ [inDlq]: "failed", [lost]: "pending" });
     // Peeked, not consumed: the message stays for the redrive.
     const { Attributes } = await emulator.sqs.send(

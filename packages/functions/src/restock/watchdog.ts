@@ -1,5 +1,5 @@
-import { Alert } from "@donut-states/core/alert";
-import { type AttentionKind, Restock } from "@donut-states/core/restock";
+import * as Alert from "@donut-states/core/alert";
+import * as Restock from "@donut-states/core/restock";
 import { restockAlerts } from "@donut-states/core/topology";
 import { intEnv } from "@donut-states/core/util/config";
 import { logger } from "@donut-states/core/util/log";
@@ -7,31 +7,32 @@ import { count, gauge, MetricName } from "@donut-states/core/util/metrics";
 import type { ScheduledHandler } from "aws-lambda";
 
 /** The e-mail for each kind of problem: subject, what it means, and where the runbook explains it. */
-const MAIL: Record<AttentionKind, { subject: (n: number) => string; intro: (t: Restock.AttentionThresholds) => string; runbook: string }> =
-  {
-    failed: {
-      subject: (n) => `Restock failed: ${n} request(s) not delivered to the factory`,
-      intro: () =>
-        "These restock requests could not be handed to the legacy factory (every delivery failed); their products stay sold out:",
-      runbook: "docs/runbook.md#restock-failed",
-    },
-    overdue: {
-      subject: (n) => `Restock overdue: ${n} request(s) without factory callback`,
-      intro: ({ slaSeconds }) => `The legacy factory accepted these restock requests but has not called back within ${slaSeconds} s:`,
-      runbook: "docs/runbook.md#restock-overdue",
-    },
-    "stuck-pending": {
-      subject: (n) => `Restock stuck: ${n} request(s) pending without progress`,
-      intro: ({ pendingSeconds }) =>
-        `These restock requests are pending and nothing (outbox relay, factory caller) has touched them for ${pendingSeconds} s: their event or message is probably lost:`,
-      runbook: "docs/runbook.md#restock-failed",
-    },
-    "out-without-restock": {
-      subject: (n) => `Sold out without restock: ${n} product(s)`,
-      intro: () => "These products are at stock 0 and no restock request is open for them, so nothing will restock them:",
-      runbook: "docs/runbook.md#restock-failed",
-    },
-  };
+const MAIL: Record<
+  Restock.AttentionKind,
+  { subject: (n: number) => string; intro: (t: Restock.AttentionThresholds) => string; runbook: string }
+> = {
+  failed: {
+    subject: (n) => `Restock failed: ${n} request(s) not delivered to the factory`,
+    intro: () => "These restock requests could not be handed to the legacy factory (every delivery failed); their products stay sold out:",
+    runbook: "docs/runbook.md#restock-failed",
+  },
+  overdue: {
+    subject: (n) => `Restock overdue: ${n} request(s) without factory callback`,
+    intro: ({ slaSeconds }) => `The legacy factory accepted these restock requests but has not called back within ${slaSeconds} s:`,
+    runbook: "docs/runbook.md#restock-overdue",
+  },
+  "stuck-pending": {
+    subject: (n) => `Restock stuck: ${n} request(s) pending without progress`,
+    intro: ({ pendingSeconds }) =>
+      `These restock requests are pending and nothing (outbox relay, factory caller) has touched them for ${pendingSeconds} s: their event or message is probably lost:`,
+    runbook: "docs/runbook.md#restock-failed",
+  },
+  "out-without-restock": {
+    subject: (n) => `Sold out without restock: ${n} product(s)`,
+    intro: () => "These products are at stock 0 and no restock request is open for them, so nothing will restock them:",
+    runbook: "docs/runbook.md#restock-failed",
+  },
+};
 
 /**
  * A pending request that stopped moving may be one whose last delivery met a database outage:
@@ -77,7 +78,7 @@ export const handler: ScheduledHandler = async () => {
   if (fresh.length === 0) return;
 
   const failures: unknown[] = [];
-  for (const kind of Object.keys(MAIL) as AttentionKind[]) {
+  for (const kind of Object.keys(MAIL) as Restock.AttentionKind[]) {
     const items = fresh.filter((item) => item.kind === kind);
     if (items.length === 0) continue;
     logger.warn("restock needs attention", {

@@ -1,5 +1,6 @@
 import { EventEnvelope, Events } from "@donut-states/core/event";
-import { announceBackInStock } from "@donut-states/core/subscription/notice";
+// The notice alone, not the subscription index: its bundle then carries no database client.
+import * as Subscription from "@donut-states/core/subscription/notice";
 import type { EventBridgeHandler } from "aws-lambda";
 
 /**
@@ -11,5 +12,5 @@ import type { EventBridgeHandler } from "aws-lambda";
 export const handler: EventBridgeHandler<string, unknown, void> = async (event) => {
   const envelope = EventEnvelope.parse(event);
   const detail = Events.RestockFulfilled.schema.parse(envelope.detail);
-  await announceBackInStock(detail);
+  await Subscription.announceBackInStock(detail);
 };

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import os from "node:os";
 import path from "node:path";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
-import { orderTable } from "@donut-states/core/order";
-import { productTable } from "@donut-states/core/product";
-import { restockRequestTable } from "@donut-states/core/restock";
+import * as Order from "@donut-states/core/order";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
 import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
 import { uniqueName } from "@donut-states/emulators/testing";
@@ -61,8 +61,11 @@ beforeAll(async () => {
     { sku: "CP-502101", name: "부산도너츠", stock: 7, restockQuantity: 100 },
     { sku: "CP-502102", name: "Honey Glazed", stock: 0, restockQuantity: 60 },
   ]);
-  const [honey] = await database.db.select({ id: productTable.id }).from(productTable).where(eq(productTable.sku, "CP-502102"));
-  await database.db.insert(restockRequestTable).values({
+  const [honey] = await database.db
+    .select({ id: Product.productTable.id })
+    .from(Product.productTable)
+    .where(eq(Product.productTable.sku, "CP-502102"));
+  await database.db.insert(Restock.restockRequestTable).values({
     id: ulid(),
     productId: honey.id,
     sku: "CP-502102",
@@ -74,7 +77,10 @@ beforeAll(async () => {
   });
 
   // The last hour's sales of CP-502101 (stock 7 now), and a request that went all the way.
-  const [busan] = await database.db.select({ id: productTable.id }).from(productTable).where(eq(productTable.sku, "CP-502101"));
+  const [busan] = await database.db
+    .select({ id: Product.productTable.id })
+    .from(Product.productTable)
+    .where(eq(Product.productTable.sku, "CP-502101"));
   const sales = [
     { minutesAgo: 50, quantity: 20, stockAfter: 80 },
     { minutesAgo: 35, quantity: 30, stockAfter: 50 },
@@ -82,14 +88,14 @@ beforeAll(async () => {
     { minutesAgo: 20, quantity: 10, stockAfter: 15 },
     { minutesAgo: 5, quantity: 8, stockAfter: 7 },
   ];
-  await database.db.insert(orderTable).values(
+  await database.db.insert(Order.orderTable).values(
     sales.map(({ minutesAgo, quantity, stockAfter }, index) => {
       const at = Date.now() - minutesAgo * 60_000 + index;
       return { id: ulid(at), productId: busan.id, sku: "CP-502101", quantity, unitPrice: 19900, stockAfter, createdAt: new Date(at) };
     }),
   );
   const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
-  await database.db.insert(restockRequestTable).values({
+  await database.db.insert(Restock.restockRequestTable).values({
     id: ulid(minutesAgo(45).getTime()),
     productId: busan.id,
     sku: "CP-502101",
@@ -238,7 +244,7 @@ describe.runIf(browserPlan.run)("dashboard in Chromium", () => {
     expect(await page.getByTestId("timeline-row").count()).toBe(2);
 
     // Live: the database, the DLQ and the alarm change; the page follows without a reload.
-    await database.db.update(productTable).set({ stock: 42 }).where(eq(productTable.sku, "CP-502101"));
+    await database.db.update(Product.productTable).set({ stock: 42 }).where(eq(Product.productTable.sku, "CP-502101"));
     await sendTo(topology.dlqUrl, 1);
     alarmState = "ALARM";
     await stock.filter({ hasText: /^42$/ }).waitFor({ timeout: 5000 });

@@ -4,8 +4,8 @@
  * plus the level now), and the recent restock requests with the moments they changed state.
  */
 import type { Database } from "@donut-states/core/drizzle";
-import { Order } from "@donut-states/core/order";
-import { Restock, type RestockStatus } from "@donut-states/core/restock";
+import * as Order from "@donut-states/core/order";
+import * as Restock from "@donut-states/core/restock";
 
 export const HISTORY_WINDOW_MS = 60 * 60_000;
 
@@ -21,7 +21,7 @@ export interface DashboardHistory {
   restocks: Array<{
     id: string;
     sku: string;
-    status: RestockStatus;
+    status: Restock.RestockStatus;
     quantity: number;
     openedAt: string;
     requestedAt: string | null;

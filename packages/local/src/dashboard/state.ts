@@ -8,9 +8,9 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Database } from "@donut-states/core/drizzle";
-import { Outbox } from "@donut-states/core/outbox";
-import { Product } from "@donut-states/core/product";
-import { RESTOCK_STATUSES, Restock, type RestockStatus } from "@donut-states/core/restock";
+import * as Outbox from "@donut-states/core/outbox";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { dlqAlarm } from "@donut-states/core/topology";
 import { queueDepth } from "@donut-states/core/util/sqs";
 import { type AddressObject, simpleParser } from "mailparser";
@@ -35,14 +35,14 @@ export interface DashboardState {
     stock: number;
     reorderPoint: number;
     restockQuantity: number;
-    restock: { id: string; status: RestockStatus } | null;
+    restock: { id: string; status: Restock.RestockStatus } | null;
   }>;
   restock: {
-    counts: Record<RestockStatus, number>;
+    counts: Record<Restock.RestockStatus, number>;
     recent: Array<{
       id: string;
       sku: string;
-      status: RestockStatus;
+      status: Restock.RestockStatus;
       quantity: number;
       attempts: number;
       lastError: string | null;
@@ -174,7 +174,7 @@ export function createStateReader(sources: StateSources): () => Promise<Dashboar
       generatedAt: new Date().toISOString(),
       products: database?.products ?? [],
       restock: database?.restock ?? {
-        counts: Object.fromEntries(RESTOCK_STATUSES.map((status) => [status, 0])) as Record<RestockStatus, number>,
+        counts: Object.fromEntries(Restock.RESTOCK_STATUSES.map((status) => [status, 0])) as Record<Restock.RestockStatus, number>,
         recent: [],
       },
       outbox: database?.outbox ?? { pending: 0, oldestPendingAt: null },

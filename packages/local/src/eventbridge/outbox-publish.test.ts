@@ -1,5 +1,5 @@
-import { Outbox, outboxTable } from "@donut-states/core/outbox";
-import { restockRequestTable } from "@donut-states/core/restock";
+import * as Outbox from "@donut-states/core/outbox";
+import * as Restock from "@donut-states/core/restock";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { routes } from "@donut-states/core/topology";
 import { type EventBridgeEmulator, startEventBridge } from "@donut-states/emulators/eventbridge";
@@ -60,8 +60,8 @@ describe("after-commit publish", () => {
     expect(response.status).toBe(201);
     expect(bus.silenced).toBeGreaterThanOrEqual(1);
 
-    const [request] = await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, "SILENT-1"));
-    const rows = (await database.db.select().from(outboxTable)).filter((row) => JSON.parse(row.detail).restockId === request.id);
+    const [request] = await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, "SILENT-1"));
+    const rows = (await database.db.select().from(Outbox.outboxTable)).filter((row) => JSON.parse(row.detail).restockId === request.id);
     expect(rows).toHaveLength(1);
     expect(rows[0].publishedAt).toBeNull();
     expect(rows[0].lastError).toMatch(/abort/i);
@@ -78,7 +78,7 @@ describe("outbox relay", () => {
   it("commits each PutEvents chunk: rows sent before a call that hangs stay published", async () => {
     const base = Date.now() - 60_000;
     const ids = Array.from({ length: 25 }, () => ulid());
-    await database.db.insert(outboxTable).values(
+    await database.db.insert(Outbox.outboxTable).values(
       ids.map((id, index) => ({
         id,
         source: "donut-states.sales",
@@ -95,11 +95,14 @@ describe("outbox relay", () => {
       await waitFor("the relay's second call to reach the silent bus", () => bus.silenced > silencedBefore, 30_000);
       // While that call hangs, the first chunk is already committed as published.
       const published = await database.db
-        .select({ id: outboxTable.id })
-        .from(outboxTable)
-        .where(inArray(outboxTable.id, ids))
-        .orderBy(asc(outboxTable.createdAt));
-      const done = await database.db.select({ id: outboxTable.id }).from(outboxTable).where(isNotNull(outboxTable.publishedAt));
+        .select({ id: Outbox.outboxTable.id })
+        .from(Outbox.outboxTable)
+        .where(inArray(Outbox.outboxTable.id, ids))
+        .orderBy(asc(Outbox.outboxTable.createdAt));
+      const done = await database.db
+        .select({ id: Outbox.outboxTable.id })
+        .from(Outbox.outboxTable)
+        .where(isNotNull(Outbox.outboxTable.publishedAt));
       const doneIds = new Set(done.map((row) => row.id));
       expect(published.filter((row) => doneIds.has(row.id)).map((row) => row.id)).toEqual(ids.slice(0, 10));
 

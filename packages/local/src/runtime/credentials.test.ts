@@ -1,6 +1,6 @@
 import { closeDatabase, database, query, transaction } from "@donut-states/core/drizzle";
-import { Order } from "@donut-states/core/order";
-import { productTable } from "@donut-states/core/product";
+import * as Order from "@donut-states/core/order";
+import * as Product from "@donut-states/core/product";
 import {
   createTestDatabase,
   type SecretsManagerStandIn,
@@ -90,7 +90,7 @@ async function rotate(password: string, { secretSays = password } = {}): Promise
   await endOpenConnections();
 }
 
-const readProducts = () => query((db) => db.select().from(productTable).where(eq(productTable.sku, "CRED-1")));
+const readProducts = () => query((db) => db.select().from(Product.productTable).where(eq(Product.productTable.sku, "CRED-1")));
 
 describe("credentials rotated under a running function", () => {
   it("reads the secret again, once, when a new connection is refused, and goes on (a read)", async () => {
@@ -104,7 +104,9 @@ describe("credentials rotated under a running function", () => {
 
   it("does the same for a transaction", async () => {
     await rotate("rotated-password-2");
-    const stock = await transaction(async (tx) => (await tx.select().from(productTable).where(eq(productTable.sku, "CRED-1")))[0].stock);
+    const stock = await transaction(
+      async (tx) => (await tx.select().from(Product.productTable).where(eq(Product.productTable.sku, "CRED-1")))[0].stock,
+    );
     expect(stock).toBe(100);
     expect(secrets.reads(SECRET)).toBe(3);
   });

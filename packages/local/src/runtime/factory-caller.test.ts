@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { factoryTable } from "@donut-states/core/factory";
-import { productTable } from "@donut-states/core/product";
-import { restockRequestTable } from "@donut-states/core/restock";
+import * as Factory from "@donut-states/core/factory";
+import * as Product from "@donut-states/core/product";
+import * as Restock from "@donut-states/core/restock";
 import { createTestDatabase, type TestDatabase } from "@donut-states/core/testing";
 import { functions } from "@donut-states/core/topology";
 import { queueDepth } from "@donut-states/core/util/sqs";
@@ -40,16 +40,16 @@ afterAll(async () => {
 async function factory(id: string, options: Parameters<typeof startFactorySimulator>[0]) {
   const simulator = await startFactorySimulator({ port: 0, callback: "never", ...options });
   factories.push(simulator);
-  await database.db.insert(factoryTable).values({ id, name: id, managerEmail: `${id}@test.local`, apiUrl: simulator.url });
+  await database.db.insert(Factory.factoryTable).values({ id, name: id, managerEmail: `${id}@test.local`, apiUrl: simulator.url });
   return simulator;
 }
 
 /** A product of that factory with a pending restock request, and its OutOfStock message body. */
 async function pendingRequest(sku: string, factoryId: string) {
-  await database.db.insert(productTable).values({ sku, name: sku, price: 100, stock: 0, factoryId, restockQuantity: 10 });
-  const [product] = await database.db.select().from(productTable).where(eq(productTable.sku, sku));
+  await database.db.insert(Product.productTable).values({ sku, name: sku, price: 100, stock: 0, factoryId, restockQuantity: 10 });
+  const [product] = await database.db.select().from(Product.productTable).where(eq(Product.productTable.sku, sku));
   const id = ulid();
-  await database.db.insert(restockRequestTable).values({ id, productId: product.id, sku, factoryId, quantity: 10 });
+  await database.db.insert(Restock.restockRequestTable).values({ id, productId: product.id, sku, factoryId, quantity: 10 });
   const detail = { restockId: id, sku, quantity: 10, factoryId, occurredAt: new Date().toISOString() };
   const envelope = {
     version: "0",
@@ -65,7 +65,8 @@ async function pendingRequest(sku: string, factoryId: string) {
   return { id, body: JSON.stringify(envelope) };
 }
 
-const requestRow = async (id: string) => (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.id, id)))[0];
+const requestRow = async (id: string) =>
+  (await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.id, id)))[0];
 
 /**
  * Two SQS batches of the factory caller in flight at once, as the event source mapping does

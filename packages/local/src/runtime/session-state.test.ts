@@ -1,7 +1,7 @@
 import { closeDatabase } from "@donut-states/core/drizzle";
 import { Events } from "@donut-states/core/event";
-import { outboxTable } from "@donut-states/core/outbox";
-import { restockRequestTable } from "@donut-states/core/restock";
+import * as Outbox from "@donut-states/core/outbox";
+import * as Restock from "@donut-states/core/restock";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@donut-states/core/testing";
 import { functions, routes } from "@donut-states/core/topology";
 import { type EventBridgeEmulator, type EventEnvelope, startEventBridge } from "@donut-states/emulators/eventbridge";
@@ -82,7 +82,8 @@ const order = (sku: string, quantity: number) =>
     body: JSON.stringify({ sku, quantity }),
   }).then(async (response) => ({ status: response.status, json: (await response.json()) as any }));
 
-const requestOf = async (sku: string) => (await database.db.select().from(restockRequestTable).where(eq(restockRequestTable.sku, sku)))[0];
+const requestOf = async (sku: string) =>
+  (await database.db.select().from(Restock.restockRequestTable).where(eq(Restock.restockRequestTable.sku, sku)))[0];
 
 describe("what the functions send to the database", () => {
   it("changes no session state on the order path, the relay, the factory caller and the callback", async () => {
@@ -99,7 +100,7 @@ describe("what the functions send to the database", () => {
       expect(refused.status).toBe(409);
       expect(refused.json.error.restock).toMatchObject({ status: "pending" });
     }
-    const [unpublished] = await database.db.select().from(outboxTable);
+    const [unpublished] = await database.db.select().from(Outbox.outboxTable);
     expect(unpublished?.publishedAt).toBeNull();
 
     eventBridge.setAvailable(true);
