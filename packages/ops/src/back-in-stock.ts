@@ -11,8 +11,8 @@ import { DeleteMessageCommand, type Message, type SQSClient } from "@aws-sdk/cli
 import { backInStockRule } from "@donut-states/core/topology";
 import { peekMessages, queueDepth, receiveMessages, releaseMessages } from "@donut-states/core/util/sqs";
 import type { Command } from "commander";
+import type { CommandRunner } from "./command-runner";
 import { parseMax } from "./dlq";
-import type { Kit } from "./kit";
 import { age, confirmPlan, EXIT, emit, table } from "./output";
 
 /** An event of the queue: what was to be handled, and why it was not. */
@@ -128,7 +128,7 @@ export async function replayFailedEvents(
   return result;
 }
 
-export function registerBackInStock(program: Command, kit: Kit): void {
+export function registerBackInStock(program: Command, runner: CommandRunner): void {
   const group = program
     .command("back-in-stock")
     .description("RestockFulfilled events the back-in-stock notifier could not handle (its failed-events queue)");
@@ -138,7 +138,7 @@ export function registerBackInStock(program: Command, kit: Kit): void {
     .description("show the failed events without consuming them: SKU, restock, why they failed")
     .option("-m, --max <n>", "at most n messages (default 10)")
     .action(
-      kit.action(async (ctx, io, options: { max?: string }) => {
+      runner.action(async (ctx, io, options: { max?: string }) => {
         const max = parseMax(options.max, { upTo: 1000 }) ?? 10;
         const sqs = ctx.sqs();
         const queueUrl = ctx.backInStockFailedEventsUrl();
@@ -169,7 +169,7 @@ export function registerBackInStock(program: Command, kit: Kit): void {
     .option("-m, --max <n>", "replay at most n events")
     .option("-y, --yes", "go ahead without asking (needed where there is no terminal to ask: scripts)")
     .action(
-      kit.action(async (ctx, io, options: { max?: string; yes?: boolean }) => {
+      runner.action(async (ctx, io, options: { max?: string; yes?: boolean }) => {
         const max = parseMax(options.max);
         const sqs = ctx.sqs();
         const queueUrl = ctx.backInStockFailedEventsUrl();

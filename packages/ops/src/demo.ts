@@ -2,8 +2,8 @@
 
 import { DEMO_PRODUCTS, type DemoReset, resetDemoData } from "@donut-states/core/drizzle/seed";
 import type { Command } from "commander";
+import type { CommandRunner } from "./command-runner";
 import type { OpsContext } from "./context";
-import type { Kit } from "./kit";
 import { confirmPlan, emit, type Io, OpsError } from "./output";
 
 export interface DemoResetResult extends DemoReset {
@@ -38,7 +38,7 @@ export async function resetDemo(ctx: OpsContext, io: Io, yes: boolean | undefine
   return { ...reset, factoryLogCleared };
 }
 
-export function registerDemo(program: Command, kit: Kit): void {
+export function registerDemo(program: Command, runner: CommandRunner): void {
   const demo = program.command("demo").description("the offline stack's demo data");
   demo
     .command("reset")
@@ -47,7 +47,7 @@ export function registerDemo(program: Command, kit: Kit): void {
     )
     .option("-y, --yes", "go ahead without asking (needed where there is no terminal to ask: scripts)")
     .action(
-      kit.action(async (ctx, io, options: { yes?: boolean }) => {
+      runner.action(async (ctx, io, options: { yes?: boolean }) => {
         const result = await resetDemo(ctx, io, options.yes);
         emit(io, ctx.json, result, () =>
           [

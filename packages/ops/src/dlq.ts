@@ -11,8 +11,8 @@ import {
   startMoveTask,
 } from "@donut-states/core/util/sqs";
 import type { Command } from "commander";
+import type { CommandRunner } from "./command-runner";
 import type { OpsContext } from "./context";
-import type { Kit } from "./kit";
 import { age, confirmPlan, EXIT, emit, type Io, table, usageError } from "./output";
 
 export const DEFAULT_REDRIVE_RATE = 10;
@@ -75,12 +75,12 @@ function printRedrive(io: Io, json: boolean, result: RedriveResult & { dlqDepthB
   });
 }
 
-export function registerDlq(program: Command, kit: Kit): void {
+export function registerDlq(program: Command, runner: CommandRunner): void {
   program
     .command("queues")
     .description("depth of the factory queue and its DLQ")
     .action(
-      kit.action(async (ctx, io) => {
+      runner.action(async (ctx, io) => {
         const sqs = ctx.sqs();
         const queues = [
           { name: "factory queue", url: ctx.factoryQueueUrl(), ...(await queueDepth(sqs, ctx.factoryQueueUrl())) },
@@ -104,7 +104,7 @@ export function registerDlq(program: Command, kit: Kit): void {
     .command("depth")
     .description("messages waiting in the DLQ, from the admin API (needs no SQS permissions)")
     .action(
-      kit.action(async (ctx, io) => {
+      runner.action(async (ctx, io) => {
         const { dlq: depth } = await ctx
           .api()
           .request<{ dlq: { queueUrl: string; visible: number; inFlight: number; delayed: number; alarming: boolean } }>(
@@ -126,7 +126,7 @@ export function registerDlq(program: Command, kit: Kit): void {
     .description("show DLQ messages without consuming them (they stay in the DLQ)")
     .option("-m, --max <n>", "at most n messages (default 10)")
     .action(
-      kit.action(async (ctx, io, options: { max?: string }) => {
+      runner.action(async (ctx, io, options: { max?: string }) => {
         const max = parseMax(options.max, { upTo: 1000 }) ?? 10;
         const sqs = ctx.sqs();
         const messages = await peekMessages(sqs, ctx.dlqUrl(), { max });
@@ -164,7 +164,7 @@ export function registerDlq(program: Command, kit: Kit): void {
     .option("--wait", "with a move task: wait until it finishes, printing progress")
     .option("-y, --yes", "go ahead without asking (needed where there is no terminal to ask: scripts)")
     .action(
-      kit.action(async (ctx, io, options: { rate?: string; max?: string; loop?: boolean; wait?: boolean; yes?: boolean }) => {
+      runner.action(async (ctx, io, options: { rate?: string; max?: string; loop?: boolean; wait?: boolean; yes?: boolean }) => {
         const rate = parseRate(options.rate) ?? DEFAULT_REDRIVE_RATE;
         const max = parseMax(options.max);
         const sqs = ctx.sqs();

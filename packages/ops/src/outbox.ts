@@ -3,7 +3,7 @@
 import type * as Outbox from "@donut-states/core/outbox";
 import type { Command } from "commander";
 import type { AdminApi } from "./admin-api";
-import type { Kit } from "./kit";
+import type { CommandRunner } from "./command-runner";
 import { age, emit, table } from "./output";
 import { parseLimit, relayDelay } from "./restock";
 
@@ -18,7 +18,7 @@ export async function outboxSummary(api: AdminApi, limit = 100): Promise<OutboxS
   return (await api.request<{ outbox: OutboxSummary }>("GET", "/admin/outbox", { query: { limit: String(limit) } })).outbox;
 }
 
-export function registerOutbox(program: Command, kit: Kit): void {
+export function registerOutbox(program: Command, runner: CommandRunner): void {
   const outbox = program.command("outbox").description("the transactional outbox");
 
   outbox
@@ -26,7 +26,7 @@ export function registerOutbox(program: Command, kit: Kit): void {
     .description("events not yet published to the event bus, oldest first")
     .option("-n, --limit <n>", "at most n rows (default 100)")
     .action(
-      kit.action(async (ctx, io, options: { limit?: string }) => {
+      runner.action(async (ctx, io, options: { limit?: string }) => {
         const summary = await outboxSummary(ctx.api(), parseLimit(options.limit, 100));
         const rows = summary.events;
         emit(io, ctx.json, { pending: rows, count: summary.pending, oldestPendingAt: summary.oldestPendingAt }, () =>

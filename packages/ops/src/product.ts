@@ -2,7 +2,7 @@
 
 import * as Product from "@donut-states/core/product";
 import type { Command } from "commander";
-import type { Kit } from "./kit";
+import type { CommandRunner } from "./command-runner";
 import { emit, usageError } from "./output";
 import { parseSku } from "./stock";
 
@@ -38,7 +38,7 @@ function fields(options: ProductOptions) {
 const describe = (product: Product.ProductDetails) =>
   `${product.sku} "${product.name}": price ${product.price}, stock ${product.stock}, factory ${product.factoryId}, restock ${product.restockQuantity} at stock <= ${product.reorderPoint}`;
 
-export function registerProduct(program: Command, kit: Kit): void {
+export function registerProduct(program: Command, runner: CommandRunner): void {
   const product = program.command("product").description("the catalogue: add or change a product (stock: `stock set`)");
   const withFields = (command: Command) =>
     command
@@ -51,7 +51,7 @@ export function registerProduct(program: Command, kit: Kit): void {
   withFields(product.command("create").description("add a product to the catalogue").argument("<sku>", "new SKU, e.g. CP-502105"))
     .option("--stock <n>", "initial stock (default 0), recorded as a stock change")
     .action(
-      kit.action(async (ctx, io, sku: string, options: ProductOptions) => {
+      runner.action(async (ctx, io, sku: string, options: ProductOptions) => {
         const body = { sku: parseSku(sku), ...fields(options), stock: wholeNumber("--stock", options.stock, 0) };
         for (const [flag, value] of [
           ["--name", body.name],
@@ -68,7 +68,7 @@ export function registerProduct(program: Command, kit: Kit): void {
   withFields(
     product.command("update").description("change a product's name, price, factory or restock settings").argument("<sku>", "product SKU"),
   ).action(
-    kit.action(async (ctx, io, sku: string, options: ProductOptions) => {
+    runner.action(async (ctx, io, sku: string, options: ProductOptions) => {
       const validSku = parseSku(sku);
       const body = Object.fromEntries(Object.entries(fields(options)).filter(([, value]) => value !== undefined));
       if (Object.keys(body).length === 0)

@@ -4,10 +4,10 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerBackInStock } from "./back-in-stock";
+import { createCommandRunner } from "./command-runner";
 import type { Env } from "./context";
 import { registerDemo } from "./demo";
 import { registerDlq } from "./dlq";
-import { createKit } from "./kit";
 import { registerOutbox } from "./outbox";
 import { EXIT, type Io, inertIo, jsonText, OpsError, processIo } from "./output";
 import { registerProduct } from "./product";
@@ -48,7 +48,7 @@ Examples:
 Runbook: docs/runbook.md`;
 
 export function buildProgram(io: Io, env: Env) {
-  const kit = createKit(io, env);
+  const runner = createCommandRunner(io, env);
   const program = new Command()
     .name("npm run ops --")
     .description("Donut-States operations: stock, restock requests, outbox, factory DLQ, back-in-stock replay")
@@ -71,20 +71,20 @@ export function buildProgram(io: Io, env: Env) {
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ writeOut: (text) => io.out(text.replace(/\n$/, "")), writeErr: (text) => io.err(text.replace(/\n$/, "")) })
     .exitOverride();
-  registerStock(program, kit);
-  registerProduct(program, kit);
-  registerRestock(program, kit);
-  registerOutbox(program, kit);
-  registerDlq(program, kit);
-  registerBackInStock(program, kit);
-  registerDemo(program, kit);
-  return { program, kit };
+  registerStock(program, runner);
+  registerProduct(program, runner);
+  registerRestock(program, runner);
+  registerOutbox(program, runner);
+  registerDlq(program, runner);
+  registerBackInStock(program, runner);
+  registerDemo(program, runner);
+  return { program, runner };
 }
 
 export async function runOps(argv: string[], { io: given = processIo, env = process.env }: { io?: Io; env?: Env } = {}): Promise<number> {
   // Every cell, message, help text and question goes out inert (no escape sequences, no controls).
   const io = inertIo(given);
-  const { program, kit } = buildProgram(io, env);
+  const { program, runner } = buildProgram(io, env);
   const json = argv.includes("--json");
   try {
     if (argv.length === 0) {
@@ -92,7 +92,7 @@ export async function runOps(argv: string[], { io: given = processIo, env = proc
       return EXIT.usage;
     }
     await program.parseAsync(argv, { from: "user" });
-    return kit.exitCode;
+    return runner.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are "errors" that exit 0; anything else is a usage error, already printed.

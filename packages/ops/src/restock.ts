@@ -4,8 +4,8 @@ import * as Restock from "@donut-states/core/restock";
 import { schedules } from "@donut-states/core/topology";
 import type { Command } from "commander";
 import type { AdminApi } from "./admin-api";
+import type { CommandRunner } from "./command-runner";
 import type { OpsContext } from "./context";
-import type { Kit } from "./kit";
 import { age, emit, table, usageError } from "./output";
 import { parseSku } from "./stock";
 
@@ -73,7 +73,7 @@ export function relayDelay(ctx: OpsContext): string {
     : `on its next run (${schedules.outboxRelay.aws})`;
 }
 
-export function registerRestock(program: Command, kit: Kit): void {
+export function registerRestock(program: Command, runner: CommandRunner): void {
   const restock = program.command("restock").description("restock requests (default: list)");
 
   restock
@@ -82,7 +82,7 @@ export function registerRestock(program: Command, kit: Kit): void {
     .option("-s, --status <status>", `only this status: ${Restock.RESTOCK_STATUSES.join(" | ")}`)
     .option("-n, --limit <n>", "at most n rows (default 50)")
     .action(
-      kit.action(async (ctx, io, options: { status?: string; limit?: string }) => {
+      runner.action(async (ctx, io, options: { status?: string; limit?: string }) => {
         const status = parseStatus(options.status);
         const rows = await listRestock(ctx.api(), { status, limit: parseLimit(options.limit, 50) });
         emit(io, ctx.json, { restockRequests: rows }, () =>
@@ -107,7 +107,7 @@ export function registerRestock(program: Command, kit: Kit): void {
     .description("ask the factory again for a requested (no callback), failed or stuck pending request")
     .argument("<id>", "restock request id (ULID)")
     .action(
-      kit.action(async (ctx, io, id: string) => {
+      runner.action(async (ctx, io, id: string) => {
         const result = await reRequestRestock(ctx.api(), id);
         emit(io, ctx.json, result, () =>
           [
@@ -126,7 +126,7 @@ export function registerRestock(program: Command, kit: Kit): void {
     .description("open a restock request for a product sold out with none open (e.g. after a cancel or a stock set to 0)")
     .argument("<sku>", "product SKU, e.g. CP-502101")
     .action(
-      kit.action(async (ctx, io, sku: string) => {
+      runner.action(async (ctx, io, sku: string) => {
         const validSku = parseSku(sku);
         const { restock: result } = await ctx
           .api()

@@ -3,7 +3,7 @@
 import * as Product from "@donut-states/core/product";
 import type { Command } from "commander";
 import type { AdminApi } from "./admin-api";
-import type { Kit } from "./kit";
+import type { CommandRunner } from "./command-runner";
 import { emit, table, usageError } from "./output";
 
 export type StockRow = Product.StockLevel;
@@ -60,14 +60,14 @@ export function parseExpected(raw: string | undefined): number {
   }
 }
 
-export function registerStock(program: Command, kit: Kit): void {
+export function registerStock(program: Command, runner: CommandRunner): void {
   const stock = program.command("stock").description("stock levels per SKU (default: list)");
 
   stock
     .command("list", { isDefault: true })
     .description("stock level, reorder point and open restock request of every product")
     .action(
-      kit.action(async (ctx, io) => {
+      runner.action(async (ctx, io) => {
         const rows = await listStock(ctx.api());
         emit(io, ctx.json, { products: rows }, () =>
           rows.length === 0
@@ -92,7 +92,7 @@ export function registerStock(program: Command, kit: Kit): void {
     .option("-e, --expect <n>", "the stock level you saw (required): refused, changing nothing, if the stock is not n any more")
     .option("-r, --reason <text>", 'why (kept with the change), e.g. "stock count"')
     .action(
-      kit.action(async (ctx, io, sku: string, n: string, options: { reason?: string; expect?: string }) => {
+      runner.action(async (ctx, io, sku: string, n: string, options: { reason?: string; expect?: string }) => {
         const level = parseStockLevel(n);
         const validSku = parseSku(sku);
         const expected = parseExpected(options.expect);
@@ -108,7 +108,7 @@ export function registerStock(program: Command, kit: Kit): void {
     .argument("<sku>", "product SKU, e.g. CP-502101")
     .option("-n, --limit <n>", "at most n changes (default 20)")
     .action(
-      kit.action(async (ctx, io, sku: string, options: { limit?: string }) => {
+      runner.action(async (ctx, io, sku: string, options: { limit?: string }) => {
         const validSku = parseSku(sku);
         const result = await ctx
           .api()

@@ -117,12 +117,12 @@ async function replay(key: string, hash: string): Promise<ConfirmedOrder | undef
 const restockFacts = new Map<string, Restock.RestockFacts>();
 
 /**
- * Products whose last answer here was out of stock. Only for them does the procedure take the
- * refusal fast path's read first; a product that sells skips it (one read less per confirmed
- * order, under the hot row's contention). A wrong guess costs nothing but that read, or a refusal
- * through the transaction path: the answer is the same.
+ * The refusal hint: the SKUs whose last answer here was out of stock. Only for them does the
+ * procedure take the refusal fast path's read first; a product that sells skips it (one read less
+ * per confirmed order, under the hot row's contention). A wrong guess costs nothing but that read,
+ * or a refusal through the transaction path: the answer is the same.
  */
-const refusedLast = new Set<string>();
+const refusalHint = new Set<string>();
 
 /** At most this many calls: one retry for stale restock facts, a few for deadlocks. */
 const MAX_ATTEMPTS = 5;
@@ -169,7 +169,7 @@ async function callPlaceOrder(db: Database, args: unknown[]): Promise<PlaceOrder
  * - Refusal fast path: when the product lacks the stock and its restock request is already
  *   open, the answer is a 409 from one plain read, with no transaction and no lock: a sell-out
  *   spike sends thousands of these while the restock is on its way. The read is taken only once
- *   this process has seen the product refuse (`refusedLast`), so a selling product skips it.
+ *   this process has seen the product refuse (`refusalHint`), so a selling product skips it.
  * - Not enough stock and no open request, or stock reaching the product's reorder point: the
  *   same transaction opens the product's restock request with its OutOfStock outbox row (ids and
  *   event prepared by the Restock and Outbox modules), then 409 or 201. The event is published
@@ -203,7 +203,7 @@ export async function place(input: PlaceOrderInput, idempotencyKey?: string): Pr
           opening?.event.source ?? null,
           opening?.event.detailType ?? null,
           opening?.event.detail ?? null,
-          refusedLast.has(input.sku) ? 1 : 0,
+          refusalHint.has(input.sku) ? 1 : 0,
         ]),
       );
     } catch (error) {
@@ -223,8 +223,8 @@ export async function place(input: PlaceOrderInput, idempotencyKey?: string): Pr
 
     switch (row.outcome) {
       case "confirmed":
-        refusedLast.delete(input.sku);
-        if (row.restock_opened && opening) await Restock.opened(opening);
+        refusalHint.delete(input.sku);
+        if (row.restock_opened && opening) await Restock.announceOpened(opening);
         count(MetricName.OrdersConfirmed);
         count(MetricName.UnitsSold, input.quantity);
         return confirmed(
@@ -245,8 +245,8 @@ export async function place(input: PlaceOrderInput, idempotencyKey?: string): Pr
           true,
         );
       case "out_of_stock": {
-        refusedLast.add(input.sku);
-        if (row.restock_opened && opening) await Restock.opened(opening);
+        refusalHint.add(input.sku);
+        if (row.restock_opened && opening) await Restock.announceOpened(opening);
         count(MetricName.OrdersRejectedOutOfStock);
         const restock: Restock.OpenRequest = {
           id: row.restock_id!,

@@ -51,7 +51,10 @@ function outOfStockDetail(request: { id: string; sku: string; quantity: number; 
 }
 
 /** The request's OutOfStock event, into the outbox of the current transaction; returns its outbox id. */
-async function announce(tx: Transaction, request: { id: string; sku: string; quantity: number; factoryId: string }): Promise<string> {
+async function enqueueOutOfStock(
+  tx: Transaction,
+  request: { id: string; sku: string; quantity: number; factoryId: string },
+): Promise<string> {
   return Outbox.enqueue(tx, Events.OutOfStock, outOfStockDetail(request, new Date()));
 }
 
@@ -76,7 +79,7 @@ export function prepareOpening(product: RestockFacts, now: Date): PreparedOpenin
 }
 
 /** After the commit that opened a request: its metric and log line, then its event to the bus. */
-export async function opened(opening: PreparedOpening): Promise<void> {
+export async function announceOpened(opening: PreparedOpening): Promise<void> {
   count(MetricName.RestockOpened);
   logger.info("restock request opened", {
     restockId: opening.id,
@@ -264,7 +267,7 @@ export async function reRequest(restockId: string): Promise<ReRequested> {
       .set({ status: "pending", leaseUntil: null, failedAt: null })
       .where(eq(restockRequestTable.id, restockId));
     await tx.delete(restockAlertTable).where(eq(restockAlertTable.subject, restockId));
-    const outboxId = await announce(tx, request);
+    const outboxId = await enqueueOutOfStock(tx, request);
     logger.info("restock re-requested", { restockId, sku: request.sku, previousStatus: request.status, outboxId });
     return { id: restockId, sku: request.sku, previousStatus: request.status, status: "pending" as const, outboxId };
   });
@@ -356,7 +359,7 @@ export async function openFor(sku: string): Promise<OpenRequest & { sku: string 
       quantity: product.restockQuantity,
     };
     await tx.insert(restockRequestTable).values(request);
-    await announce(tx, request);
+    await enqueueOutOfStock(tx, request);
     logger.info("restock request opened by an operator", { restockId: request.id, sku: product.sku, quantity: request.quantity });
     return { id: request.id, status: "pending" as const, quantity: request.quantity, opened: true, sku: product.sku };
   });

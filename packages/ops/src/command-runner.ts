@@ -1,8 +1,8 @@
 /**
- * What each command group gets from program.ts: where to print, and `action()`, which builds
- * the command's context (offline stack or stage) from the global options, runs the command,
- * turns failures into messages an operator can act on, and always closes the database pool and
- * the SQS client afterwards.
+ * The command runner each command group gets from program.ts: where to print, and `action()`,
+ * which builds the command's context (offline stack or stage) from the global options, runs the
+ * command, turns failures into messages an operator can act on, and always closes the database
+ * pool and the SQS client afterwards.
  */
 
 import { driverError, isDatabaseUnavailable } from "@donut-states/core/drizzle";
@@ -18,7 +18,7 @@ import { EXIT, type Io, OpsError } from "./output";
 // biome-ignore lint/suspicious/noConfusingVoidType: a command that returns nothing resolves to void.
 type CommandFn = (ctx: OpsContext, io: Io, ...args: any[]) => Promise<void | number>;
 
-export interface Kit {
+export interface CommandRunner {
   io: Io;
   env: Env;
   /** The exit code the last command asked for (0 unless it returned one). */
@@ -27,8 +27,8 @@ export interface Kit {
   action(run: CommandFn): (...args: any[]) => Promise<void>;
 }
 
-export function createKit(io: Io, env: Env): Kit {
-  const kit: Kit = {
+export function createCommandRunner(io: Io, env: Env): CommandRunner {
+  const runner: CommandRunner = {
     io,
     env,
     exitCode: EXIT.ok,
@@ -37,7 +37,7 @@ export function createKit(io: Io, env: Env): Kit {
         const command = args.at(-1) as Command;
         const ctx = createContext(command.optsWithGlobals<GlobalOptions>(), env);
         try {
-          kit.exitCode = (await run(ctx, io, ...args.slice(0, -1))) ?? EXIT.ok;
+          runner.exitCode = (await run(ctx, io, ...args.slice(0, -1))) ?? EXIT.ok;
         } catch (error) {
           throw explain(error, ctx);
         } finally {
@@ -46,7 +46,7 @@ export function createKit(io: Io, env: Env): Kit {
       };
     },
   };
-  return kit;
+  return runner;
 }
 
 const NETWORK_CODES = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|TimeoutError|socket hang up/;
