@@ -111,3 +111,14 @@ function expectFollowUpExample() {
   );
   expect(shown).toBe(`Subject: ${mail.subject}\n\n${mail.text}`);
 }
+
+it("names each watchdog e-mail by the subject the watchdog writes (N for the count)", () => {
+  const thresholds = { slaSeconds: 600, pendingSeconds: 360 };
+  const item = { subject: "x", sku: "CP-502104", since: new Date(), summary: "x", fix: "x" };
+  const subjects = Restock.ATTENTION_KINDS.map((kind) => {
+    const { subject } = Restock.attentionMail(kind, Array(7).fill({ ...item, kind }), thresholds);
+    expect(subject, kind).toContain("7");
+    return subject.replace("7", "N");
+  });
+  for (const subject of subjects) expect(RUNBOOK, subject).toContain(`\`${subject}\``);
+});

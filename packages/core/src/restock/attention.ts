@@ -152,3 +152,51 @@ export async function markReported(items: Attention[]): Promise<void> {
     }
   });
 }
+
+/** The e-mail for each kind of problem: subject, what it means, and where the runbook explains it. */
+const ATTENTION_MAIL: Record<
+  AttentionKind,
+  { subject: (n: number) => string; intro: (t: AttentionThresholds) => string; runbook: string }
+> = {
+  failed: {
+    subject: (n) => `Restock failed: ${n} request(s) not delivered to the factory`,
+    intro: () => "These restock requests could not be handed to the legacy factory (every delivery failed); their products stay sold out:",
+    runbook: "docs/runbook.md#restock-failed",
+  },
+  overdue: {
+    subject: (n) => `Restock overdue: ${n} request(s) without factory callback`,
+    intro: ({ slaSeconds }) => `The legacy factory accepted these restock requests but has not called back within ${slaSeconds} s:`,
+    runbook: "docs/runbook.md#restock-overdue",
+  },
+  "stuck-pending": {
+    subject: (n) => `Restock stuck: ${n} request(s) pending without progress`,
+    intro: ({ pendingSeconds }) =>
+      `These restock requests are pending and nothing (outbox relay, factory caller) has touched them for ${pendingSeconds} s: their event or message is probably lost:`,
+    runbook: "docs/runbook.md#restock-failed",
+  },
+  "out-without-restock": {
+    subject: (n) => `Sold out without restock: ${n} product(s)`,
+    intro: () => "These products are at stock 0 and no restock request is open for them, so nothing will restock them:",
+    runbook: "docs/runbook.md#restock-failed",
+  },
+};
+
+/**
+ * The watchdog's e-mail about the problems of one kind: each with its summary, then the commands
+ * that fix them (naming the stage the function runs in, see Alert.opsCommand).
+ */
+export function attentionMail(kind: AttentionKind, items: Attention[], thresholds: AttentionThresholds): { subject: string; text: string } {
+  const mail = ATTENTION_MAIL[kind];
+  const text = [
+    mail.intro(thresholds),
+    "",
+    ...items.map((item) => `- ${item.summary}`),
+    "",
+    "To fix:",
+    ...items.map((item) => `  ${item.fix}`),
+    "",
+    "A late callback for an earlier attempt is still applied once; duplicates change nothing.",
+    `Runbook: ${mail.runbook}`,
+  ].join("\n");
+  return { subject: mail.subject(items.length), text };
+}

@@ -90,7 +90,7 @@ export async function announceOpened(opening: PreparedOpening): Promise<void> {
   await Outbox.publishSoon(opening.event.id);
 }
 
-export { type Attention, type AttentionThresholds, findAttention, markReported, unreported } from "./attention";
+export { type Attention, type AttentionThresholds, attentionMail, findAttention, markReported, unreported } from "./attention";
 export { type DeadLetter, type DeadLetterReport, deadLetterMail, followUpDeadLetters, followUpFactoryDeadLetterQueue } from "./dead-letter";
 export { type DeliveryOutcome, requestFromFactory } from "./delivery";
 export { type MarkFailedResult, markFailed } from "./failed";

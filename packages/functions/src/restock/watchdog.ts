@@ -6,34 +6,6 @@ import { logger } from "@donut-states/core/util/log";
 import { count, gauge, MetricName } from "@donut-states/core/util/metrics";
 import type { ScheduledHandler } from "aws-lambda";
 
-/** The e-mail for each kind of problem: subject, what it means, and where the runbook explains it. */
-const MAIL: Record<
-  Restock.AttentionKind,
-  { subject: (n: number) => string; intro: (t: Restock.AttentionThresholds) => string; runbook: string }
-> = {
-  failed: {
-    subject: (n) => `Restock failed: ${n} request(s) not delivered to the factory`,
-    intro: () => "These restock requests could not be handed to the legacy factory (every delivery failed); their products stay sold out:",
-    runbook: "docs/runbook.md#restock-failed",
-  },
-  overdue: {
-    subject: (n) => `Restock overdue: ${n} request(s) without factory callback`,
-    intro: ({ slaSeconds }) => `The legacy factory accepted these restock requests but has not called back within ${slaSeconds} s:`,
-    runbook: "docs/runbook.md#restock-overdue",
-  },
-  "stuck-pending": {
-    subject: (n) => `Restock stuck: ${n} request(s) pending without progress`,
-    intro: ({ pendingSeconds }) =>
-      `These restock requests are pending and nothing (outbox relay, factory caller) has touched them for ${pendingSeconds} s: their event or message is probably lost:`,
-    runbook: "docs/runbook.md#restock-failed",
-  },
-  "out-without-restock": {
-    subject: (n) => `Sold out without restock: ${n} product(s)`,
-    intro: () => "These products are at stock 0 and no restock request is open for them, so nothing will restock them:",
-    runbook: "docs/runbook.md#restock-failed",
-  },
-};
-
 /**
  * A pending request that stopped moving may be one whose last delivery met a database outage:
  * its message went to the DLQ but its failure was never recorded. The DLQ alarm's follow-up marks
@@ -78,7 +50,7 @@ export const handler: ScheduledHandler = async () => {
   if (fresh.length === 0) return;
 
   const failures: unknown[] = [];
-  for (const kind of Object.keys(MAIL) as Restock.AttentionKind[]) {
+  for (const kind of Restock.ATTENTION_KINDS) {
     const items = fresh.filter((item) => item.kind === kind);
     if (items.length === 0) continue;
     logger.warn("restock needs attention", {
@@ -86,22 +58,9 @@ export const handler: ScheduledHandler = async () => {
       restockIds: items.flatMap((item) => item.restockId ?? []),
       skus: items.map((item) => item.sku),
     });
-    const mail = MAIL[kind];
+    const mail = Restock.attentionMail(kind, items, thresholds);
     try {
-      await Alert.notify(
-        mail.subject(items.length),
-        [
-          mail.intro(thresholds),
-          "",
-          ...items.map((item) => `- ${item.summary}`),
-          "",
-          "To fix:",
-          ...items.map((item) => `  ${item.fix}`),
-          "",
-          "A late callback for an earlier attempt is still applied once; duplicates change nothing.",
-          `Runbook: ${mail.runbook}`,
-        ].join("\n"),
-      );
+      await Alert.notify(mail.subject, mail.text);
     } catch (error) {
       // Not remembered: the next run reports these again. The other kinds still go out.
       logger.error("could not publish the restock alert; retrying on the next run", { kind, error });
