@@ -1,4 +1,4 @@
-import { type EventName, Events } from "@donut-states/core/event";
+import { type BusEventDefinition, type EventName, Events, parseBusEvent } from "@donut-states/core/event";
 import * as Outbox from "@donut-states/core/outbox";
 import * as Product from "@donut-states/core/product";
 import * as Restock from "@donut-states/core/restock";
@@ -62,10 +62,10 @@ function lifecycleOf(restockId: string): Array<{ type: EventName; detail: Record
   return captured
     .filter((event) => (event.detail as { restockId?: string }).restockId === restockId)
     .map((event) => {
-      expect(event.source).toBe(EVENT_SOURCE);
       const type = event["detail-type"] as EventName;
       expect(Object.keys(Events)).toContain(type);
-      return { type, detail: Events[type].schema.parse(event.detail) as Record<string, unknown> };
+      const definition: BusEventDefinition = Events[type];
+      return { type, detail: parseBusEvent(definition, event).detail as Record<string, unknown> };
     });
 }
 const typesOf = (restockId: string) => lifecycleOf(restockId).map((event) => event.type);

@@ -225,10 +225,14 @@ it("every function's statements are within the application user's grants; the sm
   );
   await as("dlqFollowUp", () =>
     run(functions.dlqFollowUp.handler, {
+      version: "0",
+      id: ulid(),
       "detail-type": "CloudWatch Alarm State Change",
       source: "aws.cloudwatch",
+      account: "123456789012",
       time: new Date().toISOString(),
       region: "ap-northeast-2",
+      resources: ["arn:aws:cloudwatch:ap-northeast-2:123456789012:alarm:factory-dlq-not-empty"],
       detail: {
         alarmName: "factory-dlq-not-empty",
         state: { value: "ALARM", reason: "Threshold Crossed", timestamp: new Date().toISOString() },

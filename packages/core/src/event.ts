@@ -1,4 +1,5 @@
 import { DetailType, EVENT_SOURCE } from "./topology";
+import { summarizeIssues } from "./util/error";
 import * as z from "./util/zod";
 
 /**
@@ -12,11 +13,17 @@ import * as z from "./util/zod";
  * beside the old one until its consumers moved.
  */
 
-/** An event type: its EventBridge detail-type and the schema of its detail. */
-export interface EventDefinition<Type extends string, Schema extends z.ZodMiniType> {
+/** An event on a bus: its source, its EventBridge detail-type and the schema of its detail. */
+export interface BusEventDefinition<Schema extends z.ZodMiniType = z.ZodMiniType> {
+  source: string;
+  type: string;
+  schema: Schema;
+}
+
+/** One of our events (source `donut-states.sales`). */
+export interface EventDefinition<Type extends string, Schema extends z.ZodMiniType> extends BusEventDefinition<Schema> {
   source: typeof EVENT_SOURCE;
   type: Type;
-  schema: Schema;
 }
 
 function defineEvent<Type extends string, Schema extends z.ZodMiniType>(type: Type, schema: Schema): EventDefinition<Type, Schema> {
@@ -113,3 +120,37 @@ export const EventEnvelope = z.object({
   detail: z.unknown(),
 });
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
+
+/** An event that is not the one its consumer handles: not JSON, not an EventBridge envelope, another type, or a detail its schema refuses. */
+export class BusEventError extends Error {
+  override name = "BusEventError";
+}
+
+/** An EventBridge event whose detail passed its schema. */
+export type BusEvent<Schema extends z.ZodMiniType> = Omit<EventEnvelope, "detail"> & { detail: z.infer<Schema> };
+
+/**
+ * Parse an event as a bus delivers it (to a Lambda function, or as an SQS message's body: the
+ * JSON text) and check that it is `definition`'s: its source, detail-type and detail. Every
+ * consumer of a bus parses its events here, so a bad one fails with the same clear error.
+ */
+export function parseBusEvent<Schema extends z.ZodMiniType>(definition: BusEventDefinition<Schema>, raw: unknown): BusEvent<Schema> {
+  const expected = `${definition.type} from ${definition.source}`;
+  let body = raw;
+  if (typeof raw === "string") {
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      throw new BusEventError(`expected an EventBridge event (${expected}), got text that is not JSON: ${raw.slice(0, 80)}`);
+    }
+  }
+  const envelope = EventEnvelope.safeParse(body);
+  if (!envelope.success)
+    throw new BusEventError(`expected an EventBridge event (${expected}), got no envelope: ${summarizeIssues(envelope.error)}`);
+  const { id, source, "detail-type": type } = envelope.data;
+  if (source !== definition.source || type !== definition.type)
+    throw new BusEventError(`event ${id} is ${type} from ${source}; expected ${expected}`);
+  const detail = definition.schema.safeParse(envelope.data.detail);
+  if (!detail.success) throw new BusEventError(`event ${id} (${type}) has an invalid detail: ${summarizeIssues(detail.error)}`);
+  return { ...envelope.data, detail: detail.data };
+}

@@ -1,4 +1,6 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import type { BusEventDefinition } from "../event";
+import { ALARM_STATE_CHANGE } from "../topology";
 import { awsClientConfig } from "../util/aws";
 import { requiredEnv } from "../util/config";
 import * as z from "../util/zod";
@@ -38,18 +40,15 @@ const AlarmState = z.object({
 });
 
 /**
- * The event CloudWatch sends to the default event bus when an alarm changes state (source
- * `aws.cloudwatch`, detail-type `CloudWatch Alarm State Change`): the fields we read.
+ * The event CloudWatch sends to the default event bus when an alarm changes state, for
+ * `parseBusEvent`: its detail, the fields we read.
  */
-export const AlarmStateChange = z.looseObject({
-  source: z.literal("aws.cloudwatch"),
-  "detail-type": z.literal("CloudWatch Alarm State Change"),
-  time: z.string(),
-  region: z.string(),
-  detail: z.looseObject({
+export const AlarmStateChange = {
+  source: ALARM_STATE_CHANGE.source,
+  type: ALARM_STATE_CHANGE.detailType,
+  schema: z.looseObject({
     alarmName: z.string(),
     state: AlarmState,
     previousState: z.optional(AlarmState),
   }),
-});
-export type AlarmStateChange = z.infer<typeof AlarmStateChange>;
+} satisfies BusEventDefinition;

@@ -56,3 +56,10 @@ export class DependencyUnavailableError extends AppError {
     if (cause !== undefined) this.cause = cause;
   }
 }
+
+/** A failed parse in one line: each issue as `path: message` (the message alone at the root), `; ` between. */
+export function summarizeIssues(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): string {
+  return error.issues
+    .map((issue) => (issue.path.length ? `${issue.path.map(String).join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+}

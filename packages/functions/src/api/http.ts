@@ -1,5 +1,5 @@
 import { isDatabaseUnavailable } from "@donut-states/core/drizzle/error";
-import { AppError, DependencyUnavailableError, ValidationError } from "@donut-states/core/util/error";
+import { AppError, DependencyUnavailableError, summarizeIssues, ValidationError } from "@donut-states/core/util/error";
 import { logger } from "@donut-states/core/util/log";
 import type * as z from "@donut-states/core/util/zod";
 import type { APIGatewayProxyEventV2, APIGatewayProxyHandlerV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
@@ -42,8 +42,7 @@ export function validationError(error: z.core.$ZodError, where = "request body")
     path: issue.path.map(String).join(".") || "(root)",
     message: issue.message,
   }));
-  const summary = issues.map((issue) => (issue.path === "(root)" ? issue.message : `${issue.path}: ${issue.message}`)).join("; ");
-  return new ValidationError(`Invalid ${where}: ${summary}`, { issues });
+  return new ValidationError(`Invalid ${where}: ${summarizeIssues(error)}`, { issues });
 }
 
 /** Decode, size-check, JSON-parse and validate a request body. */

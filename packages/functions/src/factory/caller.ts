@@ -1,5 +1,5 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import { EventEnvelope, Events } from "@donut-states/core/event";
+import { Events, parseBusEvent } from "@donut-states/core/event";
 import * as Restock from "@donut-states/core/restock";
 import { factoryQueue } from "@donut-states/core/topology";
 import { logger } from "@donut-states/core/util/log";
@@ -10,13 +10,25 @@ import type { SQSHandler, SQSRecord } from "aws-lambda";
  * Throwing marks just this record failed; the rest of the batch is deleted.
  */
 async function callFactory(record: SQSRecord): Promise<void> {
-  const envelope = EventEnvelope.parse(JSON.parse(record.body));
-  const detail = Events.OutOfStock.schema.parse(envelope.detail);
-  logger.debug("factory queue record", { restockId: detail.restockId, sku: detail.sku, messageId: record.messageId, eventId: envelope.id });
+  const { id: eventId, detail } = readOutOfStock(record);
+  logger.debug("factory queue record", { restockId: detail.restockId, sku: detail.sku, messageId: record.messageId, eventId });
   await Restock.requestFromFactory(detail.restockId, {
     receiveCount: Number(record.attributes.ApproximateReceiveCount ?? "1"),
     maxReceiveCount: factoryQueue.maxReceiveCount,
   });
+}
+
+/** The record's OutOfStock event; a record that is none is logged (the batch processor keeps failures quiet) and fails. */
+function readOutOfStock(record: SQSRecord) {
+  try {
+    return parseBusEvent(Events.OutOfStock, record.body);
+  } catch (error) {
+    logger.error("factory queue record is not an OutOfStock event; it is retried, then goes to the DLQ", {
+      messageId: record.messageId,
+      error,
+    });
+    throw error;
+  }
 }
 
 /**

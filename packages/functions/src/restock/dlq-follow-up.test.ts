@@ -189,7 +189,11 @@ describe("DLQ alarm follow-up", () => {
     expect((await statusOf(stranded)).status).toBe("pending");
     expect(await receiveAlerts()).toEqual([]);
     await expect(
-      handler({ source: "donut-states.sales", "detail-type": "OutOfStock" } as never, {} as never, () => {}) as Promise<void>,
-    ).rejects.toThrow();
+      handler(
+        { ...alarmEvent("ALARM"), source: "donut-states.sales", "detail-type": "OutOfStock" } as never,
+        {} as never,
+        () => {},
+      ) as Promise<void>,
+    ).rejects.toThrow(/is OutOfStock from donut-states\.sales; expected CloudWatch Alarm State Change from aws\.cloudwatch/);
   });
 });

@@ -1,4 +1,5 @@
 import * as Alert from "@donut-states/core/alert";
+import { parseBusEvent } from "@donut-states/core/event";
 import * as Restock from "@donut-states/core/restock";
 import { logger } from "@donut-states/core/util/log";
 import type { EventBridgeHandler } from "aws-lambda";
@@ -10,7 +11,7 @@ import type { EventBridgeHandler } from "aws-lambda";
  * idempotent, so a retry only sends the mail again.
  */
 export const handler: EventBridgeHandler<string, unknown, void> = async (event) => {
-  const change = Alert.AlarmStateChange.parse(event);
+  const change = parseBusEvent(Alert.AlarmStateChange, event);
   if (change.detail.state.value !== "ALARM") return;
   const report = await Restock.followUpFactoryDeadLetterQueue();
   if (report.requests.length === 0 && report.unreadable.length === 0) {

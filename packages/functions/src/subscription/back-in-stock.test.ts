@@ -78,7 +78,9 @@ describe("back-in-stock notifier", () => {
 
   it("refuses an event that is not a valid RestockFulfilled (Lambda retries, then drops it) and publishes nothing", async () => {
     const waiting = await subscriber("CP-999");
-    await expect(handler(restockFulfilled({ sku: "CP-999" }), {} as never, () => {})).rejects.toThrow();
+    await expect(handler(restockFulfilled({ sku: "CP-999" }), {} as never, () => {})).rejects.toThrow(
+      /\(RestockFulfilled\) has an invalid detail: restockId: /,
+    );
     expect(await waiting()).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { EventEnvelope, Events } from "@donut-states/core/event";
+import { Events, parseBusEvent } from "@donut-states/core/event";
 // The notice alone, not the subscription index: its bundle then carries no database client.
 import * as Subscription from "@donut-states/core/subscription/notice";
 import type { EventBridgeHandler } from "aws-lambda";
@@ -10,7 +10,6 @@ import type { EventBridgeHandler } from "aws-lambda";
  * event (asynchronous invocation).
  */
 export const handler: EventBridgeHandler<string, unknown, void> = async (event) => {
-  const envelope = EventEnvelope.parse(event);
-  const detail = Events.RestockFulfilled.schema.parse(envelope.detail);
+  const { detail } = parseBusEvent(Events.RestockFulfilled, event);
   await Subscription.announceBackInStock(detail);
 };

@@ -152,3 +152,26 @@ it("keeps each batch's failures apart when one handler instance serves both batc
   const caller = createHandlerPool({ functionName: "factory-caller-shared", load: async () => shared });
   await overlappingBatches(caller, "SHARED");
 }, 60_000);
+
+it("fails a record that is not an OutOfStock event and still handles the rest of its batch", async () => {
+  const caller = (await loadHandler(functions.factoryCaller.handler)) as (event: unknown, context: unknown) => Promise<unknown>;
+  const accepted = await pendingRequest("NOT-AN-EVENT-OK", "FF-ACCEPTS");
+  const record = (messageId: string, body: string) => ({
+    messageId,
+    receiptHandle: messageId,
+    body,
+    attributes: { ApproximateReceiveCount: "1" },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: `arn:aws:sqs:${REGION}:000000000000:factory`,
+    awsRegion: REGION,
+  });
+  const detailOnly = JSON.stringify(JSON.parse(accepted.body).detail);
+  const response = await caller(
+    { Records: [record("not-json", "{"), record("detail-only", detailOnly), record("accepted", accepted.body)] },
+    { functionName: "factory-caller", getRemainingTimeInMillis: () => 30_000 },
+  );
+  expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "not-json" }, { itemIdentifier: "detail-only" }] });
+  expect((await requestRow(accepted.id)).status).toBe("requested");
+}, 60_000);
