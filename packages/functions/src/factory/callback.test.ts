@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import * as Product from "@donut-states/core/product";
 import * as Restock from "@donut-states/core/restock";
 import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
@@ -80,5 +81,30 @@ describe("FACTORY_CALLBACK_SECRET rotation", () => {
     expect(late.json.error.code).toBe("TOKEN_INVALID");
     expect(await stockOf("ROT-3")).toBe(0);
     expect(await stockOf("ROT-4")).toBe(0);
+  });
+});
+
+describe("the attempt in a callback URL", () => {
+  it("refuses a URL without its attempt with a 400 JSON error, even with the attempt-less token of old, and changes nothing", async () => {
+    process.env.FACTORY_CALLBACK_SECRET = NEW_SECRET;
+    const { id } = await outstandingRequest("ATT-1", NEW_SECRET);
+    // The token's earlier form: the HMAC of the restock id alone, for URLs that named no attempt.
+    const attemptless = createHmac("sha256", NEW_SECRET).update(`restock-callback:${id}`).digest("base64url");
+    const result = await callBack(`${gateway.url}/factory/callbacks/${id}?token=${attemptless}`, "ATT-1");
+    expect(result.status).toBe(400);
+    expect(result.json.error).toMatchObject({ code: "VALIDATION_FAILED", message: expect.stringMatching(/attempt/) });
+    expect(await stockOf("ATT-1")).toBe(0);
+  });
+
+  it("refuses an attempt that is not a whole number from 1 with a 400 JSON error, and changes nothing", async () => {
+    process.env.FACTORY_CALLBACK_SECRET = NEW_SECRET;
+    const { id, url } = await outstandingRequest("ATT-2", NEW_SECRET);
+    const token = new URL(url).searchParams.get("token");
+    for (const attempt of ["0", "-1", "1.5", "one", "", "1234567"]) {
+      const result = await callBack(`${gateway.url}/factory/callbacks/${id}?attempt=${attempt}&token=${token}`, "ATT-2");
+      expect(result.status, attempt).toBe(400);
+      expect(result.json.error.message, attempt).toMatch(/attempt must be a whole number from 1/);
+    }
+    expect(await stockOf("ATT-2")).toBe(0);
   });
 });
