@@ -195,12 +195,14 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
       });
 
     expect((await post("")).status).toBe(401);
-    expect((await post("?token=forged-token-value")).status).toBe(403);
-    const otherIdToken = Restock.callbackToken("01ARZ3NDEKTSV4RRFFQ69G5FAV", process.env.FACTORY_CALLBACK_SECRET!);
-    expect((await post(`?token=${otherIdToken}`)).status).toBe(403);
-    const valid = Restock.callbackToken(request.id, process.env.FACTORY_CALLBACK_SECRET!);
+    expect((await post("?token=forged-token-value")).status).toBe(400);
+    expect((await post("?attempt=1&token=forged-token-value")).status).toBe(403);
+    const otherIdToken = Restock.callbackToken("01ARZ3NDEKTSV4RRFFQ69G5FAV", process.env.FACTORY_CALLBACK_SECRET!, 1);
+    expect((await post(`?attempt=1&token=${otherIdToken}`)).status).toBe(403);
+    const valid = Restock.callbackToken(request.id, process.env.FACTORY_CALLBACK_SECRET!, 1);
+    expect((await post(`?attempt=2&token=${valid}`)).status).toBe(403);
     const mismatch = await post(
-      `?token=${valid}`,
+      `?attempt=1&token=${valid}`,
       JSON.stringify({ MessageAttributeProductId: "E2E-TWICE", MessageAttributeProductCnt: "9999" }),
     );
     expect(mismatch.status).toBe(409);
@@ -213,7 +215,7 @@ describe("restock pipeline", { timeout: 300_000 }, () => {
     try {
       expect((await order("E2E-FORGE")).status).toBe(409);
       const [open] = await requestsFor("E2E-FORGE");
-      const forged = await fetch(`${stack.apiUrl}/factory/callbacks/${open.id}?token=${valid}`, {
+      const forged = await fetch(`${stack.apiUrl}/factory/callbacks/${open.id}?attempt=1&token=${valid}`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ MessageAttributeProductId: "E2E-FORGE", MessageAttributeProductCnt: "10" }),

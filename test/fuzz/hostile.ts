@@ -601,14 +601,22 @@ function subscriptionVerdict(world: World, sku: string, request: Pick<HostileReq
   return { expected: new Set([409, ...errors]), code: errors.size ? undefined : "SUBSCRIBED_TO_ANOTHER_PRODUCT", mayWrite: false };
 }
 
+/** The token of a callback URL, as the contract defines it: HMAC-SHA256(secret, restock id and attempt). */
+function callbackToken(secret: string, restockId: string, attempt: number): string {
+  return createHmac("sha256", secret).update(`restock-callback:${restockId}:${attempt}`).digest("base64url");
+}
+
 function callbackVerdict(
   world: World,
   restockId: string,
-  token: string | undefined,
+  { token, attempt }: { token: string | undefined; attempt: string | undefined },
   request: Pick<HostileRequest, "headers" | "body">,
 ): Verdict {
   if (token === undefined || token === "") return { expected: new Set([401]), code: "TOKEN_REQUIRED", mayWrite: false };
-  const expectedToken = createHmac("sha256", world.secret).update(`restock-callback:${restockId}`).digest("base64url");
+  // Every callback URL names its factory call, a whole number from 1.
+  if (attempt === undefined || !/^[1-9][0-9]{0,5}$/.test(attempt))
+    return { expected: new Set([400]), code: "VALIDATION_FAILED", mayWrite: false };
+  const expectedToken = callbackToken(world.secret, restockId, Number(attempt));
   if (token !== expectedToken) return { expected: new Set([403]), code: "TOKEN_INVALID", mayWrite: false };
   if (!ULID_PATTERN.test(restockId)) return { expected: new Set([404]), code: "RESTOCK_NOT_FOUND", mayWrite: false };
 
@@ -699,9 +707,15 @@ export function judge(
     }
     case "POST /factory/callbacks/{restockId}": {
       const restockId = decode(path.slice("/factory/callbacks/".length));
-      const tokens = [...url.searchParams].filter(([name]) => name === "token").map(([, value]) => value);
-      const token = tokens.length ? tokens.join(",") : undefined;
-      return { route: route.tag, ...callbackVerdict(world, restockId, token, request) };
+      // API Gateway joins a repeated parameter's values with commas.
+      const parameter = (wanted: string) => {
+        const values = [...url.searchParams].filter(([name]) => name === wanted).map(([, value]) => value);
+        return values.length ? values.join(",") : undefined;
+      };
+      return {
+        route: route.tag,
+        ...callbackVerdict(world, restockId, { token: parameter("token"), attempt: parameter("attempt") }, request),
+      };
     }
     default:
       throw new Error(`unhandled route ${route.tag}`);
@@ -923,15 +937,19 @@ function callbacks(world: World): fc.Arbitrary<HostileRequest> {
     .record({
       restockId,
       tokenKind: fc.constantFrom("valid", "valid", "valid", "missing", "empty", "random", "other-id", "truncated", "twice", "case"),
+      attemptKind: fc.constantFrom("first", "first", "first", "first", "missing", "malformed", "another"),
+      badAttempt: fc.constantFrom("0", "01", "-1", "1.5", "one", "", "1234567", "%201", "1&attempt=1", "0x1"),
       random: fc.string({ maxLength: 100 }),
       extraQuery: query(),
       type: contentType(),
       noise: noiseHeaders(),
       body: bodyBytes(callbackBodyText(world)),
     })
-    .map(({ restockId, tokenKind, random, extraQuery, type, noise, body }) => {
-      const sign = (id: string) => createHmac("sha256", world.secret).update(`restock-callback:${id}`).digest("base64url");
+    .map(({ restockId, tokenKind, attemptKind, badAttempt, random, extraQuery, type, noise, body }) => {
+      // Every token signs the first factory call; "another" names the second one with it.
+      const sign = (id: string) => callbackToken(world.secret, id, 1);
       const valid = sign(restockId);
+      const attemptPart = { first: "attempt=1", missing: "", malformed: `attempt=${badAttempt}`, another: "attempt=2" }[attemptKind];
       const tokenPart = {
         valid: `token=${valid}`,
         missing: "",
@@ -943,7 +961,7 @@ function callbacks(world: World): fc.Arbitrary<HostileRequest> {
         case: `token=${valid.toUpperCase()}`,
       }[tokenKind];
       const rest = extraQuery.replace(/^\?/, "");
-      const search = [tokenPart, rest].filter(Boolean).join("&");
+      const search = [attemptPart, tokenPart, rest].filter(Boolean).join("&");
       const target = `/factory/callbacks/${encodeSegment(restockId)}${search ? `?${search}` : ""}`;
       return finish(world, { method: "POST", target, headers: withOptionalHeaders({ ...noise, "content-type": type }), body });
     });

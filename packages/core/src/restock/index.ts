@@ -96,6 +96,7 @@ export { type DeliveryOutcome, requestFromFactory } from "./delivery";
 export { type MarkFailedResult, markFailed } from "./failed";
 export {
   CALLBACK_SECRET,
+  CallbackAttempt,
   callbackToken,
   callbackUrl,
   isAuthenticCallback,
@@ -137,10 +138,9 @@ export interface FulfilResult {
  * Units are counted once per factory call (`attempt`, from the callback URL): a duplicate of a
  * callback already counted changes nothing, while a callback from another call the factory also
  * accepted (a second production run) adds its units, with a warning, even after the request was
- * fulfilled: those donuts exist. A URL without an attempt (issued before attempts were recorded)
- * counts once per request, as it always did.
+ * fulfilled: those donuts exist.
  */
-export async function fulfil(restockId: string, callback: Factory.FactoryCallback, attempt?: number): Promise<FulfilResult> {
+export async function fulfil(restockId: string, callback: Factory.FactoryCallback, attempt: number): Promise<FulfilResult> {
   return transaction(async (tx) => {
     const [request] = await tx.select().from(restockRequestTable).where(eq(restockRequestTable.id, restockId)).for("update");
     if (!request) throw new NotFoundError("RESTOCK_NOT_FOUND", `No restock request ${restockId}`, { restockId });
@@ -169,8 +169,7 @@ export async function fulfil(restockId: string, callback: Factory.FactoryCallbac
 
     const [product] = await tx.select().from(productTable).where(eq(productTable.id, request.productId)).for("update");
     const closed = request.status === "fulfilled" || request.status === "cancelled";
-    const [run] =
-      attempt === undefined ? [] : await tx.select().from(restockAttemptTable).where(attemptKey(restockId, attempt)).for("update");
+    const [run] = await tx.select().from(restockAttemptTable).where(attemptKey(restockId, attempt)).for("update");
     if (run?.creditedAt || (closed && !run)) {
       logger.info("duplicate factory callback ignored", { restockId, sku: request.sku, status: request.status, attempt });
       return { restock: pick(request), stock: product.stock, applied: false };

@@ -100,7 +100,7 @@ const delivery = { receiveCount: 1, maxReceiveCount: 5 };
 describe("Restock.fulfil", () => {
   it("adds the request's units once, however many callbacks race", async () => {
     const { id, sku, callback } = await openRequest(30);
-    const results = await Promise.all(Array.from({ length: 5 }, () => Restock.fulfil(id, callback)));
+    const results = await Promise.all(Array.from({ length: 5 }, () => Restock.fulfil(id, callback, 1)));
     expect(results.filter((result) => result.applied)).toHaveLength(1);
     expect(await stockOf(sku)).toBe(30);
     expect(await requestOf(id)).toMatchObject({ status: "fulfilled" });
@@ -108,10 +108,10 @@ describe("Restock.fulfil", () => {
 
   it("refuses a callback for another SKU or count and changes nothing", async () => {
     const { id, sku, callback } = await openRequest(30);
-    await expect(Restock.fulfil(id, { ...callback, MessageAttributeProductCnt: "31" })).rejects.toBeInstanceOf(
+    await expect(Restock.fulfil(id, { ...callback, MessageAttributeProductCnt: "31" }, 1)).rejects.toBeInstanceOf(
       Restock.CallbackMismatchError,
     );
-    await expect(Restock.fulfil(id, { ...callback, MessageAttributeProductId: "CR-OTHER" })).rejects.toMatchObject({
+    await expect(Restock.fulfil(id, { ...callback, MessageAttributeProductId: "CR-OTHER" }, 1)).rejects.toMatchObject({
       status: 409,
       code: "CALLBACK_MISMATCH",
     });
@@ -121,7 +121,7 @@ describe("Restock.fulfil", () => {
 
   it("refuses an unknown request", async () => {
     await expect(
-      Restock.fulfil("01ARZ3NDEKTSV4RRFFQ69G5FAV", { MessageAttributeProductId: "X", MessageAttributeProductCnt: "1" }),
+      Restock.fulfil("01ARZ3NDEKTSV4RRFFQ69G5FAV", { MessageAttributeProductId: "X", MessageAttributeProductCnt: "1" }, 1),
     ).rejects.toMatchObject({
       status: 404,
       code: "RESTOCK_NOT_FOUND",
@@ -189,7 +189,7 @@ describe("Restock.requestFromFactory and its lease", () => {
     // What an archive replay after a factory outage re-delivers: every OutOfStock of the window.
     const fulfilled = await openRequest(10);
     await Restock.requestFromFactory(fulfilled.id, delivery);
-    await Restock.fulfil(fulfilled.id, fulfilled.callback);
+    await Restock.fulfil(fulfilled.id, fulfilled.callback, 1);
     const outage = await openRequest(10);
     factory.status = 500;
     await expect(Restock.requestFromFactory(outage.id, { receiveCount: 1, maxReceiveCount: 1 })).rejects.toThrow(/500/);

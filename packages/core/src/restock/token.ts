@@ -1,31 +1,36 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { optionalSecret, secret } from "../util/secret";
+import * as z from "../util/zod";
+
+/** The `attempt` query parameter of a callback URL: which factory call it answers (1 for the first). */
+export const CallbackAttempt = z.pipe(
+  z
+    .string({ error: "a callback URL names the factory call it answers: attempt=<n> is required" })
+    .check(z.regex(/^[1-9][0-9]{0,5}$/, "attempt must be a whole number from 1 to 999999")),
+  z.transform(Number),
+);
 
 /**
  * The legacy factory cannot sign its callbacks, so the only secret we can hand it is the URL
  * itself: each factory call's CallbackUrl carries HMAC-SHA256(secret, restockId and attempt).
  * Knowing one URL gives nothing about another (another request, or another call for the same
  * request), and the secret never leaves our side.
- *
- * `attempt` undefined: the form used before attempts were recorded (HMAC of the restock id
- * alone), still accepted so URLs the factory holds from then keep working.
  */
-export function callbackToken(restockId: string, secret: string, attempt?: number): string {
-  const subject = attempt === undefined ? `restock-callback:${restockId}` : `restock-callback:${restockId}:${attempt}`;
-  return createHmac("sha256", secret).update(subject).digest("base64url");
+export function callbackToken(restockId: string, secret: string, attempt: number): string {
+  return createHmac("sha256", secret).update(`restock-callback:${restockId}:${attempt}`).digest("base64url");
 }
 
 /** Constant-time check, so response timing does not leak how much of a guess was right. */
-export function verifyCallbackToken(restockId: string, token: string, secret: string, attempt?: number): boolean {
+export function verifyCallbackToken(restockId: string, token: string, secret: string, attempt: number): boolean {
   const expected = Buffer.from(callbackToken(restockId, secret, attempt));
   const given = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** The URL the factory must POST to when the production asked for by this call is done. */
-export function callbackUrl(apiBaseUrl: string, restockId: string, secret: string, attempt?: number): string {
+export function callbackUrl(apiBaseUrl: string, restockId: string, secret: string, attempt: number): string {
   const url = new URL(`factory/callbacks/${encodeURIComponent(restockId)}`, apiBaseUrl.endsWith("/") ? apiBaseUrl : `${apiBaseUrl}/`);
-  if (attempt !== undefined) url.searchParams.set("attempt", String(attempt));
+  url.searchParams.set("attempt", String(attempt));
   url.searchParams.set("token", callbackToken(restockId, secret, attempt));
   return url.toString();
 }
@@ -59,7 +64,7 @@ let lastRefresh = 0;
  * rotation, the previous one? A container that cached the secrets before a rotation re-reads
  * them once when a token matches none, so a URL signed with the new secret is not refused.
  */
-export async function isAuthenticCallback(restockId: string, token: string, attempt?: number): Promise<boolean> {
+export async function isAuthenticCallback(restockId: string, token: string, attempt: number): Promise<boolean> {
   const matches = (secrets: string[]) => secrets.some((key) => verifyCallbackToken(restockId, token, key, attempt));
   if (matches(await acceptedSecrets(false))) return true;
   if (Date.now() - lastRefresh < REFRESH_INTERVAL_MS) return false;

@@ -2,7 +2,7 @@ import type * as Product from "@donut-states/core/product";
 import { AppError, ValidationError } from "@donut-states/core/util/error";
 import * as z from "@donut-states/core/util/zod";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { type ApiResult, apiHandler, validationError } from "../api/http";
+import { type ApiResult, apiHandler } from "../api/http";
 
 /**
  * The admin routes' thin layer: the same parsing, validation and error shape as the public API
@@ -25,13 +25,6 @@ export function caller(event: AdminEvent): Product.Actor {
   const who = iam?.userArn || iam?.callerId;
   if (!who) throw new AppError(403, "FORBIDDEN", "The admin API needs a SigV4-signed request from an IAM principal");
   return { who: who.slice(0, 512) };
-}
-
-/** Validate one query string parameter (absent: undefined, unless the schema gives a default). */
-export function queryParam<Schema extends z.ZodMiniType>(event: AdminEvent, name: string, schema: Schema): z.infer<Schema> {
-  const result = schema.safeParse(event.queryStringParameters?.[name]);
-  if (!result.success) throw validationError(result.error, `query parameter ${name}`);
-  return result.data;
 }
 
 /** `limit` query parameter: a whole number from 1 to `max`. */

@@ -1,8 +1,8 @@
 import * as Product from "@donut-states/core/product";
 import * as Restock from "@donut-states/core/restock";
 import * as z from "@donut-states/core/util/zod";
-import { json, pathParam } from "../api/http";
-import { adminHandler, caller, limitParam, queryParam } from "./http";
+import { json, pathParam, queryParam } from "../api/http";
+import { adminHandler, caller, limitParam } from "./http";
 
 const Status = z.optional(z.enum(Restock.RESTOCK_STATUSES, { error: `status must be one of ${Restock.RESTOCK_STATUSES.join(", ")}` }));
 

@@ -79,6 +79,17 @@ export function pathParam<Schema extends z.ZodMiniType>(event: APIGatewayProxyEv
   return result.data;
 }
 
+/** Validate one query string parameter (absent: undefined, unless the schema gives a default or refuses it). */
+export function queryParam<Schema extends z.ZodMiniType>(
+  event: Pick<APIGatewayProxyEventV2, "queryStringParameters">,
+  name: string,
+  schema: Schema,
+): z.infer<Schema> {
+  const result = schema.safeParse(event.queryStringParameters?.[name]);
+  if (!result.success) throw validationError(result.error, `query parameter ${name}`);
+  return result.data;
+}
+
 /**
  * Wrap a handler so no error escapes as a bare 500 or a stack trace: domain errors keep their
  * status, an unreachable database becomes 503 + Retry-After, and anything unexpected is logged

@@ -38,7 +38,7 @@ async function outstandingRequest(sku: string, signedWith: string) {
   await database.db
     .insert(Restock.restockRequestTable)
     .values({ id, productId: product.id, sku, factoryId: TEST_FACTORY.id, quantity: 10, status: "requested", attempts: 1 });
-  return { id, url: Restock.callbackUrl(gateway.url, id, signedWith) };
+  return { id, url: Restock.callbackUrl(gateway.url, id, signedWith, 1) };
 }
 
 const callBack = (url: string, sku: string) =>
