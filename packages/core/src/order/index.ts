@@ -17,7 +17,7 @@ import { AppError, DependencyUnavailableError, NotFoundError } from "../util/err
 import { newId } from "../util/id";
 import { count, MetricName } from "../util/metrics";
 import * as z from "../util/zod";
-import { orderTable, PLACE_ORDER_SQL, type PlaceOrderRow } from "./order.sql";
+import { orderTable, PLACE_ORDER_SQL, type PlaceOrderArguments, type PlaceOrderRow, placeOrderValues } from "./order.sql";
 
 export { type MinuteActivity, perMinute } from "./activity";
 export { orderTable };
@@ -134,14 +134,14 @@ const MAX_ATTEMPTS = 5;
  * mysql2's callback API: its promise wrapper captures a stack trace for every query (tens of
  * µs per order under load) that this one call does not need.
  */
-async function callPlaceOrder(db: Database, args: unknown[]): Promise<PlaceOrderRow> {
+async function callPlaceOrder(db: Database, args: PlaceOrderArguments): Promise<PlaceOrderRow> {
   const pool = db.$client.pool;
   return new Promise((resolve, reject) => {
     pool.getConnection((connectError, connection) => {
       // Refused credentials go up as they are: withCurrentCredentials reads them again and calls once more.
       if (connectError)
         return reject(isAccessDenied(connectError) ? connectError : new DependencyUnavailableError("database", connectError));
-      connection.query<RowDataPacket[][]>(PLACE_ORDER_SQL, args, (error, results) => {
+      connection.query<RowDataPacket[][]>(PLACE_ORDER_SQL, placeOrderValues(args), (error, results) => {
         if (!error) {
           connection.release();
           return resolve(results[0][0] as PlaceOrderRow);
@@ -159,8 +159,7 @@ async function callPlaceOrder(db: Database, args: unknown[]): Promise<PlaceOrder
 
 /**
  * Take `quantity` units of a product, or explain why not, in ONE database round trip: a CALL of
- * the `place_order` procedure (packages/core/migrations/0002_place_order.sql), which commits
- * server-side. This function owns the rule; the procedure carries it out where the row is:
+ * the `place_order` procedure (place-order.sql, beside this file), which commits server-side. This function owns the rule; the procedure carries it out where the row is:
  *
  * - The stock decrement is one conditional UPDATE (`stock >= quantity`), so concurrent orders
  *   can never oversell: the row lock orders them and the condition is re-checked against the
@@ -188,23 +187,23 @@ export async function place(input: PlaceOrderInput, idempotencyKey?: string): Pr
     let row: PlaceOrderRow;
     try {
       row = await withCurrentCredentials((db) =>
-        callPlaceOrder(db, [
-          input.sku,
-          input.quantity,
+        callPlaceOrder(db, {
+          sku: input.sku,
+          quantity: input.quantity,
           orderId,
-          idempotencyKey ?? null,
-          hash,
+          idempotencyKey: idempotencyKey ?? null,
+          requestHash: hash,
           now,
-          opening?.id ?? null,
-          opening?.sku ?? null,
-          opening?.factoryId ?? null,
-          opening?.quantity ?? null,
-          opening?.event.id ?? null,
-          opening?.event.source ?? null,
-          opening?.event.detailType ?? null,
-          opening?.event.detail ?? null,
-          refusalHint.has(input.sku) ? 1 : 0,
-        ]),
+          restockId: opening?.id ?? null,
+          restockSku: opening?.sku ?? null,
+          restockFactoryId: opening?.factoryId ?? null,
+          restockQuantity: opening?.quantity ?? null,
+          outboxId: opening?.event.id ?? null,
+          outboxSource: opening?.event.source ?? null,
+          outboxDetailType: opening?.event.detailType ?? null,
+          outboxDetail: opening?.event.detail ?? null,
+          refusalLikely: refusalHint.has(input.sku) ? 1 : 0,
+        }),
       );
     } catch (error) {
       // Two retries with the same key raced; the loser's transaction rolled back. Answer like the winner.

@@ -27,15 +27,63 @@ export const orderTable = mysqlTable(
   (table) => [index("orders_product_created_idx").on(table.productId, table.createdAt)],
 );
 
+/** What the `place_order` procedure (place-order.sql, beside this file) is called with. */
+export interface PlaceOrderArguments {
+  sku: string;
+  quantity: number;
+  orderId: string;
+  idempotencyKey: string | null;
+  /** The request's fingerprint, to tell a retry from a reuse of its key (keyed requests only). */
+  requestHash: string | null;
+  /** UTC. */
+  now: Date;
+  /** The restock request this order may open, as last known here (all NULL when unknown). */
+  restockId: string | null;
+  restockSku: string | null;
+  restockFactoryId: string | null;
+  restockQuantity: number | null;
+  /** That request's OutOfStock outbox row. */
+  outboxId: string | null;
+  outboxSource: string | null;
+  outboxDetailType: string | null;
+  outboxDetail: string | null;
+  /** The refusal hint: 1 takes the refusal fast path's read first. */
+  refusalLikely: 0 | 1;
+}
+
 /**
- * The whole order in one round trip: the `place_order` procedure (migrations 0002_place_order and 0006_place_order_refusal_hint).
- * Arguments, in order: sku, quantity, order id, Idempotency-Key, request hash, now (UTC), then
- * the restock request it may open (id, sku, factory id, quantity) and that request's outbox row
- * (id, source, detail type, detail), and whether a refusal is likely (migration 0006: only then
- * is the refusal fast path's read taken). Sent as text with `?` placeholders filled by the driver:
- * no server-side prepared statement (those pin an RDS Proxy connection).
+ * Each argument's parameter, in the procedure's order: the one place a name becomes a position
+ * (place-order.test.ts checks it against the procedure's parameter list in the database).
  */
-export const PLACE_ORDER_SQL = "CALL place_order(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+export const PLACE_ORDER_PARAMETERS: Record<keyof PlaceOrderArguments, string> = {
+  sku: "p_sku",
+  quantity: "p_quantity",
+  orderId: "p_order_id",
+  idempotencyKey: "p_idempotency_key",
+  requestHash: "p_request_hash",
+  now: "p_now",
+  restockId: "p_restock_id",
+  restockSku: "p_restock_sku",
+  restockFactoryId: "p_restock_factory_id",
+  restockQuantity: "p_restock_quantity",
+  outboxId: "p_outbox_id",
+  outboxSource: "p_outbox_source",
+  outboxDetailType: "p_outbox_detail_type",
+  outboxDetail: "p_outbox_detail",
+  refusalLikely: "p_refusal_likely",
+};
+const POSITIONS = Object.keys(PLACE_ORDER_PARAMETERS) as Array<keyof PlaceOrderArguments>;
+
+/**
+ * The whole order in one round trip. Sent as text with `?` placeholders filled by the driver: no
+ * server-side prepared statement (those pin an RDS Proxy connection).
+ */
+export const PLACE_ORDER_SQL = `CALL place_order(${POSITIONS.map(() => "?").join(", ")})`;
+
+/** The arguments in the procedure's order, for PLACE_ORDER_SQL's placeholders. */
+export function placeOrderValues(args: PlaceOrderArguments): unknown[] {
+  return POSITIONS.map((name) => args[name]);
+}
 
 /** The one row `place_order` answers with. */
 export interface PlaceOrderRow {
