@@ -3,7 +3,7 @@
  * (local dev, demos) can point FACTORY_API_URL at it. Configured via FACTORY_* env.
  */
 import { loadFactoryConfig } from "./config";
-import type { SimEvent } from "./records";
+import type { SimEvent, SimOutage } from "./records";
 import { startFactorySimulator } from "./simulator";
 
 function formatEvent(event: SimEvent): string {
@@ -23,6 +23,14 @@ function formatEvent(event: SimEvent): string {
   return `${now} callback ${c.requestId} delivery ${c.delivery} attempt ${c.attempt} POST ${c.url} -> ${result}`;
 }
 
+function formatOutage(outage: SimOutage): string {
+  const now = new Date().toISOString();
+  const how = outage.mode === "refuse" ? "refusing connections" : "answering 503";
+  if (outage.error) return `${now} outage: still DOWN: ${outage.error}`;
+  if (outage.endedAt) return `${now} outage over: the factory is back (down since ${outage.startedAt})`;
+  return `${now} outage: the factory is DOWN (${how}) until ${outage.endsAt}`;
+}
+
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadFactoryConfig>;
   try {
@@ -32,13 +40,15 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const sim = await startFactorySimulator({ ...config, onEvent: (e) => console.log(formatEvent(e)) }).catch(
-    (err: NodeJS.ErrnoException) => {
-      const hint = err.code === "EADDRINUSE" ? ` (port ${config.port} in use; set FACTORY_PORT)` : "";
-      console.error(`factory simulator failed to start: ${err.message}${hint}`);
-      process.exit(1);
-    },
-  );
+  const sim = await startFactorySimulator({
+    ...config,
+    onEvent: (e) => console.log(formatEvent(e)),
+    onOutage: (o) => console.log(formatOutage(o)),
+  }).catch((err: NodeJS.ErrnoException) => {
+    const hint = err.code === "EADDRINUSE" ? ` (port ${config.port} in use; set FACTORY_PORT)` : "";
+    console.error(`factory simulator failed to start: ${err.message}${hint}`);
+    process.exit(1);
+  });
 
   const { port: _port, host: _host, ...knobs } = sim.getConfig();
   const knobText = Object.entries(knobs)

@@ -4,6 +4,7 @@
  * stop startup with a clear message, not silently mean "always fail".
  */
 import { CALLBACK_MODES, type CallbackMode, DEFAULT_OPTIONS, type FactorySimulatorConfig } from "./options";
+import { OUTAGE_MODES, type OutageMode } from "./records";
 
 type Env = Record<string, string | undefined>;
 
@@ -25,6 +26,16 @@ function int(min: number, max: number) {
 
 const rate = (raw: string) => (DECIMAL.test(raw) && Number(raw) <= 1 ? Number(raw) : undefined);
 
+function oneOf<T extends string>(values: readonly T[]) {
+  return (raw: string) => ((values as readonly string[]).includes(raw) ? (raw as T) : undefined);
+}
+
+/** "CP-1, CP-2": every item non-empty, so a stray comma is an error rather than a silent no-op. */
+function skuList(raw: string): string[] | undefined {
+  const skus = raw.split(",").map((sku) => sku.trim());
+  return skus.every((sku) => sku.length > 0 && sku.length <= 64) ? skus : undefined;
+}
+
 const RULES = {
   port: { variable: "FACTORY_PORT", allowed: "an integer 0-65535 (0 = any free port)", parse: int(0, 65535) },
   host: { variable: "FACTORY_HOST", allowed: "a hostname or IP address", parse: (raw: string) => raw },
@@ -33,11 +44,12 @@ const RULES = {
   timeoutRate: { variable: "FACTORY_TIMEOUT_RATE", allowed: "a number from 0 to 1 (e.g. 0.2)", parse: rate },
   hangMs: { variable: "FACTORY_HANG_MS", allowed: "whole milliseconds >= 0", parse: int(0, 2_147_483_647) },
   answerDelayMs: { variable: "FACTORY_ANSWER_DELAY_MS", allowed: "whole milliseconds >= 0", parse: int(0, 2_147_483_647) },
-  callback: {
-    variable: "FACTORY_CALLBACK",
-    allowed: `one of ${CALLBACK_MODES.join(", ")}`,
-    parse: (raw: string) => ((CALLBACK_MODES as readonly string[]).includes(raw) ? (raw as CallbackMode) : undefined),
-  },
+  answerDelayRate: { variable: "FACTORY_ANSWER_DELAY_RATE", allowed: "a number from 0 to 1 (e.g. 0.2)", parse: rate },
+  rejectSkus: { variable: "FACTORY_REJECT_SKUS", allowed: "comma-separated SKUs (e.g. CP-502101,CP-502102)", parse: skuList },
+  outageMode: { variable: "FACTORY_OUTAGE_MODE", allowed: `one of ${OUTAGE_MODES.join(", ")}`, parse: oneOf<OutageMode>(OUTAGE_MODES) },
+  outageMs: { variable: "FACTORY_OUTAGE_MS", allowed: "whole milliseconds >= 0", parse: int(0, 2_147_483_647) },
+  outageAfterMs: { variable: "FACTORY_OUTAGE_AFTER_MS", allowed: "whole milliseconds >= 0", parse: int(0, 2_147_483_647) },
+  callback: { variable: "FACTORY_CALLBACK", allowed: `one of ${CALLBACK_MODES.join(", ")}`, parse: oneOf<CallbackMode>(CALLBACK_MODES) },
   callbackRetries: { variable: "FACTORY_CALLBACK_RETRIES", allowed: "an integer 0-10", parse: int(0, 10) },
 } satisfies { [K in keyof FactorySimulatorConfig]: Rule<FactorySimulatorConfig[K]> };
 
@@ -59,7 +71,6 @@ export function loadFactoryConfig(env: Env = process.env): FactorySimulatorConfi
     else config[key] = value;
   }
   if (problems.length > 0) throw new Error(`Invalid factory simulator environment: ${problems.join("; ")}`);
-  const { port, host, delayMs, failureRate, timeoutRate, hangMs, answerDelayMs, callback, callbackRetries } =
-    config as unknown as FactorySimulatorConfig;
-  return { port, host, delayMs, failureRate, timeoutRate, hangMs, answerDelayMs, callback, callbackRetries };
+  // Only the settings (DEFAULT_OPTIONS has no functions, but say so rather than rely on it).
+  return Object.fromEntries(Object.keys(RULES).map((key) => [key, config[key]])) as unknown as FactorySimulatorConfig;
 }

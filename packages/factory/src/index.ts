@@ -21,6 +21,21 @@ export {
   type FactorySimulatorConfig,
   type FactorySimulatorKnobs,
   type FactorySimulatorOptions,
+  type OutageRequest,
 } from "./options";
-export type { RequestOutcome, SimCallback, SimEvent, SimRequest } from "./records";
+export { OutageInProgressError } from "./outage";
+export {
+  callbackTarget,
+  OUTAGE_MODES,
+  type OutageMode,
+  REQUEST_OUTCOMES,
+  type RequestOutcome,
+  type SimCallback,
+  type SimEvent,
+  type SimOutage,
+  type SimRequest,
+  type SimSummary,
+  type SimWindow,
+  summarize,
+} from "./records";
 export { type FactorySimulator, startFactorySimulator } from "./simulator";

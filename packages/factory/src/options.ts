@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { formatIssues } from "./contract";
-import type { SimEvent } from "./records";
+import { OUTAGE_MODES, type OutageMode, type SimEvent, type SimOutage } from "./records";
 
 export const CALLBACK_MODES = ["once", "twice", "never"] as const;
 export type CallbackMode = (typeof CALLBACK_MODES)[number];
@@ -25,6 +25,15 @@ export interface FactorySimulatorOptions {
   hangMs: number;
   /** Wait before answering an accepted request (its callbacks are already scheduled): a 2xx slower than the caller's timeout. */
   answerDelayMs: number;
+  /** Probability (0..1) that an accepted request's answer waits `answerDelayMs` (1: every one). */
+  answerDelayRate: number;
+  /** SKUs (MessageAttributeProductId) this factory refuses with a 400 that says why: a permanent refusal. */
+  rejectSkus: readonly string[];
+  /** How the factory is down during an outage: refused connections, or 503 to every call. */
+  outageMode: OutageMode;
+  /** Start-time only: an outage of this long (0: none), `outageAfterMs` after startup. */
+  outageMs: number;
+  outageAfterMs: number;
   /** "twice" resends the same callback delayMs/2 after the first one was delivered. */
   callback: CallbackMode;
   /** Extra attempts after a network error or 5xx from the receiver; 4xx is final. */
@@ -33,10 +42,15 @@ export interface FactorySimulatorOptions {
   random?: () => number;
   /** Observer for every logged request and callback attempt (the CLI prints them). */
   onEvent?: (event: SimEvent) => void;
+  /** Observer called when an outage starts and when it ends (`endedAt` set). */
+  onOutage?: (outage: SimOutage) => void;
 }
 
-/** What can change while running (port/host are fixed once listening). */
-export type FactorySimulatorKnobs = Omit<FactorySimulatorOptions, "port" | "host">;
+/** Settings fixed once started: where it listens, and the outage scheduled at startup. */
+type StartTimeOnly = "port" | "host" | "outageMs" | "outageAfterMs";
+
+/** What can change while running. */
+export type FactorySimulatorKnobs = Omit<FactorySimulatorOptions, StartTimeOnly>;
 
 /** JSON view of the current settings (GET/POST /_sim/config, setOptions()). */
 export interface FactorySimulatorConfig {
@@ -47,6 +61,11 @@ export interface FactorySimulatorConfig {
   timeoutRate: number;
   hangMs: number;
   answerDelayMs: number;
+  answerDelayRate: number;
+  rejectSkus: readonly string[];
+  outageMode: OutageMode;
+  outageMs: number;
+  outageAfterMs: number;
   callback: CallbackMode;
   callbackRetries: number;
 }
@@ -59,6 +78,11 @@ export const DEFAULT_OPTIONS: Readonly<FactorySimulatorOptions> = Object.freeze(
   timeoutRate: 0,
   hangMs: 60_000,
   answerDelayMs: 0,
+  answerDelayRate: 1,
+  rejectSkus: Object.freeze([]) as readonly string[],
+  outageMode: "refuse",
+  outageMs: 0,
+  outageAfterMs: 0,
   callback: "once",
   callbackRetries: 2,
 });
@@ -76,15 +100,26 @@ const serializableKnobs = {
   timeoutRate: rate,
   hangMs: ms,
   answerDelayMs: ms,
+  answerDelayRate: rate,
+  rejectSkus: z.array(z.string().trim().min(1).max(64)).max(1000),
+  outageMode: z.enum(OUTAGE_MODES),
   callback: z.enum(CALLBACK_MODES),
   callbackRetries: z.number().int().min(0).max(10),
 };
 
 // Strict objects so a typo ("failRate") is an error rather than a silent no-op.
 const httpKnobsSchema = z.strictObject(serializableKnobs).partial();
-const allKnobs = { ...serializableKnobs, failureBody: z.string(), random: fn<() => number>(), onEvent: fn<(e: SimEvent) => void>() };
+const allKnobs = {
+  ...serializableKnobs,
+  failureBody: z.string(),
+  random: fn<() => number>(),
+  onEvent: fn<(e: SimEvent) => void>(),
+  onOutage: fn<(o: SimOutage) => void>(),
+};
 const knobsSchema = z.strictObject(allKnobs).partial();
-const startSchema = z.strictObject({ ...allKnobs, port: z.number().int().min(0).max(65535), host: z.string().min(1) }).partial();
+const startSchema = z
+  .strictObject({ ...allKnobs, port: z.number().int().min(0).max(65535), host: z.string().min(1), outageMs: ms, outageAfterMs: ms })
+  .partial();
 
 // `{ random: undefined }` must mean "keep the default", not "overwrite with undefined".
 function definedOnly<T extends object>(obj: T): Partial<T> {
@@ -121,7 +156,27 @@ export function toConfig(o: FactorySimulatorOptions): FactorySimulatorConfig {
     timeoutRate: o.timeoutRate,
     hangMs: o.hangMs,
     answerDelayMs: o.answerDelayMs,
+    answerDelayRate: o.answerDelayRate,
+    rejectSkus: [...o.rejectSkus],
+    outageMode: o.outageMode,
+    outageMs: o.outageMs,
+    outageAfterMs: o.outageAfterMs,
     callback: o.callback,
     callbackRetries: o.callbackRetries,
   };
+}
+
+/** An outage to start now: how long, and how the factory is down (default: the `outageMode` knob). */
+export interface OutageRequest {
+  ms: number;
+  mode?: OutageMode;
+}
+
+const outageRequestSchema = z.strictObject({ ms: ms.min(1), mode: z.enum(OUTAGE_MODES).optional() });
+
+/** Validates an outage request (startOutage(), POST /_sim/outage); throws Error on a bad value. */
+export function parseOutageRequest(input: unknown): OutageRequest {
+  const parsed = outageRequestSchema.safeParse(input);
+  if (!parsed.success) throw new Error(`Invalid outage: ${formatIssues(parsed.error)}`);
+  return definedOnly(parsed.data) as OutageRequest;
 }

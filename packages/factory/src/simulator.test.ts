@@ -164,6 +164,102 @@ describe("answerDelayMs", () => {
   });
 });
 
+describe("late answers", () => {
+  it("answers only answerDelayRate of accepted requests late, with a third draw for each accepted one", async () => {
+    const r = await receiver();
+    // failure, hang, late: the first accepted request is late (0.4 < 0.5), the second is not.
+    const draws = [0.9, 0.9, 0.4, /* */ 0.9, 0.9, 0.6];
+    const s = await sim({ delayMs: 0, answerDelayMs: 60_000, answerDelayRate: 0.5, random: () => draws.shift()! });
+    const late = await post(s, validBody(r.url), { signal: AbortSignal.timeout(200) }).catch((e: Error) => e);
+    expect((late as Error).name).toBe("TimeoutError");
+    expect((await post(s, validBody(r.url))).status).toBe(202);
+    expect(draws).toEqual([]);
+    // The production run happened for both: each calls back.
+    await waitFor(() => r.hits.length === 2);
+    expect(s.requests).toMatchObject([
+      { outcome: "accepted", answerDelayed: true, answeredAt: null },
+      { outcome: "accepted", answerDelayed: false, answeredAt: expect.any(String) },
+    ]);
+  });
+
+  it("holds answers until released: the callback comes first, the 202 when the test says", async () => {
+    const r = await receiver();
+    const s = await sim({ delayMs: 0 });
+    s.holdAnswers();
+    const answer = post(s, validBody(r.url));
+    await waitFor(() => r.hits.length === 1 && s.callbacks.length === 1);
+    expect(s.requests).toMatchObject([{ outcome: "accepted", answerDelayed: true, answeredAt: null }]);
+    s.releaseAnswers();
+    expect((await answer).status).toBe(202);
+    expect(s.requests[0].answeredAt! >= s.callbacks[0].sentAt).toBe(true);
+    // Released: the next one answers at once.
+    expect((await post(s, validBody(r.url))).status).toBe(202);
+    expect(s.requests[1].answerDelayed).toBe(false);
+  });
+
+  it("is switched over HTTP with POST /_sim/answers/hold and /release; production goes ahead for a caller that gave up", async () => {
+    const r = await receiver();
+    const s = await sim({ delayMs: 0 });
+    expect((await fetch(`${s.url}/_sim/answers/hold`, { method: "POST" })).status).toBe(204);
+    const err = await post(s, validBody(r.url), { signal: AbortSignal.timeout(200) }).catch((e: Error) => e);
+    expect((err as Error).name).toBe("TimeoutError");
+    await waitFor(() => r.hits.length === 1);
+    expect((await fetch(`${s.url}/_sim/answers/release`, { method: "POST" })).status).toBe(204);
+    expect((await post(s, validBody(r.url))).status).toBe(202);
+    expect(s.requests.map((q) => [q.outcome, q.answerDelayed])).toEqual([
+      ["accepted", true],
+      ["accepted", false],
+    ]);
+  });
+});
+
+// ---------- refused SKUs ----------
+
+describe("rejectSkus", () => {
+  it("answers 400 naming the SKU and the factory, never calls back, and rolls no dice", async () => {
+    const r = await receiver();
+    const draws: number[] = [];
+    const s = await sim({
+      delayMs: 0,
+      rejectSkus: ["CP-502101", "CP-502102"],
+      random: () => {
+        draws.push(0);
+        return 0.99;
+      },
+    });
+    const res = await post(s, validBody(r.url));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      result: "FAIL",
+      message: "MessageAttributeProductId CP-502101 cannot be produced by factory FF-500293 (simulated refusal)",
+    });
+    expect(draws).toEqual([]);
+    expect((await post(s, { ...validBody(r.url), MessageAttributeProductId: "CP-502103" })).status).toBe(202);
+    await waitFor(() => r.hits.length === 1);
+    expect(r.hits[0].body).toMatchObject({ MessageAttributeProductId: "CP-502103" });
+    expect(s.requests.map((q) => [q.outcome, q.status])).toEqual([
+      ["rejected", 400],
+      ["accepted", 202],
+    ]);
+    await sleep(60);
+    expect(r.hits).toHaveLength(1);
+  });
+
+  it("is set over HTTP with POST /_sim/config; a bad list is a 400 that changes nothing", async () => {
+    const s = await sim({ callback: "never" });
+    const res = await fetch(`${s.url}/_sim/config`, { method: "POST", body: JSON.stringify({ rejectSkus: ["CP-502101"] }) });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { rejectSkus: string[] }).rejectSkus).toEqual(["CP-502101"]);
+    expect((await post(s, base)).status).toBe(400);
+    for (const bad of ['{"rejectSkus":"CP-502101"}', '{"rejectSkus":[""]}', '{"rejectSkus":[7]}']) {
+      expect((await fetch(`${s.url}/_sim/config`, { method: "POST", body: bad })).status, bad).toBe(400);
+    }
+    expect(s.getConfig().rejectSkus).toEqual(["CP-502101"]);
+    s.setOptions({ rejectSkus: [] });
+    expect((await post(s, base)).status).toBe(202);
+  });
+});
+
 // ---------- holding callbacks ----------
 
 describe("holding callbacks", () => {
@@ -374,6 +470,172 @@ describe("chaos knobs", () => {
   });
 });
 
+// ---------- outages ----------
+
+/** The error a caller gets from fetch, with the socket-level code undici keeps in `cause`. */
+async function fetchError(url: string, init?: RequestInit): Promise<string> {
+  const outcome = await fetch(url, init).then(
+    (res) => `HTTP ${res.status}`,
+    (e: Error) => (e.cause as { code?: string } | undefined)?.code ?? e.name,
+  );
+  return outcome;
+}
+
+describe("outages", () => {
+  it("refuse: the port refuses connections (API and /_sim alike), then opens again on the same URL", async () => {
+    const r = await receiver();
+    const seen: [string, string | null][] = [];
+    const s = await sim({ delayMs: 0, onOutage: (o) => seen.push([o.mode, o.endedAt]) });
+    expect((await post(s, validBody(r.url))).status).toBe(202); // a keep-alive socket the outage must not spare
+    const outage = await s.startOutage({ ms: 60_000 });
+    expect(outage).toMatchObject({ mode: "refuse", endedAt: null, error: null });
+    expect(Date.parse(outage.endsAt) - Date.parse(outage.startedAt)).toBe(60_000);
+    expect(await fetchError(`${s.url}/api/manufactures`, { method: "POST", body: "{}" })).toBe("ECONNREFUSED");
+    expect(await fetchError(`${s.url}/_sim/config`)).toBe("ECONNREFUSED");
+    await expect(s.startOutage({ ms: 1000 })).rejects.toThrow(/already down/);
+
+    await s.endOutage();
+    expect((await post(s, validBody(r.url))).status).toBe(202);
+    expect(s.outages).toEqual([{ ...outage, endedAt: expect.any(String) }]);
+    expect(seen).toEqual([
+      ["refuse", null],
+      ["refuse", s.outages[0].endedAt],
+    ]);
+    // The refused calls never reached it: the log holds the two accepted ones only.
+    expect(s.summary({ from: outage.startedAt, until: s.outages[0].endedAt! }).received).toBe(0);
+    expect(s.summary().byOutcome).toMatchObject({ accepted: 2, unavailable: 0 });
+  });
+
+  it("refuse: drops a call in progress, and ends by itself after ms", async () => {
+    const s = await sim({ timeoutRate: 1, hangMs: 60_000 });
+    const hung = post(s, base).catch((e: Error) => e);
+    await waitFor(() => s.requests.length === 1);
+    await s.startOutage({ ms: 300, mode: "refuse" });
+    expect(await hung).toBeInstanceOf(TypeError); // the connection went down with the factory
+    await waitFor(() => s.outages[0].endedAt !== null);
+    expect(Date.parse(s.outages[0].endedAt!) - Date.parse(s.outages[0].startedAt)).toBeGreaterThanOrEqual(300);
+    s.setOptions({ timeoutRate: 0, callback: "never" });
+    expect((await post(s, base)).status).toBe(202);
+  });
+
+  it("unavailable: every call is answered 503 and logged, before any check; DELETE /_sim/outage ends it", async () => {
+    const r = await receiver();
+    const s = await sim({ delayMs: 0, outageMode: "unavailable" });
+    const started = await fetch(`${s.url}/_sim/outage`, { method: "POST", body: JSON.stringify({ ms: 60_000 }) });
+    expect(started.status).toBe(201);
+    const outage = (await started.json()) as { mode: string; startedAt: string; endsAt: string };
+    expect(outage.mode).toBe("unavailable");
+
+    const res = await post(s, validBody(r.url));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ result: "FAIL", message: `Service Unavailable (simulated outage until ${outage.endsAt})` });
+    expect((await post(s, "{oops")).status).toBe(503);
+    expect((await fetch(`${s.url}/elsewhere`)).status).toBe(503);
+    const again = await fetch(`${s.url}/_sim/outage`, { method: "POST", body: JSON.stringify({ ms: 1000 }) });
+    expect(again.status).toBe(409);
+
+    expect((await fetch(`${s.url}/_sim/outage`, { method: "DELETE" })).status).toBe(204);
+    expect((await post(s, validBody(r.url))).status).toBe(202);
+    await waitFor(() => r.hits.length === 1); // only the call after the outage was produced
+    const outages = (await (await fetch(`${s.url}/_sim/outages`)).json()) as { endedAt: string }[];
+    expect(outages).toEqual([{ ...outage, endedAt: expect.any(String), error: null }]);
+
+    const during = await fetch(`${s.url}/_sim/summary?from=${outage.startedAt}&until=${outages[0].endedAt}`);
+    expect(await during.json()).toEqual({
+      received: 3,
+      byOutcome: { accepted: 0, rejected: 0, failed: 0, "timed-out": 0, unavailable: 3 },
+      accepted: 0,
+      lateAnswers: 0,
+      productionRuns: {},
+    });
+    expect(s.requests.map((q) => [q.outcome, q.status])).toEqual([
+      ["unavailable", 503],
+      ["unavailable", 503],
+      ["unavailable", 503],
+      ["accepted", 202],
+    ]);
+  });
+
+  it("refuse over HTTP: the caller reads its 201, then the port closes until the outage ends by itself", async () => {
+    const s = await sim({ callback: "never" });
+    const res = await fetch(`${s.url}/_sim/outage`, { method: "POST", body: JSON.stringify({ ms: 500, mode: "refuse" }) });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ mode: "refuse", endedAt: null });
+    await waitFor(() => s.outages[0].endedAt !== null);
+    expect((await post(s, base)).status).toBe(202);
+    expect(await (await fetch(`${s.url}/_sim/outages`)).json()).toMatchObject([{ mode: "refuse", endedAt: expect.any(String) }]);
+  });
+
+  it("rejects a bad outage request with 400", async () => {
+    const s = await sim();
+    for (const bad of ['{"ms":0}', '{"seconds":60}', '{"ms":1000,"mode":"down"}', "soon"]) {
+      const res = await fetch(`${s.url}/_sim/outage`, { method: "POST", body: bad });
+      expect(res.status, bad).toBe(400);
+      expect(((await res.json()) as { result: string }).result).toBe("FAIL");
+    }
+    await expect(s.startOutage({ ms: -1 })).rejects.toThrow(/ms/);
+    expect(s.outages).toEqual([]);
+    expect((await fetch(`${s.url}/_sim/summary?from=yesterday`)).status).toBe(400);
+  });
+
+  it("starts the outage the options schedule, outageAfterMs after startup", async () => {
+    const startedAt = Date.now();
+    const s = await sim({ outageMs: 60_000, outageAfterMs: 200, outageMode: "unavailable" });
+    await waitFor(() => s.outages.length === 1);
+    expect(Date.parse(s.outages[0].startedAt) - startedAt).toBeGreaterThanOrEqual(200);
+    expect((await post(s, base)).status).toBe(503);
+    expect(s.getConfig()).toMatchObject({ outageMs: 60_000, outageAfterMs: 200, outageMode: "unavailable" });
+    // Start-time settings, not runtime knobs.
+    expect((await fetch(`${s.url}/_sim/config`, { method: "POST", body: '{"outageMs":1}' })).status).toBe(400);
+  });
+
+  it("close() during a refused outage returns at once and does not open the port again", async () => {
+    const s = await startFactorySimulator({ port: 0 });
+    await s.startOutage({ ms: 100, mode: "refuse" });
+    const started = Date.now();
+    await s.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+    await sleep(300); // past the outage's end
+    expect(await fetchError(`${s.url}/_sim/config`)).toBe("ECONNREFUSED");
+    expect(s.outages[0].endedAt).toBeNull();
+  });
+
+  it("DELETE /_sim/requests clears the outage log but keeps the outage in progress", async () => {
+    const s = await sim({ outageMode: "unavailable" });
+    await s.startOutage({ ms: 50 });
+    await waitFor(() => s.outages[0].endedAt !== null);
+    await s.startOutage({ ms: 60_000 });
+    expect((await fetch(`${s.url}/_sim/requests`, { method: "DELETE" })).status).toBe(204);
+    expect(s.outages).toMatchObject([{ endedAt: null }]);
+  });
+});
+
+// ---------- what the factory saw ----------
+
+describe("summary", () => {
+  it("counts production runs per callback target (the URL without its query) and late answers, in a window", async () => {
+    const s = await sim({ callback: "never" });
+    const target = "http://127.0.0.1:9/factory/callbacks/01ABC";
+    await post(s, { ...base, CallbackUrl: `${target}?attempt=1&token=a` });
+    s.setOptions({ answerDelayMs: 1 });
+    await post(s, { ...base, CallbackUrl: `${target}?attempt=2&token=b` });
+    s.setOptions({ answerDelayMs: 0, failureRate: 1 });
+    await post(s, { ...base, CallbackUrl: `${target}?attempt=3&token=c` });
+    s.setOptions({ failureRate: 0 });
+    await post(s, { ...base, CallbackUrl: "http://127.0.0.1:9/factory/callbacks/01DEF?attempt=1" });
+
+    expect(s.summary()).toEqual({
+      received: 4,
+      byOutcome: { accepted: 3, rejected: 0, failed: 1, "timed-out": 0, unavailable: 0 },
+      accepted: 3,
+      lateAnswers: 1,
+      productionRuns: { [target]: 2, "http://127.0.0.1:9/factory/callbacks/01DEF": 1 },
+    });
+    expect(s.summary({ from: s.requests[2].receivedAt })).toMatchObject({ received: 2, accepted: 1 });
+    expect(s.summary({ until: new Date(Date.parse(s.requests[0].receivedAt) - 1) }).received).toBe(0);
+  });
+});
+
 // ---------- runtime control ----------
 
 describe("runtime control", () => {
@@ -453,7 +715,7 @@ describe("runtime control", () => {
 
 describe("loadFactoryConfig", () => {
   it("uses defaults when nothing (or blanks) are set", () => {
-    const { random: _r, onEvent: _e, ...defaults } = DEFAULT_OPTIONS;
+    const { random: _r, onEvent: _e, onOutage: _o, ...defaults } = DEFAULT_OPTIONS;
     expect(loadFactoryConfig({})).toEqual(defaults);
     expect(loadFactoryConfig({ FACTORY_PORT: "", FACTORY_CALLBACK: "  " })).toEqual(defaults);
     expect(defaults).toEqual({
@@ -464,6 +726,11 @@ describe("loadFactoryConfig", () => {
       timeoutRate: 0,
       hangMs: 60000,
       answerDelayMs: 0,
+      answerDelayRate: 1,
+      rejectSkus: [],
+      outageMode: "refuse",
+      outageMs: 0,
+      outageAfterMs: 0,
       callback: "once",
       callbackRetries: 2,
     });
@@ -479,6 +746,11 @@ describe("loadFactoryConfig", () => {
         FACTORY_TIMEOUT_RATE: "1",
         FACTORY_HANG_MS: "5000",
         FACTORY_ANSWER_DELAY_MS: "700",
+        FACTORY_ANSWER_DELAY_RATE: "0.1",
+        FACTORY_REJECT_SKUS: "CP-502101, CP-502102",
+        FACTORY_OUTAGE_MODE: "unavailable",
+        FACTORY_OUTAGE_MS: "60000",
+        FACTORY_OUTAGE_AFTER_MS: "30000",
         FACTORY_CALLBACK: "twice",
         FACTORY_CALLBACK_RETRIES: "0",
       }),
@@ -490,6 +762,11 @@ describe("loadFactoryConfig", () => {
       timeoutRate: 1,
       hangMs: 5000,
       answerDelayMs: 700,
+      answerDelayRate: 0.1,
+      rejectSkus: ["CP-502101", "CP-502102"],
+      outageMode: "unavailable",
+      outageMs: 60000,
+      outageAfterMs: 30000,
       callback: "twice",
       callbackRetries: 0,
     });
@@ -507,6 +784,12 @@ describe("loadFactoryConfig", () => {
     ["FACTORY_HANG_MS", "forever", "whole milliseconds >= 0"],
     ["FACTORY_CALLBACK", "thrice", "one of once, twice, never"],
     ["FACTORY_CALLBACK_RETRIES", "99", "an integer 0-10"],
+    ["FACTORY_ANSWER_DELAY_RATE", "2", "a number from 0 to 1"],
+    ["FACTORY_REJECT_SKUS", "CP-1,,CP-2", "comma-separated SKUs"],
+    ["FACTORY_REJECT_SKUS", "CP-1,", "comma-separated SKUs"],
+    ["FACTORY_OUTAGE_MODE", "down", "one of refuse, unavailable"],
+    ["FACTORY_OUTAGE_MS", "1m", "whole milliseconds >= 0"],
+    ["FACTORY_OUTAGE_AFTER_MS", "-5", "whole milliseconds >= 0"],
   ])("rejects %s=%s naming the variable and allowed values", (variable, value, allowed) => {
     const thrown = (() => {
       try {
@@ -547,6 +830,11 @@ describe("cli", { timeout: 300_000 }, () => {
     await fetch(`${url}/nope`);
     await waitFor(() => out.includes("/nope"));
     expect(out).toMatch(/request \S+ GET \/nope -> 404 rejected/);
+
+    await fetch(`${url}/_sim/outage`, { method: "POST", body: '{"ms":600000,"mode":"unavailable"}' });
+    await waitFor(() => out.includes("outage: the factory is DOWN (answering 503)"));
+    await fetch(`${url}/_sim/outage`, { method: "DELETE" });
+    await waitFor(() => out.includes("outage over: the factory is back"));
 
     child.kill("SIGINT");
     expect(await exited).toBe(0);

@@ -20,12 +20,24 @@ import {
   type FactorySimulatorConfig,
   type FactorySimulatorKnobs,
   type FactorySimulatorOptions,
+  type OutageRequest,
   parseHttpKnobs,
   parseKnobs,
+  parseOutageRequest,
   resolveOptions,
   toConfig,
 } from "./options";
-import type { RequestOutcome, SimCallback, SimEvent, SimRequest } from "./records";
+import { createOutageSwitch, OutageInProgressError, type OutageSwitch } from "./outage";
+import {
+  type RequestOutcome,
+  type SimCallback,
+  type SimEvent,
+  type SimOutage,
+  type SimRequest,
+  type SimSummary,
+  type SimWindow,
+  summarize,
+} from "./records";
 
 export interface FactorySimulator {
   /** Base URL, e.g. http://127.0.0.1:3001 (real port when started with port 0). */
@@ -44,10 +56,40 @@ export interface FactorySimulator {
    */
   holdCallbacks(): void;
   releaseCallbacks(): void;
+  /**
+   * Answers of accepted requests that fall due from now on wait (POST /_sim/answers/hold),
+   * until releaseAnswers() (POST /_sim/answers/release): a 2xx that comes after the caller's
+   * timeout, at a moment the test chooses. Their callbacks are scheduled as usual.
+   */
+  holdAnswers(): void;
+  releaseAnswers(): void;
+  /**
+   * Takes the factory down for `ms` (POST /_sim/outage); it comes back by itself. Resolves once
+   * it is down: in `refuse` mode, once its port refuses connections. Throws if already down.
+   */
+  startOutage(outage: OutageRequest): Promise<SimOutage>;
+  /** Ends the outage in progress now (DELETE /_sim/outage); resolves once calls are served again. */
+  endOutage(): Promise<void>;
+  /** Live log of outages (GET /_sim/outages); the one in progress has `endedAt: null`. */
+  readonly outages: SimOutage[];
+  /** What the factory saw in a window, counted from `requests` (GET /_sim/summary?from=…&until=…). */
+  summary(window?: SimWindow): SimSummary;
   /** Live log of requests to non-/_sim paths. */
   readonly requests: SimRequest[];
   /** Live log of callback attempts. */
   readonly callbacks: SimCallback[];
+}
+
+/** A hold on something that falls due (callbacks, answers): released all at once. */
+interface Hold {
+  released: Promise<void>;
+  release: () => void;
+}
+
+function newHold(): Hold {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return { released, release };
 }
 
 const fail = (message: string): LegacyFailBody => ({ result: "FAIL", message });
@@ -58,8 +100,12 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
   const callbacks: SimCallback[] = [];
   const lifetime = new AbortController();
   const pending = new Set<Promise<void>>();
-  /** Set while callbacks are held: resolves when they are released. */
-  let hold: { released: Promise<void>; release: () => void } | undefined;
+  /** Set while callbacks (answers) are held: resolves when they are released. */
+  let hold: Hold | undefined;
+  let answerHold: Hold | undefined;
+  /** Set once listening (the port is known then); requests arrive only after that. */
+  let outages: OutageSwitch;
+  let scheduledOutage: NodeJS.Timeout | undefined;
 
   function emit(event: SimEvent): void {
     try {
@@ -99,15 +145,21 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
   }
 
   function holdCallbacks(): void {
-    if (hold) return;
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    hold = { released, release };
+    hold ??= newHold();
   }
 
   function releaseCallbacks(): void {
     hold?.release();
     hold = undefined;
+  }
+
+  function holdAnswers(): void {
+    answerHold ??= newHold();
+  }
+
+  function releaseAnswers(): void {
+    answerHold?.release();
+    answerHold = undefined;
   }
 
   /**
@@ -122,7 +174,8 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
     socket.once("close", () => clearTimeout(timer));
   }
 
-  async function handleManufacture(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+  /** A request's log entry, logged (and observed) once its outcome is known. */
+  function logEntry(req: IncomingMessage, pathname: string) {
     const entry: SimRequest = {
       id: randomUUID(),
       receivedAt: new Date().toISOString(),
@@ -132,20 +185,49 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
       outcome: "rejected",
       status: null,
       message: null,
+      answeredAt: null,
+      answerDelayed: false,
     };
     const finish = (outcome: RequestOutcome, status: number | null, message: string | null) => {
       Object.assign(entry, { outcome, status, message });
       requests.push(entry);
       emit({ type: "request", request: entry });
     };
-    const reject = (status: number, message: string, headers = {}) => {
-      finish("rejected", status, message);
-      sendJson(res, status, fail(message), headers);
+    const answer = (res: ServerResponse, status: number, body: unknown, headers = {}) => {
+      sendJson(res, status, body, headers);
+      entry.answeredAt = new Date().toISOString();
     };
+    /** A body sent as it is, whatever a real factory might answer. */
+    const answerText = (res: ServerResponse, status: number, text: string) => {
+      res.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(text);
+      entry.answeredAt = new Date().toISOString();
+    };
+    return { entry, finish, answer, answerText };
+  }
 
+  async function readLoggedBody(req: IncomingMessage, entry: SimRequest) {
     const raw = await readBody(req, MAX_BODY_BYTES);
     const parsed = tryParseJson(raw.text);
     entry.body = parsed.ok && !raw.tooLarge ? parsed.value : raw.text;
+    return { raw, parsed };
+  }
+
+  /** Down in `unavailable` mode: every call (any path) is answered 503, before anything is checked. */
+  async function handleUnavailable(req: IncomingMessage, res: ServerResponse, pathname: string, outage: SimOutage): Promise<void> {
+    const { entry, finish, answer } = logEntry(req, pathname);
+    await readLoggedBody(req, entry);
+    finish("unavailable", 503, `simulated outage until ${outage.endsAt}`);
+    answer(res, 503, fail(`Service Unavailable (simulated outage until ${outage.endsAt})`));
+  }
+
+  async function handleManufacture(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    const { entry, finish, answer, answerText } = logEntry(req, pathname);
+    const reject = (status: number, message: string, headers = {}) => {
+      finish("rejected", status, message);
+      answer(res, status, fail(message), headers);
+    };
+
+    const { raw, parsed } = await readLoggedBody(req, entry);
 
     if (pathname !== MANUFACTURE_PATH) return reject(404, `no route for ${pathname}`);
     if (req.method !== "POST") return reject(405, `method ${req.method} not allowed; use POST`, { allow: "POST" });
@@ -156,6 +238,14 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
     if (!parsed.ok) return reject(400, `body is not valid JSON: ${parsed.error}`);
     const valid = validateManufactureRequest(parsed.value);
     if (!valid.ok) return reject(400, valid.message);
+    // A permanent refusal of a valid request: like the validation errors, it never rolls the dice.
+    const sku = valid.value.MessageAttributeProductId;
+    if (opts.rejectSkus.includes(sku)) {
+      return reject(
+        400,
+        `MessageAttributeProductId ${sku} cannot be produced by factory ${valid.value.MessageAttributeFactoryId} (simulated refusal)`,
+      );
+    }
 
     // Always draw twice per valid request (failure, then timeout) so a scripted
     // RNG in tests maps to outcomes predictably.
@@ -164,21 +254,29 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
     const hangRoll = random();
     if (failRoll < opts.failureRate) {
       finish("failed", 500, "simulated internal error");
-      if (opts.failureBody !== undefined)
-        return void res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end(opts.failureBody);
-      return sendJson(res, 500, fail("Internal Server Error (simulated)"));
+      if (opts.failureBody !== undefined) return answerText(res, 500, opts.failureBody);
+      return answer(res, 500, fail("Internal Server Error (simulated)"));
     }
     if (hangRoll < opts.timeoutRate) {
       finish("timed-out", null, `simulated hang; socket closed after ${opts.hangMs}ms`);
       return hang(req);
     }
 
+    // A third draw only when some answers are late and some are not: a rate of 1 (the
+    // default) keeps every existing sequence of draws as it was.
+    const { answerDelayMs, answerDelayRate } = opts;
+    const lateRoll = answerDelayRate < 1 ? random() : 0;
+    entry.answerDelayed = answerDelayMs > 0 && lateRoll < answerDelayRate;
     finish("accepted", 202, null);
     const ok: LegacyOkBody = { result: "OK", requestId: entry.id };
     scheduleCallbacks(entry.id, valid.value);
     // Accepted either way: production goes ahead even if the caller stops waiting for the answer.
-    if (opts.answerDelayMs > 0) await sleep(opts.answerDelayMs, undefined, { signal: lifetime.signal }).catch(() => undefined);
-    if (!res.destroyed) sendJson(res, 202, ok);
+    if (entry.answerDelayed) await sleep(answerDelayMs, undefined, { signal: lifetime.signal }).catch(() => undefined);
+    if (answerHold) {
+      entry.answerDelayed = true;
+      await answerHold.released;
+    }
+    if (!res.destroyed && !req.socket.destroyed) answer(res, 202, ok);
   }
 
   /** /_sim/* control plane: inspection and runtime knobs; never logged. */
@@ -206,6 +304,47 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
           sendEmpty(res, 204);
         },
       },
+      "/_sim/answers/hold": {
+        POST: () => {
+          holdAnswers();
+          sendEmpty(res, 204);
+        },
+      },
+      "/_sim/answers/release": {
+        POST: () => {
+          releaseAnswers();
+          sendEmpty(res, 204);
+        },
+      },
+      "/_sim/outage": {
+        POST: () => {
+          const parsed = tryParseJson(raw.text);
+          if (raw.tooLarge || !parsed.ok) return sendJson(res, 400, fail('outage body must be JSON, e.g. {"ms":60000}'));
+          let outage: SimOutage;
+          try {
+            const { ms, mode = opts.outageMode } = parseOutageRequest(parsed.value);
+            outage = outages.begin(ms, mode);
+          } catch (err) {
+            return sendJson(res, err instanceof OutageInProgressError ? 409 : 400, fail((err as Error).message));
+          }
+          // The caller reads its answer, then the port closes.
+          res.once("finish", () => outages.refuse());
+          sendJson(res, 201, outage);
+        },
+        DELETE: () => {
+          void outages.end().then(() => sendEmpty(res, 204));
+        },
+      },
+      "/_sim/outages": { GET: () => sendJson(res, 200, outages.log) },
+      "/_sim/summary": {
+        GET: () => {
+          const query = new URL(req.url ?? "/", "http://simulator.invalid").searchParams;
+          const window = { from: query.get("from") ?? undefined, until: query.get("until") ?? undefined };
+          const bad = Object.entries(window).filter(([, value]) => value !== undefined && Number.isNaN(Date.parse(value)));
+          if (bad.length) return sendJson(res, 400, fail(`${bad.map(([key]) => key).join(" and ")} must be ISO timestamps`));
+          sendJson(res, 200, summarize(requests, window));
+        },
+      },
       "/_sim/config": {
         GET: () => sendJson(res, 200, getConfig()),
         POST: () => {
@@ -230,10 +369,22 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
     handler();
   }
 
+  /** The factory's front door: the control plane always; the API unless the factory is down. */
+  function route(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    if (pathname.startsWith("/_sim/")) return handleControl(req, res, pathname);
+    const outage = outages.current();
+    if (outage?.mode === "unavailable") return handleUnavailable(req, res, pathname, outage);
+    if (outage?.mode === "refuse") {
+      // Arrived as the port was closing: it goes down with the factory, unseen.
+      req.socket.destroy();
+      return Promise.resolve();
+    }
+    return handleManufacture(req, res, pathname);
+  }
+
   const server = createServer((req, res) => {
     const pathname = new URL(req.url ?? "/", "http://simulator.invalid").pathname;
-    const handle = pathname.startsWith("/_sim/") ? handleControl : handleManufacture;
-    handle(req, res, pathname).catch((err) => {
+    route(req, res, pathname).catch((err) => {
       // Client went away mid-body, or an oversized upload was cut off: nothing to answer.
       if (err instanceof BodyAbortedError || req.destroyed) return;
       if (!res.headersSent) sendJson(res, 500, fail(`simulator bug: ${(err as Error).message}`));
@@ -250,6 +401,30 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
   const { port } = server.address() as AddressInfo;
   opts = { ...opts, port };
   const hostForUrl = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  outages = createOutageSwitch({
+    server,
+    port,
+    host: opts.host,
+    onChange: (outage) => {
+      try {
+        opts.onOutage?.(outage);
+      } catch {
+        // An observer bug must not take the simulated factory down (or keep it down).
+      }
+    },
+  });
+
+  async function startOutage(request: OutageRequest): Promise<SimOutage> {
+    const { ms, mode = opts.outageMode } = parseOutageRequest(request);
+    const outage = outages.begin(ms, mode);
+    outages.refuse();
+    return outage;
+  }
+
+  if (opts.outageMs > 0) {
+    const { outageMs: ms, outageMode: mode } = opts;
+    scheduledOutage = setTimeout(() => void startOutage({ ms, mode }).catch(() => undefined), opts.outageAfterMs);
+  }
 
   function getConfig(): FactorySimulatorConfig {
     return toConfig(opts);
@@ -263,13 +438,18 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
   function clearLogs(): void {
     requests.length = 0;
     callbacks.length = 0;
+    // An outage in progress goes on, and stays in the log.
+    outages.log.splice(0, outages.log.length, ...outages.log.filter((outage) => outage === outages.current()));
   }
 
   let closing: Promise<void> | undefined;
   function close(): Promise<void> {
     closing ??= (async () => {
       lifetime.abort();
+      clearTimeout(scheduledOutage);
+      outages.dispose();
       releaseCallbacks(); // held deliveries see the abort and end
+      releaseAnswers(); // held answers go to sockets about to be destroyed
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       // Destroys idle keep-alive sockets and hung (never-answered) requests alike;
       // either would otherwise hold server.close() open.
@@ -288,6 +468,12 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
     clearLogs,
     holdCallbacks,
     releaseCallbacks,
+    holdAnswers,
+    releaseAnswers,
+    startOutage,
+    endOutage: () => outages.end(),
+    outages: outages.log,
+    summary: (window) => summarize(requests, window),
     requests,
     callbacks,
   };
