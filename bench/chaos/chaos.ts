@@ -8,6 +8,7 @@ import * as Factory from "@donut-states/core/factory";
 import * as Outbox from "@donut-states/core/outbox";
 import * as Product from "@donut-states/core/product";
 import * as Restock from "@donut-states/core/restock";
+import { factoryCaller, factoryQueue } from "@donut-states/core/topology";
 import { peekMessages, queueDepth } from "@donut-states/core/util/sqs";
 import { type MailboxEntry, readMailbox } from "@donut-states/emulators/mail";
 import { FREE_PORTS } from "@donut-states/local/config";
@@ -17,6 +18,16 @@ import { isNull, sql } from "drizzle-orm";
 import mysql from "mysql2/promise";
 import { answersMatchOrders, checkConservation, readStockLedger } from "../lib/invariants";
 import { startLoadGenerator } from "../lib/load-client";
+import { type BreakerExpectations, type BreakerFacts, checkBreakerInvariants } from "./breaker-invariants";
+import {
+  describePlan,
+  type FactoryFault,
+  type FactoryFaultPlan,
+  factoryOptionsFor,
+  injectOutage,
+  planFactoryFaults,
+  planRandomSalt,
+} from "./factory-faults";
 
 export interface ChaosOptions {
   /** How long orders keep coming. */
@@ -33,6 +44,10 @@ export interface ChaosOptions {
   failedAlertWithinMs: number;
   /** How long after the drain to wait for the e-mails the checks look for. */
   mailTimeoutMs: number;
+  /** Factory faults added to the mix (factory-faults.ts); none by default. */
+  factoryFaults: readonly FactoryFault[];
+  /** Also check the circuit breaker's invariants (breaker-invariants.ts): off until the factory caller has one. */
+  breakerInvariants: boolean;
   log: (line: string) => void;
 }
 
@@ -46,6 +61,8 @@ export const DEFAULT_CHAOS: ChaosOptions = {
   seed: 20261127,
   failedAlertWithinMs: 60_000,
   mailTimeoutMs: 60_000,
+  factoryFaults: [],
+  breakerInvariants: false,
   log: () => {},
 };
 
@@ -58,7 +75,29 @@ const CHAOS_CLOCK = {
   pendingSeconds: 20,
   /** The factory is fast here: a request without callback for a minute is overdue. */
   slaSeconds: 60,
+  factoryTimeoutMs: 600,
+  /** The factory's production time (its callback's delay), unless late answers set their own. */
+  productionMs: 300,
 } as const;
+
+/**
+ * What the breaker invariants hold the factory caller to on this clock. They name settings the
+ * caller does not have yet (docs/design.md will list them); the values are what this run would
+ * give it: a budget far past the outage, a probe per visibility timeout, and a grace of the
+ * production time plus a margin.
+ */
+function breakerExpectations(productionMs: number): BreakerExpectations {
+  return {
+    deliveryBudgetMs: 120_000,
+    openAfterFailures: 5,
+    callsInFlight: factoryCaller.batchSize * factoryCaller.maxConcurrency,
+    probeIntervalMs: CHAOS_CLOCK.visibilityTimeoutSeconds * 1000,
+    callbackGraceMs: productionMs + 2000,
+    mailWithinMs: 30_000,
+    unreachableSubject: /^Factory unreachable/,
+    backSubject: /^Factory back/,
+  };
+}
 
 /** mulberry32: a tiny, well-known seeded PRNG (uniform in [0, 1)). */
 export function seededRandom(seed: number): () => number {
@@ -84,7 +123,15 @@ export interface ChaosReport {
   responses: Record<string, number>;
   unexpected5xx: Array<{ atMs: number; status: number }>;
   restock: Record<string, number>;
-  factory: { requests: Record<string, number>; callbacks: number; duplicateAcceptances: number };
+  factory: {
+    requests: Record<string, number>;
+    callbacks: number;
+    duplicateAcceptances: number;
+    lateAnswers: number;
+    outages: Array<{ mode: string; seconds: number }>;
+  };
+  /** The factory faults added to the mix, as planned from the seed. */
+  factoryFaults: FactoryFaultPlan;
   invariants: InvariantResult[];
   ok: boolean;
 }
@@ -119,6 +166,16 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
   const db = inspector.db;
 
   const skus = Array.from({ length: options.products }, (_, index) => `CHAOS-${String(index + 1).padStart(2, "0")}`);
+  const plan = planFactoryFaults(options.factoryFaults, {
+    skus,
+    clock: {
+      durationMs: options.durationMs,
+      visibilityTimeoutSeconds: CHAOS_CLOCK.visibilityTimeoutSeconds,
+      maxReceiveCount: factoryQueue.maxReceiveCount,
+      factoryTimeoutMs: CHAOS_CLOCK.factoryTimeoutMs,
+    },
+    random: seededRandom(planRandomSalt(options.seed)),
+  });
   await db.insert(Factory.factoryTable).values({ id: "FF-500293", name: "부산도너츠 공장", managerEmail: "factory@chaos.local" });
   await db.insert(Product.productTable).values(
     skus.map((sku) => ({
@@ -142,7 +199,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
         SEED_DEMO_DATA: "false",
         ALERT_EMAILS: ["ops@chaos.local"],
         QUEUE_VISIBILITY_TIMEOUT_SECONDS: CHAOS_CLOCK.visibilityTimeoutSeconds,
-        FACTORY_TIMEOUT_MS: 600,
+        FACTORY_TIMEOUT_MS: CHAOS_CLOCK.factoryTimeoutMs,
         OUTBOX_RELAY_INTERVAL_MS: CHAOS_CLOCK.relayIntervalMs,
         WATCHDOG_INTERVAL_MS: CHAOS_CLOCK.watchdogIntervalMs,
         RESTOCK_SLA_SECONDS: CHAOS_CLOCK.slaSeconds,
@@ -150,7 +207,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
         ALARM_INTERVAL_MS: 500,
         factoryOptions: {
           port: 0,
-          delayMs: 300,
+          delayMs: CHAOS_CLOCK.productionMs,
           failureRate: 0.3,
           timeoutRate: 0.1,
           hangMs: 1500,
@@ -158,6 +215,13 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
           // Callbacks that meet the database restart get 503: the factory retries (up to ~50 s).
           callbackRetries: 9,
           random: seededRandom(options.seed),
+          ...factoryOptionsFor(plan),
+          onOutage: (outage) =>
+            mark(
+              outage.endedAt
+                ? `factory back after ${((Date.parse(outage.endedAt) - Date.parse(outage.startedAt)) / 1000).toFixed(1)}s`
+                : `factory DOWN (${outage.mode === "refuse" ? "connections refused" : "503 to every call"}) until ${outage.endsAt}`,
+            ),
         },
       },
       (line) => {
@@ -168,6 +232,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     mark(
       `offline stack up: ${skus.length} products x ${options.initialStock} units, ${options.ordersPerSecond} orders/s for ${options.durationMs / 1000}s, seed ${options.seed}`,
     );
+    for (const line of describePlan(plan)) mark(line);
 
     // Load: the bench's generator (autocannon in a child process, off the stack's event loop) at a
     // fixed rate; a fixed amount, not a duration, so it waits for every answer and each committed
@@ -186,6 +251,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     });
 
     // The faults, spread over the run.
+    const outage = injectOutage(plan, running.factory!, { loadStarted: Date.now(), sleep });
     const at = (fraction: number) => sleep(options.durationMs * fraction);
     let dbDownFrom = Number.POSITIVE_INFINITY;
     let dbDownUntil = Number.NEGATIVE_INFINITY;
@@ -210,6 +276,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
 
     const loadResult = await load;
     await faults;
+    await outage;
     const responses = loadResult.statuses;
     const fiveHundreds = loadResult.serverErrors.map((error) => ({ ...error, atMs: error.atMs + loadResult.startedAtEpochMs - started }));
     mark(`load done: ${loadResult.requests} requests, ${loadResult.errors} connection errors, ${loadResult.timeouts} timeouts`);
@@ -235,6 +302,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       fiveHundreds,
       dbWindow: { from: dbDownFrom, until: dbDownUntil + 5000 },
       started,
+      plan,
     });
     report.timeline = [...timeline, ...report.timeline].sort((a, b) => a.atMs - b.atMs);
     return report;
@@ -256,8 +324,10 @@ async function checkInvariants({
   fiveHundreds,
   dbWindow,
   started,
+  plan,
 }: {
   started: number;
+  plan: FactoryFaultPlan;
   db: ReturnType<typeof createClient>["db"];
   pool: ReturnType<typeof createClient>["pool"];
   stack: OfflineStack;
@@ -420,17 +490,37 @@ async function checkInvariants({
     `${fiveHundreds.length} x 5xx (${fiveHundreds.filter((r) => r.status === 503).length} x 503), ${unexpected.length} outside the restart window`,
   );
 
-  // The factory's view: how often it was asked, and whether any restock was accepted twice.
   const factory = stack.factory!;
-  const accepted = new Map<string, number>();
-  for (const request of factory.requests) {
-    if (request.outcome !== "accepted") continue;
-    const url = (request.body as Record<string, string>).CallbackUrl ?? "";
-    const id = /callbacks\/([^?]+)/.exec(url)?.[1] ?? "?";
-    accepted.set(id, (accepted.get(id) ?? 0) + 1);
+  // 6. The circuit breaker's, on request.
+  if (options.breakerInvariants) {
+    const attempts = await db
+      .select({ restockId: Restock.restockAttemptTable.restockId, sentAt: Restock.restockAttemptTable.sentAt })
+      .from(Restock.restockAttemptTable);
+    const productionMs = plan.lateAnswers?.productionMs ?? CHAOS_CLOCK.productionMs;
+    const facts: BreakerFacts = {
+      outages: factory.outages,
+      requests: requests.map((r) => ({
+        id: r.id,
+        sku: r.sku,
+        status: r.status,
+        createdAtMs: r.createdAt.getTime(),
+        lastError: r.lastError,
+      })),
+      attempts: attempts.map((attempt) => ({ restockId: attempt.restockId, sentAtMs: attempt.sentAt.getTime() })),
+      deadLettered: dlqRestockIds,
+      factoryLog: factory.requests,
+      rejectedSkus: plan.rejectedSkus,
+      productionMs,
+      mails: mails.map((mail) => ({ subject: mail.subject, atMs: mail.date.getTime() })),
+    };
+    for (const result of checkBreakerInvariants(facts, breakerExpectations(productionMs)))
+      check(`breaker: ${result.name}`, result.ok, result.detail);
   }
-  const outcomes: Record<string, number> = {};
-  for (const request of factory.requests) outcomes[request.outcome] = (outcomes[request.outcome] ?? 0) + 1;
+
+  // The factory's view: how often it was asked, and whether any restock was accepted twice (the
+  // production runs per request: our callback URLs name the request in the path).
+  const seen = factory.summary();
+  const outcomes = Object.fromEntries(Object.entries(seen.byOutcome).filter(([, n]) => n > 0));
   const restock: Record<string, number> = {};
   for (const r of requests) restock[r.status] = (restock[r.status] ?? 0) + 1;
 
@@ -451,8 +541,14 @@ async function checkInvariants({
     factory: {
       requests: outcomes,
       callbacks: factory.callbacks.length,
-      duplicateAcceptances: [...accepted.values()].filter((n) => n > 1).length,
+      duplicateAcceptances: Object.values(seen.productionRuns).filter((n) => n > 1).length,
+      lateAnswers: seen.lateAnswers,
+      outages: factory.outages.map((outage) => ({
+        mode: outage.mode,
+        seconds: ((outage.endedAt ? Date.parse(outage.endedAt) : Date.now()) - Date.parse(outage.startedAt)) / 1000,
+      })),
     },
+    factoryFaults: plan,
     invariants,
     ok: invariants.every((invariant) => invariant.ok),
   };

@@ -1,3 +1,6 @@
+// Types only: erased, so nothing loads before the variable below is set.
+import type { FactoryFault } from "./factory-faults";
+
 // The handlers' EMF metric lines would drown the report (as for npm start and the bench): off
 // unless asked for. Set before anything loads Powertools, which reads it then.
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
@@ -8,27 +11,43 @@ const { Command, InvalidArgumentError } = await import("commander");
 const { logger } = await import("@donut-states/core/util/log");
 const { fileURLToPath } = await import("node:url");
 const { DEFAULT_CHAOS, runChaos } = await import("./chaos");
-
-export {};
+const { FACTORY_FAULTS } = await import("./factory-faults");
 
 /**
- * `npm run chaos [-- <runs>] [--seed <n>] [--seconds <s>]`: chaos runs back to back, each with
- * its own seed (seed, seed+1, …) so any run can be replayed alone with `--seed`. Prints each
- * run's seed, timeline and invariants, then the pass count; exits non-zero if any run failed.
+ * `npm run chaos [-- <runs>] [--seed <n>] [--seconds <s>] [--faults <list>] [--breaker-invariants]`:
+ * chaos runs back to back, each with its own seed (seed, seed+1, …) so any run can be replayed
+ * alone with `--seed`. Prints each run's seed, timeline and invariants, then the pass count;
+ * exits non-zero if any run failed.
  */
 const whole = (min: number, max: number) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`a whole number from ${min} to ${max}`);
   return n;
 };
+const faultList = (value: string): FactoryFault[] => {
+  const names = value === "all" ? [...FACTORY_FAULTS] : value.split(",").map((name) => name.trim());
+  const unknown = names.filter((name) => !(FACTORY_FAULTS as readonly string[]).includes(name));
+  if (unknown.length || names.length === 0)
+    throw new InvalidArgumentError(`a comma-separated list of ${FACTORY_FAULTS.join(", ")}, or all`);
+  return [...new Set(names as FactoryFault[])];
+};
 const program = new Command("chaos")
   .description("sustained orders while the factory, the poller, the event bus and the database fail; then check every invariant")
   .argument("[runs]", "how many runs (each with the next seed)", whole(1, 1000), 1)
   .option("--seed <n>", "seed of the first run (default CHAOS_SEED or the built-in one)", whole(0, 2 ** 32 - 1))
   .option("--seconds <s>", "seconds of load per run", whole(10, 600), DEFAULT_CHAOS.durationMs / 1000)
+  .option("--faults <list>", `factory faults added to the mix: ${FACTORY_FAULTS.join(", ")} (comma-separated), or all`, faultList, [])
+  .option("--breaker-invariants", "also check the factory circuit breaker's invariants (they fail until the factory caller has one)", false)
   .parse();
 const runs = program.processedArgs[0] as number;
-const options = program.opts<{ seed?: number; seconds: number }>();
+const options = program.opts<{ seed?: number; seconds: number; faults: FactoryFault[]; breakerInvariants: boolean }>();
+/** The flags that make a run what it is, for its replay line and the child processes. */
+const runFlags = [
+  "--seconds",
+  String(options.seconds),
+  ...(options.faults.length ? ["--faults", options.faults.join(",")] : []),
+  ...(options.breakerInvariants ? ["--breaker-invariants"] : []),
+];
 const firstSeed = options.seed ?? Number(process.env.CHAOS_SEED ?? DEFAULT_CHAOS.seed);
 
 // The handlers' own logs would drown the report; keep only errors (they matter here).
@@ -41,9 +60,14 @@ mkdirSync(dir, { recursive: true });
 async function runOnce(run: number, seed: number): Promise<boolean> {
   const label = process.env.CHAOS_RUN_LABEL || `${run}/${runs}`;
   console.log(
-    `\n=== chaos run ${label}, seed ${seed}, ${options.seconds} s of load (replay: npm run chaos -- 1 --seed ${seed} --seconds ${options.seconds})`,
+    `\n=== chaos run ${label}, seed ${seed}, ${options.seconds} s of load (replay: npm run chaos -- 1 --seed ${seed} ${runFlags.join(" ")})`,
   );
-  const report = await runChaos({ durationMs: options.seconds * 1000, seed });
+  const report = await runChaos({
+    durationMs: options.seconds * 1000,
+    seed,
+    factoryFaults: options.faults,
+    breakerInvariants: options.breakerInvariants,
+  });
   console.log("Timeline:");
   for (const entry of report.timeline) console.log(`  +${(entry.atMs / 1000).toFixed(1).padStart(6)}s  ${entry.event}`);
   console.log("Responses:", JSON.stringify(report.responses));
@@ -64,14 +88,10 @@ async function runOnce(run: number, seed: number): Promise<boolean> {
  * Lambda's, keep the endpoints they were created with.
  */
 function runInChild(run: number, seed: number): Promise<boolean> {
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, process.argv[1], "1", "--seed", String(seed), "--seconds", String(options.seconds)],
-    {
-      stdio: "inherit",
-      env: { ...process.env, CHAOS_RUN_LABEL: `${run}/${runs}` },
-    },
-  );
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], "1", "--seed", String(seed), ...runFlags], {
+    stdio: "inherit",
+    env: { ...process.env, CHAOS_RUN_LABEL: `${run}/${runs}` },
+  });
   return new Promise((resolve) => child.on("exit", (code) => resolve(code === 0)));
 }
 
