@@ -15,6 +15,18 @@ export class OutageInProgressError extends Error {
   }
 }
 
+/** A timer that calls `fn` at `atMs` (epoch) or later: setTimeout may fire a millisecond early by the wall clock. */
+export function callAt(atMs: number, fn: () => void): { clear(): void } {
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const left = atMs - Date.now();
+    timer = left > 0 ? setTimeout(arm, left) : setTimeout(fn, 0);
+  };
+  const first = atMs - Date.now();
+  timer = setTimeout(first > 0 ? arm : fn, Math.max(0, first));
+  return { clear: () => clearTimeout(timer) };
+}
+
 /** Another process took the port while it was closed: try again this often, this many times. */
 const RELISTEN_RETRY_MS = 100;
 const RELISTEN_ATTEMPTS = 100;
@@ -51,7 +63,7 @@ export function createOutageSwitch({
   onChange: (outage: SimOutage) => void;
 }): OutageSwitch {
   const log: SimOutage[] = [];
-  let active: { outage: SimOutage; timer: NodeJS.Timeout; closed: boolean; ended?: Promise<void> } | undefined;
+  let active: { outage: SimOutage; timer: { clear(): void }; closed: boolean; ended?: Promise<void> } | undefined;
   const disposed = new AbortController();
 
   function begin(ms: number, mode: OutageMode): SimOutage {
@@ -66,7 +78,7 @@ export function createOutageSwitch({
     };
     log.push(outage);
     // Ref'd on purpose: in `refuse` mode nothing else may keep a standalone simulator's process alive.
-    active = { outage, timer: setTimeout(() => void end(), ms), closed: false };
+    active = { outage, timer: callAt(now + ms, () => void end()), closed: false };
     onChange(outage);
     return outage;
   }
@@ -103,7 +115,7 @@ export function createOutageSwitch({
     if (!active) return Promise.resolve();
     const ending = active;
     ending.ended ??= (async () => {
-      clearTimeout(ending.timer);
+      ending.timer.clear();
       if (ending.closed) ending.outage.error = await listenAgain();
       if (ending.outage.error === null) ending.outage.endedAt = new Date().toISOString();
       active = undefined;
@@ -114,7 +126,7 @@ export function createOutageSwitch({
 
   function dispose(): void {
     disposed.abort();
-    if (active) clearTimeout(active.timer);
+    active?.timer.clear();
   }
 
   return { current: () => active?.outage, log, begin, refuse, end, dispose };

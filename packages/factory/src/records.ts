@@ -64,7 +64,7 @@ export interface SimOutage {
 
 export type SimEvent = { type: "request"; request: SimRequest } | { type: "callback"; callback: SimCallback };
 
-/** A time window over the request log; either end may be left open. */
+/** A time window over the request log: `from` included, `until` not (an outage's `endedAt` is already up). Either may be left out. */
 export interface SimWindow {
   from?: string | Date;
   until?: string | Date;
@@ -96,13 +96,13 @@ export function callbackTarget(body: unknown): string | undefined {
   return url.split(/[?#]/)[0];
 }
 
-/** Counts the requests received in `window` (inclusive at both ends). */
+/** Counts the requests received in `window`. */
 export function summarize(requests: readonly SimRequest[], window: SimWindow = {}): SimSummary {
   const from = time(window.from, Number.NEGATIVE_INFINITY);
   const until = time(window.until, Number.POSITIVE_INFINITY);
   const seen = requests.filter((request) => {
     const at = new Date(request.receivedAt).getTime();
-    return at >= from && at <= until;
+    return at >= from && at < until;
   });
   const byOutcome = Object.fromEntries(REQUEST_OUTCOMES.map((outcome) => [outcome, 0])) as Record<RequestOutcome, number>;
   const productionRuns: Record<string, number> = {};

@@ -514,6 +514,7 @@ describe("outages", () => {
     expect(await hung).toBeInstanceOf(TypeError); // the connection went down with the factory
     await waitFor(() => s.outages[0].endedAt !== null);
     expect(Date.parse(s.outages[0].endedAt!) - Date.parse(s.outages[0].startedAt)).toBeGreaterThanOrEqual(300);
+    expect(s.outages[0].endedAt! >= s.outages[0].endsAt).toBe(true);
     s.setOptions({ timeoutRate: 0, callback: "never" });
     expect((await post(s, base)).status).toBe(202);
   });
@@ -632,7 +633,9 @@ describe("summary", () => {
       productionRuns: { [target]: 2, "http://127.0.0.1:9/factory/callbacks/01DEF": 1 },
     });
     expect(s.summary({ from: s.requests[2].receivedAt })).toMatchObject({ received: 2, accepted: 1 });
-    expect(s.summary({ until: new Date(Date.parse(s.requests[0].receivedAt) - 1) }).received).toBe(0);
+    // `until` is not included: an outage's endedAt is the first moment it serves again.
+    expect(s.summary({ until: s.requests[0].receivedAt }).received).toBe(0);
+    expect(s.summary({ from: s.requests[0].receivedAt, until: s.requests[3].receivedAt }).received).toBeLessThan(4);
   });
 });
 

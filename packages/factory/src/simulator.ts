@@ -27,7 +27,7 @@ import {
   resolveOptions,
   toConfig,
 } from "./options";
-import { createOutageSwitch, OutageInProgressError, type OutageSwitch } from "./outage";
+import { callAt, createOutageSwitch, OutageInProgressError, type OutageSwitch } from "./outage";
 import {
   type RequestOutcome,
   type SimCallback,
@@ -105,7 +105,7 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
   let answerHold: Hold | undefined;
   /** Set once listening (the port is known then); requests arrive only after that. */
   let outages: OutageSwitch;
-  let scheduledOutage: NodeJS.Timeout | undefined;
+  let scheduledOutage: { clear(): void } | undefined;
 
   function emit(event: SimEvent): void {
     try {
@@ -423,7 +423,7 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
 
   if (opts.outageMs > 0) {
     const { outageMs: ms, outageMode: mode } = opts;
-    scheduledOutage = setTimeout(() => void startOutage({ ms, mode }).catch(() => undefined), opts.outageAfterMs);
+    scheduledOutage = callAt(Date.now() + opts.outageAfterMs, () => void startOutage({ ms, mode }).catch(() => undefined));
   }
 
   function getConfig(): FactorySimulatorConfig {
@@ -446,7 +446,7 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
   function close(): Promise<void> {
     closing ??= (async () => {
       lifetime.abort();
-      clearTimeout(scheduledOutage);
+      scheduledOutage?.clear();
       outages.dispose();
       releaseCallbacks(); // held deliveries see the abort and end
       releaseAnswers(); // held answers go to sockets about to be destroyed
