@@ -3,7 +3,14 @@
  * Parsed strictly: a typo like FACTORY_FAILURE_RATE=50 (meant 50%) should
  * stop startup with a clear message, not silently mean "always fail".
  */
-import { CALLBACK_MODES, type CallbackMode, DEFAULT_OPTIONS, type FactorySimulatorConfig } from "./options";
+import {
+  CALLBACK_MODES,
+  type CallbackMode,
+  DEFAULT_OPTIONS,
+  FAILURE_STATUSES,
+  type FactorySimulatorConfig,
+  type FailureStatus,
+} from "./options";
 import { OUTAGE_MODES, type OutageMode } from "./records";
 
 type Env = Record<string, string | undefined>;
@@ -41,6 +48,11 @@ const RULES = {
   host: { variable: "FACTORY_HOST", allowed: "a hostname or IP address", parse: (raw: string) => raw },
   delayMs: { variable: "FACTORY_DELAY_MS", allowed: "whole milliseconds >= 0", parse: int(0, 2_147_483_647) },
   failureRate: { variable: "FACTORY_FAILURE_RATE", allowed: "a number from 0 to 1 (e.g. 0.2)", parse: rate },
+  failureStatus: {
+    variable: "FACTORY_FAILURE_STATUS",
+    allowed: `one of ${FAILURE_STATUSES.join(", ")}`,
+    parse: (raw: string) => FAILURE_STATUSES.find((status) => String(status) === raw) as FailureStatus | undefined,
+  },
   timeoutRate: { variable: "FACTORY_TIMEOUT_RATE", allowed: "a number from 0 to 1 (e.g. 0.2)", parse: rate },
   hangMs: { variable: "FACTORY_HANG_MS", allowed: "whole milliseconds >= 0", parse: int(0, 2_147_483_647) },
   answerDelayMs: { variable: "FACTORY_ANSWER_DELAY_MS", allowed: "whole milliseconds >= 0", parse: int(0, 2_147_483_647) },

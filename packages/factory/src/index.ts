@@ -18,9 +18,11 @@ export {
   CALLBACK_MODES,
   type CallbackMode,
   DEFAULT_OPTIONS,
+  FAILURE_STATUSES,
   type FactorySimulatorConfig,
   type FactorySimulatorKnobs,
   type FactorySimulatorOptions,
+  type FailureStatus,
   type OutageRequest,
 } from "./options";
 export { OutageInProgressError } from "./outage";

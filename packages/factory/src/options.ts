@@ -10,15 +10,20 @@ import { OUTAGE_MODES, type OutageMode, type SimEvent, type SimOutage } from "./
 export const CALLBACK_MODES = ["once", "twice", "never"] as const;
 export type CallbackMode = (typeof CALLBACK_MODES)[number];
 
+/** What a simulated failure answers: a server error, or one of the 4xx a caller should retry (timeout, throttling). */
+export const FAILURE_STATUSES = [500, 502, 503, 504, 408, 429] as const;
+export type FailureStatus = (typeof FAILURE_STATUSES)[number];
+
 export interface FactorySimulatorOptions {
   /** Listen port; 0 picks a free port (read the real one from `url`). */
   port: number;
   host: string;
   /** Wait before the (first) callback. */
   delayMs: number;
-  /** Probability (0..1) of answering HTTP 500 instead of accepting. */
+  /** Probability (0..1) of answering `failureStatus` instead of accepting. */
   failureRate: number;
-  /** The body of that 500, sent as it is (text/plain); default a JSON error. Whatever a real factory might answer. */
+  failureStatus: FailureStatus;
+  /** The body of that answer, sent as it is (text/plain); default a JSON error. Whatever a real factory might answer. */
   failureBody?: string;
   /** Probability (0..1) of never answering: hold the socket `hangMs`, then close it. */
   timeoutRate: number;
@@ -58,6 +63,7 @@ export interface FactorySimulatorConfig {
   host: string;
   delayMs: number;
   failureRate: number;
+  failureStatus: FailureStatus;
   timeoutRate: number;
   hangMs: number;
   answerDelayMs: number;
@@ -75,6 +81,7 @@ export const DEFAULT_OPTIONS: Readonly<FactorySimulatorOptions> = Object.freeze(
   host: "127.0.0.1",
   delayMs: 3000,
   failureRate: 0,
+  failureStatus: 500,
   timeoutRate: 0,
   hangMs: 60_000,
   answerDelayMs: 0,
@@ -97,6 +104,7 @@ const fn = <T>() => z.custom<T>((v) => typeof v === "function", { message: "must
 const serializableKnobs = {
   delayMs: ms,
   failureRate: rate,
+  failureStatus: z.union(FAILURE_STATUSES.map((status) => z.literal(status))),
   timeoutRate: rate,
   hangMs: ms,
   answerDelayMs: ms,
@@ -153,6 +161,7 @@ export function toConfig(o: FactorySimulatorOptions): FactorySimulatorConfig {
     host: o.host,
     delayMs: o.delayMs,
     failureRate: o.failureRate,
+    failureStatus: o.failureStatus,
     timeoutRate: o.timeoutRate,
     hangMs: o.hangMs,
     answerDelayMs: o.answerDelayMs,

@@ -428,6 +428,22 @@ describe("chaos knobs", () => {
     expect(s.requests).toMatchObject([{ outcome: "failed", status: 500 }]);
   });
 
+  it.each([
+    [503, "Service Unavailable (simulated)"],
+    [429, "Too Many Requests (simulated)"],
+    [408, "Request Timeout (simulated)"],
+  ] as const)("failureStatus=%i answers that status instead of 500, and never calls back", async (status, message) => {
+    const r = await receiver();
+    const s = await sim({ delayMs: 0, failureRate: 1, failureStatus: status });
+    const res = await post(s, validBody(r.url));
+    expect(res.status).toBe(status);
+    expect(await res.json()).toEqual({ result: "FAIL", message });
+    expect(s.requests).toMatchObject([{ outcome: "failed", status, message: `simulated ${status}` }]);
+    await sleep(60);
+    expect(r.hits).toHaveLength(0);
+    expect(() => s.setOptions({ failureStatus: 404 as never })).toThrow(/failureStatus/);
+  });
+
   it("timeoutRate=1 hangs so the client's own timeout fires, and never calls back", async () => {
     const r = await receiver();
     const s = await sim({ delayMs: 0, timeoutRate: 1, hangMs: 5000 });
@@ -726,6 +742,7 @@ describe("loadFactoryConfig", () => {
       host: "127.0.0.1",
       delayMs: 3000,
       failureRate: 0,
+      failureStatus: 500,
       timeoutRate: 0,
       hangMs: 60000,
       answerDelayMs: 0,
@@ -746,6 +763,7 @@ describe("loadFactoryConfig", () => {
         FACTORY_HOST: "0.0.0.0",
         FACTORY_DELAY_MS: "250",
         FACTORY_FAILURE_RATE: "0.25",
+        FACTORY_FAILURE_STATUS: "503",
         FACTORY_TIMEOUT_RATE: "1",
         FACTORY_HANG_MS: "5000",
         FACTORY_ANSWER_DELAY_MS: "700",
@@ -762,6 +780,7 @@ describe("loadFactoryConfig", () => {
       host: "0.0.0.0",
       delayMs: 250,
       failureRate: 0.25,
+      failureStatus: 503,
       timeoutRate: 1,
       hangMs: 5000,
       answerDelayMs: 700,
@@ -788,6 +807,7 @@ describe("loadFactoryConfig", () => {
     ["FACTORY_CALLBACK", "thrice", "one of once, twice, never"],
     ["FACTORY_CALLBACK_RETRIES", "99", "an integer 0-10"],
     ["FACTORY_ANSWER_DELAY_RATE", "2", "a number from 0 to 1"],
+    ["FACTORY_FAILURE_STATUS", "404", "one of 500, 502, 503, 504, 408, 429"],
     ["FACTORY_REJECT_SKUS", "CP-1,,CP-2", "comma-separated SKUs"],
     ["FACTORY_REJECT_SKUS", "CP-1,", "comma-separated SKUs"],
     ["FACTORY_OUTAGE_MODE", "down", "one of refuse, unavailable"],

@@ -3,7 +3,7 @@
  * be developed and chaos-tested without the real (slow, flaky) factory.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { deliverCallback } from "./callbacks";
@@ -253,9 +253,10 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
     const failRoll = random();
     const hangRoll = random();
     if (failRoll < opts.failureRate) {
-      finish("failed", 500, "simulated internal error");
-      if (opts.failureBody !== undefined) return answerText(res, 500, opts.failureBody);
-      return answer(res, 500, fail("Internal Server Error (simulated)"));
+      const status = opts.failureStatus;
+      finish("failed", status, `simulated ${status}`);
+      if (opts.failureBody !== undefined) return answerText(res, status, opts.failureBody);
+      return answer(res, status, fail(`${STATUS_CODES[status]} (simulated)`));
     }
     if (hangRoll < opts.timeoutRate) {
       finish("timed-out", null, `simulated hang; socket closed after ${opts.hangMs}ms`);
