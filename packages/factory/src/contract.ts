@@ -40,6 +40,8 @@ export interface LegacyFailBody {
   message: string;
 }
 
+export const failBody = (message: string): LegacyFailBody => ({ result: "FAIL", message });
+
 function describeType(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";

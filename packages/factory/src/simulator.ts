@@ -8,14 +8,16 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { deliverCallback } from "./callbacks";
 import {
-  type LegacyFailBody,
+  failBody,
   type LegacyOkBody,
   MANUFACTURE_PATH,
   MAX_BODY_BYTES,
   type ManufactureRequest,
   validateManufactureRequest,
 } from "./contract";
-import { BodyAbortedError, isJsonContentType, readBody, sendEmpty, sendJson, tryParseJson } from "./http-util";
+import { handleControl } from "./control";
+import { type Hold, newHold } from "./hold";
+import { BodyAbortedError, isJsonContentType, readBody, sendJson, tryParseJson } from "./http-util";
 import {
   type FactorySimulatorConfig,
   type FactorySimulatorKnobs,
@@ -27,7 +29,7 @@ import {
   resolveOptions,
   toConfig,
 } from "./options";
-import { callAt, createOutageSwitch, OutageInProgressError, type OutageSwitch } from "./outage";
+import { callAt, createOutageSwitch, type OutageSwitch } from "./outage";
 import {
   type RequestOutcome,
   type SimCallback,
@@ -79,20 +81,6 @@ export interface FactorySimulator {
   /** Live log of callback attempts. */
   readonly callbacks: SimCallback[];
 }
-
-/** A hold on something that falls due (callbacks, answers): released all at once. */
-interface Hold {
-  released: Promise<void>;
-  release: () => void;
-}
-
-function newHold(): Hold {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  return { released, release };
-}
-
-const fail = (message: string): LegacyFailBody => ({ result: "FAIL", message });
 
 export async function startFactorySimulator(options: Partial<FactorySimulatorOptions> = {}): Promise<FactorySimulator> {
   let opts = resolveOptions(options);
@@ -217,14 +205,14 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
     const { entry, finish, answer } = logEntry(req, pathname);
     await readLoggedBody(req, entry);
     finish("unavailable", 503, `simulated outage until ${outage.endsAt}`);
-    answer(res, 503, fail(`Service Unavailable (simulated outage until ${outage.endsAt})`));
+    answer(res, 503, failBody(`Service Unavailable (simulated outage until ${outage.endsAt})`));
   }
 
   async function handleManufacture(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     const { entry, finish, answer, answerText } = logEntry(req, pathname);
     const reject = (status: number, message: string, headers = {}) => {
       finish("rejected", status, message);
-      answer(res, status, fail(message), headers);
+      answer(res, status, failBody(message), headers);
     };
 
     const { raw, parsed } = await readLoggedBody(req, entry);
@@ -256,7 +244,7 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
       const status = opts.failureStatus;
       finish("failed", status, `simulated ${status}`);
       if (opts.failureBody !== undefined) return answerText(res, status, opts.failureBody);
-      return answer(res, status, fail(`${STATUS_CODES[status]} (simulated)`));
+      return answer(res, status, failBody(`${STATUS_CODES[status]} (simulated)`));
     }
     if (hangRoll < opts.timeoutRate) {
       finish("timed-out", null, `simulated hang; socket closed after ${opts.hangMs}ms`);
@@ -280,99 +268,9 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
     if (!res.destroyed && !req.socket.destroyed) answer(res, 202, ok);
   }
 
-  /** /_sim/* control plane: inspection and runtime knobs; never logged. */
-  async function handleControl(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    const method = req.method ?? "";
-    const raw = await readBody(req, MAX_BODY_BYTES);
-    const routes: Record<string, Record<string, () => void>> = {
-      "/_sim/requests": {
-        GET: () => sendJson(res, 200, requests),
-        DELETE: () => {
-          clearLogs();
-          sendEmpty(res, 204);
-        },
-      },
-      "/_sim/callbacks": { GET: () => sendJson(res, 200, callbacks) },
-      "/_sim/callbacks/hold": {
-        POST: () => {
-          holdCallbacks();
-          sendEmpty(res, 204);
-        },
-      },
-      "/_sim/callbacks/release": {
-        POST: () => {
-          releaseCallbacks();
-          sendEmpty(res, 204);
-        },
-      },
-      "/_sim/answers/hold": {
-        POST: () => {
-          holdAnswers();
-          sendEmpty(res, 204);
-        },
-      },
-      "/_sim/answers/release": {
-        POST: () => {
-          releaseAnswers();
-          sendEmpty(res, 204);
-        },
-      },
-      "/_sim/outage": {
-        POST: () => {
-          const parsed = tryParseJson(raw.text);
-          if (raw.tooLarge || !parsed.ok) return sendJson(res, 400, fail('outage body must be JSON, e.g. {"ms":60000}'));
-          let outage: SimOutage;
-          try {
-            const { ms, mode = opts.outageMode } = parseOutageRequest(parsed.value);
-            outage = outages.begin(ms, mode);
-          } catch (err) {
-            return sendJson(res, err instanceof OutageInProgressError ? 409 : 400, fail((err as Error).message));
-          }
-          // The caller reads its answer, then the port closes.
-          res.once("finish", () => outages.refuse());
-          sendJson(res, 201, outage);
-        },
-        DELETE: () => {
-          void outages.end().then(() => sendEmpty(res, 204));
-        },
-      },
-      "/_sim/outages": { GET: () => sendJson(res, 200, outages.log) },
-      "/_sim/summary": {
-        GET: () => {
-          const query = new URL(req.url ?? "/", "http://simulator.invalid").searchParams;
-          const window = { from: query.get("from") ?? undefined, until: query.get("until") ?? undefined };
-          const bad = Object.entries(window).filter(([, value]) => value !== undefined && Number.isNaN(Date.parse(value)));
-          if (bad.length) return sendJson(res, 400, fail(`${bad.map(([key]) => key).join(" and ")} must be ISO timestamps`));
-          sendJson(res, 200, summarize(requests, window));
-        },
-      },
-      "/_sim/config": {
-        GET: () => sendJson(res, 200, getConfig()),
-        POST: () => {
-          // Any content-type: `curl -d '{...}'` sends form-urlencoded by default.
-          const parsed = tryParseJson(raw.text);
-          if (raw.tooLarge || !parsed.ok) return sendJson(res, 400, fail("config body must be JSON"));
-          try {
-            sendJson(res, 200, applyKnobs(parseHttpKnobs(parsed.value)));
-          } catch (err) {
-            sendJson(res, 400, fail((err as Error).message));
-          }
-        },
-      },
-    };
-    const route = routes[pathname];
-    if (!route) return sendJson(res, 404, fail(`no route for ${pathname}`));
-    const handler = route[method];
-    if (!handler) {
-      const allow = Object.keys(route).join(", ");
-      return sendJson(res, 405, fail(`method ${method} not allowed; use ${allow}`), { allow });
-    }
-    handler();
-  }
-
   /** The factory's front door: the control plane always; the API unless the factory is down. */
   function route(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    if (pathname.startsWith("/_sim/")) return handleControl(req, res, pathname);
+    if (pathname.startsWith("/_sim/")) return handleControl(req, res, pathname, control);
     const outage = outages.current();
     if (outage?.mode === "unavailable") return handleUnavailable(req, res, pathname, outage);
     if (outage?.mode === "refuse") {
@@ -388,7 +286,7 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
     route(req, res, pathname).catch((err) => {
       // Client went away mid-body, or an oversized upload was cut off: nothing to answer.
       if (err instanceof BodyAbortedError || req.destroyed) return;
-      if (!res.headersSent) sendJson(res, 500, fail(`simulator bug: ${(err as Error).message}`));
+      if (!res.headersSent) sendJson(res, 500, failBody(`simulator bug: ${(err as Error).message}`));
     });
   });
 
@@ -414,6 +312,19 @@ export async function startFactorySimulator(options: Partial<FactorySimulatorOpt
       }
     },
   });
+
+  const control = {
+    requests,
+    callbacks,
+    outages,
+    clearLogs,
+    holdCallbacks,
+    releaseCallbacks,
+    holdAnswers,
+    releaseAnswers,
+    getConfig,
+    applyKnobs: (input: unknown) => applyKnobs(parseHttpKnobs(input)),
+  };
 
   async function startOutage(request: OutageRequest): Promise<SimOutage> {
     const { ms, mode = opts.outageMode } = parseOutageRequest(request);
