@@ -433,11 +433,11 @@ async function checkInvariants({
     `${alarmMails.length} ALARM e-mail(s)`,
   );
 
-  const factoryQueue = await queueDepth(stack.aws.sqs, stack.topology.factoryQueueUrl);
+  const queued = await queueDepth(stack.aws.sqs, stack.topology.factoryQueueUrl);
   check(
     "the factory queue is empty (visible, in flight and delayed)",
-    factoryQueue.visible + factoryQueue.inFlight + factoryQueue.delayed === 0,
-    `${factoryQueue.visible} visible, ${factoryQueue.inFlight} in flight, ${factoryQueue.delayed} delayed`,
+    queued.visible + queued.inFlight + queued.delayed === 0,
+    `${queued.visible} visible, ${queued.inFlight} in flight, ${queued.delayed} delayed`,
   );
 
   // 3b. Operations hear about each failed request, by name, within the minute.
