@@ -9,7 +9,7 @@ import { Events } from "./Events";
 
 /** The route the legacy factory calls back on. */
 export const CALLBACK_ROUTE = "POST /factory/callbacks/{restockId}" satisfies RouteKey;
-/** The route customers subscribe to back-in-stock mails on. */
+/** The route customers ask for a back-in-stock mail on. */
 export const SUBSCRIPTION_ROUTE = "POST /products/{sku}/subscriptions" satisfies RouteKey;
 
 /**
@@ -40,7 +40,7 @@ export function Api({ stack }: StackContext) {
   const { settings, secrets } = use(Config);
   const { access } = use(Database);
   const { bus, deadLetterQueue } = use(Events);
-  const { topic: backInStockTopic } = use(BackInStock);
+  const { mailQueue } = use(BackInStock);
 
   // One function per route: what each reads and may do comes from its entry in the topology.
   const wiring: StageWiring = {
@@ -49,9 +49,9 @@ export function Api({ stack }: StackContext) {
     values: {
       EVENT_BUS_NAME: bus.eventBusName,
       FACTORY_DLQ_URL: deadLetterQueue.queueUrl,
-      BACK_IN_STOCK_TOPIC_ARN: backInStockTopic.topicArn,
+      MAIL_QUEUE_URL: mailQueue.queueUrl,
     },
-    targets: { bus: bus.eventBusArn, deadLetterQueue: deadLetterQueue.queueArn, backInStockTopic: backInStockTopic.topicArn },
+    targets: { bus: bus.eventBusArn, deadLetterQueue: deadLetterQueue.queueArn, mailQueue: mailQueue.queueArn },
   };
   const functions: Partial<Record<RouteKey, SstFunction>> = {};
   const adminFunctions: Partial<Record<AdminRouteKey, SstFunction>> = {};
@@ -82,7 +82,7 @@ export function Api({ stack }: StackContext) {
 
   // The factory's callbacks get their own, smaller throttle (settings.ts), so no flood on that
   // route takes the customers' share of the stage's limit. The subscription route gets a small
-  // one too: each accepted request can make SNS send a confirmation mail to the address given.
+  // one too: each accepted request may enqueue a confirmation mail to the address given.
   // Route settings name routes by key, so the stage must wait for them.
   const stage = api.cdk.httpApi.defaultStage?.node.defaultChild as Cdk.aws_apigatewayv2.CfnStage | undefined;
   if (!stage) throw new Error("the HTTP API has no default stage");

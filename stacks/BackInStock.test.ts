@@ -1,24 +1,24 @@
 /**
- * The BackInStock stack: the topic customers subscribe on, which only the notifier may publish to,
- * and the notifier a rule on our bus runs, with the rule's failed-events queue.
+ * The BackInStock stack: the topic only the notifier may publish to, the notifier a rule on our bus
+ * runs with the rule's failed-events queue, and the customer mail queue with its DLQ.
  */
-import { backInStockRule, backInStockTopic } from "@donut-states/core/topology";
+import { backInStockRule, backInStockTopic, mailDeadLetterQueue, mailQueue } from "@donut-states/core/topology";
 import { describe, expect, it } from "vitest";
 import { APP_NAME } from "./settings";
 import { bothStages } from "./test/app";
-import { functionFor, logicalIdOf, NOTIFIER, SUBSCRIBE } from "./test/functions";
+import { failedEventsQueueId, functionFor, logicalIdOf, mailQueueId, NOTIFIER } from "./test/functions";
 import { describeValue, type Json, resourcesOf, single } from "./test/templates";
 
 const stages = bothStages();
 
 describe.each(stages.each)("%s stage", (_name, get) => {
-  it("has a back-in-stock topic only the notifier may publish to, and e-mail subscriptions as the only ones the route may make", () => {
+  it("has a back-in-stock topic only the notifier may publish to, with no subscription of customers", () => {
     const synth = get();
     const template = synth.templates.BackInStock;
     const [topicId, topic] = single(template, "AWS::SNS::Topic");
     expect(topic.Properties.TopicName).toBe(`${synth.stage}-${APP_NAME}-${backInStockTopic.name}`);
     expect(topic.Properties.DisplayName).toBe(backInStockTopic.displayName);
-    // No subscription is deployed: customers make them, through the route.
+    // No subscription is deployed (customers' subscriptions are rows of our database).
     expect(resourcesOf(template, "AWS::SNS::Subscription")).toEqual([]);
     const [notifierStack, , notifier] = functionFor(synth, NOTIFIER);
     expect(notifierStack).toBe("BackInStock");
@@ -42,15 +42,25 @@ describe.each(stages.each)("%s stage", (_name, get) => {
     expect(statements.find((statement) => statement.Sid === "AllowPublishThroughSSLOnly")?.Condition).toEqual({
       Bool: { "aws:SecureTransport": "false" },
     });
-    // The route's sns:Subscribe holds for e-mail endpoints only.
-    const [apiStack, , subscribe] = functionFor(synth, SUBSCRIBE);
-    const subscribeStatements = resourcesOf(synth.templates[apiStack], "AWS::IAM::Policy")
-      .filter(([, candidate]) => candidate.Properties.Roles.some((role: Json) => role.Ref === subscribe.Properties.Role["Fn::GetAtt"][0]))
-      .flatMap(([, candidate]) => candidate.Properties.PolicyDocument.Statement as Json[])
-      .filter((statement) => statement.Action === "sns:Subscribe");
-    expect(subscribeStatements).toHaveLength(1);
-    expect(subscribeStatements[0].Condition).toEqual({ StringEquals: { "sns:Protocol": "email" } });
     expect(template.Outputs.BackInStockTopicArn.Value).toEqual({ Ref: topicId });
+  });
+
+  it("has the customer mail queue, encrypted, TLS only, with its DLQ", () => {
+    const synth = get();
+    const template = synth.templates.BackInStock;
+    const queues = Object.fromEntries(resourcesOf(template, "AWS::SQS::Queue").map(([id, queue]) => [id, queue.Properties]));
+    const mail = queues[mailQueueId(synth)];
+    expect(mail.QueueName).toBe(`${synth.stage}-${APP_NAME}-${mailQueue.name}`);
+    expect(mail.MessageRetentionPeriod).toBe(mailQueue.retentionSeconds);
+    expect(mail.SqsManagedSseEnabled).toBe(true);
+    const dlqId = mail.RedrivePolicy.deadLetterTargetArn["Fn::GetAtt"][0];
+    expect(mail.RedrivePolicy.maxReceiveCount).toBe(mailQueue.maxReceiveCount);
+    expect(queues[dlqId]).toMatchObject({
+      QueueName: `${synth.stage}-${APP_NAME}-${mailDeadLetterQueue.name}`,
+      MessageRetentionPeriod: mailDeadLetterQueue.retentionSeconds,
+      SqsManagedSseEnabled: true,
+    });
+    expect(template.Outputs.MailQueueUrl.Value).toEqual({ Ref: mailQueueId(synth) });
   });
 
   it("runs the back-in-stock notifier for RestockFulfilled: a rule on our bus with the topology's pattern", () => {
@@ -86,8 +96,8 @@ describe.each(stages.each)("%s stage", (_name, get) => {
   it("keeps every RestockFulfilled the notifier could not handle in its failed-events queue, and alarms on it", () => {
     const synth = get();
     const template = synth.templates.BackInStock;
-    const [queueId, queue] = single(template, "AWS::SQS::Queue");
-    expect(queue.Properties).toMatchObject({
+    const queueId = failedEventsQueueId(synth);
+    expect(template.Resources[queueId].Properties).toMatchObject({
       QueueName: `${synth.stage}-${APP_NAME}-${backInStockRule.failedEvents.queueName}`,
       MessageRetentionPeriod: backInStockRule.failedEvents.retentionSeconds,
       SqsManagedSseEnabled: true,
@@ -106,7 +116,9 @@ describe.each(stages.each)("%s stage", (_name, get) => {
     // ...and the rule target's dead-letter queue, which only this rule may send to, over TLS.
     const [ruleId, rule] = single(template, "AWS::Events::Rule");
     expect(rule.Properties.Targets[0].DeadLetterConfig).toEqual({ Arn: queueArn });
-    const [, queuePolicy] = single(template, "AWS::SQS::QueuePolicy");
+    const [[, queuePolicy]] = resourcesOf(template, "AWS::SQS::QueuePolicy").filter(([, policy]) =>
+      policy.Properties.Queues.some((queue: Json) => queue.Ref === queueId),
+    );
     const statements = queuePolicy.Properties.PolicyDocument.Statement;
     expect(statements.map((statement: Json) => `${statement.Effect} ${[statement.Action].flat().join(",")}`).sort()).toEqual([
       "Allow sqs:SendMessage",

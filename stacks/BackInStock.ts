@@ -1,19 +1,17 @@
-import { backInStockTopic } from "@donut-states/core/topology";
+import { backInStockTopic, mailDeadLetterQueue, mailQueue } from "@donut-states/core/topology";
 import { type StackContext, use } from "sst/constructs";
 import { busRuleFunctions } from "./bus-rule";
 import { Config } from "./Config";
-import { iam, sns } from "./cdk";
+import { Duration, iam, sns, sqs } from "./cdk";
 import { Events } from "./Events";
 
 /**
- * Back-in-stock notifications: the topic customers' e-mail subscriptions live on, and the
- * functions rules on our bus run (bus-rule.ts builds each from the topology: today the notifier,
- * which publishes each RestockFulfilled to the topic). The subscription route's function is in
- * Api; it may only `sns:Subscribe` e-mail endpoints on this topic.
- *
- * Nothing here stores a customer's address: SNS does, as the subscription (docs/design.md,
- * "Back-in-stock notifications"). Only the notifier may publish to the topic (its policy denies
- * everyone else), so nothing else in the account can mail the customers.
+ * Back-in-stock notifications: the topic the notifier publishes each restock to, the functions
+ * rules on our bus run (bus-rule.ts builds each from the topology: today the notifier), and the
+ * customer mail queue (with its DLQ), where the subscription route (in Api) enqueues each
+ * confirmation mail. Customers' subscriptions are rows of our database (docs/design.md,
+ * "Back-in-stock notifications"); the queue's messages carry ids, never an address.
+ * Only the notifier may publish to the topic (its policy denies everyone else).
  */
 export function BackInStock({ stack, app }: StackContext) {
   const { settings } = use(Config);
@@ -45,6 +43,25 @@ export function BackInStock({ stack, app }: StackContext) {
     }),
   );
 
-  stack.addOutputs({ BackInStockTopicArn: topic.topicArn, BackInStockFailedEventsQueueUrl: failedEvents.queueUrl });
-  return { topic, notifier, failedEvents };
+  // SSE-SQS, TLS only; a message that keeps failing waits in the DLQ.
+  const mailDlq = new sqs.Queue(stack, "MailDeadLetterQueue", {
+    queueName: app.logicalPrefixedName(mailDeadLetterQueue.name),
+    retentionPeriod: Duration.seconds(mailDeadLetterQueue.retentionSeconds),
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+  });
+  const mail = new sqs.Queue(stack, "MailQueue", {
+    queueName: app.logicalPrefixedName(mailQueue.name),
+    retentionPeriod: Duration.seconds(mailQueue.retentionSeconds),
+    deadLetterQueue: { queue: mailDlq, maxReceiveCount: mailQueue.maxReceiveCount },
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+  });
+
+  stack.addOutputs({
+    BackInStockTopicArn: topic.topicArn,
+    BackInStockFailedEventsQueueUrl: failedEvents.queueUrl,
+    MailQueueUrl: mail.queueUrl,
+  });
+  return { topic, notifier, failedEvents, mailQueue: mail, mailDeadLetterQueue: mailDlq };
 }

@@ -16,6 +16,10 @@ export function Config({ stack, app }: StackContext) {
     FACTORY_CALLBACK_SECRET: new SstConfig.Secret(stack, "FACTORY_CALLBACK_SECRET"),
     /** Only during a rotation of the above (docs/runbook.md): still accepted by the callback route; unset otherwise. */
     FACTORY_CALLBACK_SECRET_PREVIOUS: new SstConfig.Secret(stack, "FACTORY_CALLBACK_SECRET_PREVIOUS"),
+    /** HMAC key of the links in customer mails (confirm, unsubscribe); at least 32 bytes. */
+    SUBSCRIPTION_TOKEN_SECRET: new SstConfig.Secret(stack, "SUBSCRIPTION_TOKEN_SECRET"),
+    /** Only during a rotation of the above (docs/runbook.md): links signed with it still work; unset otherwise. */
+    SUBSCRIPTION_TOKEN_SECRET_PREVIOUS: new SstConfig.Secret(stack, "SUBSCRIPTION_TOKEN_SECRET_PREVIOUS"),
     /** `sst dev` stages (settings.database === "url"): the developer's MySQL URL. */
     DATABASE_URL: settings.database === "url" ? new SstConfig.Secret(stack, "DATABASE_URL") : undefined,
   };

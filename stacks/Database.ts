@@ -4,6 +4,7 @@ import { Script, type StackContext, use } from "sst/constructs";
 import { appFunction, type DatabaseAccess, fromTopology, functionId } from "./app-function";
 import { Config } from "./Config";
 import { Duration, ec2, logs, RemovalPolicy, rds } from "./cdk";
+import { cronFunction } from "./cron";
 
 /**
  * The database of the stage.
@@ -23,6 +24,9 @@ import { Duration, ec2, logs, RemovalPolicy, rds } from "./cdk";
  * `sst dev` stages ("url"): no VPC, no RDS (they take minutes and cost money per developer).
  * The functions run on the developer's machine and read the SST Secret DATABASE_URL.
  *
+ * Upkeep: the housekeeping function (cron.ts, hourly) expires and deletes back-in-stock
+ * subscriptions and forgets addresses as docs/design.md#back-in-stock says.
+ *
  * Migrations: an SST Script runs packages/functions/src/database/migrate.handler on every
  * deploy (onCreate and onUpdate; drizzle's migrator skips applied migrations). Not under
  * `sst dev`, whose DATABASE_URL usually points at a database only the developer's machine
@@ -41,6 +45,7 @@ export function Database({ stack, app }: StackContext) {
       secrets: [databaseUrl],
     };
     addMigrations(access);
+    addHousekeeping(access);
     return { access, vpc: undefined, instance: undefined, proxy: undefined };
   }
 
@@ -183,6 +188,7 @@ export function Database({ stack, app }: StackContext) {
   const migrations = addMigrations(access, { DATABASE_ADMIN_SECRET_ARN: credentials.secretArn });
   // Migrate only once the proxy and its target exist.
   migrations?.node.addDependency(proxy);
+  addHousekeeping(access);
 
   stack.addOutputs({
     DatabaseSecretArn: applicationSecret.secretArn,
@@ -190,6 +196,11 @@ export function Database({ stack, app }: StackContext) {
     DatabaseProxyEndpoint: proxy.endpoint,
   });
   return { access, vpc, instance, proxy };
+
+  /** The periodic clean-ups (expired subscriptions, addresses kept no longer than needed), hourly. */
+  function addHousekeeping(access: DatabaseAccess) {
+    return cronFunction(stack, "housekeeping", functions.housekeeping, settings, { database: access, secrets: {}, values: {} });
+  }
 
   /** The migrate function; in "rds" stages it also reads the admin secret (`admin`), which no other function may. */
   function addMigrations(access: DatabaseAccess, admin?: FunctionEnvironment) {

@@ -1,10 +1,11 @@
 import { dlqAlarmFollowUp, factoryCaller, functions } from "@donut-states/core/topology";
-import { Cron, type StackContext, use } from "sst/constructs";
+import { type StackContext, use } from "sst/constructs";
 import { Alerts } from "./Alerts";
 import { Api } from "./Api";
 import { appFunction, fromTopology, functionId, type StageWiring } from "./app-function";
 import { Config } from "./Config";
 import { type Cdk, Duration, events, eventsTargets, lambda as lambdaCdk } from "./cdk";
+import { cronFunction } from "./cron";
 import { Database } from "./Database";
 import { Events } from "./Events";
 import { toCdkEventPattern } from "./event-pattern";
@@ -69,18 +70,8 @@ export function Restock({ stack, app }: StackContext) {
   if (!eventSourceMapping) throw new Error("the factory caller has no event source mapping");
   stack.addOutputs({ FactoryCallerEventSourceMappingId: eventSourceMapping.eventSourceMappingId });
 
-  const relay = appFunction(stack, functionId("outboxRelay"), settings, {
-    ...fromTopology(functions.outboxRelay, wiring),
-    // The next run is a minute away: an async retry would only overlap it.
-    retryAttempts: 0,
-  });
-  new Cron(stack, "OutboxRelaySchedule", { schedule: functions.outboxRelay.trigger.schedule.aws, job: relay });
-
-  const watchdog = appFunction(stack, functionId("restockWatchdog"), settings, {
-    ...fromTopology(functions.restockWatchdog, wiring),
-    retryAttempts: 0,
-  });
-  new Cron(stack, "RestockWatchdogSchedule", { schedule: functions.restockWatchdog.trigger.schedule.aws, job: watchdog });
+  const relay = cronFunction(stack, "outboxRelay", functions.outboxRelay, settings, wiring);
+  const watchdog = cronFunction(stack, "restockWatchdog", functions.restockWatchdog, settings, wiring);
 
   // The DLQ alarm's follow-up: CloudWatch sends the alarm's state changes to the account's
   // default event bus, and a rule there runs it when the DLQ alarm enters ALARM. It reads the DLQ

@@ -19,6 +19,7 @@ import {
   FOLLOW_UP,
   functionFor,
   logicalIdOf,
+  mailQueueId,
   NOTIFIER,
   ourFunctions,
   RELAY,
@@ -73,6 +74,9 @@ describe.each(stages.each)("%s stage", (_name, get, databaseMode) => {
       expect(Boolean(variables.SST_Secret_value_FACTORY_CALLBACK_SECRET_PREVIOUS), handler).toBe(
         Boolean(expectedFunctions[handler].previousCallbackSecret),
       );
+      expect(Boolean(variables.SST_Secret_value_SUBSCRIPTION_TOKEN_SECRET), handler).toBe(
+        Boolean(expectedFunctions[handler].subscriptionSecret),
+      );
     }
     const busName = `Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}`;
     expect(describeEnv(routes["POST /orders"], "EVENT_BUS_NAME")).toBe(busName);
@@ -96,8 +100,8 @@ describe.each(stages.each)("%s stage", (_name, get, databaseMode) => {
     // The stage its e-mail names in the ops commands (--stage).
     expect(env(FOLLOW_UP).SST_STAGE).toBe(synth.stage);
     const backInStockTopicRef = `BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SNS::Topic")}`;
-    expect(describeEnv(SUBSCRIBE, "BACK_IN_STOCK_TOPIC_ARN")).toBe(backInStockTopicRef);
     expect(describeEnv(NOTIFIER, "BACK_IN_STOCK_TOPIC_ARN")).toBe(backInStockTopicRef);
+    expect(describeEnv(SUBSCRIBE, "MAIL_QUEUE_URL")).toBe(`BackInStock.${mailQueueId(synth)}`);
   });
 
   it("runs every function on nodejs22.x, arm64, with active tracing and its own log group", () => {

@@ -23,6 +23,8 @@ export interface GrantTargets {
   deadLetterQueue?: string;
   alertsTopic?: string;
   backInStockTopic?: string;
+  /** The customer mail queue. */
+  mailQueue?: string;
   /** The failed-events queue of a `busRule` function's rule. */
   failedEvents?: string;
 }
@@ -68,13 +70,11 @@ const grantStatements: {
       actions: ["sqs:GetQueueAttributes"],
       resources: [target(targets, "deadLetterQueue", "dlqDepth")],
     }),
-  // E-mail subscriptions only: no http(s), sqs or lambda endpoint can be put on the topic.
-  subscribeBackInStock: (_, targets) =>
+  sendMail: (_, targets) =>
     new iam.PolicyStatement({
-      sid: "SubscribeEmailToBackInStock",
-      actions: ["sns:Subscribe"],
-      resources: [target(targets, "backInStockTopic", "subscribeBackInStock")],
-      conditions: { StringEquals: { "sns:Protocol": "email" } },
+      sid: "EnqueueCustomerMail",
+      actions: ["sqs:SendMessage"],
+      resources: [target(targets, "mailQueue", "sendMail")],
     }),
   publishBackInStock: (_, targets) =>
     new iam.PolicyStatement({

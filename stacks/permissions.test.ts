@@ -104,7 +104,7 @@ describe.each(stages.each)("%s stage", (_name, get, databaseMode) => {
       "RoutePostFactoryCallbacksRestockid",
       "RoutePostOrders",
     ]);
-    // Only the notifier publishes to the back-in-stock topic, only the subscription route subscribes to it.
+    // Only the notifier publishes to the back-in-stock topic; no function may subscribe anything to any topic.
     const snsUsers = (action: string) =>
       allStatements(synth)
         .filter(({ statement }) => [statement.Action].flat().includes(action))
@@ -114,7 +114,11 @@ describe.each(stages.each)("%s stage", (_name, get, databaseMode) => {
         )
         .filter((entry) => !entry.includes("Alerts."));
     expect(snsUsers("sns:Publish")).toEqual(["BackInStockNotifier -> BackInStock.Topic"]);
-    expect(snsUsers("sns:Subscribe")).toEqual(["RoutePostProductsSkuSubscriptions -> BackInStock.Topic"]);
+    // Customers' subscriptions are ours: no function may make an SNS subscription of any kind.
+    const subscribers = allStatements(synth).filter(({ statement }) =>
+      [statement.Action].flat().some((action: string) => ["sns:Subscribe", "sns:*", "*"].includes(action)),
+    );
+    expect(subscribers.map(({ policy }) => policy)).toEqual([]);
     // Only the DLQ-depth admin function reads a queue's attributes, the DLQ's alone.
     const queueReaders = allStatements(synth).filter(({ statement }) => [statement.Action].flat().includes("sqs:GetQueueAttributes"));
     expect(queueReaders.map(({ policy }) => policy.replace(/Role.*$/, "")).sort()).toEqual(["AdminGetDlq", "FactoryCaller"]);

@@ -78,8 +78,9 @@ export interface StageSettings {
   callbackThrottle: { burst: number; rate: number };
   /**
    * The back-in-stock subscription route's own throttle (all callers together; API Gateway has no
-   * per-client limit on an HTTP API). Each accepted request is one SNS Subscribe, and may make SNS
-   * send a confirmation mail to the address given: this caps how many mails anyone can make us send.
+   * per-client limit on an HTTP API). Each accepted request may enqueue a confirmation mail to the
+   * address given: with the per-address cool-down (in the database), this caps how many mails anyone
+   * can make us send.
    */
   subscriptionThrottle: { burst: number; rate: number };
 }

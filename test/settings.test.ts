@@ -36,9 +36,12 @@ describe("function settings", () => {
       "$default",
       "GET /products",
       "GET /products/{sku}",
+      "GET /subscriptions/confirm",
+      "GET /subscriptions/unsubscribe",
       "POST /factory/callbacks/{restockId}",
       "POST /orders",
       "POST /products/{sku}/subscriptions",
+      "POST /subscriptions/unsubscribe",
     ]);
     expect(routes["POST /orders"]).toBe(functions.createOrder.handler);
   });

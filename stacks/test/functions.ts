@@ -29,8 +29,10 @@ export interface Expected {
   dlqDepth?: boolean;
   /** Reads the DLQ without consuming it: receives, then makes the messages visible again. */
   peeksDeadLetterQueue?: boolean;
-  /** sns:Subscribe (e-mail endpoints only) on the back-in-stock topic. */
-  subscribesBackInStock?: boolean;
+  /** Reads the key of the links in customer mails, and the previous one (rotation). */
+  subscriptionSecret?: boolean;
+  /** sqs:SendMessage on the customer mail queue. */
+  sendsMail?: boolean;
   /** sns:Publish on the back-in-stock topic. */
   publishesBackInStock?: boolean;
   /** sqs:SendMessage on its bus rule's failed-events queue (Lambda's on-failure destination). */
@@ -43,6 +45,7 @@ export const WATCHDOG = "packages/functions/src/restock/watchdog.handler";
 export const FOLLOW_UP = "packages/functions/src/restock/dlq-follow-up.handler";
 export const NOTIFIER = "packages/functions/src/subscription/back-in-stock.handler";
 export const SUBSCRIBE = routes["POST /products/{sku}/subscriptions"];
+export const HOUSEKEEPING = "packages/functions/src/housekeeping/purge.handler";
 export const expectedFunctions: Record<string, Expected> = {
   [routes["GET /products"]]: { database: true },
   [routes["GET /products/{sku}"]]: { database: true },
@@ -53,7 +56,10 @@ export const expectedFunctions: Record<string, Expected> = {
     previousCallbackSecret: true,
     putEvents: ["RestockFulfilled"],
   },
-  [SUBSCRIBE]: { database: true, subscribesBackInStock: true },
+  [SUBSCRIBE]: { database: true, sendsMail: true },
+  [routes["GET /subscriptions/confirm"]]: { database: true, subscriptionSecret: true },
+  [routes["GET /subscriptions/unsubscribe"]]: { database: true, subscriptionSecret: true },
+  [routes["POST /subscriptions/unsubscribe"]]: { database: true, subscriptionSecret: true },
   [routes.$default]: { database: false },
   [adminRoutes["GET /admin/products"]]: { database: true },
   [adminRoutes["POST /admin/products"]]: { database: true },
@@ -72,6 +78,7 @@ export const expectedFunctions: Record<string, Expected> = {
   [FOLLOW_UP]: { database: true, publishesAlerts: true, peeksDeadLetterQueue: true },
   [NOTIFIER]: { database: false, publishesBackInStock: true, sendsFailedEvents: true },
   [MIGRATE]: { database: true, readsAdminSecret: true },
+  [HOUSEKEEPING]: { database: true },
 };
 
 /** Our functions (not SST's/CDK's helpers): [stackId, logicalId, resource]. */
@@ -192,13 +199,13 @@ export function expectedStatements(
     statements.push(`events:PutEvents -> Events.${logicalIdOf(synth, "Events", "AWS::Events::EventBus")}.Arn if ${canonical(condition)}`);
   }
   if (expected.publishesAlerts) statements.push(`sns:Publish -> Alerts.${logicalIdOf(synth, "Alerts", "AWS::SNS::Topic")}`);
-  if (expected.subscribesBackInStock) {
-    const emailOnly = canonical({ StringEquals: { "sns:Protocol": "email" } });
-    statements.push(`sns:Subscribe -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SNS::Topic")} if ${emailOnly}`);
+  if (expected.subscriptionSecret) {
+    statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "SUBSCRIPTION_TOKEN_SECRET")}`);
+    statements.push(`ssm:GetParameters -> ${ssmSecretPaths(synth, "SUBSCRIPTION_TOKEN_SECRET_PREVIOUS")}`);
   }
+  if (expected.sendsMail) statements.push(`sqs:SendMessage -> BackInStock.${mailQueueId(synth)}.Arn`);
   if (expected.publishesBackInStock) statements.push(`sns:Publish -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SNS::Topic")}`);
-  if (expected.sendsFailedEvents)
-    statements.push(`sqs:SendMessage -> BackInStock.${logicalIdOf(synth, "BackInStock", "AWS::SQS::Queue")}.Arn`);
+  if (expected.sendsFailedEvents) statements.push(`sqs:SendMessage -> BackInStock.${failedEventsQueueId(synth)}.Arn`);
   if (expected.dlqDepth) statements.push(`sqs:GetQueueAttributes -> Events.${deadLetterQueueId(synth)}.Arn`);
   if (expected.peeksDeadLetterQueue)
     statements.push(`sqs:ChangeMessageVisibility,sqs:ReceiveMessage -> Events.${deadLetterQueueId(synth)}.Arn`);
@@ -209,6 +216,15 @@ export function expectedStatements(
   }
   return statements.sort();
 }
+
+/** A queue of the BackInStock stack, by the start of its logical id. */
+function backInStockQueueId(synth: SynthTemplates, prefix: string): string {
+  const found = resourcesOf(synth.templates.BackInStock, "AWS::SQS::Queue").filter(([id]) => id.startsWith(prefix));
+  if (found.length !== 1) throw new Error(`expected one ${prefix} queue in BackInStock, found ${found.length}`);
+  return found[0][0];
+}
+export const mailQueueId = (synth: SynthTemplates) => backInStockQueueId(synth, "MailQueue");
+export const failedEventsQueueId = (synth: SynthTemplates) => backInStockQueueId(synth, "BackInStockFailedEvents");
 
 export function factoryQueueId(synth: SynthTemplates): string {
   const found = resourcesOf(synth.templates.Events, "AWS::SQS::Queue").find(([, queue]) => queue.Properties.RedrivePolicy);

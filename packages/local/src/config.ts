@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DEFAULT_REGION, factoryQueue, offlineClock, schedules } from "@donut-states/core/topology";
+import { MIN_KEY_BYTES } from "@donut-states/core/util/signing-keys";
 import { z } from "zod";
 import { REPO_ROOT } from "./runtime";
 
@@ -44,6 +45,13 @@ export const OfflineConfigSchema = z.object({
   ALERT_EMAILS: emails.default(["ops@donut-states.local"]),
   FACTORY_API_URL: z.url().optional(),
   FACTORY_CALLBACK_SECRET: z.string().min(16, "FACTORY_CALLBACK_SECRET must be at least 16 characters").optional(),
+  SUBSCRIPTION_TOKEN_SECRET: z
+    .string()
+    .refine(
+      (value) => Buffer.byteLength(value, "utf8") >= MIN_KEY_BYTES,
+      `SUBSCRIPTION_TOKEN_SECRET must be at least ${MIN_KEY_BYTES} bytes`,
+    )
+    .optional(),
   QUEUE_VISIBILITY_TIMEOUT_SECONDS: positiveInt(offlineClock.visibilityTimeoutSeconds),
   QUEUE_MAX_RECEIVE_COUNT: positiveInt(factoryQueue.maxReceiveCount),
   FACTORY_TIMEOUT_MS: positiveInt(offlineClock.factoryRequestTimeoutMs),
@@ -51,6 +59,7 @@ export const OfflineConfigSchema = z.object({
   RESTOCK_PENDING_SECONDS: positiveInt(offlineClock.restockPendingSeconds),
   OUTBOX_RELAY_INTERVAL_MS: positiveInt(schedules.outboxRelay.localIntervalMs),
   WATCHDOG_INTERVAL_MS: positiveInt(schedules.restockWatchdog.localIntervalMs),
+  HOUSEKEEPING_INTERVAL_MS: positiveInt(schedules.housekeeping.localIntervalMs),
   ALARM_INTERVAL_MS: positiveInt(1000),
 });
 export type OfflineConfig = z.infer<typeof OfflineConfigSchema>;
@@ -69,18 +78,26 @@ export function loadOfflineConfig(
 }
 
 /**
- * The callback HMAC secret: FACTORY_CALLBACK_SECRET, else one generated on first start and
- * kept in .local/ so callback URLs handed out before a restart stay valid after it.
+ * An HMAC key of the offline stack: the variable `name` if set, else one generated on first start
+ * and kept in .local/`file`, so the URLs and links handed out before a restart still work after it.
  */
-export function callbackSecret(config: OfflineConfig): string {
-  if (config.FACTORY_CALLBACK_SECRET) return config.FACTORY_CALLBACK_SECRET;
-  const file = path.join(config.LOCAL_DIR, "callback-secret");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+function keptSecret(config: OfflineConfig, name: "FACTORY_CALLBACK_SECRET" | "SUBSCRIPTION_TOKEN_SECRET", file: string): string {
+  const given = config[name];
+  if (given) return given;
+  const kept = path.join(config.LOCAL_DIR, file);
+  if (existsSync(kept)) return readFileSync(kept, "utf8").trim();
   mkdirSync(config.LOCAL_DIR, { recursive: true });
   const secret = randomBytes(32).toString("base64url");
-  writeFileSync(file, secret, { mode: 0o600 });
+  writeFileSync(kept, secret, { mode: 0o600 });
   return secret;
 }
+
+/** The factory callbacks' HMAC key (FACTORY_CALLBACK_SECRET, else kept in .local/callback-secret). */
+export const callbackSecret = (config: OfflineConfig) => keptSecret(config, "FACTORY_CALLBACK_SECRET", "callback-secret");
+
+/** The customer mail links' HMAC key (SUBSCRIPTION_TOKEN_SECRET, else kept in .local/subscription-token-secret). */
+export const subscriptionTokenSecret = (config: OfflineConfig) =>
+  keptSecret(config, "SUBSCRIPTION_TOKEN_SECRET", "subscription-token-secret");
 
 /**
  * Every port of the offline stack on "any free one": for the stacks that tests, the bench and

@@ -212,6 +212,8 @@ export async function transaction<T>(
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
         continue;
       }
+      // Another dependency the body called before committing (a queue) keeps its own name.
+      if (error instanceof DependencyUnavailableError && error.dependency !== "database") throw error;
       if (isDatabaseUnavailable(error)) throw new DependencyUnavailableError("database", error, 2, committing);
       throw error;
     }

@@ -4,3 +4,4 @@ export * from "../order/order.sql";
 export * from "../outbox/outbox.sql";
 export * from "../product/product.sql";
 export * from "../restock/restock.sql";
+export * from "../subscription/subscription.sql";

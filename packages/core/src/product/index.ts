@@ -43,6 +43,22 @@ export async function fromSku(sku: string): Promise<ProductView> {
   return row;
 }
 
+/** A product as another domain refers to it: its id, the catalogue's spelling of its SKU, its name. */
+export interface ProductRef {
+  id: number;
+  sku: string;
+  name: string;
+}
+
+/** The product a SKU names, in any letter case; 404 PRODUCT_NOT_FOUND if none. */
+export async function refOf(sku: string): Promise<ProductRef> {
+  const [row] = await query((db) =>
+    db.select({ id: productTable.id, sku: productTable.sku, name: productTable.name }).from(productTable).where(eq(productTable.sku, sku)),
+  );
+  if (!row) throw new NotFoundError("PRODUCT_NOT_FOUND", `No product has SKU ${sku}`, { sku });
+  return row;
+}
+
 export interface StockLevel {
   sku: string;
   name: string;

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { optionalSecret, secret } from "../util/secret";
+import { signingKeys } from "../util/signing-keys";
 import * as z from "../util/zod";
 
 /** The `attempt` query parameter of a callback URL: which factory call it answers (1 for the first). */
@@ -43,31 +43,17 @@ export const CALLBACK_SECRET = "FACTORY_CALLBACK_SECRET";
  */
 export const PREVIOUS_CALLBACK_SECRET = "FACTORY_CALLBACK_SECRET_PREVIOUS";
 
+const callbackKeys = signingKeys(CALLBACK_SECRET, PREVIOUS_CALLBACK_SECRET);
+
 export function signingSecret(): Promise<string> {
-  return secret(CALLBACK_SECRET);
+  return callbackKeys.current();
 }
-
-async function acceptedSecrets(refresh: boolean): Promise<string[]> {
-  const [current, previous] = await Promise.all([
-    secret(CALLBACK_SECRET, { refresh }),
-    optionalSecret(PREVIOUS_CALLBACK_SECRET, { refresh }),
-  ]);
-  return previous === undefined || previous === current ? [current] : [current, previous];
-}
-
-/** A token no cached secret accepts re-reads the secrets at most this often (forged tokens must not flood SSM). */
-const REFRESH_INTERVAL_MS = 30_000;
-let lastRefresh = 0;
 
 /**
  * Is `token` a callback token we issued for `restockId`, with the current secret or, during a
  * rotation, the previous one? A container that cached the secrets before a rotation re-reads
  * them once when a token matches none, so a URL signed with the new secret is not refused.
  */
-export async function isAuthenticCallback(restockId: string, token: string, attempt: number): Promise<boolean> {
-  const matches = (secrets: string[]) => secrets.some((key) => verifyCallbackToken(restockId, token, key, attempt));
-  if (matches(await acceptedSecrets(false))) return true;
-  if (Date.now() - lastRefresh < REFRESH_INTERVAL_MS) return false;
-  lastRefresh = Date.now();
-  return matches(await acceptedSecrets(true));
+export function isAuthenticCallback(restockId: string, token: string, attempt: number): Promise<boolean> {
+  return callbackKeys.verify((key) => verifyCallbackToken(restockId, token, key, attempt));
 }

@@ -7,8 +7,8 @@ const MAX_LOCAL_PART_LENGTH = 64;
 /**
  * One spelling per mailbox: surrounding spaces dropped, all lower case. The domain is case-blind by
  * definition; the local part may in theory be case-sensitive, but no mail provider in use treats
- * it so, and one spelling makes a repeated request the same SNS subscription (idempotent) rather
- * than a second one mailing the same inbox.
+ * it so, and one spelling makes a repeated request the same subscription (idempotent) rather than
+ * a second one mailing the same inbox.
  */
 export function normalizeEmail(raw: string): string {
   return raw.trim().toLowerCase();

@@ -13,6 +13,7 @@ import { DATABASE_SETTINGS, type FunctionSetting } from "./settings";
 export const schedules = {
   outboxRelay: { aws: "rate(1 minute)", localIntervalMs: 5_000 },
   restockWatchdog: { aws: "rate(5 minutes)", localIntervalMs: 10_000 },
+  housekeeping: { aws: "rate(1 hour)", localIntervalMs: 60_000 },
 } as const;
 
 /**
@@ -41,8 +42,8 @@ export interface FunctionGrants {
   readonly peekDlq?: true;
   /** sqs:GetQueueAttributes on the factory DLQ (its depth). */
   readonly dlqDepth?: true;
-  /** sns:Subscribe of e-mail endpoints (only) on the back-in-stock topic: a customer's subscription. */
-  readonly subscribeBackInStock?: true;
+  /** sqs:SendMessage on the customer mail queue. */
+  readonly sendMail?: true;
   /** sns:Publish on the back-in-stock topic (its policy denies everyone else). */
   readonly publishBackInStock?: true;
 }
@@ -97,13 +98,37 @@ export const functions = {
     ],
     grants: { putEvents: [DetailType.RestockFulfilled] },
   },
-  /** A customer asks to be e-mailed when a product is back (an SNS e-mail subscription). */
+  /** A customer asks to be e-mailed once when a product is back: a pending subscription, and its confirmation mail enqueued. */
   subscribeBackInStock: {
     handler: "packages/functions/src/api/subscriptions.create",
     timeoutSeconds: API_TIMEOUT_SECONDS,
     trigger: { route: "POST /products/{sku}/subscriptions" },
-    reads: [...DATABASE_SETTINGS, "BACK_IN_STOCK_TOPIC_ARN"],
-    grants: { subscribeBackInStock: true },
+    reads: [...DATABASE_SETTINGS, "MAIL_QUEUE_URL", "SUBSCRIPTION_COOLDOWN_SECONDS", "SUBSCRIPTION_MAX_OPEN"],
+    grants: { sendMail: true },
+  },
+  /** The link in the confirmation mail: an HTML page; confirms the subscription (idempotent). */
+  confirmSubscription: {
+    handler: "packages/functions/src/api/subscription-links.confirm",
+    timeoutSeconds: API_TIMEOUT_SECONDS,
+    trigger: { route: "GET /subscriptions/confirm" },
+    reads: [...DATABASE_SETTINGS, "SUBSCRIPTION_TOKEN_SECRET", "SUBSCRIPTION_TOKEN_SECRET_PREVIOUS"],
+    grants: {},
+  },
+  /** The unsubscribe link opened in a browser: a page whose button POSTs to the same URL; changes nothing. */
+  unsubscribePage: {
+    handler: "packages/functions/src/api/subscription-links.unsubscribePage",
+    timeoutSeconds: API_TIMEOUT_SECONDS,
+    trigger: { route: "GET /subscriptions/unsubscribe" },
+    reads: [...DATABASE_SETTINGS, "SUBSCRIPTION_TOKEN_SECRET", "SUBSCRIPTION_TOKEN_SECRET_PREVIOUS"],
+    grants: {},
+  },
+  /** RFC 8058 one-click unsubscribe (and the page's button): ends the subscription (idempotent). */
+  unsubscribe: {
+    handler: "packages/functions/src/api/subscription-links.unsubscribe",
+    timeoutSeconds: API_TIMEOUT_SECONDS,
+    trigger: { route: "POST /subscriptions/unsubscribe" },
+    reads: [...DATABASE_SETTINGS, "SUBSCRIPTION_TOKEN_SECRET", "SUBSCRIPTION_TOKEN_SECRET_PREVIOUS"],
+    grants: {},
   },
   /** Everything else: a JSON 404/405 in our error format instead of API Gateway's bare one. */
   fallback: {
@@ -247,7 +272,15 @@ export const functions = {
     reads: [...DATABASE_SETTINGS, "FACTORY_DLQ_URL", "ALERTS_TOPIC_ARN"],
     grants: { peekDlq: true, publishAlerts: true },
   },
-  /** Publishes a restock's back-in-stock notice to the topic, with the SKU attribute the filter policies read. */
+  /** Periodic clean-ups: expires unconfirmed and stale subscriptions, deletes ended ones and spent abuse-limit records. */
+  housekeeping: {
+    handler: "packages/functions/src/housekeeping/purge.handler",
+    timeoutSeconds: 60,
+    trigger: { schedule: schedules.housekeeping },
+    reads: [...DATABASE_SETTINGS, "SUBSCRIPTION_COOLDOWN_SECONDS"],
+    grants: {},
+  },
+  /** Publishes a restock's back-in-stock notice to the topic, with the SKU in a message attribute. */
   backInStockNotifier: {
     handler: "packages/functions/src/subscription/back-in-stock.handler",
     timeoutSeconds: 30,

@@ -79,22 +79,33 @@ export const alertsTopic = {
 } as const;
 
 /**
- * Back-in-stock notifications. A customer's subscription IS an SNS e-mail subscription on this
- * topic (nothing about it is kept in our database): its filter policy names the SKU, SNS's own
- * confirmation mail is the double opt-in, and every mail SNS sends carries its unsubscribe link.
- * The notifier publishes one message per restock with the SKU in the message attribute the
- * filter policies read, so SNS delivers it only to that SKU's subscribers.
+ * Back-in-stock notifications: the notifier publishes one message per restock, with the SKU in a
+ * message attribute. Customers' subscriptions are ours (the `subscription` table), not the topic's.
  */
 export const backInStockTopic = {
   name: "back-in-stock",
-  /** The sender's name of every mail SNS sends for the topic, its confirmation mail included. */
+  /** The sender's name of what SNS sends for the topic. */
   displayName: "Donut-States",
-  /** The message attribute the notifier sets and every subscription's filter policy reads. */
+  /** The message attribute the notifier sets. */
   skuAttribute: "sku",
 } as const;
 
-/** The filter policy of one SKU's subscriptions: exact match on the SKU attribute. */
-export const backInStockFilterPolicy = (sku: string) => ({ [backInStockTopic.skuAttribute]: [sku] });
+/**
+ * The customer mail queue: every mail we send a customer is a message here, carrying ids only
+ * (a subscription's, a restock's), never an address. The subscription route enqueues each
+ * confirmation mail.
+ */
+export const mailQueue = {
+  name: "customer-mail",
+  /** Deliveries before SQS moves a message to the mail DLQ (AWS recommends >= 5). */
+  maxReceiveCount: 5,
+  retentionSeconds: 4 * 24 * 60 * 60,
+} as const;
+
+export const mailDeadLetterQueue = {
+  name: "customer-mail-dlq",
+  retentionSeconds: 14 * 24 * 60 * 60,
+} as const;
 
 /**
  * A rule on our bus that runs a function (EventBridge's SNS targets cannot set message attributes).

@@ -26,14 +26,19 @@ export const functionSettings = {
   FACTORY_API_URL: "the legacy Factory API (a factory row's api_url overrides it)",
   FACTORY_REQUESTER: "MessageAttributeRequester sent to the factory",
   FACTORY_TIMEOUT_MS: "give up on one factory call after this",
-  PUBLIC_API_URL: "base of the CallbackUrl handed to the factory",
+  PUBLIC_API_URL: "the API's base URL: of the CallbackUrl handed to the factory, and of the links in customer mails",
   FACTORY_CALLBACK_SECRET: "HMAC key of callback URLs (an SST Secret in AWS)",
   FACTORY_CALLBACK_SECRET_PREVIOUS: "while rotating the key above only: URLs signed with it stay valid (an SST Secret)",
   ALERTS_TOPIC_ARN: "where the watchdog's and the DLQ follow-up's alerts go",
   RESTOCK_SLA_SECONDS: "a requested restock without callback for this long is overdue",
   RESTOCK_PENDING_SECONDS: "a pending restock nothing touched for this long is stuck",
   FACTORY_DLQ_URL: "the factory DLQ: the admin API reports its depth, the DLQ follow-up and the watchdog read it (never delete)",
-  BACK_IN_STOCK_TOPIC_ARN: "the back-in-stock topic: customers' e-mail subscriptions are made on it, restock notices published to it",
+  BACK_IN_STOCK_TOPIC_ARN: "the back-in-stock topic: restock notices are published to it",
+  MAIL_QUEUE_URL: "the customer mail queue: the subscription route enqueues confirmation mails on it (ids only, never an address)",
+  SUBSCRIPTION_TOKEN_SECRET: "HMAC key of the links in customer mails (confirm, unsubscribe), at least 32 bytes (an SST Secret in AWS)",
+  SUBSCRIPTION_TOKEN_SECRET_PREVIOUS: "while rotating the key above only: links signed with it stay valid (an SST Secret)",
+  SUBSCRIPTION_COOLDOWN_SECONDS: "at most one confirmation mail per address per this long",
+  SUBSCRIPTION_MAX_OPEN: "open (pending or confirmed) back-in-stock subscriptions an address may have",
 } as const;
 export type FunctionSetting = keyof typeof functionSettings;
 /** Values for some of the settings, as a stack or the offline stack sets them. */
@@ -60,4 +65,23 @@ export const restockAlerts = {
    * failed delivery is retried and touches the request again.
    */
   pendingSeconds: 6 * 60,
+} as const;
+
+/**
+ * Back-in-stock subscriptions: the abuse limits (both kept in the database, neither visible in the
+ * route's answer) and how long each part lives (docs/design.md#back-in-stock).
+ */
+export const subscriptionPolicy = {
+  /** At most one confirmation mail per address per this long (SUBSCRIPTION_COOLDOWN_SECONDS overrides it). */
+  confirmationCooldownSeconds: 10 * 60,
+  /** Open (pending or confirmed) subscriptions per address (SUBSCRIPTION_MAX_OPEN overrides it). */
+  maxOpenPerAddress: 20,
+  /** An unconfirmed subscription expires this long after its last confirmation mail, as the link in that mail does. */
+  pendingSeconds: 48 * 60 * 60,
+  /** A confirmed subscription still waiting this long after it was asked for expires: an old wish is not consent to mail. */
+  maxWaitDays: 365,
+  /** An unsubscribe link works this long after it was made: longer than any subscription lives. */
+  unsubscribeLinkDays: 400,
+  /** An ended subscription (its address erased when it ended) is deleted this long after. */
+  endedRetentionDays: 7,
 } as const;

@@ -95,7 +95,11 @@ export function queryParam<Schema extends z.ZodMiniType>(
  * status, an unreachable database becomes 503 + Retry-After, and anything unexpected is logged
  * with the request id and answered with a generic 500.
  */
-export function apiHandler(fn: (event: APIGatewayProxyEventV2) => Promise<ApiResult>): APIGatewayProxyHandlerV2 {
+export function apiHandler(
+  fn: (event: APIGatewayProxyEventV2) => Promise<ApiResult>,
+  /** How an error is answered: JSON by default, an HTML page for the routes a browser opens. */
+  respond: (error: AppError) => ApiResult = errorResponse,
+): APIGatewayProxyHandlerV2 {
   return async (event) => {
     // Correlation fields go on each log call, not appendKeys: the offline stack runs many
     // invocations in one process, where appended keys would bleed between them.
@@ -106,14 +110,14 @@ export function apiHandler(fn: (event: APIGatewayProxyEventV2) => Promise<ApiRes
     } catch (error) {
       if (error instanceof AppError) {
         if (error.status >= 500) logger.warn("request failed", { ...where, code: error.code, error: error.cause ?? error });
-        return errorResponse(error);
+        return respond(error);
       }
       if (isDatabaseUnavailable(error)) {
         logger.warn("database unavailable", { ...where, error });
-        return errorResponse(new DependencyUnavailableError("database", error));
+        return respond(new DependencyUnavailableError("database", error));
       }
       logger.error("unhandled error", { ...where, error });
-      return json(500, { error: { code: "INTERNAL_ERROR", message: "Something went wrong on our side", requestId } });
+      return respond(new AppError(500, "INTERNAL_ERROR", "Something went wrong on our side", { requestId }));
     }
   };
 }

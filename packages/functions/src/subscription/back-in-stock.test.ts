@@ -1,4 +1,4 @@
-import { backInStockFilterPolicy } from "@donut-states/core/topology";
+import { backInStockTopic } from "@donut-states/core/topology";
 import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
 import { testTopic, topicInbox } from "@donut-states/emulators/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,8 +6,8 @@ import { handler } from "./back-in-stock";
 
 /**
  * The notifier against the SNS emulator: one publish per restock, with the SKU attribute the
- * subscriptions' filter policies read, so only that SKU's subscribers get it. Each subscriber here
- * is an SQS queue with the filter policy the subscription route gives an e-mail subscription.
+ * topic's subscribers can filter on. Each subscriber here is an SQS queue whose filter policy
+ * names one SKU.
  */
 const REGION = "ap-northeast-2";
 let emulator: SqsSnsEmulator;
@@ -28,8 +28,8 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-/** A subscriber of `sku`'s notices: an SQS queue with the filter policy an e-mail subscription gets. */
-const subscriber = async (sku: string) => (await topicInbox(emulator, topicArn, backInStockFilterPolicy(sku))).receive;
+/** A subscriber of `sku`'s notices: an SQS queue whose filter policy names that SKU. */
+const subscriber = async (sku: string) => (await topicInbox(emulator, topicArn, { [backInStockTopic.skuAttribute]: [sku] })).receive;
 
 const restockFulfilled = (detail: Record<string, unknown>) => ({
   version: "0",

@@ -1,6 +1,7 @@
 /**
  * Creates the offline equivalent of the AWS queue topology (DLQ, factory queue with redrive,
- * alerts topic, back-in-stock topic, each bus rule's failed-events queue) from
+ * alerts topic, back-in-stock topic, each bus rule's failed-events queue, the customer mail queue
+ * with its DLQ) from
  * the topology (packages/core/src/topology/), so the local stack cannot drift from what `stacks/` deploys.
  */
 
@@ -14,6 +15,8 @@ import {
   factoryDeadLetterQueue,
   factoryQueue,
   functions,
+  mailDeadLetterQueue,
+  mailQueue,
 } from "@donut-states/core/topology";
 import { ensureQueue, queueArn } from "@donut-states/emulators/aws";
 
@@ -38,6 +41,8 @@ export interface ProvisionedTopology {
   backInStockTopicArn: string;
   /** Each bus rule's failed-events queue, by rule name (`BusRule.failedEvents`). */
   failedEventsQueueUrls: Record<string, string>;
+  mailQueueUrl: string;
+  mailDlqUrl: string;
 }
 
 /** The rules on our bus that run a function (`busRule` triggers of the functions table). */
@@ -84,6 +89,14 @@ export async function provisionTopology(params: {
     });
   }
 
+  const mailDlqUrl = await ensureQueue(sqs, mailDeadLetterQueue.name, {
+    MessageRetentionPeriod: String(mailDeadLetterQueue.retentionSeconds),
+  });
+  const mailQueueUrl = await ensureQueue(sqs, mailQueue.name, {
+    MessageRetentionPeriod: String(mailQueue.retentionSeconds),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, mailDlqUrl), maxReceiveCount: mailQueue.maxReceiveCount }),
+  });
+
   return {
     factoryQueueUrl,
     factoryQueueArn,
@@ -94,5 +107,7 @@ export async function provisionTopology(params: {
     alertsTopicArn: topic.TopicArn,
     backInStockTopicArn: backInStock.TopicArn,
     failedEventsQueueUrls,
+    mailQueueUrl,
+    mailDlqUrl,
   };
 }

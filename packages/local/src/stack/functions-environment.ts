@@ -1,6 +1,6 @@
 import { closeDatabase } from "@donut-states/core/drizzle";
 import type { FunctionEnvironment } from "@donut-states/core/topology";
-import { callbackSecret, type OfflineConfig } from "../config";
+import { callbackSecret, type OfflineConfig, subscriptionTokenSecret } from "../config";
 import type { Database } from "./database";
 import type { Factory } from "./factory";
 import type { Messaging } from "./messaging";
@@ -34,6 +34,8 @@ export function configureFunctions(
       FACTORY_DLQ_URL: topology.dlqUrl,
       FACTORY_API_URL: factory.url,
       FACTORY_CALLBACK_SECRET: callbackSecret(config),
+      SUBSCRIPTION_TOKEN_SECRET: subscriptionTokenSecret(config),
+      MAIL_QUEUE_URL: topology.mailQueueUrl,
       FACTORY_TIMEOUT_MS: String(config.FACTORY_TIMEOUT_MS),
       RESTOCK_SLA_SECONDS: String(config.RESTOCK_SLA_SECONDS),
       RESTOCK_PENDING_SECONDS: String(config.RESTOCK_PENDING_SECONDS),

@@ -53,11 +53,19 @@ export function startRuntimes(
 
     const relay = handlerPool(functions.outboxRelay.handler);
     const watchdog = handlerPool(functions.restockWatchdog.handler);
-    await Promise.all([relay.prewarm(), watchdog.prewarm(), followUp.prewarm(), ...busRulePools.map((pool) => pool.prewarm())]);
+    const housekeeping = handlerPool(functions.housekeeping.handler);
+    await Promise.all([
+      relay.prewarm(),
+      watchdog.prewarm(),
+      housekeeping.prewarm(),
+      followUp.prewarm(),
+      ...busRulePools.map((pool) => pool.prewarm()),
+    ]);
     const scheduler = startScheduler(
       [
         { name: "outbox-relay", intervalMs: config.OUTBOX_RELAY_INTERVAL_MS, handler: relay },
         { name: "restock-watchdog", intervalMs: config.WATCHDOG_INTERVAL_MS, handler: watchdog },
+        { name: "housekeeping", intervalMs: config.HOUSEKEEPING_INTERVAL_MS, handler: housekeeping },
       ],
       (line) => log(`[cron] ${line}`),
     );
