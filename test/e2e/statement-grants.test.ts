@@ -3,6 +3,7 @@ import { closeDatabase } from "@donut-states/core/drizzle";
 import { APPLICATION_PRIVILEGES, applicationTables } from "@donut-states/core/drizzle/app-user";
 import * as Product from "@donut-states/core/product";
 import * as Restock from "@donut-states/core/restock";
+import * as Subscription from "@donut-states/core/subscription";
 import { seedProducts, TEST_FACTORY } from "@donut-states/core/testing";
 import { adminRoutes, functions, routes } from "@donut-states/core/topology";
 import { lambdaContext, toSqsRecord } from "@donut-states/emulators/runtime";
@@ -31,6 +32,10 @@ const FUNCTIONS_WITH_THE_DATABASE = [
   "getProduct",
   "createOrder",
   "subscribeBackInStock",
+  "confirmSubscription",
+  "unsubscribePage",
+  "unsubscribe",
+  "housekeeping",
   "outboxRelay",
   "factoryCaller",
   "factoryCallback",
@@ -64,6 +69,8 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SNS: fixture.emulator!.endpoint,
     ALERTS_TOPIC_ARN: fixture.topology!.alertsTopicArn,
     BACK_IN_STOCK_TOPIC_ARN: fixture.topology!.backInStockTopicArn,
+    MAIL_QUEUE_URL: fixture.topology!.mailQueueUrl,
+    SUBSCRIPTION_TOKEN_SECRET: "grants-subscription-secret-0123456789abcdef",
     FACTORY_API_URL: factory.url,
     FACTORY_CALLBACK_SECRET: "grants-callback-secret-0123456789abcdef",
     PUBLIC_API_URL: gateway.url,
@@ -159,10 +166,36 @@ it("every function's statements are within the application user's grants; the sm
     expect((await call("POST", "/orders", { sku: "GR-2", quantity: 1 })).status).toBe(201);
     fixture.eventBridge!.setAvailable(true);
   });
+  // Back-in-stock: a new subscription (its mail enqueued), the same again (cool-down), another
+  // product; then its links: confirm, the unsubscribe page, the one-click unsubscribe.
   await as("subscribeBackInStock", async () => {
     expect((await call("POST", "/products/GR-1/subscriptions", { email: "grants@example.com" })).status).toBe(202);
+    expect((await call("POST", "/products/GR-1/subscriptions", { email: "grants@example.com" })).status).toBe(202);
+    expect((await call("POST", "/products/GR-2/subscriptions", { email: "grants@example.com" })).status).toBe(202);
+  });
+  const [subscription] = await fixture.database.db
+    .select()
+    .from(Subscription.subscriptionTable)
+    .where(eq(Subscription.subscriptionTable.email, "grants@example.com"));
+  const unsubscribeLink = await Subscription.unsubscribeLink(subscription.id);
+  await as("confirmSubscription", async () => expect((await fetch(await Subscription.confirmLink(subscription.id))).status).toBe(200));
+  await as("unsubscribePage", async () => expect((await fetch(unsubscribeLink)).status).toBe(200));
+  await as("unsubscribe", async () => {
+    const oneClick = {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "List-Unsubscribe=One-Click",
+    };
+    expect((await fetch(unsubscribeLink, oneClick)).status).toBe(200);
   });
   await as("fallback", async () => expect((await call("GET", "/no-such-route")).status).toBe(404));
+
+  // Housekeeping: something to expire, to delete and to forget.
+  await fixture.database.db.execute(
+    sql`UPDATE subscription SET requested_at = requested_at - INTERVAL 3 DAY, ended_at = ended_at - INTERVAL 30 DAY`,
+  );
+  await fixture.database.db.execute(sql`UPDATE subscription_address SET confirmation_mailed_at = NULL`);
+  await as("housekeeping", () => run(functions.housekeeping.handler, {}));
 
   // The outbox relay publishes what the bus refused.
   await as("outboxRelay", () => run(functions.outboxRelay.handler, {}));

@@ -1,11 +1,13 @@
 import http from "node:http";
-import { CreateTopicCommand, GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand } from "@aws-sdk/client-sns";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import * as Product from "@donut-states/core/product";
 import * as Restock from "@donut-states/core/restock";
+import * as Subscription from "@donut-states/core/subscription";
 import { createTestDatabase, seedProducts, TEST_FACTORY, type TestDatabase } from "@donut-states/core/testing";
 import { routes } from "@donut-states/core/topology";
-import { type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
+import { ensureQueue, type SqsSnsEmulator, startSqsSns } from "@donut-states/emulators/aws";
 import { type Gateway, startGateway } from "@donut-states/local/gateway";
+import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import mysql from "mysql2/promise";
 import { ulid } from "ulid";
@@ -14,10 +16,11 @@ import { type HostileRequest, hostileRequest, type RouteTag, type World } from "
 
 /**
  * Property-based fuzzing of the Sales API through the real HTTP gateway, a real database and the
- * SNS emulator (the back-in-stock subscriptions): >= 10,000 hostile requests to every route (and
- * to routes that do not exist), ~32 in flight. For every one: no 5xx, a JSON body with error.code
- * on every error, a status the contract allows (see ./hostile.ts for the oracle), and no change
- * at all to the database or to the topic's subscriptions.
+ * SQS emulator (the customer mail queue): >= 10,000 hostile requests to every route (and to routes
+ * that do not exist), ~32 in flight. For every one: no 5xx, a status the contract allows (see
+ * ./hostile.ts for the oracle), a JSON body with error.code on every error (an HTML page with a
+ * strict Content-Security-Policy from the links' routes), and no change at all to the database or
+ * to the mail queue.
  *
  * Knobs: FUZZ_RUNS (batches, default 300), FUZZ_SEED (replay a failure: fast-check prints the
  * seed and path).
@@ -29,13 +32,16 @@ const IN_FLIGHT = 32;
 const MIN_REQUESTS = Number(process.env.FUZZ_MIN_REQUESTS ?? 10_000);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 const SECRET = "fuzz-callback-secret-0123456789abcdef";
+const LINK_SECRET = "fuzz-subscription-link-secret-0123456789abcdef";
+/** Two open subscriptions at most per address here: the waiting address is at its cap. */
+const MAX_OPEN = 2;
 
 let database: TestDatabase;
 let gateway: Gateway;
 let admin: mysql.Connection;
 let world: World;
 let emulator: SqsSnsEmulator;
-let topicArn: string;
+let mailQueueUrl: string;
 const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
 
 interface Answer {
@@ -73,28 +79,29 @@ function send(request: HostileRequest): Promise<Answer> {
   });
 }
 
-/** The back-in-stock topic's subscriptions: address, protocol and filter policy of each. */
-async function subscriptions() {
-  const { Subscriptions = [] } = await emulator.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
-  const described = await Promise.all(
-    Subscriptions.map(async ({ SubscriptionArn, Protocol, Endpoint }) => {
-      const { Attributes = {} } = await emulator.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn }));
-      return `${Protocol} ${Endpoint} ${Attributes.FilterPolicy ?? "(no filter)"}`;
+/** Messages on the mail queue (waiting or in flight). */
+async function mailQueued(): Promise<number> {
+  const { Attributes = {} } = await emulator.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: mailQueueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     }),
   );
-  return described.sort();
+  return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
 }
 
 /** Everything the API could change, in one comparable value. */
 async function fingerprint() {
-  const [checksums] = await admin.query<mysql.RowDataPacket[]>("CHECKSUM TABLE product, orders, restock_request, outbox, factory");
+  const [checksums] = await admin.query<mysql.RowDataPacket[]>(
+    "CHECKSUM TABLE product, orders, restock_request, outbox, factory, subscription, subscription_address",
+  );
   const [[counts]] = await admin.query<mysql.RowDataPacket[]>(
     `SELECT (SELECT COUNT(*) FROM orders) AS orders, (SELECT COUNT(*) FROM restock_request) AS restocks,
             (SELECT COUNT(*) FROM outbox) AS outbox, (SELECT COALESCE(SUM(stock), 0) FROM product) AS stock,
-            (SELECT COUNT(*) FROM product) AS products`,
+            (SELECT COUNT(*) FROM product) AS products, (SELECT COUNT(*) FROM subscription) AS subscriptions`,
   );
   return {
-    subscriptions: await subscriptions(),
+    mailQueued: await mailQueued(),
     counts: Object.fromEntries(Object.entries(counts).map(([key, value]) => [key, Number(value)])),
     checksums: Object.fromEntries(checksums.map((row) => [String(row.Table).split(".").pop(), String(row.Checksum)])),
   };
@@ -102,18 +109,15 @@ async function fingerprint() {
 
 type Fingerprint = Awaited<ReturnType<typeof fingerprint>>;
 
-/** What differs between two fingerprints, in words: counts, changed tables, new and gone subscriptions. */
+/** What differs between two fingerprints, in words: counts, changed tables, mails enqueued. */
 function whatChanged(before: Fingerprint, after: Fingerprint): string {
   const changes: string[] = [];
   if (JSON.stringify(before.counts) !== JSON.stringify(after.counts))
     changes.push(`counts ${JSON.stringify(before.counts)} -> ${JSON.stringify(after.counts)}`);
   const tables = Object.keys(after.checksums).filter((table) => before.checksums[table] !== after.checksums[table]);
   if (tables.length) changes.push(`table(s) ${tables.join(", ")} rewritten`);
-  const added = after.subscriptions.filter((entry) => !before.subscriptions.includes(entry));
-  const gone = before.subscriptions.filter((entry) => !after.subscriptions.includes(entry));
-  if (added.length) changes.push(`new SNS subscription(s): ${added.join("; ").slice(0, 500)}`);
-  if (gone.length) changes.push(`SNS subscription(s) gone: ${gone.join("; ").slice(0, 500)}`);
-  return `the database or SNS changed (${changes.join("; ")})`;
+  if (before.mailQueued !== after.mailQueued) changes.push(`mail queue ${before.mailQueued} -> ${after.mailQueued} message(s)`);
+  return `the database or the mail queue changed (${changes.join("; ")})`;
 }
 
 function describeRequest(request: HostileRequest): string {
@@ -129,6 +133,14 @@ function problemWith(request: HostileRequest, answer: Answer): string | undefine
   if (answer.status >= 500) return `answered ${answer.status} (a 5xx for hostile input)`;
   if (!request.expected.includes(answer.status)) return `answered ${answer.status}, the contract allows ${request.expected.join("|")}`;
   if (request.method === "HEAD") return undefined; // no body by definition
+  if (/\bat .+\.(ts|js|mjs):\d+/.test(answer.text)) return "body contains a stack trace";
+  if (request.route.includes("/subscriptions/")) {
+    // The links' routes answer pages, their refusals included: escaped, no script, a strict policy.
+    if (answer.headers["content-type"] !== "text/html; charset=utf-8") return `content-type is ${answer.headers["content-type"]}`;
+    if (!String(answer.headers["content-security-policy"]).startsWith("default-src 'none';")) return "no strict Content-Security-Policy";
+    if (/<script|\son\w+=|javascript:/i.test(answer.text)) return "the page holds script";
+    return undefined;
+  }
   if (!/^application\/json\b/.test(String(answer.headers["content-type"]))) return `content-type is ${answer.headers["content-type"]}`;
   let json: any;
   try {
@@ -136,7 +148,6 @@ function problemWith(request: HostileRequest, answer: Answer): string | undefine
   } catch {
     return `body is not JSON: ${answer.text.slice(0, 200)}`;
   }
-  if (/\bat .+\.(ts|js|mjs):\d+/.test(answer.text)) return "body contains a stack trace";
   if (answer.status >= 400) {
     if (typeof json?.error?.code !== "string" || typeof json?.error?.message !== "string")
       return `error body without error.code/message: ${answer.text.slice(0, 200)}`;
@@ -166,34 +177,43 @@ beforeAll(async () => {
   await database.db
     .insert(Restock.restockRequestTable)
     .values(restocks.map((restock) => ({ ...restock, status: "requested" as const, attempts: 1 })));
-  // The subscription route's SNS: one address already waits for a sold-out product, so the same
-  // request again (202) and a request for another product (409) reach SNS and change nothing.
+  // The mail queue, and one address that waits: confirmed for two products (its cap), and
+  // unsubscribed from a third. Any product it asks for again answers 202 and stores nothing.
   emulator = await startSqsSns({ port: 0, region: "ap-northeast-2" });
-  topicArn = (await emulator.sns.send(new CreateTopicCommand({ Name: "back-in-stock" }))).TopicArn!;
+  mailQueueUrl = await ensureQueue(emulator.sqs, "customer-mail", {});
   Object.assign(process.env, {
     AWS_REGION: "ap-northeast-2",
     AWS_ACCESS_KEY_ID: "local",
     AWS_SECRET_ACCESS_KEY: "local",
-    AWS_ENDPOINT_URL_SNS: emulator.endpoint,
-    BACK_IN_STOCK_TOPIC_ARN: topicArn,
+    AWS_ENDPOINT_URL_SQS: emulator.endpoint,
+    MAIL_QUEUE_URL: mailQueueUrl,
+    SUBSCRIPTION_TOKEN_SECRET: LINK_SECRET,
+    SUBSCRIPTION_MAX_OPEN: String(MAX_OPEN),
   });
-  const subscriber = { email: "waiting@fuzz.test", sku: soldOut[0] };
+  gateway = await startGateway({ routes, port: 0 });
+  const email = "waiting@fuzz.test";
+  const subscribe = async (sku: string) => {
+    const answer = await fetch(`${gateway.url}/products/${sku}/subscriptions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email }),
+    });
+    if (answer.status !== 202) throw new Error(`subscribing ${email} to ${sku} answered ${answer.status}: ${await answer.text()}`);
+    const rows = await database.db.select().from(Subscription.subscriptionTable).where(eq(Subscription.subscriptionTable.email, email));
+    return rows.find((row) => row.productId === products.find((product) => product.sku === sku)!.id)!.id;
+  };
+  const ended = await subscribe(soldOut[2]);
+  await Subscription.unsubscribe(ended);
+  const open = [await subscribe(soldOut[0]), await subscribe(soldOut[1])];
+  for (const id of open) await Subscription.confirm(id);
   world = {
     inStock,
     soldOut,
     restocks: restocks.map(({ id, sku, quantity, factoryId }) => ({ id, sku, quantity, factoryId })),
     secret: SECRET,
-    subscriber,
+    subscriber: { email, skus: [soldOut[0], soldOut[1]], open, ended },
+    linkSecret: LINK_SECRET,
   };
-
-  gateway = await startGateway({ routes, port: 0 });
-  const subscribed = await fetch(`${gateway.url}/products/${subscriber.sku}/subscriptions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: subscriber.email }),
-  });
-  if (subscribed.status !== 202)
-    throw new Error(`subscribing ${subscriber.email} answered ${subscribed.status}: ${await subscribed.text()}`);
 });
 
 afterAll(async () => {
@@ -283,24 +303,19 @@ describe("hostile requests (property-based)", { timeout: 30 * 60_000 }, () => {
       "POST /orders",
       "POST /products/{sku}/subscriptions",
       "POST /factory/callbacks/{restockId}",
+      "GET /subscriptions/confirm",
+      "GET /subscriptions/unsubscribe",
+      "POST /subscriptions/unsubscribe",
       "$default",
     ] as const) {
       expect(byRoute.get(route) ?? 0, `requests to ${route}`).toBeGreaterThanOrEqual(Math.min(100, MIN_REQUESTS / 100));
     }
     // The oracle must not make the test trivially pass: the interesting answers all occur.
-    for (const status of [200, 202, 400, 401, 403, 404, 405, 409, 413, 415]) {
+    for (const status of [200, 202, 400, 401, 403, 404, 405, 409, 410, 413, 415]) {
       expect(byStatus.get(status) ?? 0, `answers with status ${status}`).toBeGreaterThan(0);
     }
     // ...including the ones only a request that got past validation (into the database) can earn.
-    for (const code of [
-      "OUT_OF_STOCK",
-      "PRODUCT_NOT_FOUND",
-      "SUBSCRIBED_TO_ANOTHER_PRODUCT",
-      "RESTOCK_NOT_FOUND",
-      "CALLBACK_MISMATCH",
-      "TOKEN_REQUIRED",
-      "TOKEN_INVALID",
-    ]) {
+    for (const code of ["OUT_OF_STOCK", "PRODUCT_NOT_FOUND", "RESTOCK_NOT_FOUND", "CALLBACK_MISMATCH", "TOKEN_REQUIRED", "TOKEN_INVALID"]) {
       expect(byCode.get(code) ?? 0, `answers with error.code ${code}`).toBeGreaterThan(0);
     }
   });

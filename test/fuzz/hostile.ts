@@ -2,15 +2,18 @@
  * Hostile HTTP requests for the Sales API, and an oracle that says, from the public contract
  * (docs/design.md §3) rather than from the implementation, which answers each one may get.
  *
- * Every generated request is one that must change nothing in the database or in SNS: invalid
- * input, unknown SKUs, bad tokens, wrong routes, valid orders only for products that are sold
- * out *and* already have an open restock request (a 409 that writes nothing), and valid
- * back-in-stock subscriptions only for the address that already waits (202 again for its own
- * product, 409 for another). A request the oracle thinks could legitimately write (a valid
- * order for an in-stock product, a matching factory callback, a new address subscribing) is
- * filtered out before it is sent.
+ * Every generated request is one that must change nothing in the database or the mail queue:
+ * invalid input, unknown SKUs, bad tokens and links, wrong routes, valid orders only for products
+ * that are sold out *and* already have an open restock request (a 409 that writes nothing), valid
+ * back-in-stock subscriptions only for the address that already waits (confirmed, and at its cap
+ * of open subscriptions: 202 for any product, nothing stored), and genuine links only where
+ * following them changes nothing (already confirmed, ended or unknown subscriptions). A request
+ * the oracle thinks could legitimately write (a valid order for an in-stock product, a matching
+ * factory callback, a new address subscribing, a one-click unsubscribe of an open subscription)
+ * is filtered out before it is sent.
  */
 import { createHmac } from "node:crypto";
+import * as Subscription from "@donut-states/core/subscription";
 import fc from "fast-check";
 
 export const MAX_BODY_BYTES = 8 * 1024;
@@ -27,8 +30,13 @@ export interface World {
   /** The open restock requests (status "requested"), for callbacks with valid tokens. */
   restocks: Array<{ id: string; sku: string; quantity: number; factoryId: string }>;
   secret: string;
-  /** The one address already subscribed (SNS e-mail subscription, filter policy on `sku`), lower case. */
-  subscriber: { email: string; sku: string };
+  /**
+   * The one address with back-in-stock subscriptions, lower case: `open` are its confirmed ones
+   * (as many as an address may have open), `ended` one it unsubscribed from.
+   */
+  subscriber: { email: string; skus: string[]; open: string[]; ended: string };
+  /** The key of the links in customer mails. */
+  linkSecret: string;
 }
 
 export type RouteTag =
@@ -37,6 +45,9 @@ export type RouteTag =
   | "POST /orders"
   | "POST /products/{sku}/subscriptions"
   | "POST /factory/callbacks/{restockId}"
+  | "GET /subscriptions/confirm"
+  | "GET /subscriptions/unsubscribe"
+  | "POST /subscriptions/unsubscribe"
   | "$default";
 
 export interface HostileRequest {
@@ -588,17 +599,59 @@ function subscriptionVerdict(world: World, sku: string, request: Pick<HostileReq
     return { expected: new Set([...errors, 400]), code: errors.size ? undefined : "VALIDATION_FAILED", mayWrite: false };
   if (email === "either") errors.add(400);
 
-  // An address: the database, then SNS decide.
+  // An address: the database decides.
   const found = lookupSku(world, sku);
   if (found === "unknown")
     return { expected: new Set([404, ...errors]), code: errors.size ? undefined : "PRODUCT_NOT_FOUND", mayWrite: false };
   const waiting = email === "valid" && (value.email as string).trim().toLowerCase() === world.subscriber.email;
-  // Any other address would be a new SNS subscription.
+  // Any other address would be a new subscription.
   if (!waiting) return { expected: new Set([202, ...errors]), mayWrite: true };
-  // The same filter policy again is the same subscription; a SKU spelt in another case may be another policy.
-  if (found === "case-variant") return { expected: new Set([202, 409, ...errors]), mayWrite: false };
-  if (sku === world.subscriber.sku) return { expected: new Set([202, ...errors]), mayWrite: false };
-  return { expected: new Set([409, ...errors]), code: errors.size ? undefined : "SUBSCRIBED_TO_ANOTHER_PRODUCT", mayWrite: false };
+  // Its own products (in any letter case): confirmed already; any other: beyond its cap. Nothing is stored.
+  return { expected: new Set([202, ...errors]), mayWrite: false };
+}
+
+/** A link's token for `purpose`, as the contract defines it (docs/design.md, back-in-stock). */
+function linkToken(secret: string, purpose: Subscription.LinkPurpose, id: string, expiresAt: number): string {
+  return Subscription.signToken(purpose, id, secret, expiresAt);
+}
+
+const LINK_TOKEN = /^([0-9A-HJKMNP-TV-Z]{26})\.([0-9a-z]{1,10})\.([A-Za-z0-9_-]{43})$/;
+
+/** What a link's token is, from the contract alone: malformed (400), not ours for this purpose (403), too old (410), or the subscription's id. */
+function tokenVerdict(world: World, purpose: Subscription.LinkPurpose, token: string | undefined): number | string {
+  const parts = token !== undefined && token.length <= 100 ? LINK_TOKEN.exec(token) : null;
+  if (!parts) return 400;
+  const [, id, expires] = parts;
+  if (linkToken(world.linkSecret, purpose, id, Number.parseInt(expires, 36)) !== token) return 403;
+  if (Number.parseInt(expires, 36) * 1000 <= Date.now()) return 410;
+  return id;
+}
+
+const FORM_TYPE = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;
+
+function linkVerdict(
+  world: World,
+  route: "GET /subscriptions/confirm" | "GET /subscriptions/unsubscribe" | "POST /subscriptions/unsubscribe",
+  token: string | undefined,
+  request: Pick<HostileRequest, "headers" | "body">,
+): Verdict {
+  const checked = tokenVerdict(world, route === "GET /subscriptions/confirm" ? "confirm" : "unsubscribe", token);
+  if (typeof checked === "number") return { expected: new Set([checked]), mayWrite: false };
+  const open = world.subscriber.open.includes(checked);
+  // Confirming an open (confirmed) subscription again changes nothing; anything else has ended.
+  if (route === "GET /subscriptions/confirm") return { expected: new Set([open ? 200 : 410]), mayWrite: false };
+  if (route === "GET /subscriptions/unsubscribe") return { expected: new Set([200]), mayWrite: false };
+  // The one-click POST: size, then a form, then List-Unsubscribe=One-Click in it.
+  const bytes = request.body ?? Buffer.alloc(0);
+  if (bytes.length > MAX_BODY_BYTES) return { expected: new Set([413]), mayWrite: false };
+  const type = received(request.headers["content-type"]) ?? "application/x-www-form-urlencoded";
+  if (!FORM_TYPE.test(type.trim())) return { expected: new Set([415]), mayWrite: false };
+  const plain = /^application\/x-www-form-urlencoded\s*(;[^,]*)?$/i.test(type.trim());
+  const oneClick = plain && new URLSearchParams(bytes.toString("utf8")).get("List-Unsubscribe") === "One-Click";
+  // A multipart body or an odd media type: the form reader decides.
+  const either = !plain;
+  if (!oneClick && !either) return { expected: new Set([400]), mayWrite: false };
+  return { expected: new Set(either ? [200, 400] : [200]), mayWrite: open };
 }
 
 /** The token of a callback URL, as the contract defines it: HMAC-SHA256(secret, restock id and attempt). */
@@ -662,6 +715,9 @@ const ROUTES: Array<{ method: string; pattern: RegExp; tag: RouteTag }> = [
   { method: "POST", pattern: /^\/orders$/, tag: "POST /orders" },
   { method: "POST", pattern: /^\/products\/[^/]+\/subscriptions$/, tag: "POST /products/{sku}/subscriptions" },
   { method: "POST", pattern: /^\/factory\/callbacks\/[^/]+$/, tag: "POST /factory/callbacks/{restockId}" },
+  { method: "GET", pattern: /^\/subscriptions\/confirm$/, tag: "GET /subscriptions/confirm" },
+  { method: "GET", pattern: /^\/subscriptions\/unsubscribe$/, tag: "GET /subscriptions/unsubscribe" },
+  { method: "POST", pattern: /^\/subscriptions\/unsubscribe$/, tag: "POST /subscriptions/unsubscribe" },
 ];
 
 /** Where a request lands and what it may answer. */
@@ -677,6 +733,11 @@ export function judge(
   const path = url.pathname;
   const method = request.method.toUpperCase();
   const route = ROUTES.find((candidate) => candidate.method === method && candidate.pattern.test(path));
+  // API Gateway joins a repeated query parameter's values with commas.
+  const parameter = (wanted: string) => {
+    const values = [...url.searchParams].filter(([name]) => name === wanted).map(([, value]) => value);
+    return values.length ? values.join(",") : undefined;
+  };
   if (!route) {
     const allowed = ROUTES.some((candidate) => candidate.pattern.test(path));
     return {
@@ -705,13 +766,12 @@ export function judge(
       const sku = decode(path.slice("/products/".length, -"/subscriptions".length));
       return { route: route.tag, ...subscriptionVerdict(world, sku, request) };
     }
+    case "GET /subscriptions/confirm":
+    case "GET /subscriptions/unsubscribe":
+    case "POST /subscriptions/unsubscribe":
+      return { route: route.tag, ...linkVerdict(world, route.tag, parameter("token"), request) };
     case "POST /factory/callbacks/{restockId}": {
       const restockId = decode(path.slice("/factory/callbacks/".length));
-      // API Gateway joins a repeated parameter's values with commas.
-      const parameter = (wanted: string) => {
-        const values = [...url.searchParams].filter(([name]) => name === wanted).map(([, value]) => value);
-        return values.length ? values.join(",") : undefined;
-      };
       return {
         route: route.tag,
         ...callbackVerdict(world, restockId, { token: parameter("token"), attempt: parameter("attempt") }, request),
@@ -878,7 +938,7 @@ function subscriptionBodyText(world: World): fc.Arbitrary<string> {
 function subscriptions(world: World): fc.Arbitrary<HostileRequest> {
   const known = [...world.inStock, ...world.soldOut];
   const segment = fc.oneof(
-    { arbitrary: fc.constant(world.subscriber.sku), weight: 4 },
+    { arbitrary: fc.constantFrom(...world.subscriber.skus), weight: 4 },
     { arbitrary: fc.constantFrom(...known), weight: 3 },
     { arbitrary: fc.constantFrom(...known).chain((sku) => fc.mixedCase(fc.constant(sku))), weight: 1 },
     { arbitrary: hostileString(world).map(encodeSegment), weight: 2 },
@@ -967,6 +1027,104 @@ function callbacks(world: World): fc.Arbitrary<HostileRequest> {
     });
 }
 
+/** Tokens for a link: genuine ones (open, ended and unknown subscriptions), old, other-purpose, altered, cut, and junk. */
+function linkTokenPart(world: World, purpose: Subscription.LinkPurpose): fc.Arbitrary<string> {
+  const ids = fc.oneof(
+    { arbitrary: fc.constantFrom(...world.subscriber.open, world.subscriber.ended), weight: 3 },
+    { arbitrary: fc.ulid(), weight: 2 },
+  );
+  const later = Date.now() / 1000 + 86_400;
+  const genuine = ids.map((id) => linkToken(world.linkSecret, purpose, id, later));
+  const other: Subscription.LinkPurpose = purpose === "confirm" ? "unsubscribe" : "confirm";
+  const token = fc.oneof(
+    { arbitrary: genuine, weight: 6 },
+    { arbitrary: ids.map((id) => linkToken(world.linkSecret, purpose, id, Date.now() / 1000 - 86_400)), weight: 1 },
+    { arbitrary: ids.map((id) => linkToken(world.linkSecret, other, id, later)), weight: 1 },
+    { arbitrary: ids.map((id) => linkToken("a-key-that-is-not-ours-0123456789abcdef", purpose, id, later)), weight: 1 },
+    { arbitrary: fc.tuple(genuine, fc.nat()).map(([t, n]) => t.slice(0, n % t.length)), weight: 2 },
+    {
+      arbitrary: fc
+        .tuple(genuine, fc.nat(), fc.constantFrom(..."0aZ_-.9xX"))
+        .map(([t, n, c]) => t.slice(0, n % t.length) + c + t.slice((n % t.length) + 1)),
+      weight: 2,
+    },
+    { arbitrary: genuine.map((t) => t.toLowerCase()), weight: 1 },
+    { arbitrary: genuine.map((t) => `${t}${t}`), weight: 1 },
+    { arbitrary: hostileString(world), weight: 2 },
+  );
+  return fc.oneof(
+    { arbitrary: token.map((t) => `token=${encodeSegment(t)}`), weight: 10 },
+    { arbitrary: fc.constantFrom("", "token=", "token", "tok=x"), weight: 1 },
+    { arbitrary: fc.tuple(token, token).map(([a, b]) => `token=${encodeSegment(a)}&token=${encodeSegment(b)}`), weight: 1 },
+    { arbitrary: genuine.map((t) => `token=${t.replace(/\./g, "%2E")}`), weight: 1 },
+  );
+}
+
+/** Bodies for the one-click POST: the RFC 8058 form, near misses, multipart, and other routes' bodies. */
+function oneClickBody(world: World): fc.Arbitrary<{ type: string | undefined; body: Buffer | undefined }> {
+  const urlencoded = fc.constantFrom(
+    "List-Unsubscribe=One-Click",
+    "List-Unsubscribe=One-Click&List-Unsubscribe=Other",
+    "a=b&List-Unsubscribe=One-Click",
+    "List-Unsubscribe=one-click",
+    "List-Unsubscribe=One%2DClick",
+    "List%2DUnsubscribe=One-Click",
+    "List-Unsubscribe=",
+    "List-Unsubscribe",
+    "",
+    "List-Unsubscribe=One-Click%",
+    "%FF=%FE",
+  );
+  const multipart = fc.constantFrom("List-Unsubscribe", "list-unsubscribe", "Other").map((name) => {
+    const boundary = "----fuzzBoundary";
+    const body = `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`;
+    return { type: `multipart/form-data; boundary=${boundary}`, body: Buffer.from(body) };
+  });
+  return fc.oneof(
+    {
+      arbitrary: fc
+        .tuple(
+          urlencoded,
+          fc.constantFrom("application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=UTF-8", undefined),
+        )
+        .map(([text, type]) => ({ type, body: Buffer.from(text) })),
+      weight: 6,
+    },
+    { arbitrary: multipart, weight: 2 },
+    { arbitrary: fc.record({ type: contentType(), body: bodyBytes(subscriptionBodyText(world)) }), weight: 3 },
+    {
+      arbitrary: fc
+        .integer({ min: 8000, max: 9000 })
+        .map((n) => ({ type: "application/x-www-form-urlencoded", body: Buffer.from(`List-Unsubscribe=One-Click&pad=${"x".repeat(n)}`) })),
+      weight: 1,
+    },
+  );
+}
+
+function links(world: World): fc.Arbitrary<HostileRequest> {
+  return fc
+    .record({
+      route: fc.constantFrom("confirm", "unsubscribe-page", "unsubscribe"),
+      noise: noiseHeaders(),
+      confirm: linkTokenPart(world, "confirm"),
+      unsubscribe: linkTokenPart(world, "unsubscribe"),
+      extraQuery: query(),
+      form: oneClickBody(world),
+    })
+    .map(({ route, noise, confirm, unsubscribe, extraQuery, form }) => {
+      const search = [route === "confirm" ? confirm : unsubscribe, extraQuery.replace(/^\?/, "")].filter(Boolean).join("&");
+      const path = route === "confirm" ? "/subscriptions/confirm" : "/subscriptions/unsubscribe";
+      const target = `${path}${search ? `?${search}` : ""}`;
+      if (route !== "unsubscribe") return finish(world, { method: "GET", target, headers: noise, body: undefined });
+      return finish(world, {
+        method: "POST",
+        target,
+        headers: withOptionalHeaders({ ...noise, "content-type": form.type }),
+        body: form.body,
+      });
+    });
+}
+
 /** Methods Node's HTTP parser accepts (others never reach any handler); CONNECT is a tunnel, not a request. */
 const METHODS = [
   "GET",
@@ -998,6 +1156,8 @@ function elsewhere(world: World): fc.Arbitrary<HostileRequest> {
     "/products/CP-502101/subscriptions",
     "/orders",
     `/factory/callbacks/${world.restocks[0].id}`,
+    "/subscriptions/confirm",
+    "/subscriptions/unsubscribe",
   );
   const path = fc.oneof(
     { arbitrary: fc.array(pathSegment(), { minLength: 0, maxLength: 6 }).map((segments) => `/${segments.join("/")}`), weight: 4 },
@@ -1078,6 +1238,7 @@ export function hostileRequest(world: World): fc.Arbitrary<HostileRequest> {
     { arbitrary: orders(world), weight: 8 },
     { arbitrary: callbacks(world), weight: 5 },
     { arbitrary: subscriptions(world), weight: 4 },
+    { arbitrary: links(world), weight: 4 },
     { arbitrary: products(world), weight: 3 },
     { arbitrary: elsewhere(world), weight: 4 },
   );

@@ -23,7 +23,7 @@ export function backInStockMessage(detail: Pick<RestockFulfilledDetail, "sku" | 
       "",
       `${detail.stock} ${detail.stock === 1 ? "is" : "are"} available right now. Order with POST /orders {"sku": "${detail.sku}", "quantity": 1}.`,
       "",
-      `You get this mail because you asked to hear when ${detail.sku} is back. You will hear from us each time it is restocked, until you unsubscribe with the link below.`,
+      `You get this mail because you asked to hear when ${detail.sku} is back. It is the one mail we send about it: your request ends here.`,
     ].join("\n"),
   };
 }

@@ -69,7 +69,7 @@ describe("back-in-stock notifier", () => {
         "",
         '30 are available right now. Order with POST /orders {"sku": "CP-502104", "quantity": 1}.',
         "",
-        "You get this mail because you asked to hear when CP-502104 is back. You will hear from us each time it is restocked, until you unsubscribe with the link below.",
+        "You get this mail because you asked to hear when CP-502104 is back. It is the one mail we send about it: your request ends here.",
       ].join("\n"),
     );
     // fauxqs applies the filter policy while publishing: the other SKU's queue got nothing.
