@@ -187,16 +187,20 @@ export async function unsubscribe(id: string): Promise<{ ended: boolean; subscri
   });
 }
 
+/** What else a caller may record in the statement that ends a subscription (the mailer's delivery columns). */
+export type EndingColumns = Omit<Partial<typeof subscriptionTable.$inferInsert>, "id" | "productId" | "status" | "email" | "endedAt">;
+
 /**
  * End the open subscriptions among `ids` with `status`, erasing their addresses in the same
- * statement; returns how many it ended. The one way a subscription ends (the mailer's
- * `notified` included), so no ended row ever keeps an address.
+ * statement (with `also`, whatever else the caller records of the ending); returns how many it
+ * ended. The one way a subscription ends (the mailer's `notified` included), so no ended row
+ * ever keeps an address.
  */
-export async function end(executor: Executor, ids: string[], status: EndedStatus): Promise<number> {
+export async function end(executor: Executor, ids: string[], status: EndedStatus, also: EndingColumns = {}): Promise<number> {
   if (ids.length === 0) return 0;
   const [result] = await executor
     .update(subscriptionTable)
-    .set({ status, endedAt: sql`NOW(3)`, email: null })
+    .set({ ...also, status, endedAt: sql`NOW(3)`, email: null })
     .where(and(inArray(subscriptionTable.id, ids), inArray(subscriptionTable.status, OPEN_SUBSCRIPTION_STATUSES)));
   return result.affectedRows;
 }
