@@ -45,8 +45,8 @@ export function Database({ stack, app }: StackContext) {
       secrets: [databaseUrl],
     };
     addMigrations(access);
-    addHousekeeping(access);
-    return { access, vpc: undefined, instance: undefined, proxy: undefined };
+    const housekeeping = addHousekeeping(access);
+    return { access, vpc: undefined, instance: undefined, proxy: undefined, housekeeping };
   }
 
   const retention = settings.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
@@ -188,14 +188,14 @@ export function Database({ stack, app }: StackContext) {
   const migrations = addMigrations(access, { DATABASE_ADMIN_SECRET_ARN: credentials.secretArn });
   // Migrate only once the proxy and its target exist.
   migrations?.node.addDependency(proxy);
-  addHousekeeping(access);
+  const housekeeping = addHousekeeping(access);
 
   stack.addOutputs({
     DatabaseSecretArn: applicationSecret.secretArn,
     DatabaseAdminSecretArn: credentials.secretArn,
     DatabaseProxyEndpoint: proxy.endpoint,
   });
-  return { access, vpc, instance, proxy };
+  return { access, vpc, instance, proxy, housekeeping };
 
   /** The periodic clean-ups (expired subscriptions, addresses kept no longer than needed), hourly. */
   function addHousekeeping(access: DatabaseAccess) {

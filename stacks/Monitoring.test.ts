@@ -4,7 +4,17 @@ import { METRICS_NAMESPACE, MetricName } from "@donut-states/core/util/metrics";
 import { describe, expect, it } from "vitest";
 import { APP_NAME } from "./settings";
 import { bothStages } from "./test/app";
-import { CALLER, deadLetterQueueId, FOLLOW_UP, factoryQueueId, functionFor, logicalIdOf, RELAY, WATCHDOG } from "./test/functions";
+import {
+  CALLER,
+  deadLetterQueueId,
+  FOLLOW_UP,
+  factoryQueueId,
+  functionFor,
+  HOUSEKEEPING,
+  logicalIdOf,
+  RELAY,
+  WATCHDOG,
+} from "./test/functions";
 import { describeValue, type Json, resourcesOf, single } from "./test/templates";
 
 const stages = bothStages();
@@ -97,7 +107,7 @@ describe.each(stages.each)("%s stage", (_name, get, databaseMode) => {
       EvaluationPeriods: 1,
     });
     const lambdaErrors = watching("AWS/Lambda", "Errors");
-    for (const handler of [CALLER, RELAY, WATCHDOG, FOLLOW_UP]) {
+    for (const handler of [CALLER, RELAY, WATCHDOG, FOLLOW_UP, HOUSEKEEPING]) {
       const [stackId, logicalId] = functionFor(synth, handler);
       expect(lambdaErrors).toContain(`${stackId}.${logicalId}`);
     }

@@ -58,7 +58,7 @@ export const thresholds = {
 export function Monitoring({ stack, app }: StackContext) {
   const { topic } = use(Alerts);
   const { queue, deadLetterQueue, bus } = use(Events);
-  const { instance, proxy } = use(Database);
+  const { instance, proxy, housekeeping } = use(Database);
   const { api, functions: routeFunctions } = use(Api);
   const { caller, relay, watchdog, followUp } = use(Restock);
   const { notifier, failedEvents: backInStockFailedEvents } = use(BackInStock);
@@ -122,6 +122,16 @@ export function Monitoring({ stack, app }: StackContext) {
     alarmName: alarmNames.restockWatchdogErrors,
     alarmDescription: `The restock watchdog (${schedules.restockWatchdog.aws}) failed twice in a row: overdue factory callbacks are not being reported. Runbook: docs/runbook.md#function-errors`,
     metric: watchdog.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 2,
+    datapointsToAlarm: 2,
+  });
+
+  const housekeepingErrors = alarm("HousekeepingErrors", {
+    alarmName: alarmNames.housekeepingErrors,
+    alarmDescription: `The housekeeping function (${schedules.housekeeping.aws}) failed twice in a row: unconfirmed back-in-stock subscriptions are not expiring and ended ones not deleted, so addresses are kept longer than docs/design.md#privacy says. Runbook: docs/runbook.md#function-errors`,
+    metric: housekeeping.metricErrors({ period: Duration.hours(1), statistic: cloudwatch.Stats.SUM }),
     threshold: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     evaluationPeriods: 2,
@@ -315,6 +325,7 @@ export function Monitoring({ stack, app }: StackContext) {
             consumerErrors,
             relayErrors,
             watchdogErrors,
+            housekeepingErrors,
             followUpErrors,
             notifierErrors,
             notifierFailedEvents,
@@ -397,6 +408,7 @@ export function Monitoring({ stack, app }: StackContext) {
       consumerErrors,
       relayErrors,
       watchdogErrors,
+      housekeepingErrors,
       notifierErrors,
       notifierFailedEvents,
       apiErrors,

@@ -37,6 +37,7 @@ export const alarmNames = {
   factoryCallerErrors: "factory-caller-errors",
   outboxRelayErrors: "outbox-relay-errors",
   restockWatchdogErrors: "restock-watchdog-errors",
+  housekeepingErrors: "housekeeping-errors",
   dlqFollowUpErrors: "dlq-follow-up-errors",
   backInStockNotifierErrors: "back-in-stock-notifier-errors",
   apiServerErrors: "api-5xx",
